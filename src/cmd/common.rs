@@ -1,0 +1,1 @@
+//! Loading shared by the analysis commands.

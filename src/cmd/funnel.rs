@@ -1,0 +1,10 @@
+//! `revcycle funnel`.
+
+use std::process::ExitCode;
+
+use crate::cli::AnalysisCmd;
+use crate::Ctx;
+
+pub fn run(_cmd: &AnalysisCmd, _ctx: Ctx) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`revcycle funnel` is not built yet")
+}

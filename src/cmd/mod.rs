@@ -1,0 +1,31 @@
+//! One module per subcommand, each with `pub fn run(...)`.
+
+use std::process::ExitCode;
+
+use crate::cli::Command;
+use crate::Ctx;
+
+pub mod check;
+pub mod common;
+pub mod cycle;
+pub mod demo;
+pub mod funnel;
+pub mod init;
+pub mod kpis;
+pub mod misalignment;
+pub mod report;
+pub mod validate;
+
+pub fn run(command: Command, ctx: Ctx) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Kpis(c) => kpis::run(&c, ctx),
+        Command::Funnel(c) => funnel::run(&c, ctx),
+        Command::Cycle(c) => cycle::run(&c, ctx),
+        Command::Misalignment(c) => misalignment::run(&c, ctx),
+        Command::Report(c) => report::run(&c, ctx),
+        Command::Check(c) => check::run(&c, ctx),
+        Command::Validate(c) => validate::run(&c, ctx),
+        Command::Demo(c) => demo::run(&c, ctx),
+        Command::Init(c) => init::run(&c, ctx),
+    }
+}

@@ -1,0 +1,1 @@
+//! revcycle.toml.

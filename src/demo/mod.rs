@@ -1,0 +1,1 @@
+//! The seeded demo data generator.

@@ -1,0 +1,1 @@
+//! cycle metrics (docs/metrics.md).

@@ -1,0 +1,1 @@
+//! funnel metrics (docs/metrics.md).

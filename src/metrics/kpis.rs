@@ -1,0 +1,1 @@
+//! kpis metrics (docs/metrics.md).

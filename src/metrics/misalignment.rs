@@ -1,0 +1,1 @@
+//! misalignment metrics (docs/metrics.md).

@@ -1,0 +1,9 @@
+//! Pure metric computations: each takes a `Dataset` and resolved `Analysis`
+//! settings and returns polars frames whose columns are the metric ids of
+//! `docs/metrics.md`. Nothing here prints.
+
+pub mod cycle;
+pub mod funnel;
+pub mod kpis;
+pub mod misalignment;
+pub mod periods;

@@ -1,0 +1,255 @@
+//! The canonical tables every input is mapped onto (see `docs/inputs.md`).
+//!
+//! Each table is a polars frame with every canonical column present and typed:
+//! text columns are `String`, timestamps are `Datetime(Microseconds, None)` in
+//! UTC, numbers are `Float64`. A column the input did not provide is all-null,
+//! and `Table::present` says which columns the input really had, so a metric
+//! can tell "missing input" (null) from "nothing happened" (0).
+
+use std::collections::BTreeSet;
+
+use polars::prelude::*;
+
+/// The four canonical tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TableKind {
+    Leads,
+    Opportunities,
+    Campaigns,
+    Revenue,
+}
+
+impl TableKind {
+    pub const ALL: [TableKind; 4] = [
+        TableKind::Leads,
+        TableKind::Opportunities,
+        TableKind::Campaigns,
+        TableKind::Revenue,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableKind::Leads => "leads",
+            TableKind::Opportunities => "opportunities",
+            TableKind::Campaigns => "campaigns",
+            TableKind::Revenue => "revenue",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<TableKind> {
+        TableKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    pub fn columns(self) -> &'static [ColumnSpec] {
+        match self {
+            TableKind::Leads => LEADS,
+            TableKind::Opportunities => OPPORTUNITIES,
+            TableKind::Campaigns => CAMPAIGNS,
+            TableKind::Revenue => REVENUE,
+        }
+    }
+
+    pub fn column(self, name: &str) -> Option<&'static ColumnSpec> {
+        self.columns().iter().find(|c| c.name == name)
+    }
+
+    pub fn required(self) -> impl Iterator<Item = &'static ColumnSpec> {
+        self.columns().iter().filter(|c| c.required)
+    }
+
+    /// The column holding the row's id, when the table has one.
+    pub fn id_column(self) -> Option<&'static str> {
+        match self {
+            TableKind::Leads => Some("lead_id"),
+            TableKind::Opportunities => Some("opportunity_id"),
+            _ => None,
+        }
+    }
+
+    /// The column that dates a row's creation: rows after `as_of` by this
+    /// column are left out.
+    pub fn date_column(self) -> &'static str {
+        match self {
+            TableKind::Leads | TableKind::Opportunities => "created_at",
+            TableKind::Campaigns => "date",
+            TableKind::Revenue => "month",
+        }
+    }
+}
+
+/// How a canonical column is parsed and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Free text, stored as `String`.
+    Text,
+    /// A point in time, stored as `Datetime(Microseconds, None)` in UTC.
+    Timestamp,
+    /// A money amount or count, stored as `Float64`.
+    Number,
+    /// `open` / `won` / `lost`, stored as `String`.
+    Status,
+    /// `new_business` / `expansion` / `renewal`, stored as `String`.
+    DealType,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+    pub required: bool,
+}
+
+const fn c(name: &'static str, kind: ColumnKind, required: bool) -> ColumnSpec {
+    ColumnSpec { name, kind, required }
+}
+
+use ColumnKind::*;
+
+pub const LEADS: &[ColumnSpec] = &[
+    c("lead_id", Text, true),
+    c("created_at", Timestamp, true),
+    c("channel", Text, false),
+    c("campaign_id", Text, false),
+    c("segment", Text, false),
+    c("owner", Text, false),
+    c("account_id", Text, false),
+    c("mql_at", Timestamp, false),
+    c("sal_at", Timestamp, false),
+    c("sql_at", Timestamp, false),
+    c("first_contact_at", Timestamp, false),
+    c("disqualified_at", Timestamp, false),
+    c("disqualify_reason", Text, false),
+];
+
+pub const OPPORTUNITIES: &[ColumnSpec] = &[
+    c("opportunity_id", Text, true),
+    c("created_at", Timestamp, true),
+    c("close_date", Timestamp, false),
+    c("stage", Text, false),
+    c("status", Status, false),
+    c("amount", Number, false),
+    c("type", DealType, false),
+    c("account_id", Text, false),
+    c("lead_id", Text, false),
+    c("campaign_id", Text, false),
+    c("channel", Text, false),
+    c("segment", Text, false),
+    c("owner", Text, false),
+    c("loss_reason", Text, false),
+    c("currency", Text, false),
+];
+
+pub const CAMPAIGNS: &[ColumnSpec] = &[
+    c("date", Timestamp, true),
+    c("spend", Number, true),
+    c("campaign_id", Text, false),
+    c("campaign_name", Text, false),
+    c("channel", Text, false),
+    c("impressions", Number, false),
+    c("clicks", Number, false),
+    c("conversions", Number, false),
+    c("currency", Text, false),
+];
+
+pub const REVENUE: &[ColumnSpec] = &[
+    c("account_id", Text, true),
+    c("month", Timestamp, true),
+    c("mrr", Number, true),
+];
+
+/// The polars dtype a column kind is stored as.
+pub fn dtype_of(kind: ColumnKind) -> DataType {
+    match kind {
+        Text | Status | DealType => DataType::String,
+        Timestamp => DataType::Datetime(TimeUnit::Microseconds, None),
+        Number => DataType::Float64,
+    }
+}
+
+/// One loaded canonical table.
+#[derive(Clone)]
+pub struct Table {
+    pub kind: TableKind,
+    /// Every canonical column of `kind`, in spec order.
+    pub frame: DataFrame,
+    /// Canonical columns the input really provided (mapped from a source
+    /// column or set to a constant).
+    pub present: BTreeSet<String>,
+}
+
+impl Table {
+    pub fn lazy(&self) -> LazyFrame {
+        self.frame.clone().lazy()
+    }
+
+    /// True when the input provided `column` and at least one row has a value.
+    pub fn has_values(&self, column: &str) -> bool {
+        self.present.contains(column)
+            && self
+                .frame
+                .column(column)
+                .map(|c| c.null_count() < c.len())
+                .unwrap_or(false)
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.present.contains(column)
+    }
+
+    /// An all-null table of `kind` with no rows (used when a table is absent
+    /// but a computation wants a frame to join against).
+    pub fn empty(kind: TableKind) -> Table {
+        let cols: Vec<Column> = kind
+            .columns()
+            .iter()
+            .map(|c| Column::full_null(c.name.into(), 0, &dtype_of(c.kind)))
+            .collect();
+        Table {
+            kind,
+            frame: DataFrame::new_infer_height(cols).expect("static schema"),
+            present: BTreeSet::new(),
+        }
+    }
+}
+
+/// Everything one command reads: up to four tables and the instant the
+/// analysis looks from.
+#[derive(Clone)]
+pub struct Dataset {
+    pub leads: Option<Table>,
+    pub opportunities: Option<Table>,
+    pub campaigns: Option<Table>,
+    pub revenue: Option<Table>,
+    /// Microseconds since the Unix epoch, UTC.
+    pub as_of: i64,
+}
+
+impl Dataset {
+    pub fn table(&self, kind: TableKind) -> Option<&Table> {
+        match kind {
+            TableKind::Leads => self.leads.as_ref(),
+            TableKind::Opportunities => self.opportunities.as_ref(),
+            TableKind::Campaigns => self.campaigns.as_ref(),
+            TableKind::Revenue => self.revenue.as_ref(),
+        }
+    }
+
+    pub fn table_mut(&mut self, kind: TableKind) -> &mut Option<Table> {
+        match kind {
+            TableKind::Leads => &mut self.leads,
+            TableKind::Opportunities => &mut self.opportunities,
+            TableKind::Campaigns => &mut self.campaigns,
+            TableKind::Revenue => &mut self.revenue,
+        }
+    }
+
+    /// True when `table` was given and provided `column` with at least one value.
+    pub fn has_values(&self, kind: TableKind, column: &str) -> bool {
+        self.table(kind).map(|t| t.has_values(column)).unwrap_or(false)
+    }
+
+    /// The table, or an empty all-null one when it was not given.
+    pub fn table_or_empty(&self, kind: TableKind) -> Table {
+        self.table(kind).cloned().unwrap_or_else(|| Table::empty(kind))
+    }
+}
