@@ -1,0 +1,240 @@
+//! Building blocks shared by every metric: the stage ladder with reached and
+//! effective dates per lead, and the `--by` dimension resolved per lead,
+//! opportunity and spend row with the fallbacks of `docs/metrics.md`.
+
+use polars::prelude::*;
+
+use crate::model::{Dataset, TableKind};
+use crate::settings::{Dimension, NONE_GROUP};
+
+/// Internal name of the resolved `--by` value in every frame built here.
+/// Metrics rename it to the dimension's name (`channel`, ...) on output.
+pub const DIM: &str = "__dim";
+
+/// The lead stages, in ladder order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    Lead,
+    Mql,
+    Sal,
+    Sql,
+    Opportunity,
+    Won,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [Stage::Lead, Stage::Mql, Stage::Sal, Stage::Sql, Stage::Opportunity, Stage::Won];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Lead => "lead",
+            Stage::Mql => "mql",
+            Stage::Sal => "sal",
+            Stage::Sql => "sql",
+            Stage::Opportunity => "opportunity",
+            Stage::Won => "won",
+        }
+    }
+
+    /// Column of the stage's own (raw) date in `lead_stages`.
+    pub fn raw_col(self) -> String {
+        format!("raw_{}", self.name())
+    }
+
+    /// Column of the stage's effective date in `lead_stages`: null when the
+    /// lead never reached the stage.
+    pub fn eff_col(self) -> String {
+        format!("eff_{}", self.name())
+    }
+
+    /// Where the stage's date comes from, for "not in use" explanations.
+    pub fn source(self) -> &'static str {
+        match self {
+            Stage::Lead => "leads.created_at",
+            Stage::Mql => "leads.mql_at",
+            Stage::Sal => "leads.sal_at",
+            Stage::Sql => "leads.sql_at",
+            Stage::Opportunity => "opportunities.lead_id and opportunities.created_at",
+            Stage::Won => "opportunities.lead_id and opportunities.close_date",
+        }
+    }
+}
+
+/// The stages in use for these inputs (a stage whose source column holds at
+/// least one value), in ladder order. Empty without a leads table.
+pub fn ladder(ds: &Dataset) -> Vec<Stage> {
+    let Some(leads) = &ds.leads else { return Vec::new() };
+    let mut out = vec![Stage::Lead];
+    for (stage, col) in [(Stage::Mql, "mql_at"), (Stage::Sal, "sal_at"), (Stage::Sql, "sql_at")] {
+        if leads.has_values(col) {
+            out.push(stage);
+        }
+    }
+    if ds.has_values(TableKind::Opportunities, "lead_id") {
+        out.push(Stage::Opportunity);
+        if ds.has_values(TableKind::Opportunities, "close_date") {
+            out.push(Stage::Won);
+        }
+    }
+    out
+}
+
+/// Campaign id -> channel: the most frequent non-empty `channel` among the
+/// campaign's rows, ties to the alphabetically first. Columns `campaign_id`,
+/// `campaign_channel`. Empty when there is no campaigns table.
+pub fn campaign_channels(ds: &Dataset) -> LazyFrame {
+    let camp = ds.table_or_empty(TableKind::Campaigns);
+    camp.lazy()
+        .filter(col("campaign_id").is_not_null().and(col("channel").is_not_null()))
+        .group_by([col("campaign_id"), col("channel")])
+        .agg([len().alias("n")])
+        .group_by([col("campaign_id")])
+        .agg([col("channel")
+            .sort_by(
+                [col("n"), col("channel")],
+                SortMultipleOptions::default().with_order_descending_multi([true, false]),
+            )
+            .first()
+            .alias("campaign_channel")])
+}
+
+/// Every lead with its stage dates. Columns: `lead_id`, `created_at`,
+/// `first_contact_at`, `disqualified_at`, `segment`, `channel` (resolved:
+/// own, else the lead's campaign's), `raw_<stage>` and `eff_<stage>` for every
+/// stage in use, and `__dim` (the `--by` value, `(none)` when empty) when
+/// `by` is given.
+pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
+    let stages = ladder(ds);
+    let leads = ds.table_or_empty(TableKind::Leads);
+    let opps = ds.table_or_empty(TableKind::Opportunities);
+
+    // Opportunity-derived stage dates: earliest new-business opportunity per
+    // lead, and the earliest close of those won.
+    let opp_dates = opps
+        .lazy()
+        .filter(col("lead_id").is_not_null().and(col("type").eq(lit("new_business"))))
+        .group_by([col("lead_id")])
+        .agg([
+            col("created_at").min().alias("raw_opportunity"),
+            when(col("status").eq(lit("won")))
+                .then(col("close_date"))
+                .otherwise(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+                .min()
+                .alias("raw_won"),
+        ]);
+
+    let mut lf = leads
+        .lazy()
+        .join(
+            opp_dates,
+            [col("lead_id")],
+            [col("lead_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            campaign_channels(ds),
+            [col("campaign_id")],
+            [col("campaign_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("created_at").alias("raw_lead"),
+            col("mql_at").alias("raw_mql"),
+            col("sal_at").alias("raw_sal"),
+            col("sql_at").alias("raw_sql"),
+            coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"),
+        ]);
+
+    // Effective dates, from the last stage in use backwards: own date, else
+    // the effective date of the next stage in use.
+    let mut next: Option<Stage> = None;
+    let mut effs = Vec::new();
+    for &stage in stages.iter().rev() {
+        let e = match next {
+            None => col(stage.raw_col()),
+            Some(n) => coalesce(&[col(stage.raw_col()), col(n.eff_col())]),
+        };
+        // Each effective date depends on the next one: add them one by one.
+        effs.push((stage, e));
+        next = Some(stage);
+    }
+    for (stage, e) in effs {
+        lf = lf.with_column(e.alias(stage.eff_col()));
+    }
+    if let Some(by) = by {
+        lf = lf.with_column(lead_dim_expr(by).alias(DIM));
+    }
+    let mut keep = vec![
+        col("lead_id"),
+        col("created_at"),
+        col("first_contact_at"),
+        col("disqualified_at"),
+        col("account_id"),
+        col("segment"),
+        col("channel"),
+        col("owner"),
+        col("campaign_id"),
+    ];
+    for &stage in &stages {
+        keep.push(col(stage.raw_col()));
+        keep.push(col(stage.eff_col()));
+    }
+    if by.is_some() {
+        keep.push(col(DIM));
+    }
+    lf.select(keep)
+}
+
+/// The `--by` value of a lead row (after `channel` was resolved through the
+/// lead's campaign).
+fn lead_dim_expr(by: Dimension) -> Expr {
+    col(by.column()).fill_null(lit(NONE_GROUP))
+}
+
+/// New-business and other opportunities with the `--by` value resolved:
+/// the opportunity's own value, else its lead's, else (channel only) its
+/// campaign's, else its lead's campaign's. Adds `__dim` when `by` is given;
+/// all canonical columns are kept.
+pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
+    let opps = ds.table_or_empty(TableKind::Opportunities).lazy();
+    let Some(by) = by else { return opps };
+    let col_name = by.column();
+    let lead_col = format!("lead_{col_name}");
+    let lead_vals = lead_stages(ds, None).select([
+        col("lead_id"),
+        col(col_name).alias(&lead_col),
+    ]);
+    let mut lf = opps.join(lead_vals, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left));
+    let value = if by == Dimension::Channel {
+        lf = lf.join(
+            campaign_channels(ds),
+            [col("campaign_id")],
+            [col("campaign_id")],
+            JoinArgs::new(JoinType::Left),
+        );
+        // lead_channel is already the lead's own channel, else its campaign's.
+        coalesce(&[col("channel"), col(&lead_col), col("campaign_channel")])
+    } else {
+        coalesce(&[col(col_name), col(&lead_col)])
+    };
+    let schema_cols: Vec<Expr> = TableKind::Opportunities.columns().iter().map(|c| col(c.name)).collect();
+    let mut sel = schema_cols;
+    sel.push(value.fill_null(lit(NONE_GROUP)).alias(DIM));
+    lf.select(sel)
+}
+
+/// Spend rows with `channel` resolved (own, else the campaign's) and, for
+/// `--by channel|campaign`, `__dim`. For `segment`/`owner` splits spend has no
+/// dimension: returns `None` (spend-based metrics are null then).
+pub fn campaigns_with_dim(ds: &Dataset, by: Option<Dimension>) -> Option<LazyFrame> {
+    let camp = ds.table_or_empty(TableKind::Campaigns).lazy();
+    let lf = camp
+        .join(campaign_channels(ds), [col("campaign_id")], [col("campaign_id")], JoinArgs::new(JoinType::Left))
+        .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+    match by {
+        None => Some(lf),
+        Some(Dimension::Channel) => Some(lf.with_column(col("channel").fill_null(lit(NONE_GROUP)).alias(DIM))),
+        Some(Dimension::Campaign) => Some(lf.with_column(col("campaign_id").fill_null(lit(NONE_GROUP)).alias(DIM))),
+        Some(_) => None,
+    }
+}
