@@ -8,3 +8,4 @@ pub mod funnel;
 pub mod kpis;
 pub mod misalignment;
 pub mod periods;
+pub mod registry;
