@@ -239,7 +239,7 @@ pub(crate) fn human_val(value: &Val, kind: ValueKind, currency: &str) -> String 
 }
 
 fn number(v: f64, kind: ValueKind, currency: &str, integer: bool) -> String {
-    let whole = integer || v.fract() == 0.0;
+    let whole = integer || nearly_whole(v);
     match kind {
         ValueKind::Count => grouped(v, if whole { 0 } else { 1 }),
         ValueKind::Money => money(v, currency),
@@ -253,9 +253,14 @@ fn number(v: f64, kind: ValueKind, currency: &str, integer: bool) -> String {
     }
 }
 
+/// Whole but for floating-point noise (`400.0 * 1.1 = 440.00000000000006`).
+fn nearly_whole(v: f64) -> bool {
+    (v - v.round()).abs() <= 1e-9 * v.abs().max(1.0)
+}
+
 /// Money with the currency label: a symbol before the number, a code after it.
 pub fn money(v: f64, currency: &str) -> String {
-    let decimals = if v.fract() != 0.0 && v.abs() < 100.0 { 2 } else { 0 };
+    let decimals = if !nearly_whole(v) && v.abs() < 100.0 { 2 } else { 0 };
     let digits = grouped(v.abs(), decimals);
     let negative = v < 0.0 && digits.chars().any(|c| c.is_ascii_digit() && c != '0');
     let sign = if negative { "-" } else { "" };
@@ -415,6 +420,8 @@ mod tests {
         let h = |v: AnyValue<'_>, k| human(v, k, "$");
         assert_eq!(h(AnyValue::UInt32(12345), ValueKind::Count), "12,345");
         assert_eq!(h(AnyValue::Float64(12345.0), ValueKind::Count), "12,345");
+        assert_eq!(h(AnyValue::Float64(400.0 * 1.1), ValueKind::Count), "440");
+        assert_eq!(h(AnyValue::Float64(2.5), ValueKind::Count), "2.5");
         assert_eq!(h(AnyValue::Float64(0.234), ValueKind::Rate), "23.4%");
         assert_eq!(h(AnyValue::Float64(12345.67), ValueKind::Money), "$12,346");
         assert_eq!(h(AnyValue::Float64(42.371), ValueKind::Money), "$42.37");

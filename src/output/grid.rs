@@ -190,6 +190,9 @@ pub(crate) fn kpis(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
     let Some(period_col) = df.get_column_index("period").map(|i| &df.columns()[i]) else {
         return generic(df, opts);
     };
+    if df.height() == 0 {
+        return generic(df, opts);
+    }
     let dim = dimension_of(df);
     let (periods, row_period) = periods_of(period_col)?;
     let (dims, row_dim) = dims_of(df, dim)?;
@@ -347,6 +350,9 @@ pub(crate) fn funnel(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
         if df.get_column_index(required).is_none() {
             bail!("funnel table: the frame has no `{required}` column");
         }
+    }
+    if df.height() == 0 {
+        return generic(df, opts);
     }
     let dim = dimension_of(df);
     let (cohorts, row_cohort) = periods_of(df.column("cohort")?)?;

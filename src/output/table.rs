@@ -338,6 +338,15 @@ mod tests {
     }
 
     #[test]
+    fn empty_frames_draw_the_header_only() {
+        let empty = kpis_frame().head(Some(0));
+        let (text, notes) = kpis_table(&empty, &opts(Some(80))).unwrap();
+        assert!(text.contains("period") && text.contains("win_rate") && notes.is_empty(), "{text}");
+        let (text, _) = funnel_table(&funnel_frame().head(Some(0)), &opts(Some(80))).unwrap();
+        assert!(text.contains("cohort") && text.contains("reached"), "{text}");
+    }
+
+    #[test]
     fn generic_formats_by_column_kind() {
         let df = DataFrame::new_infer_height(vec![
             Series::new("stage".into(), &["lead", "mql"]).into(),
