@@ -74,13 +74,27 @@ impl OutputOptions {
     /// Resolves `--format` / `-o` against the environment. `-o -` is standard
     /// output.
     pub fn resolve(args: &crate::cli::OutputArgs, quiet: bool, currency: &str) -> OutputOptions {
+        let env = Env {
+            stdout_terminal: io::stdout().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            dumb_term: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
+            columns: std::env::var("COLUMNS").ok(),
+            terminal_width: || comfy_table::Table::new().width(),
+        };
+        OutputOptions::resolve_in(args, quiet, currency, env)
+    }
+
+    fn resolve_in<W: FnOnce() -> Option<u16>>(
+        args: &crate::cli::OutputArgs,
+        quiet: bool,
+        currency: &str,
+        env: Env<W>,
+    ) -> OutputOptions {
         let format = Format::from(args.format);
         let path = args.output.clone().filter(|p| p.as_os_str() != "-");
-        let terminal = path.is_none() && io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-        let columns = std::env::var("COLUMNS")
-            .ok()
+        let terminal = path.is_none() && env.stdout_terminal;
+        let columns = env
+            .columns
             .and_then(|c| c.trim().parse::<u16>().ok())
             .filter(|&c| c > 0);
         let width = if path.is_some() {
@@ -88,7 +102,7 @@ impl OutputOptions {
         } else if columns.is_some() {
             columns
         } else if terminal {
-            comfy_table::Table::new().width()
+            (env.terminal_width)()
         } else {
             None
         };
@@ -97,7 +111,7 @@ impl OutputOptions {
             path,
             quiet,
             currency: currency.to_string(),
-            color: terminal && !no_color && !dumb && format == Format::Table,
+            color: terminal && !env.no_color && !env.dumb_term && format == Format::Table,
             width,
         }
     }
@@ -114,6 +128,17 @@ impl OutputOptions {
             width: None,
         }
     }
+}
+
+/// What `resolve` reads from the process environment (a struct so tests
+/// need not touch the real environment).
+struct Env<W> {
+    stdout_terminal: bool,
+    /// `NO_COLOR` is set and not empty (no-color.org).
+    no_color: bool,
+    dumb_term: bool,
+    columns: Option<String>,
+    terminal_width: W,
 }
 
 /// How a section reads as a table for people.
@@ -425,6 +450,45 @@ mod tests {
         assert!(m.contains("| leads | 100 | 120 | +20.0% |"), "{m}");
         assert!(m.contains("## assumptions"), "{m}");
         assert!(m.contains("_MRR metrics need a revenue table (--revenue)_"), "{m}");
+    }
+
+    fn env(terminal: bool, no_color: bool, columns: Option<&str>) -> Env<fn() -> Option<u16>> {
+        Env {
+            stdout_terminal: terminal,
+            no_color,
+            dumb_term: false,
+            columns: columns.map(str::to_string),
+            terminal_width: || Some(120),
+        }
+    }
+
+    #[test]
+    fn resolve_colour_and_width() {
+        use crate::cli::{FormatArg, OutputArgs};
+        let table = OutputArgs { format: FormatArg::Table, output: None };
+        let o = OutputOptions::resolve_in(&table, false, "$", env(true, false, None));
+        assert!(o.color);
+        assert_eq!(o.width, Some(120));
+        // NO_COLOR: no colour, still fitted.
+        let o = OutputOptions::resolve_in(&table, false, "$", env(true, true, None));
+        assert!(!o.color);
+        assert_eq!(o.width, Some(120));
+        // A pipe: neither, unless COLUMNS says how wide.
+        let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, None));
+        assert!(!o.color && o.width.is_none());
+        let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, Some("80")));
+        assert!(!o.color && o.width == Some(80));
+        // -o FILE: neither, even on a terminal; `-o -` is standard output.
+        let file = OutputArgs { format: FormatArg::Table, output: Some("k.txt".into()) };
+        let o = OutputOptions::resolve_in(&file, false, "$", env(true, false, Some("80")));
+        assert!(!o.color && o.width.is_none() && o.path.is_some());
+        let dash = OutputArgs { format: FormatArg::Table, output: Some("-".into()) };
+        let o = OutputOptions::resolve_in(&dash, false, "$", env(true, false, None));
+        assert!(o.color && o.path.is_none());
+        // Colour is for tables only.
+        let csv = OutputArgs { format: FormatArg::Csv, output: None };
+        let o = OutputOptions::resolve_in(&csv, true, "$", env(true, false, None));
+        assert!(!o.color && o.quiet && o.format == Format::Csv);
     }
 
     #[test]
