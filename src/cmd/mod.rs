@@ -30,35 +30,10 @@ pub fn run(command: Command, ctx: Ctx) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Write a finished text to `-o FILE` (atomically: a temporary file beside it,
-/// renamed into place) or to standard output.
+/// Write a finished text to `-o FILE` (atomically) or to standard output.
 pub fn write_output(path: Option<&std::path::Path>, bytes: &[u8], _ctx: Ctx) -> anyhow::Result<()> {
-    use std::io::Write;
     match path {
-        Some(p) => write_atomic(p, bytes),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-            Ok(())
-        }
+        Some(p) if p != std::path::Path::new("-") => crate::output::write_atomic(p, bytes),
+        _ => crate::output::write_stdout(bytes),
     }
-}
-
-/// Write `bytes` to `path` through a temporary file in the same folder.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use anyhow::Context;
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".revcycle-")
-        .tempfile_in(dir)
-        .with_context(|| format!("writing `{}`", path.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("writing `{}`", path.display()))?;
-    tmp.as_file().sync_all().ok();
-    tmp.persist(path).map_err(|e| anyhow::anyhow!("writing `{}`: {}", path.display(), e.error))?;
-    Ok(())
 }

@@ -205,8 +205,14 @@ pub fn parse_timestamp(s: &str) -> Option<Ts> {
     if b.is_empty() {
         return None;
     }
-    if !b[0].is_ascii_digit() {
-        return parse_named_month(s).map(Ts::Exact);
+    if !b[0].is_ascii_digit() || (b.len() > 3 && b.iter().take(4).any(|c| *c == b' ')) {
+        // `Jan 31, 2024`, `31 Jan 2024`
+        if let Some(v) = parse_named_month(s) {
+            return Some(Ts::Exact(v));
+        }
+        if !b[0].is_ascii_digit() {
+            return None;
+        }
     }
     let mut c = Cursor { b, i: 0 };
     let (first, n1) = c.digits(8)?;

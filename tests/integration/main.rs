@@ -1,2 +1,7 @@
-#[test]
-fn smoke() {}
+//! revcycle's integration tests: one test binary (polars links once).
+
+mod util;
+
+mod bad_input;
+mod datasets;
+mod presets;
