@@ -4,4 +4,5 @@ mod util;
 
 mod bad_input;
 mod datasets;
+mod demo;
 mod presets;
