@@ -108,3 +108,54 @@ pub fn funnel(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     out.push(Column::new("cohort_age_days".into(), age));
     Ok(DataFrame::new(n, out)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::periods::PeriodKind;
+    use crate::metrics::testutil::{assert_expected, load_fixture};
+    use crate::settings::Dimension;
+
+    const AS_OF: &str = "2024-05-03T00:00:00";
+
+    fn run(period: PeriodKind, by: Option<Dimension>) -> DataFrame {
+        let a = Analysis { period, by, ..Analysis::default() };
+        funnel(&load_fixture("basic", AS_OF), &a).unwrap()
+    }
+
+    #[test]
+    fn month() {
+        assert_expected("basic", "funnel month", &run(PeriodKind::Month, None));
+    }
+
+    #[test]
+    fn quarter() {
+        assert_expected("basic", "funnel quarter", &run(PeriodKind::Quarter, None));
+    }
+
+    #[test]
+    fn month_by_channel() {
+        assert_expected("basic", "funnel month by channel", &run(PeriodKind::Month, Some(Dimension::Channel)));
+    }
+
+    #[test]
+    fn quarter_by_channel() {
+        assert_expected("basic", "funnel quarter by channel", &run(PeriodKind::Quarter, Some(Dimension::Channel)));
+    }
+
+    #[test]
+    fn polars_median_of_even_count_is_mean_of_middles() {
+        let df = df!("x" => [1.0f64, 2.0, 10.0, 4.0]).unwrap();
+        let m = df.lazy().select([col("x").median()]).collect().unwrap();
+        assert_eq!(m.column("x").unwrap().f64().unwrap().get(0), Some(3.0));
+    }
+
+    #[test]
+    fn no_leads_table_gives_no_rows() {
+        let mut ds = load_fixture("basic", AS_OF);
+        ds.leads = None;
+        let df = funnel(&ds, &Analysis::default()).unwrap();
+        assert_eq!(df.height(), 0);
+        assert_eq!(df.width(), 8);
+    }
+}

@@ -266,7 +266,12 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     let worked_known = contact_known || [Stage::Sal, Stage::Sql, Stage::Opportunity].into_iter().any(in_use);
     let followup_known = in_use(Stage::Mql) && worked_known;
     if let Some(leads) = &base.leads {
-        let start = coalesce(&[col("mql_at"), col("created_at")]);
+        // start: mql_at when present, else created_at (raw_mql is mql_at).
+        let start = if in_use(Stage::Mql) {
+            coalesce(&[col(Stage::Mql.raw_col()), col("created_at")])
+        } else {
+            col("created_at")
+        };
         let mut cohort = vec![len().alias("leads")];
         for &s in &base.ladder {
             cohort.push(col(s.eff_col()).is_not_null().sum().alias(format!("reached_{}", s.name())));
@@ -535,4 +540,126 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         });
     }
     Ok(DataFrame::new(n_out, out)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::periods::PeriodKind;
+    use crate::metrics::testutil::{assert_expected, load_fixture, ts};
+
+    const AS_OF: &str = "2024-05-03T00:00:00";
+
+    fn analysis(period: PeriodKind, by: Option<Dimension>) -> Analysis {
+        Analysis { period, by, ..Analysis::default() }
+    }
+
+    fn run(period: PeriodKind, by: Option<Dimension>) -> DataFrame {
+        kpis(&load_fixture("basic", AS_OF), &analysis(period, by)).unwrap()
+    }
+
+    fn column(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+        floats(df, name).unwrap()
+    }
+
+    #[test]
+    fn month() {
+        assert_expected("basic", "kpis month", &run(PeriodKind::Month, None));
+    }
+
+    #[test]
+    fn quarter() {
+        assert_expected("basic", "kpis quarter", &run(PeriodKind::Quarter, None));
+    }
+
+    #[test]
+    fn all() {
+        assert_expected("basic", "kpis all", &run(PeriodKind::All, None));
+    }
+
+    #[test]
+    fn month_by_channel() {
+        assert_expected("basic", "kpis month by channel", &run(PeriodKind::Month, Some(Dimension::Channel)));
+    }
+
+    #[test]
+    fn quarter_by_channel() {
+        assert_expected("basic", "kpis quarter by channel", &run(PeriodKind::Quarter, Some(Dimension::Channel)));
+    }
+
+    #[test]
+    fn period_is_a_date_column() {
+        let df = run(PeriodKind::Month, None);
+        assert_eq!(df.column("period").unwrap().dtype(), &DataType::Date);
+        assert_eq!(df.column("leads").unwrap().dtype(), &DataType::Int64);
+    }
+
+    #[test]
+    fn from_cuts_rows_but_lead_velocity_reads_the_period_before() {
+        let ds = load_fixture("basic", AS_OF);
+        let a = Analysis { from: Some(ts("2024-03-15")), to: Some(ts("2024-04-01")), ..Analysis::default() };
+        let df = kpis(&ds, &a).unwrap();
+        let periods: Vec<String> = crate::metrics::testutil::cells(&df)[0].1.clone();
+        assert_eq!(periods, ["2024-03-01", "2024-04-01"]);
+        // Mar reads Feb's 4 MQLs although Feb is not reported.
+        assert_eq!(column(&df, "lead_velocity_rate"), [Some(-0.5), Some(0.5)]);
+        // open pipeline still accumulates from February.
+        assert_eq!(column(&df, "open_pipeline"), [Some(7300.0), Some(800.0)]);
+    }
+
+    #[test]
+    fn without_sal_the_pair_is_mql_to_sql() {
+        let mut ds = load_fixture("basic", AS_OF);
+        let leads = ds.leads.as_mut().unwrap();
+        leads.present.remove("sal_at");
+        let n = leads.frame.height();
+        leads
+            .frame
+            .with_column(Column::full_null("sal_at".into(), n, &DataType::Datetime(TimeUnit::Microseconds, None)))
+            .unwrap();
+        let df = kpis(&ds, &analysis(PeriodKind::Month, None)).unwrap();
+        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let i = names.iter().position(|c| c == "mql_to_sql_rate").expect("mql_to_sql_rate");
+        assert_eq!(names[i - 1], "sal_to_sql_rate");
+        assert_eq!(names[i + 1], "sql_to_opportunity_rate");
+        assert_eq!(column(&df, "sals"), [None, None, None, None]);
+        assert_eq!(column(&df, "mql_to_sal_rate"), [None, None, None, None]);
+        // Feb: 3 of 4 MQLs reached SQL; Mar: L7 of L6, L7; Apr: none of 3.
+        assert_eq!(column(&df, "mql_to_sql_rate"), [Some(0.75), Some(0.5), Some(0.0), None]);
+    }
+
+    #[test]
+    fn missing_tables_give_null_not_zero() {
+        let mut ds = load_fixture("basic", AS_OF);
+        ds.campaigns = None;
+        let df = kpis(&ds, &analysis(PeriodKind::Month, None)).unwrap();
+        for c in ["marketing_spend", "cost_per_lead", "cost_per_mql", "cost_per_sql", "cost_per_opportunity", "cac", "roas"] {
+            assert_eq!(column(&df, c), [None, None, None, None], "{c}");
+        }
+        assert_eq!(column(&df, "leads"), [Some(4.0), Some(3.0), Some(3.0), Some(0.0)]);
+        ds.opportunities = None;
+        let df = kpis(&ds, &analysis(PeriodKind::Month, None)).unwrap();
+        for c in ["opportunities", "won_deals", "new_bookings", "open_pipeline", "win_rate", "sql_to_opportunity_rate"] {
+            assert_eq!(column(&df, c), [None, None, None, None], "{c}");
+        }
+        assert_eq!(column(&df, "sqls"), [Some(3.0), Some(1.0), Some(0.0), Some(0.0)]);
+    }
+
+    #[test]
+    fn spend_is_null_under_a_segment_split() {
+        let df = run(PeriodKind::Month, Some(Dimension::Segment));
+        // No segment values in the fixture: one `(none)` group per period.
+        assert_eq!(df.height(), 4);
+        assert_eq!(column(&df, "marketing_spend"), [None, None, None, None]);
+        assert_eq!(column(&df, "leads"), [Some(4.0), Some(3.0), Some(3.0), Some(0.0)]);
+    }
+
+    #[test]
+    fn sales_cost_goes_into_cac() {
+        let ds = load_fixture("basic", AS_OF);
+        let a = Analysis { sales_cost: 100.0, ..Analysis::default() };
+        let df = kpis(&ds, &a).unwrap();
+        // Mar: (200 + 100) / 1; Apr: (230 + 100) / 3.
+        assert_eq!(column(&df, "cac"), [None, Some(300.0), Some(110.0), None]);
+    }
 }
