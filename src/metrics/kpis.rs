@@ -108,37 +108,65 @@ impl Base {
         let reported = spec.grid(first, ds.as_of, a.from, a.to);
         let by = a.by;
 
+        let ladder = common::ladder(ds);
+
+        // Only the columns the metrics read are kept in memory.
         let leads = match &ds.leads {
-            Some(_) => Some(
-                with_dim(common::lead_stages(ds, by), by)
-                    .collect()
-                    .map_err(|e| pctx(e, "computing lead stages"))?,
-            ),
+            Some(_) => {
+                let mut keep = vec![col("created_at"), col("first_contact_at"), col(DIM)];
+                for &s in &ladder {
+                    keep.push(col(s.eff_col()));
+                }
+                if ladder.contains(&Stage::Mql) {
+                    keep.push(col(Stage::Mql.raw_col()));
+                }
+                Some(
+                    with_dim(common::lead_stages(ds, by), by)
+                        .select(keep)
+                        .collect()
+                        .map_err(|e| pctx(e, "computing lead stages"))?,
+                )
+            }
             None => None,
         };
+        let mut dims = BTreeSet::new();
         let opps = match &ds.opportunities {
-            Some(_) => Some(
-                with_dim(common::opportunities_with_dim(ds, by), by)
-                    .filter(col("type").eq(lit("new_business")))
+            Some(_) => {
+                let all = with_dim(common::opportunities_with_dim(ds, by), by)
+                    .select([
+                        col("opportunity_id"),
+                        col("account_id"),
+                        col("created_at"),
+                        col("close_date"),
+                        col("status"),
+                        col("type"),
+                        col("amount"),
+                        col(DIM),
+                    ])
                     .collect()
-                    .map_err(|e| pctx(e, "resolving opportunities"))?,
-            ),
+                    .map_err(|e| pctx(e, "resolving opportunities"))?;
+                // Every opportunity row (any type) counts as "met in a table".
+                if by.is_some() {
+                    unique_dims(&all, &mut dims)?;
+                }
+                let nb = all.column("type")?.as_materialized_series().equal("new_business")?;
+                Some(all.filter(&nb)?)
+            }
             None => None,
         };
         let camps = match (&ds.campaigns, common::campaigns_with_dim(ds, by)) {
-            (Some(_), Some(lf)) => Some(with_dim(lf, by).collect().map_err(|e| pctx(e, "resolving spend rows"))?),
+            (Some(_), Some(lf)) => Some(
+                with_dim(lf, by)
+                    .select([col("date"), col("spend"), col(DIM)])
+                    .collect()
+                    .map_err(|e| pctx(e, "resolving spend rows"))?,
+            ),
             _ => None,
         };
 
-        let mut dims = BTreeSet::new();
         if by.is_some() {
             for df in [&leads, &camps].into_iter().flatten() {
                 unique_dims(df, &mut dims)?;
-            }
-            // Every opportunity row (any type) counts as "met in a table".
-            if ds.opportunities.is_some() {
-                let all = common::opportunities_with_dim(ds, by).collect().map_err(|e| pctx(e, "resolving opportunities"))?;
-                unique_dims(&all, &mut dims)?;
             }
         } else {
             dims.insert(String::new());
@@ -151,7 +179,7 @@ impl Base {
             leads,
             opps,
             camps,
-            ladder: common::ladder(ds),
+            ladder,
         })
     }
 
