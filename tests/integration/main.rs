@@ -1,2 +1,5 @@
+mod expected;
+mod kpis;
+
 #[test]
 fn smoke() {}
