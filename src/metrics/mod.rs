@@ -9,3 +9,5 @@ pub mod kpis;
 pub mod misalignment;
 pub mod periods;
 pub mod registry;
+#[cfg(test)]
+pub mod testutil;

@@ -5,4 +5,6 @@ mod util;
 mod bad_input;
 mod datasets;
 mod demo;
+mod expected;
+mod kpis;
 mod presets;
