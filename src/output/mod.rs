@@ -1,1 +1,2 @@
 //! Output formats and atomic file writes.
+pub mod bowtie;
