@@ -65,10 +65,9 @@ impl PeriodSpec {
         };
         match self.kind {
             PeriodKind::Month => month_index(),
-            PeriodKind::Quarter => (month_index() - lit(self.fiscal_shift())).floor_div(lit(3i64)),
-            PeriodKind::Year => (month_index() - lit(self.fiscal_shift())).floor_div(lit(12i64)),
-            PeriodKind::Week => (ts.clone().cast(DataType::Int64).floor_div(lit(US_PER_DAY)) + lit(3i64))
-                .floor_div(lit(7i64)),
+            PeriodKind::Quarter => floor_div(month_index() - lit(self.fiscal_shift()), 3),
+            PeriodKind::Year => floor_div(month_index() - lit(self.fiscal_shift()), 12),
+            PeriodKind::Week => floor_div(floor_div(ts.clone().cast(DataType::Int64), US_PER_DAY) + lit(3i64), 7),
             // 0 for every timestamp, null stays null
             PeriodKind::All => ts.clone().cast(DataType::Int64) * lit(0i64),
         }
@@ -133,6 +132,15 @@ impl PeriodSpec {
             })
             .collect()
     }
+}
+
+/// Floor division of an Int64 expression by a positive constant. Polars'
+/// `Expr::floor_div` panics without its `round_series` feature, so: subtract
+/// the Euclidean remainder (right whatever the sign convention of `%`), then
+/// divide exactly (a true division of a multiple, exact below 2^53) and cast back.
+fn floor_div(x: Expr, k: i64) -> Expr {
+    let rem = ((x.clone() % lit(k)) + lit(k)) % lit(k);
+    ((x - rem) / lit(k)).cast(DataType::Int64)
 }
 
 fn epoch() -> NaiveDate {
