@@ -63,11 +63,7 @@ pub fn bow_tie(b: &BowTie, currency: &str, width: usize) -> String {
     let mut out = String::new();
     let state = if b.complete { "" } else { ", in progress" };
     out.push_str(&format!("Revenue cycle — {} of {}{}\n\n", b.period_kind, b.period, state));
-    out.push_str(&format!(
-        "{:<wing$} │ {:<wing$}\n",
-        "ACQUISITION (the funnel)",
-        "RETENTION & EXPANSION (the cycle)",
-    ));
+    out.push_str(&format!("{:>wing$} │ {}\n", "ACQUISITION (the funnel)", "RETENTION & EXPANSION (the cycle)"));
     let rows = left.len().max(right.len());
     // The knot sits on the "new customers" row: the funnel ends there.
     let knot_row = left.len() - 1;
@@ -92,7 +88,7 @@ pub fn bow_tie(b: &BowTie, currency: &str, width: usize) -> String {
         out.push('\n');
     }
     let pct = |v: Option<f64>| v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into());
-    out.push_str(&format!("{:>wing$} │ {:>w2$}{:>NUM_W$}\n", "", "net revenue retention", pct(b.nrr), w2 = bar_w + 1 + LABEL_W));
+    out.push_str(&format!("{:>wing$} │ {:bar_w$} {:<LABEL_W$}{:>NUM_W$}\n", "", "", "NRR", pct(b.nrr)));
 
     // Bookings: what a funnel-only view credits, and what it never sees.
     out.push('\n');
@@ -227,7 +223,7 @@ mod tests {
         assert!(leads.contains("$460"), "{s}");
         let knot = s.lines().find(|l| l.contains("new customers")).unwrap();
         assert!(knot.contains('◆') && knot.contains("− churned") && knot.contains("$80"), "{s}");
-        assert!(s.contains("net revenue retention") && s.contains("87.0%"), "{s}");
+        assert!(s.lines().any(|l| l.contains("NRR") && l.ends_with("87.0%")), "{s}");
         assert!(s.contains("unseen by a funnel-only view: $240 (100% of cycle revenue)"), "{s}");
         assert!(s.lines().all(|l| l.chars().count() <= 100), "{s}");
     }

@@ -1,2 +1,3 @@
 #[test]
 fn smoke() {}
+mod cycle;
