@@ -67,11 +67,33 @@ pub fn notes(ds: &Dataset, a: &Analysis) -> Vec<String> {
     out
 }
 
+/// Everything `revcycle cycle` shows, computed once.
+pub struct CycleReport {
+    /// See [`cycle`].
+    pub cycle: DataFrame,
+    /// See [`funnel_vs_cycle`].
+    pub funnel_vs_cycle: DataFrame,
+    /// See [`bow_tie_numbers`].
+    pub bow_tie: Option<BowTie>,
+    /// See [`notes`].
+    pub notes: Vec<String>,
+}
+
+/// Both tables, the bow tie and the notes in one pass over the data.
+pub fn cycle_report(ds: &Dataset, a: &Analysis) -> anyhow::Result<CycleReport> {
+    let c = Computed::new(ds, a)?;
+    let bow_tie = if a.by.is_none() { bow_tie_from(ds, &c)? } else { bow_tie_numbers(ds, a)? };
+    Ok(CycleReport { cycle: cycle_frame(&c)?, funnel_vs_cycle: fvc_frame(&c)?, bow_tie, notes: notes(ds, a) })
+}
+
 /// The revenue-cycle table: one row per reported period (and `--by` value).
 /// Columns: `period` (Date, first day), the dimension (named `channel`,
 /// `segment`, `owner` or `campaign`) when `a.by` is set, then [`CYCLE_METRICS`].
 pub fn cycle(ds: &Dataset, a: &Analysis) -> anyhow::Result<DataFrame> {
-    let c = Computed::new(ds, a)?;
+    cycle_frame(&Computed::new(ds, a)?)
+}
+
+fn cycle_frame(c: &Computed) -> anyhow::Result<DataFrame> {
     let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::new(); CYCLE_METRICS.len()];
     for (p, dim) in c.rows() {
         let v = c.values(p, dim.as_deref());
@@ -90,7 +112,10 @@ pub fn cycle(ds: &Dataset, a: &Analysis) -> anyhow::Result<DataFrame> {
 /// `funnel` view then the `cycle` view. Columns: `period`, the dimension when
 /// `a.by` is set, then [`FUNNEL_VS_CYCLE_COLUMNS`].
 pub fn funnel_vs_cycle(ds: &Dataset, a: &Analysis) -> anyhow::Result<DataFrame> {
-    let c = Computed::new(ds, a)?;
+    fvc_frame(&Computed::new(ds, a)?)
+}
+
+fn fvc_frame(c: &Computed) -> anyhow::Result<DataFrame> {
     let mut view: Vec<&str> = Vec::new();
     let mut revenue = Vec::new();
     let mut customers: Vec<Option<i64>> = Vec::new();
@@ -132,7 +157,11 @@ pub fn funnel_vs_cycle(ds: &Dataset, a: &Analysis) -> anyhow::Result<DataFrame> 
 pub fn bow_tie_numbers(ds: &Dataset, a: &Analysis) -> anyhow::Result<Option<BowTie>> {
     let mut whole = a.clone();
     whole.by = None;
-    let c = Computed::new(ds, &whole)?;
+    bow_tie_from(ds, &Computed::new(ds, &whole)?)
+}
+
+/// The bow tie of an unsplit computation.
+fn bow_tie_from(ds: &Dataset, c: &Computed) -> anyhow::Result<Option<BowTie>> {
     let Some(&p) = c.grid.last() else { return Ok(None) };
     let v = c.values(p, None);
     let spec = c.spec;
@@ -929,6 +958,20 @@ mod tests {
             );
             assert!(close(b.nrr, s(400. / 460.)));
         }
+    }
+
+    #[test]
+    fn report_holds_the_same_tables() {
+        let a = analysis(PeriodKind::Quarter);
+        let r = cycle_report(&ds(), &a).unwrap();
+        assert!(r.cycle.equals_missing(&cycle(&ds(), &a).unwrap()));
+        assert!(r.funnel_vs_cycle.equals_missing(&funnel_vs_cycle(&ds(), &a).unwrap()));
+        assert_eq!(r.bow_tie, bow_tie_numbers(&ds(), &a).unwrap());
+        assert!(r.notes.is_empty());
+        let by = Analysis { by: Some(Dimension::Owner), ..a.clone() };
+        let r = cycle_report(&ds(), &by).unwrap();
+        assert_eq!(r.bow_tie, bow_tie_numbers(&ds(), &a).unwrap(), "the bow tie is never split");
+        assert_eq!(r.cycle.get_column_names()[1].as_str(), "owner");
     }
 
     #[test]
