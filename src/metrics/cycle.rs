@@ -1005,4 +1005,56 @@ mod tests {
             assert_eq!(got, want, "{kind:?} fiscal start {fys}");
         }
     }
+
+    /// Rough timing on synthetic data: `cargo test --lib cycle::tests::timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing only"]
+    fn timing_on_a_million_rows() {
+        use std::collections::BTreeSet;
+        let n = 1_000_000usize;
+        let day = crate::metrics::periods::US_PER_DAY;
+        let t0 = parse_ts("2022-01-01").unwrap();
+        let types = ["new_business", "expansion", "renewal"];
+        let status = ["won", "lost", "open"];
+        let opps = df!(
+            "opportunity_id" => (0..n).map(|i| format!("O{i}")).collect::<Vec<_>>(),
+            "created_at" => (0..n).map(|i| t0 + (i as i64 % 900) * day).collect::<Vec<_>>(),
+            "close_date" => (0..n).map(|i| Some(t0 + (i as i64 % 900 + 30) * day)).collect::<Vec<_>>(),
+            "status" => (0..n).map(|i| status[i % 3]).collect::<Vec<_>>(),
+            "amount" => (0..n).map(|i| (i % 1000) as f64).collect::<Vec<_>>(),
+            "type" => (0..n).map(|i| types[i % 3]).collect::<Vec<_>>(),
+            "account_id" => (0..n).map(|i| format!("A{}", i % 50_000)).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let revenue = df!(
+            "account_id" => (0..n).map(|i| format!("A{}", i % 50_000)).collect::<Vec<_>>(),
+            "month" => (0..n).map(|i| t0 + ((i / 50_000) as i64 * 31) * day).collect::<Vec<_>>(),
+            "mrr" => (0..n).map(|i| ((i * 7) % 500) as f64).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let table = |kind: TableKind, df: DataFrame| {
+            let mut cols = Vec::new();
+            for c in kind.columns() {
+                let dt = crate::model::dtype_of(c.kind);
+                cols.push(match df.column(c.name) {
+                    Ok(col) => col.cast(&dt).unwrap(),
+                    Err(_) => Column::full_null(c.name.into(), df.height(), &dt),
+                });
+            }
+            let present: BTreeSet<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+            crate::model::Table { kind, frame: DataFrame::new(df.height(), cols).unwrap(), present }
+        };
+        let d = Dataset {
+            leads: None,
+            opportunities: Some(table(TableKind::Opportunities, opps)),
+            campaigns: None,
+            revenue: Some(table(TableKind::Revenue, revenue)),
+            as_of: t0 + 1000 * day,
+        };
+        for kind in [PeriodKind::Month, PeriodKind::Quarter] {
+            let start = std::time::Instant::now();
+            let r = cycle_report(&d, &analysis(kind)).unwrap();
+            eprintln!("{kind:?}: {} rows in {:?}", r.cycle.height(), start.elapsed());
+        }
+    }
 }
