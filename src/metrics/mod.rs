@@ -11,3 +11,5 @@ pub mod periods;
 pub mod registry;
 #[cfg(test)]
 pub mod testutil;
+#[cfg(test)]
+pub mod testutil_cycle;

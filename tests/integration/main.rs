@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod cycle;
 mod datasets;
 mod demo;
 mod expected;
