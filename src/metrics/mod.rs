@@ -8,3 +8,5 @@ pub mod funnel;
 pub mod kpis;
 pub mod misalignment;
 pub mod periods;
+#[cfg(test)]
+pub mod testutil_misalign;
