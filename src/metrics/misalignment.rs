@@ -45,6 +45,8 @@ pub struct Misalignment {
     pub by: Option<Dimension>,
     /// Labels of the response-time buckets, fastest first ("<= 1h", ..., "> 72h").
     pub bucket_labels: Vec<String>,
+    /// Upper bounds of the response-time buckets in hours (`response_buckets_hours`).
+    pub bucket_bounds: Vec<f64>,
 }
 
 /// The spec ids, in spec order (the first columns after the dimension).
@@ -530,6 +532,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
         notes,
         by: a.by,
         bucket_labels: (0..nb).map(|i| bucket_label(&bounds, i)).collect(),
+        bucket_bounds: bounds.clone(),
     })
 }
 

@@ -1,1 +1,3 @@
 //! Output formats and atomic file writes.
+
+pub mod misalignment;
