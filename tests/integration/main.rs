@@ -1,2 +1,4 @@
+mod misalignment;
+
 #[test]
 fn smoke() {}
