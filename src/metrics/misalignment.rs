@@ -300,6 +300,13 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
         for (i, b) in bounds.iter().enumerate().rev() {
             bucket = when(col("__resp").lt_eq(lit(*b))).then(lit(i as i64)).otherwise(bucket);
         }
+        // "Did not reach sql": when SQL is not in use, the next stage in use
+        // (opportunity) stands in for it.
+        let past_sql = if uses(Stage::Sql) {
+            reached(Stage::Sql)
+        } else {
+            reached(Stage::Opportunity)
+        };
         let accept = match av.accept {
             Some(s) => reached(s),
             None => lit(false),
@@ -311,6 +318,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
                 reached(Stage::Mql).alias("__mql"),
                 accept.alias("__acc"),
                 reached(Stage::Sql).alias("__sql"),
+                past_sql.alias("__past_sql"),
                 reached(Stage::Won).alias("__won"),
                 worked.alias("__worked"),
                 start.alias("__start"),
@@ -341,7 +349,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
                 i64_sum(col("__sql"), "sql"),
                 i64_sum(col("__sql").and(col("__won")), "sql_won"),
                 i64_sum(
-                    col("__mql").and(col("disqualified_at").is_not_null()).and(col("__sql").not()),
+                    col("__mql").and(col("disqualified_at").is_not_null()).and(col("__past_sql").not()),
                     "rejected",
                 ),
             ])
@@ -597,7 +605,9 @@ fn compute_group(
 
     // worked_mql_win_rate.
     let wmw = Rate { k: g.worked_won, n: g.worked };
-    let wmw_ok = contact_ok && av.won;
+    // "Worked" needs no first_contact_at: without it, a lead counts as
+    // worked when it reached sal, sql or opportunity (the spec's other arms).
+    let wmw_ok = lead_ok && av.won;
     let wmw_v = if wmw_ok { wmw.value() } else { None };
 
     // Unworked MQLs.
@@ -684,7 +694,7 @@ fn compute_group(
     }
 
     // Rejected MQLs.
-    let rejected = opt_if(lead_ok && av.disq && av.sql, g.rejected);
+    let rejected = opt_if(lead_ok && av.disq, g.rejected);
     let rejected_wasted = match (rejected, cost_per_mql) {
         (Some(r), Some(c)) => Some(Money { v: r as f64 * c, lo: r as f64 * c, hi: r as f64 * c }),
         _ => None,
@@ -780,7 +790,7 @@ fn compute_group(
     f(&mut row, "channel_component", channel);
     // Measured inputs.
     i(&mut row, "mqls_reached", opt_if(lead_ok, g.mqls));
-    i(&mut row, "worked_mqls", opt_if(contact_ok, g.worked));
+    i(&mut row, "worked_mqls", opt_if(lead_ok, g.worked));
     i(&mut row, "worked_mqls_won", opt_if(wmw_ok, g.worked_won));
     f(&mut row, "worked_mql_win_rate_low", if wmw_ok { wmw.low() } else { None });
     f(&mut row, "worked_mql_win_rate_high", if wmw_ok { wmw.high() } else { None });
@@ -832,8 +842,9 @@ fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
     }
     if av.mql && !av.contact {
         notes.push(
-            "follow-up components need leads.first_contact_at: worked_mql_win_rate, unworked MQLs, slow follow-up, \
-             followup_component and speed_component are null"
+            "follow-up components need leads.first_contact_at: unworked MQLs, slow follow-up, \
+             followup_component and speed_component are null (worked MQLs are those that reached sal, sql or \
+             opportunity)"
                 .into(),
         );
     }
@@ -843,8 +854,8 @@ fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
     if !av.won {
         notes.push("won stage not in use (needs opportunities.lead_id and close_date): lead win rates are null".into());
     }
-    if av.mql && (!av.disq || !av.sql) {
-        notes.push("rejected MQLs need leads.disqualified_at and leads.sql_at".into());
+    if av.mql && !av.disq {
+        notes.push("rejected MQLs need leads.disqualified_at".into());
     }
     if !av.opps {
         notes.push("win_rate, avg_deal_size, new_bookings and misfit losses need an opportunities table".into());
@@ -1321,15 +1332,19 @@ mod tests {
         let ds = fixture("misalignment-nocontact");
         let m = misalignment(&ds, &analysis(None)).unwrap();
         let f = &m.frame;
+        // Worked = reached sal, sql or opportunity: L01 L02 L04 L10 L11 L12
+        // L14 = 7, won L01 L10 L11 = 3.
+        close(f, "worked_mql_win_rate", 0, Some(3.0 / 7.0));
+        close(f, "worked_mqls", 0, Some(7.0));
+        close(f, "worked_mql_win_rate_low", 0, Some(0.158219855251));
+        close(f, "worked_mql_win_rate_high", 0, Some(0.749541635472));
         for id in [
-            "worked_mql_win_rate",
             "unworked_mqls",
             "unworked_mql_lost_revenue",
             "unworked_mql_wasted_spend",
             "slow_followup_lost_revenue",
             "followup_component",
             "speed_component",
-            "worked_mqls",
             "contacted_mqls",
             "bucket_le_1h_n",
         ] {

@@ -1,4 +1,8 @@
-mod misalignment;
+//! revcycle's integration tests: one test binary (polars links once).
 
-#[test]
-fn smoke() {}
+mod util;
+
+mod bad_input;
+mod datasets;
+mod misalignment;
+mod presets;
