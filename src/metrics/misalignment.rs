@@ -14,6 +14,7 @@ use polars::prelude::*;
 use crate::metrics::common::{
     campaign_channels, campaigns_with_dim, ladder, lead_stages, opportunities_with_dim, Stage, DIM,
 };
+use crate::metrics::periods::{PeriodKind, PeriodSpec};
 use crate::model::{Dataset, TableKind};
 use crate::settings::{Analysis, Dimension, NONE_GROUP};
 
@@ -184,14 +185,30 @@ struct Group {
     booking_channels: BTreeMap<String, f64>,
 }
 
+/// The analysed range as [start, end) in microseconds: with `--from`/`--to`,
+/// the `--period` periods overlapping [from, to] (from the first instant of
+/// from's period to the end of to's period); with `--period all`, exactly
+/// [from, to]. `None` = unbounded on that side.
+pub fn range_bounds(a: &Analysis) -> (Option<i64>, Option<i64>) {
+    let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
+    if a.period == PeriodKind::All {
+        return (a.from, a.to.map(|t| t.saturating_add(1)));
+    }
+    (
+        a.from.map(|f| spec.start(spec.index_of(f))),
+        a.to.map(|t| spec.end(spec.index_of(t))),
+    )
+}
+
 fn in_range(e: Expr, a: &Analysis) -> Expr {
+    let (lo, hi) = range_bounds(a);
     let t = e.cast(DataType::Int64);
     let mut cond = t.clone().is_not_null();
-    if let Some(f) = a.from {
+    if let Some(f) = lo {
         cond = cond.and(t.clone().gt_eq(lit(f)));
     }
-    if let Some(to) = a.to {
-        cond = cond.and(t.lt_eq(lit(to)));
+    if let Some(h) = hi {
+        cond = cond.and(t.lt(lit(h)));
     }
     cond
 }
@@ -900,11 +917,12 @@ fn assumptions(a: &Analysis, as_of: i64) -> Vec<(String, String)> {
             .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_else(|| t.to_string())
     };
-    let range = match (a.from, a.to) {
+    let (lo, hi) = range_bounds(a);
+    let range = match (lo, hi) {
         (None, None) => "all data".to_string(),
         (f, t) => format!(
-            "{} to {} (inclusive)",
-            f.map(fmt_ts).unwrap_or_else(|| "start".into()),
+            "{} to {} (end excluded)",
+            f.map(fmt_ts).unwrap_or_else(|| "first row".into()),
             t.map(fmt_ts).unwrap_or_else(|| "as_of".into())
         ),
     };
@@ -1369,27 +1387,39 @@ mod tests {
     }
 
     #[test]
-    fn date_range_keeps_rows_inside() {
-        // [2024-01-01, 2024-01-08 23:59]: leads L01-L07 (L08, L09 and the
-        // Organic leads fall outside); no deal closes and spend is the
-        // 2024-01-01 rows only (600 + 450).
+    fn date_range_keeps_whole_periods() {
+        // --period week --from 2024-01-01 --to 2024-01-03: the ISO week of
+        // 2024-01-01 (a Monday), i.e. [2024-01-01, 2024-01-08): leads L01-L06;
+        // no deal closes in it; spend is the 2024-01-01 rows (600 + 450).
         let ds = fixture("misalignment");
-        let from = crate::metrics::testutil_misalign::ts("2024-01-01").unwrap();
-        let to = crate::metrics::testutil_misalign::ts("2024-01-08 23:59").unwrap();
-        let a = Analysis { from: Some(from), to: Some(to), min_sample: 2, ..Analysis::default() };
+        let ts = crate::metrics::testutil_misalign::ts;
+        let a = Analysis {
+            period: PeriodKind::Week,
+            from: Some(ts("2024-01-01").unwrap()),
+            to: Some(ts("2024-01-03").unwrap()),
+            min_sample: 2,
+            ..Analysis::default()
+        };
+        assert_eq!(range_bounds(&a), (Some(ts("2024-01-01").unwrap()), Some(ts("2024-01-08").unwrap())));
         let m = misalignment(&ds, &a).unwrap();
         let f = &m.frame;
-        close(f, "mqls_reached", 0, Some(7.0));
-        close(f, "unworked_mqls", 0, Some(2.0));
+        close(f, "mqls_reached", 0, Some(6.0));
+        close(f, "unworked_mqls", 0, Some(1.0)); // L06
+        close(f, "rejected_mqls", 0, Some(1.0)); // L03
         close(f, "marketing_spend", 0, Some(1050.0));
-        close(f, "cost_per_mql", 0, Some(150.0));
+        close(f, "cost_per_mql", 0, Some(175.0));
         close(f, "won_deals", 0, Some(0.0));
+        close(f, "worked_mql_win_rate", 0, Some(0.2)); // L01 of L01-L05 won (in February)
         close(f, "win_rate", 0, None);
         close(f, "avg_deal_size", 0, None);
         close(f, "unworked_mql_lost_revenue", 0, None);
+        close(f, "slow_followup_lost_revenue", 0, None);
         close(f, "misfit_lost_pipeline", 0, None);
-        // unworked 2 * 150 + rejected (L03, L07) 2 * 150.
-        close(f, "misalignment_cost", 0, Some(600.0));
+        close(f, "misalignment_cost", 0, Some(350.0));
         close(f, "misalignment_cost_share", 0, None);
+        // Month periods: --from 2024-01-15 --to 2024-02-10 covers January and February.
+        let a = Analysis { from: Some(ts("2024-01-15").unwrap()), to: Some(ts("2024-02-10").unwrap()), ..a };
+        let a = Analysis { period: PeriodKind::Month, ..a };
+        assert_eq!(range_bounds(&a), (Some(ts("2024-01-01").unwrap()), Some(ts("2024-03-01").unwrap())));
     }
 }
