@@ -1423,3 +1423,56 @@ mod tests {
         assert_eq!(range_bounds(&a), (Some(ts("2024-01-01").unwrap()), Some(ts("2024-03-01").unwrap())));
     }
 }
+
+#[cfg(test)]
+mod real_loader_tests {
+    //! The same known answers through the real loader and configuration
+    //! (fixtures/misalignment/revcycle.toml sets min_sample = 2).
+    use super::*;
+    use crate::cli::PeriodArgs;
+    use crate::config::Config;
+    use crate::input::{load, InputSpec};
+
+    fn load_fixture(name: &str, by: Option<Dimension>) -> (Dataset, Analysis) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+        let cfg = Config::load(Some(&dir.join("revcycle.toml"))).expect("config");
+        let spec = InputSpec { dir: Some(dir), ..InputSpec::default() };
+        let loaded = load(&spec, &cfg, None, true).expect("loads");
+        let mut a = crate::cmd::common::analysis(&cfg, &PeriodArgs::default()).expect("settings");
+        a.by = by;
+        (loaded.dataset, a)
+    }
+
+    fn get(df: &DataFrame, name: &str, r: usize) -> Option<f64> {
+        df.column(name).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().get(r)
+    }
+
+    #[test]
+    fn real_loader_gives_the_same_answers() {
+        let (ds, a) = load_fixture("misalignment", None);
+        assert_eq!(a.min_sample, 2);
+        assert_eq!(ds.as_of, crate::metrics::testutil_misalign::ts("2024-04-30").unwrap());
+        let m = misalignment(&ds, &a).unwrap();
+        let f = &m.frame;
+        for (id, want) in [
+            ("misalignment_cost", 35150.0),
+            ("misalignment_cost_low", 7626.7700981101),
+            ("misalignment_cost_high", 94325.6260120170),
+            ("slow_followup_lost_revenue", 15750.0),
+            ("unworked_mqls", 3.0),
+            ("rejected_mqls", 3.0),
+            ("alignment_score", 67.924297924298),
+        ] {
+            let got = get(f, id, 0).unwrap_or_else(|| panic!("{id} null"));
+            assert!((got - want).abs() < 1e-6 * want.max(1.0), "{id}: {got} vs {want}");
+        }
+        let (ds, a) = load_fixture("misalignment", Some(Dimension::Channel));
+        let m = misalignment(&ds, &a).unwrap();
+        assert_eq!(m.frame.height(), 2);
+        let (ds, a) = load_fixture("misalignment-nocontact", None);
+        let m = misalignment(&ds, &a).unwrap();
+        assert_eq!(get(&m.frame, "slow_followup_lost_revenue", 0), None);
+        let got = get(&m.frame, "misalignment_cost", 0).unwrap();
+        assert!((got - 5450.0).abs() < 1e-6, "{got}");
+    }
+}
