@@ -53,7 +53,7 @@ fn close(row: &HashMap<String, String>, id: &str, want: f64) {
 const ARGS: [&str; 4] = ["misalignment", "fixtures/misalignment", "--config", "fixtures/misalignment/revcycle.toml"];
 
 #[test]
-#[ignore = "needs loader"]
+
 fn csv_whole_range() {
     let mut args = ARGS.to_vec();
     args.extend(["--format", "csv"]);
@@ -86,7 +86,7 @@ fn csv_whole_range() {
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn csv_by_channel() {
     let mut args = ARGS.to_vec();
     args.extend(["--format", "csv", "--by", "channel"]);
@@ -108,7 +108,7 @@ fn csv_by_channel() {
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn json_has_every_id_and_nulls_without_contact() {
     let mut args = ARGS.to_vec();
     args.extend(["--format", "json"]);
