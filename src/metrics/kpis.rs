@@ -690,4 +690,30 @@ mod tests {
         // Mar: (200 + 100) / 1; Apr: (230 + 100) / 3.
         assert_eq!(column(&df, "cac"), [None, Some(300.0), Some(110.0), None]);
     }
+
+    #[test]
+    fn weeks_run_gap_free_from_monday() {
+        let df = run(PeriodKind::Week, None);
+        // 2024-02-01 is a Thursday (week of Mon 2024-01-29); as_of 2024-05-03
+        // is in the week of Mon 2024-04-29: 13 weeks later, 14 rows.
+        let periods = &crate::metrics::testutil::cells(&df)[0].1;
+        assert_eq!(periods.len(), 14);
+        assert_eq!(periods[0], "2024-01-29");
+        assert_eq!(periods[13], "2024-04-29");
+        let leads: f64 = column(&df, "leads").iter().map(|v| v.unwrap()).sum();
+        assert_eq!(leads, 10.0);
+        // L1, L2 (Feb 1, Feb 5 are in different weeks): first week has 1 lead.
+        assert_eq!(column(&df, "leads")[0], Some(1.0));
+    }
+
+    #[test]
+    fn sales_cost_has_no_dimension() {
+        let ds = load_fixture("basic", AS_OF);
+        let a = Analysis { sales_cost: 100.0, by: Some(Dimension::Channel), ..Analysis::default() };
+        let df = kpis(&ds, &a).unwrap();
+        assert!(column(&df, "cac").iter().all(Option::is_none));
+        // Without sales cost the split cac is spend / customers (see EXPECTED.md).
+        let df = run(PeriodKind::Month, Some(Dimension::Channel));
+        assert_eq!(column(&df, "cac")[4], Some(200.0));
+    }
 }
