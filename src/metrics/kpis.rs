@@ -716,4 +716,15 @@ mod tests {
         let df = run(PeriodKind::Month, Some(Dimension::Channel));
         assert_eq!(column(&df, "cac")[4], Some(200.0));
     }
+
+    #[test]
+    fn a_duplicated_lead_id_does_not_duplicate_its_opportunities() {
+        let mut ds = load_fixture("basic", AS_OF);
+        let leads = ds.leads.as_mut().unwrap();
+        let first = leads.frame.head(Some(1));
+        leads.frame = leads.frame.vstack(&first).unwrap();
+        let df = kpis(&ds, &analysis(PeriodKind::Month, Some(Dimension::Channel))).unwrap();
+        // Feb: events O2, search O1, social O6 -- as without the duplicate.
+        assert_eq!(&column(&df, "opportunities")[..3], [Some(1.0), Some(1.0), Some(1.0)]);
+    }
 }
