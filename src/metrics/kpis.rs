@@ -35,6 +35,47 @@ const RATES: [(&str, Stage, Stage); 7] = [
     ("lead_to_won_rate", Stage::Lead, Stage::Won),
 ];
 
+/// What a KPI or funnel column measures, for table rendering (percentages
+/// for rates, thousands separators and the currency label for money).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// The period / cohort's first day.
+    Date,
+    /// A `--by` value or a stage name.
+    Text,
+    Count,
+    Money,
+    /// Money per day (`pipeline_velocity`).
+    MoneyPerDay,
+    /// A share or a relative change, to show as a percentage.
+    Rate,
+    /// A plain ratio (`roas`: bookings per unit of spend).
+    Ratio,
+    Days,
+    Hours,
+}
+
+/// The unit of a column of `kpis` or `funnel` output; `None` for an unknown id.
+pub fn unit_of(id: &str) -> Option<Unit> {
+    Some(match id {
+        "period" | "cohort" => Unit::Date,
+        "channel" | "segment" | "owner" | "campaign" | "stage" => Unit::Text,
+        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals" | "new_customers"
+        | "reached" | "dropped" => Unit::Count,
+        "new_bookings" | "pipeline_created" | "marketing_spend" | "avg_deal_size" | "open_pipeline"
+        | "cost_per_lead" | "cost_per_mql" | "cost_per_sql" | "cost_per_opportunity" | "cac" => Unit::Money,
+        "pipeline_velocity" => Unit::MoneyPerDay,
+        "win_rate" | "lead_velocity_rate" | "followup_rate" | "conversion_from_previous" | "conversion_from_lead" => {
+            Unit::Rate
+        }
+        id if id.ends_with("_rate") => Unit::Rate,
+        "roas" => Unit::Ratio,
+        "sales_cycle_days" | "cohort_age_days" | "median_days_from_previous" => Unit::Days,
+        "speed_to_lead_hours" => Unit::Hours,
+        _ => return None,
+    })
+}
+
 /// The earliest row date of the inputs: the minimum of `leads.created_at`,
 /// `opportunities.created_at`, `campaigns.date` and `revenue.month`
 /// (microseconds, UTC). `None` when every table is empty.
@@ -726,5 +767,17 @@ mod tests {
         let df = kpis(&ds, &analysis(PeriodKind::Month, Some(Dimension::Channel))).unwrap();
         // Feb: events O2, search O1, social O6 -- as without the duplicate.
         assert_eq!(&column(&df, "opportunities")[..3], [Some(1.0), Some(1.0), Some(1.0)]);
+    }
+
+    #[test]
+    fn every_output_column_has_a_unit() {
+        for df in [run(PeriodKind::Month, Some(Dimension::Channel))] {
+            for name in df.get_column_names() {
+                assert!(unit_of(name).is_some(), "{name}");
+            }
+        }
+        assert_eq!(unit_of("mql_to_sql_rate"), Some(Unit::Rate));
+        assert_eq!(unit_of("cac"), Some(Unit::Money));
+        assert_eq!(unit_of("nope"), None);
     }
 }
