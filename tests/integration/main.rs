@@ -1,5 +1,12 @@
+//! revcycle's integration tests: one test binary (polars links once).
+
+mod util;
+
+mod bad_input;
+mod cycle;
+mod datasets;
+mod demo;
 mod expected;
 mod kpis;
-
-#[test]
-fn smoke() {}
+mod misalignment;
+mod presets;
