@@ -1,1 +1,212 @@
-//! revcycle.toml.
+//! `revcycle.toml`: input paths, presets, column and stage maps, parsing
+//! options and the assumptions of the metrics. Every key is optional.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::model::TableKind;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Currency label shown in tables ("USD", "$", "EUR").
+    pub currency: Option<String>,
+    /// Read ambiguous numeric dates (every day <= 12) as day/month.
+    pub day_first: Option<bool>,
+    /// Amounts use a decimal comma (`1.200,50`).
+    pub decimal_comma: Option<bool>,
+    pub period: Option<crate::metrics::periods::PeriodKind>,
+    /// First month of the fiscal year (1-12).
+    pub fiscal_year_start: Option<u32>,
+    pub sla_days: Option<f64>,
+    pub gross_margin: Option<f64>,
+    /// Sales cost per period, added to marketing spend in CAC.
+    pub sales_cost: Option<f64>,
+    #[serde(default)]
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub leads: TableConfig,
+    #[serde(default)]
+    pub opportunities: TableConfig,
+    #[serde(default)]
+    pub campaigns: TableConfig,
+    #[serde(default)]
+    pub revenue: TableConfig,
+    #[serde(default)]
+    pub misalignment: MisalignmentConfig,
+    /// Folder of the config file: input paths are relative to it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// Where the configuration came from, for messages.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    pub dir: Option<PathBuf>,
+    pub leads: Option<PathBuf>,
+    pub opportunities: Option<PathBuf>,
+    #[serde(default)]
+    pub campaigns: OneOrMany,
+    pub revenue: Option<PathBuf>,
+}
+
+/// `campaigns = "a.csv"` or `campaigns = ["a.csv", "b.csv"]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    #[default]
+    None,
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl OneOrMany {
+    pub fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            OneOrMany::None => vec![],
+            OneOrMany::One(p) => vec![p.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    /// Header preset (canonical, salesforce, hubspot, pipedrive, google_ads,
+    /// meta_ads, linkedin_ads); detected from the headers when absent.
+    pub preset: Option<String>,
+    /// Field delimiter; detected when absent.
+    pub delimiter: Option<String>,
+    pub day_first: Option<bool>,
+    pub decimal_comma: Option<bool>,
+    /// canonical column -> source header. One header may feed several columns.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// canonical column -> constant value for every row.
+    #[serde(default)]
+    pub constants: BTreeMap<String, String>,
+    /// Raw opportunity stage -> open / won / lost.
+    #[serde(default)]
+    pub stage_map: BTreeMap<String, String>,
+    /// Raw opportunity type -> new_business / expansion / renewal.
+    #[serde(default)]
+    pub type_map: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MisalignmentConfig {
+    pub min_sample: Option<u64>,
+    pub misfit_reasons: Option<Vec<String>>,
+    pub uplift: Option<f64>,
+    pub response_buckets_hours: Option<Vec<f64>>,
+}
+
+impl Config {
+    pub fn table(&self, kind: TableKind) -> &TableConfig {
+        match kind {
+            TableKind::Leads => &self.leads,
+            TableKind::Opportunities => &self.opportunities,
+            TableKind::Campaigns => &self.campaigns,
+            TableKind::Revenue => &self.revenue,
+        }
+    }
+
+    /// Load `path`, or `./revcycle.toml` when `path` is None and it exists.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let (path, explicit) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from("revcycle.toml"), false),
+        };
+        if !explicit && !path.is_file() {
+            return Ok(Config { base_dir: PathBuf::from("."), ..Config::default() });
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading configuration `{}`", path.display()))?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
+            let msg = e.message().to_string();
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .map(|l| format!(", line {l}"))
+                .unwrap_or_default();
+            anyhow::anyhow!("configuration `{}`{line}: {msg}", path.display())
+        })?;
+        cfg.validate().with_context(|| format!("configuration `{}`", path.display()))?;
+        cfg.base_dir = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).unwrap_or(Path::new(".")).to_path_buf();
+        cfg.source = Some(path);
+        Ok(cfg)
+    }
+
+    /// A path from the configuration, relative to the configuration's folder.
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() || p == Path::new("-") {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for kind in TableKind::ALL {
+            let t = self.table(kind);
+            for key in t.columns.keys().chain(t.constants.keys()) {
+                if kind.column(key).is_none() {
+                    let names: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();
+                    anyhow::bail!(
+                        "[{}] names unknown column `{key}`{}; columns are: {}",
+                        kind.name(),
+                        crate::input::suggest(key, names.iter().copied()),
+                        names.join(", ")
+                    );
+                }
+            }
+            if let Some(p) = &t.preset {
+                if crate::input::presets::find(p, kind).is_none() {
+                    anyhow::bail!(
+                        "[{}] preset `{p}` is unknown; presets for {} are: {}",
+                        kind.name(),
+                        kind.name(),
+                        crate::input::presets::names(kind).join(", ")
+                    );
+                }
+            }
+            for (raw, v) in &t.stage_map {
+                if !matches!(v.as_str(), "open" | "won" | "lost") {
+                    anyhow::bail!("[{}.stage_map] `{raw}` = `{v}`: a stage maps to open, won or lost", kind.name());
+                }
+            }
+            for (raw, v) in &t.type_map {
+                if !matches!(v.as_str(), "new_business" | "expansion" | "renewal") {
+                    anyhow::bail!(
+                        "[{}.type_map] `{raw}` = `{v}`: a type maps to new_business, expansion or renewal",
+                        kind.name()
+                    );
+                }
+            }
+            if let Some(d) = &t.delimiter {
+                if d.chars().count() != 1 && d != "\\t" && d != "tab" {
+                    anyhow::bail!("[{}] delimiter `{d}` must be one character (or \"tab\")", kind.name());
+                }
+            }
+        }
+        if let Some(f) = self.fiscal_year_start {
+            if !(1..=12).contains(&f) {
+                anyhow::bail!("fiscal_year_start = {f}: a month number from 1 to 12");
+            }
+        }
+        if let Some(g) = self.gross_margin {
+            if !(0.0..=1.0).contains(&g) {
+                anyhow::bail!("gross_margin = {g}: a fraction from 0 to 1");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,1 +1,120 @@
-//! Loading shared by the analysis commands.
+//! What every analysis command does first: read `revcycle.toml`, load the
+//! inputs, print data-quality warnings, and resolve the analysis settings.
+
+use anyhow::{Context, Result};
+
+use crate::cli::{InputArgs, PeriodArg, PeriodArgs, ByArg};
+use crate::config::Config;
+use crate::input::{self, InputSpec, Loaded};
+use crate::metrics::periods::PeriodKind;
+use crate::settings::{Analysis, Dimension};
+use crate::Ctx;
+
+pub struct Prepared {
+    pub cfg: Config,
+    pub loaded: Loaded,
+    pub analysis: Analysis,
+}
+
+pub fn input_spec(input: &InputArgs) -> InputSpec {
+    InputSpec {
+        dir: input.dir.clone(),
+        leads: input.leads.clone(),
+        opportunities: input.opportunities.clone(),
+        campaigns: input.campaigns.clone(),
+        revenue: input.revenue.clone(),
+        demo: input.demo,
+        any_table: false,
+    }
+}
+
+/// Load configuration and inputs; print warnings unless quiet.
+pub fn load(input: &InputArgs, ctx: Ctx) -> Result<(Config, Loaded)> {
+    load_with(input, ctx, false)
+}
+
+/// `any_table`: accept a campaigns or revenue export alone (validate).
+pub fn load_with(input: &InputArgs, ctx: Ctx, any_table: bool) -> Result<(Config, Loaded)> {
+    let cfg = Config::load(input.config.as_deref())?;
+    let mut spec = input_spec(input);
+    spec.any_table = any_table;
+    let loaded = input::load(&spec, &cfg, input.as_of.as_deref(), ctx.quiet)?;
+    Ok((cfg, loaded))
+}
+
+pub fn print_warnings(loaded: &Loaded, ctx: Ctx) {
+    if ctx.quiet {
+        return;
+    }
+    for w in loaded.warnings() {
+        eprintln!("revcycle: warning: {w}");
+    }
+}
+
+/// Settings: CLI flags over revcycle.toml over defaults.
+pub fn analysis(cfg: &Config, period: &PeriodArgs) -> Result<Analysis> {
+    let mut a = Analysis::default();
+    let day_first = cfg.day_first.unwrap_or(false);
+    a.period = period.period.map(period_kind).or(cfg.period).unwrap_or(PeriodKind::Month);
+    if let Some(f) = cfg.fiscal_year_start {
+        a.fiscal_year_start = f;
+    }
+    a.from = period.from.as_deref().map(|t| input::parse_instant(t, day_first).context("--from")).transpose()?;
+    a.to = period.to.as_deref().map(|t| input::parse_instant(t, day_first).context("--to")).transpose()?;
+    if let (Some(f), Some(t)) = (a.from, a.to) {
+        if f > t {
+            anyhow::bail!("--from is after --to");
+        }
+    }
+    a.by = period.by.map(dimension);
+    if let Some(v) = cfg.sla_days {
+        a.sla_days = v;
+    }
+    if let Some(v) = cfg.gross_margin {
+        a.gross_margin = v;
+    }
+    if let Some(v) = cfg.sales_cost {
+        a.sales_cost = v;
+    }
+    let m = &cfg.misalignment;
+    if let Some(v) = m.min_sample {
+        a.min_sample = v;
+    }
+    if let Some(v) = &m.misfit_reasons {
+        a.misfit_reasons = v.iter().map(|s| s.to_lowercase()).collect();
+    }
+    if let Some(v) = m.uplift {
+        a.uplift = v;
+    }
+    if let Some(v) = &m.response_buckets_hours {
+        a.response_buckets_hours = v.clone();
+    }
+    a.currency = cfg.currency.clone().unwrap_or_default();
+    Ok(a)
+}
+
+pub fn prepare(input: &InputArgs, period: &PeriodArgs, ctx: Ctx) -> Result<Prepared> {
+    let (cfg, loaded) = load(input, ctx)?;
+    let analysis = analysis(&cfg, period)?;
+    print_warnings(&loaded, ctx);
+    Ok(Prepared { cfg, loaded, analysis })
+}
+
+pub fn period_kind(p: PeriodArg) -> PeriodKind {
+    match p {
+        PeriodArg::Week => PeriodKind::Week,
+        PeriodArg::Month => PeriodKind::Month,
+        PeriodArg::Quarter => PeriodKind::Quarter,
+        PeriodArg::Year => PeriodKind::Year,
+        PeriodArg::All => PeriodKind::All,
+    }
+}
+
+pub fn dimension(b: ByArg) -> Dimension {
+    match b {
+        ByArg::Channel => Dimension::Channel,
+        ByArg::Segment => Dimension::Segment,
+        ByArg::Owner => Dimension::Owner,
+        ByArg::Campaign => Dimension::Campaign,
+    }
+}

@@ -29,3 +29,11 @@ pub fn run(command: Command, ctx: Ctx) -> anyhow::Result<ExitCode> {
         Command::Init(c) => init::run(&c, ctx),
     }
 }
+
+/// Write a finished text to `-o FILE` (atomically) or to standard output.
+pub fn write_output(path: Option<&std::path::Path>, bytes: &[u8], _ctx: Ctx) -> anyhow::Result<()> {
+    match path {
+        Some(p) if p != std::path::Path::new("-") => crate::output::write_atomic(p, bytes),
+        _ => crate::output::write_stdout(bytes),
+    }
+}

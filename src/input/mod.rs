@@ -1,4 +1,264 @@
 //! Loading exports onto the canonical tables: file formats, presets, column
-//! maps, and parsing of timestamps and amounts.
+//! maps, parsing of timestamps and amounts, the `as_of` cut, and the
+//! data-quality findings `validate` reports and analysis commands warn about.
 
+pub mod parse;
 pub mod presets;
+pub mod quality;
+pub mod read;
+pub mod table;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::model::{Dataset, Table, TableKind};
+use read::Source;
+use table::{FileReport, TableLoad, LINE_COL, SRC_COL};
+
+/// Which files feed which table, as the user named them.
+#[derive(Debug, Clone, Default)]
+pub struct InputSpec {
+    pub dir: Option<PathBuf>,
+    pub leads: Option<PathBuf>,
+    pub opportunities: Option<PathBuf>,
+    pub campaigns: Vec<PathBuf>,
+    pub revenue: Option<PathBuf>,
+    pub demo: bool,
+    /// `validate` reads any table alone (a campaigns export by itself).
+    pub any_table: bool,
+}
+
+/// Extensions a table file may have inside a folder, in order of preference.
+const EXTENSIONS: &[&str] = &["csv", "csv.gz", "tsv", "tsv.gz", "txt", "parquet", "pq", "ndjson", "ndjson.gz", "jsonl", "jsonl.gz", "json"];
+
+/// A loaded table before the `as_of` cut, with `__line`/`__src` columns.
+pub struct RawTable {
+    pub kind: TableKind,
+    pub frame: DataFrame,
+    pub present: BTreeSet<String>,
+    pub files: Vec<String>,
+}
+
+/// Everything loading produced.
+pub struct Loaded {
+    /// The tables as they stood at `as_of`, ids deduplicated: what metrics read.
+    pub dataset: Dataset,
+    /// The tables as read, for `validate`.
+    pub raw: Vec<RawTable>,
+    pub files: Vec<FileReport>,
+    pub findings: Vec<quality::Finding>,
+    /// True when `--as-of` was given (else it is the latest timestamp).
+    pub as_of_given: bool,
+}
+
+impl Loaded {
+    /// One warning line per finding that changes what the analysis sees.
+    pub fn warnings(&self) -> Vec<String> {
+        self.findings.iter().filter(|f| f.warn).map(|f| f.one_line()).collect()
+    }
+}
+
+/// "; did you mean 'x'?" for the closest of `options` to `name`, or "".
+pub fn suggest<'a>(name: &str, options: impl Iterator<Item = &'a str>) -> String {
+    let mut best: Option<(&str, f64)> = None;
+    for o in options {
+        let s = strsim::normalized_levenshtein(&name.to_lowercase(), &o.to_lowercase());
+        if best.map_or(true, |(_, b)| s > b) {
+            best = Some((o, s));
+        }
+    }
+    match best {
+        Some((o, s)) if s >= 0.4 => format!("; did you mean '{o}'?"),
+        _ => String::new(),
+    }
+}
+
+/// Resolve which sources feed each table: CLI flags over the configuration's
+/// `[inputs]` over the folder's `leads.*` ... files.
+pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableKind, Vec<Source>>> {
+    let mut out: BTreeMap<TableKind, Vec<Source>> = BTreeMap::new();
+    if spec.demo {
+        let demo = crate::demo::builtin();
+        for (kind, bytes) in [
+            (TableKind::Leads, demo.leads),
+            (TableKind::Opportunities, demo.opportunities),
+            (TableKind::Campaigns, demo.campaigns),
+            (TableKind::Revenue, demo.revenue),
+        ] {
+            out.insert(kind, vec![Source::Bytes { name: format!("demo/{}.csv", kind.name()), data: Arc::new(bytes) }]);
+        }
+        return Ok(out);
+    }
+    let dir = spec.dir.clone().or_else(|| cfg.inputs.dir.as_ref().map(|d| cfg.resolve_path(d)));
+    if let Some(dir) = &dir {
+        let meta = std::fs::metadata(dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!("`{}`: folder not found", dir.display()),
+            _ => anyhow::Error::new(e).context(format!("reading `{}`", dir.display())),
+        })?;
+        if !meta.is_dir() {
+            bail!(
+                "`{}` is a file, not a folder; name files with --leads, --opportunities, --campaigns, --revenue",
+                dir.display()
+            );
+        }
+        for kind in TableKind::ALL {
+            if let Some(p) = find_in_dir(dir, kind.name()) {
+                out.insert(kind, vec![Source::Path(p)]);
+            }
+        }
+        if out.is_empty() {
+            bail!(
+                "`{}` holds none of leads.*, opportunities.*, campaigns.*, revenue.* (csv, csv.gz, parquet, ndjson)",
+                dir.display()
+            );
+        }
+    }
+    let cfg_one = |p: &Option<PathBuf>| p.as_ref().map(|p| Source::from_arg(&cfg.resolve_path(p)));
+    for (kind, cli, conf) in [
+        (TableKind::Leads, &spec.leads, &cfg.inputs.leads),
+        (TableKind::Opportunities, &spec.opportunities, &cfg.inputs.opportunities),
+        (TableKind::Revenue, &spec.revenue, &cfg.inputs.revenue),
+    ] {
+        if let Some(p) = cli {
+            out.insert(kind, vec![Source::from_arg(p)]);
+        } else if let Some(s) = cfg_one(conf) {
+            out.entry(kind).or_insert_with(|| vec![s]);
+        }
+    }
+    if !spec.campaigns.is_empty() {
+        out.insert(TableKind::Campaigns, spec.campaigns.iter().map(|p| Source::from_arg(p)).collect());
+    } else {
+        let conf = cfg.inputs.campaigns.paths();
+        if !conf.is_empty() {
+            out.entry(TableKind::Campaigns)
+                .or_insert_with(|| conf.iter().map(|p| Source::from_arg(&cfg.resolve_path(p))).collect());
+        }
+    }
+    let stdin_users = out.values().flatten().filter(|s| matches!(s, Source::Stdin)).count();
+    if stdin_users > 1 {
+        bail!("only one input can be read from standard input (`-`)");
+    }
+    if out.is_empty() || (!spec.any_table && !out.contains_key(&TableKind::Leads) && !out.contains_key(&TableKind::Opportunities)) {
+        if out.is_empty() {
+            bail!("no input: give a folder (revcycle kpis DIR), files (--leads FILE --opportunities FILE ...), [inputs] in revcycle.toml, or --demo");
+        }
+        bail!("no leads or opportunities: at least one of --leads and --opportunities is needed");
+    }
+    Ok(out)
+}
+
+fn find_in_dir(dir: &Path, table: &str) -> Option<PathBuf> {
+    EXTENSIONS.iter().map(|e| dir.join(format!("{table}.{e}"))).find(|p| p.is_file())
+}
+
+/// Load every table, apply the `as_of` cut and deduplicate ids.
+pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) -> Result<Loaded> {
+    let sources = resolve_sources(spec, cfg)?;
+    let mut raw = Vec::new();
+    let mut files = Vec::new();
+    for (kind, srcs) in &sources {
+        let loader = TableLoad { kind: *kind, cfg, quiet };
+        let mut frames = Vec::new();
+        let mut present = BTreeSet::new();
+        let mut names = Vec::new();
+        for (i, src) in srcs.iter().enumerate() {
+            let (df, p, report) = loader
+                .load(src, i as u32)
+                .with_context(|| format!("loading {}", kind.name()))?;
+            frames.push(df);
+            present.extend(p);
+            names.push(src.display());
+            files.push(report);
+        }
+        let mut frame = frames.remove(0);
+        for f in frames {
+            frame.vstack_mut(&f).map_err(|e| anyhow::anyhow!("stacking {} files: {e}", kind.name()))?;
+        }
+        raw.push(RawTable { kind: *kind, frame, present, files: names });
+    }
+
+    let latest = latest_timestamp(&raw)?;
+    let (as_of, as_of_given) = match as_of {
+        Some(text) => (parse_instant(text, cfg.day_first.unwrap_or(false)).with_context(|| "--as-of")?, true),
+        None => (latest.context("the inputs hold no timestamps")?, false),
+    };
+    let findings = quality::check(&raw, &files, as_of)?;
+    let mut ds = Dataset { leads: None, opportunities: None, campaigns: None, revenue: None, as_of };
+    for t in &raw {
+        let frame = cut_at(t.kind, t.frame.clone(), as_of)?;
+        *ds.table_mut(t.kind) = Some(Table { kind: t.kind, frame, present: t.present.clone() });
+    }
+    Ok(Loaded { dataset: ds, raw, files, findings, as_of_given })
+}
+
+/// Parse `--as-of`, `--from`, `--to` values: any timestamp form of the inputs.
+pub fn parse_instant(text: &str, day_first: bool) -> Result<i64> {
+    parse::parse_timestamp(text)
+        .and_then(|t| parse::resolve(t, day_first))
+        .with_context(|| format!("`{text}` is not a date (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"))
+}
+
+fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
+    let mut latest: Option<i64> = None;
+    for t in raw {
+        for spec in t.kind.columns() {
+            if spec.kind != crate::model::ColumnKind::Timestamp {
+                continue;
+            }
+            let c = t.frame.column(spec.name).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let phys = c.as_materialized_series().to_physical_repr();
+            if let Ok(ca) = phys.i64() {
+                if let Some(m) = ca.max() {
+                    latest = Some(latest.map_or(m, |l: i64| l.max(m)));
+                }
+            }
+        }
+    }
+    Ok(latest)
+}
+
+/// The data as it stood at `as_of`: rows created after it left out, other
+/// timestamps after it nulled (an opportunity closed after it is open), ids
+/// deduplicated (first row kept), bookkeeping columns dropped.
+fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64) -> Result<DataFrame> {
+    let ts = |v: i64| lit(v).cast(DataType::Datetime(TimeUnit::Microseconds, None));
+    let created = kind.date_column();
+    let mut lf = frame.lazy().filter(col(created).lt_eq(ts(as_of)));
+    if kind == TableKind::Opportunities {
+        lf = lf.with_column(
+            when(col("close_date").gt(ts(as_of)).and(col("status").neq(lit("open"))))
+                .then(lit("open"))
+                .otherwise(col("status"))
+                .alias("status"),
+        );
+    }
+    let nulled: Vec<Expr> = kind
+        .columns()
+        .iter()
+        .filter(|c| c.kind == crate::model::ColumnKind::Timestamp && c.name != created)
+        .map(|c| {
+            when(col(c.name).gt(ts(as_of)))
+                .then(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+                .otherwise(col(c.name))
+                .alias(c.name)
+        })
+        .collect();
+    if !nulled.is_empty() {
+        lf = lf.with_columns(nulled);
+    }
+    if let Some(id) = kind.id_column() {
+        lf = lf.unique_stable(Some(cols([id])), UniqueKeepStrategy::First);
+    }
+    let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
+    lf.select(keep).collect().map_err(|e| anyhow::anyhow!("applying as_of: {e}"))
+}
+
+/// Drop revcycle's bookkeeping columns.
+pub fn without_bookkeeping(df: &DataFrame) -> DataFrame {
+    df.drop_many([LINE_COL, SRC_COL])
+}

@@ -8,5 +8,8 @@ pub mod funnel;
 pub mod kpis;
 pub mod misalignment;
 pub mod periods;
+pub mod registry;
+#[cfg(test)]
+pub mod testutil;
 #[cfg(test)]
 pub mod testutil_cycle;

@@ -1,2 +1,504 @@
-//! Output formats and atomic file writes.
+//! The output layer shared by every command: one place owns output policy
+//! (format, `-o FILE` written atomically, quiet, colour, terminal width).
+//!
+//! A command builds a [`Document`] (named sections, each a polars frame plus
+//! notes and the way a person should see it) and hands it to [`emit`]:
+//! - `csv`: the main section only (the first, unless [`Document::with_main`]),
+//!   raw values, formula-injection escaping;
+//! - `json`: an array of row objects for one section, an object keyed by
+//!   section name for several;
+//! - `markdown`: a GitHub table per section;
+//! - `table`: per section, the section's [`Renderer`] fitted to the terminal.
+//!
+//! Notes are printed under the tables (table, markdown). In csv/json they go
+//! to standard error, only when it is a terminal, so that data stays clean.
+//! `-q` drops notes; the data itself is always written.
+
+pub mod atomic;
 pub mod bowtie;
+pub mod format;
+pub(crate) mod grid;
+pub mod machine;
+pub(crate) mod markdown;
+pub mod table;
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::DataFrame;
+
+pub use atomic::{write_atomic, write_atomic_with};
+pub use format::{human, kind_of, ValueKind};
+pub use machine::escape_formula;
+pub use table::{funnel_table, generic_table, kpis_table};
+
+/// Output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+impl From<crate::cli::FormatArg> for Format {
+    fn from(f: crate::cli::FormatArg) -> Self {
+        use crate::cli::FormatArg;
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// Resolved output settings: no clap type below this point.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub format: Format,
+    /// `-o FILE`; `None` is standard output.
+    pub path: Option<PathBuf>,
+    pub quiet: bool,
+    /// Currency label for money in tables (`$`, `USD`, empty for none).
+    pub currency: String,
+    /// Colour in tables: standard output is a terminal, `NO_COLOR` is unset
+    /// or empty, `TERM` is not `dumb`, and there is no `-o`.
+    pub color: bool,
+    /// Width to fit tables to: `COLUMNS` when set, else the terminal's width
+    /// when standard output is one; `None` (no fitting) with `-o` or a pipe.
+    pub width: Option<u16>,
+}
+
+impl OutputOptions {
+    /// Resolves `--format` / `-o` against the environment. `-o -` is standard
+    /// output.
+    pub fn resolve(args: &crate::cli::OutputArgs, quiet: bool, currency: &str) -> OutputOptions {
+        let env = Env {
+            stdout_terminal: io::stdout().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            dumb_term: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
+            columns: std::env::var("COLUMNS").ok(),
+            terminal_width: || comfy_table::Table::new().width(),
+        };
+        OutputOptions::resolve_in(args, quiet, currency, env)
+    }
+
+    fn resolve_in<W: FnOnce() -> Option<u16>>(
+        args: &crate::cli::OutputArgs,
+        quiet: bool,
+        currency: &str,
+        env: Env<W>,
+    ) -> OutputOptions {
+        let format = Format::from(args.format);
+        let path = args.output.clone().filter(|p| p.as_os_str() != "-");
+        let terminal = path.is_none() && env.stdout_terminal;
+        let columns = env
+            .columns
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|&c| c > 0);
+        let width = if path.is_some() {
+            None
+        } else if columns.is_some() {
+            columns
+        } else if terminal {
+            (env.terminal_width)()
+        } else {
+            None
+        };
+        OutputOptions {
+            format,
+            path,
+            quiet,
+            currency: currency.to_string(),
+            color: terminal && !env.no_color && !env.dumb_term && format == Format::Table,
+            width,
+        }
+    }
+
+    /// Options for writing `format` with no terminal involved: no colour, no
+    /// width fitting, standard output (tests, `report`).
+    pub fn plain(format: Format, currency: &str) -> OutputOptions {
+        OutputOptions {
+            format,
+            path: None,
+            quiet: false,
+            currency: currency.to_string(),
+            color: false,
+            width: None,
+        }
+    }
+}
+
+/// What `resolve` reads from the process environment (a struct so tests
+/// need not touch the real environment).
+struct Env<W> {
+    stdout_terminal: bool,
+    /// `NO_COLOR` is set and not empty (no-color.org).
+    no_color: bool,
+    dumb_term: bool,
+    columns: Option<String>,
+    terminal_width: W,
+}
+
+/// How a section reads as a table for people.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Renderer {
+    /// Rows as rows, columns as columns, values formatted by column kind.
+    Generic,
+    /// Metrics down the side, periods across, change column ([`kpis_table`]).
+    Kpis,
+    /// Each cohort's ladder with bars ([`funnel_table`]).
+    Funnel,
+    /// Text the command drew itself, printed as is in `table` format
+    /// (markdown falls back on the generic table of the frame).
+    Custom(String),
+}
+
+/// One named table of a document.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Key in JSON with several sections; heading unless `title` is set.
+    pub name: String,
+    /// Heading for people (table, markdown).
+    pub title: Option<String>,
+    pub frame: DataFrame,
+    /// Lines printed under the table (`MRR metrics need --revenue`).
+    pub notes: Vec<String>,
+    pub render: Renderer,
+}
+
+impl Section {
+    pub fn new(name: impl Into<String>, frame: DataFrame) -> Section {
+        Section { name: name.into(), title: None, frame, notes: Vec::new(), render: Renderer::Generic }
+    }
+
+    pub fn with_render(mut self, render: Renderer) -> Section {
+        self.render = render;
+        self
+    }
+
+    pub fn with_title(mut self, title: impl Into<String>) -> Section {
+        self.title = Some(title.into());
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Section {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_notes<I, S>(mut self, notes: I) -> Section
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.notes.extend(notes.into_iter().map(Into::into));
+        self
+    }
+
+    fn heading(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// What a command prints: one or more sections, one of them the main one
+/// (the one CSV writes).
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub sections: Vec<Section>,
+    /// Index of the section CSV writes.
+    pub main: usize,
+}
+
+impl Document {
+    pub fn new() -> Document {
+        Document::default()
+    }
+
+    /// A document of one section.
+    pub fn single(section: Section) -> Document {
+        Document { sections: vec![section], main: 0 }
+    }
+
+    /// Adds a section (builder style).
+    pub fn with(mut self, section: Section) -> Document {
+        self.sections.push(section);
+        self
+    }
+
+    pub fn push(&mut self, section: Section) {
+        self.sections.push(section);
+    }
+
+    /// Makes the section called `name` the one CSV writes.
+    pub fn with_main(mut self, name: &str) -> Result<Document> {
+        match self.sections.iter().position(|s| s.name == name) {
+            Some(i) => {
+                self.main = i;
+                Ok(self)
+            }
+            None => bail!("no section `{name}` in the document"),
+        }
+    }
+
+    pub fn main_section(&self) -> Option<&Section> {
+        self.sections.get(self.main)
+    }
+}
+
+/// Writes the document in the chosen format to standard output or, with
+/// `-o`, atomically to the file. A closed pipe comes back as an
+/// `io::Error` of kind `BrokenPipe` in the chain (the caller exits 0).
+pub fn emit(doc: &Document, opts: &OutputOptions) -> Result<()> {
+    let bytes = render(doc, opts)?;
+    match &opts.path {
+        Some(path) => write_atomic(path, &bytes)?,
+        None => write_stdout(&bytes)?,
+    }
+    if matches!(opts.format, Format::Csv | Format::Json) && !opts.quiet && io::stderr().is_terminal()
+    {
+        let sections: Vec<&Section> = match opts.format {
+            Format::Csv => doc.main_section().into_iter().collect(),
+            _ => doc.sections.iter().collect(),
+        };
+        let mut err = io::stderr().lock();
+        for note in sections.iter().flat_map(|s| &s.notes) {
+            // Best effort: a note that cannot be shown is no reason to fail.
+            let _ = writeln!(err, "note: {note}");
+        }
+    }
+    Ok(())
+}
+
+/// The document as bytes in the chosen format.
+pub fn render(doc: &Document, opts: &OutputOptions) -> Result<Vec<u8>> {
+    match opts.format {
+        Format::Csv => match doc.main_section() {
+            Some(s) => machine::to_csv(&s.frame)
+                .with_context(|| format!("writing `{}` as CSV", s.name)),
+            None => Ok(Vec::new()),
+        },
+        Format::Json => {
+            let parts: Vec<(&str, &DataFrame)> =
+                doc.sections.iter().map(|s| (s.name.as_str(), &s.frame)).collect();
+            if parts.is_empty() {
+                return Ok(b"[]\n".to_vec());
+            }
+            machine::to_json(&parts)
+        }
+        Format::Markdown => render_markdown(doc, opts).map(String::into_bytes),
+        Format::Table => render_table(doc, opts).map(String::into_bytes),
+    }
+}
+
+fn layout_of(s: &Section, opts: &OutputOptions) -> Result<grid::Layout> {
+    let layout = match s.render {
+        Renderer::Kpis => grid::kpis(&s.frame, opts),
+        Renderer::Funnel => grid::funnel(&s.frame, opts),
+        Renderer::Generic | Renderer::Custom(_) => grid::generic(&s.frame, opts),
+    };
+    layout.with_context(|| format!("drawing the `{}` table", s.name))
+}
+
+fn titled(doc: &Document, s: &Section) -> bool {
+    doc.sections.len() > 1 || s.title.is_some()
+}
+
+fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {
+    let mut out = String::new();
+    for (i, s) in doc.sections.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if titled(doc, s) {
+            out.push_str(&table::bold(s.heading(), opts.color));
+            out.push('\n');
+        }
+        let (text, mut notes) = match &s.render {
+            Renderer::Custom(text) => (text.clone(), Vec::new()),
+            _ => table::draw_layout(&layout_of(s, opts)?, opts, s.render == Renderer::Generic),
+        };
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+        notes.extend(s.notes.iter().cloned());
+        if !opts.quiet {
+            for n in notes {
+                out.push_str(&table::dim(&n, opts.color));
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn render_markdown(doc: &Document, opts: &OutputOptions) -> Result<String> {
+    // Markdown is never fitted to a terminal.
+    let md_opts = OutputOptions { width: None, color: false, ..opts.clone() };
+    let mut out = String::new();
+    for (i, s) in doc.sections.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if titled(doc, s) {
+            out.push_str(&format!("## {}\n\n", s.heading()));
+        }
+        let notes: &[String] = if opts.quiet { &[] } else { &s.notes };
+        let mut layout = layout_of(s, &md_opts)?;
+        if opts.quiet {
+            layout.notes.clear();
+        }
+        markdown::layout_md(&layout, notes, &mut out);
+    }
+    Ok(out)
+}
+
+/// Writes to standard output (locked, buffered), propagating every error,
+/// a closed pipe included.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let stdout = io::stdout();
+    let mut w = BufWriter::new(stdout.lock());
+    w.write_all(bytes).context("writing to standard output")?;
+    w.flush().context("writing to standard output")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use polars::prelude::*;
+
+    fn kpis() -> DataFrame {
+        let d = |m| NaiveDate::from_ymd_opt(2024, m, 1).unwrap();
+        DataFrame::new_infer_height(vec![
+            Series::new("period".into(), &[d(1), d(2)]).into(),
+            Series::new("leads".into(), &[100u32, 120]).into(),
+            Series::new("marketing_spend".into(), &[None, Some(2500.4)]).into(),
+        ])
+        .unwrap()
+    }
+
+    fn notes_frame() -> DataFrame {
+        DataFrame::new_infer_height(vec![Series::new("assumption".into(), &["uplift"]).into()])
+            .unwrap()
+    }
+
+    fn doc() -> Document {
+        Document::single(
+            Section::new("kpis", kpis())
+                .with_render(Renderer::Kpis)
+                .with_note("MRR metrics need a revenue table (--revenue)"),
+        )
+        .with(Section::new("assumptions", notes_frame()))
+    }
+
+    fn text(doc: &Document, format: Format) -> String {
+        String::from_utf8(render(doc, &OutputOptions::plain(format, "$")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn csv_writes_the_main_section() {
+        assert_eq!(
+            text(&doc(), Format::Csv),
+            "period,leads,marketing_spend\n2024-01-01,100,\n2024-02-01,120,2500.4\n"
+        );
+        let other = doc().with_main("assumptions").unwrap();
+        assert_eq!(text(&other, Format::Csv), "assumption\nuplift\n");
+        assert!(doc().with_main("nope").is_err());
+    }
+
+    #[test]
+    fn json_one_or_several_sections() {
+        let one = Document::single(Section::new("kpis", kpis()));
+        let v: serde_json::Value = serde_json::from_str(&text(&one, Format::Json)).unwrap();
+        assert_eq!(v[1]["marketing_spend"], 2500.4);
+        assert!(v[0]["marketing_spend"].is_null());
+        let v: serde_json::Value = serde_json::from_str(&text(&doc(), Format::Json)).unwrap();
+        assert_eq!(v["kpis"][1]["leads"], 120);
+        assert_eq!(v["assumptions"][0]["assumption"], "uplift");
+    }
+
+    #[test]
+    fn table_uses_the_section_renderer_and_prints_notes() {
+        let t = text(&doc(), Format::Table);
+        assert!(t.starts_with("kpis\n"), "{t}");
+        assert!(t.contains("Δ vs prev") && t.contains("+20.0%"), "{t}");
+        assert!(t.contains("$2,500"), "{t}");
+        assert!(t.contains("MRR metrics need a revenue table (--revenue)\n"));
+        assert!(t.contains("\nassumptions\n"));
+        let quiet = OutputOptions { quiet: true, ..OutputOptions::plain(Format::Table, "$") };
+        let q = String::from_utf8(render(&doc(), &quiet).unwrap()).unwrap();
+        assert!(!q.contains("MRR metrics") && q.contains("+20.0%"));
+    }
+
+    #[test]
+    fn custom_text_is_printed_as_is() {
+        let d = Document::single(
+            Section::new("x", notes_frame()).with_render(Renderer::Custom("hello".into())),
+        );
+        assert_eq!(text(&d, Format::Table), "hello\n");
+        assert!(text(&d, Format::Markdown).contains("| uplift |"));
+    }
+
+    #[test]
+    fn markdown_has_a_heading_per_section() {
+        let m = text(&doc(), Format::Markdown);
+        assert!(m.starts_with("## kpis\n\n| metric | 2024-01-01 | 2024-02-01 | Δ vs prev |\n"), "{m}");
+        assert!(m.contains("| leads | 100 | 120 | +20.0% |"), "{m}");
+        assert!(m.contains("## assumptions"), "{m}");
+        assert!(m.contains("_MRR metrics need a revenue table (--revenue)_"), "{m}");
+    }
+
+    fn env(terminal: bool, no_color: bool, columns: Option<&str>) -> Env<fn() -> Option<u16>> {
+        Env {
+            stdout_terminal: terminal,
+            no_color,
+            dumb_term: false,
+            columns: columns.map(str::to_string),
+            terminal_width: || Some(120),
+        }
+    }
+
+    #[test]
+    fn resolve_colour_and_width() {
+        use crate::cli::{FormatArg, OutputArgs};
+        let table = OutputArgs { format: FormatArg::Table, output: None };
+        let o = OutputOptions::resolve_in(&table, false, "$", env(true, false, None));
+        assert!(o.color);
+        assert_eq!(o.width, Some(120));
+        // NO_COLOR: no colour, still fitted.
+        let o = OutputOptions::resolve_in(&table, false, "$", env(true, true, None));
+        assert!(!o.color);
+        assert_eq!(o.width, Some(120));
+        // A pipe: neither, unless COLUMNS says how wide.
+        let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, None));
+        assert!(!o.color && o.width.is_none());
+        let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, Some("80")));
+        assert!(!o.color && o.width == Some(80));
+        // -o FILE: neither, even on a terminal; `-o -` is standard output.
+        let file = OutputArgs { format: FormatArg::Table, output: Some("k.txt".into()) };
+        let o = OutputOptions::resolve_in(&file, false, "$", env(true, false, Some("80")));
+        assert!(!o.color && o.width.is_none() && o.path.is_some());
+        let dash = OutputArgs { format: FormatArg::Table, output: Some("-".into()) };
+        let o = OutputOptions::resolve_in(&dash, false, "$", env(true, false, None));
+        assert!(o.color && o.path.is_none());
+        // Colour is for tables only.
+        let csv = OutputArgs { format: FormatArg::Csv, output: None };
+        let o = OutputOptions::resolve_in(&csv, true, "$", env(true, false, None));
+        assert!(!o.color && o.quiet && o.format == Format::Csv);
+    }
+
+    #[test]
+    fn emit_to_a_file_is_atomic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kpis.csv");
+        let opts = OutputOptions { path: Some(path.clone()), ..OutputOptions::plain(Format::Csv, "") };
+        emit(&doc(), &opts).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("period,leads"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

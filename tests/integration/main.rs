@@ -1,3 +1,11 @@
-#[test]
-fn smoke() {}
+//! revcycle's integration tests: one test binary (polars links once).
+
+mod util;
+
+mod bad_input;
 mod cycle;
+mod datasets;
+mod demo;
+mod expected;
+mod kpis;
+mod presets;

@@ -1,0 +1,251 @@
+//! Data-quality findings on the loaded tables: rows left out, unparseable
+//! values, duplicate ids, orphans, stage dates out of order, rows after
+//! `as_of`, negative amounts and mixed currencies — each with a count and
+//! sample rows (file and line).
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::table::{FileReport, LINE_COL, SRC_COL};
+use super::RawTable;
+use crate::model::TableKind;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    /// "error" (changes numbers: --strict fails) or "warning".
+    pub severity: &'static str,
+    pub table: String,
+    pub check: &'static str,
+    pub count: u64,
+    pub message: String,
+    /// (file, line, value) samples.
+    pub samples: Vec<(String, u64, String)>,
+    /// Also printed as a warning by analysis commands.
+    #[serde(skip)]
+    pub warn: bool,
+}
+
+impl Finding {
+    pub fn one_line(&self) -> String {
+        let samples: Vec<String> = self
+            .samples
+            .iter()
+            .take(3)
+            .map(|(f, l, v)| if v.is_empty() { format!("{f}:{l}") } else { format!("{f}:{l} `{v}`") })
+            .collect();
+        if samples.is_empty() {
+            format!("{}: {}", self.table, self.message)
+        } else {
+            format!("{}: {} (e.g. {})", self.table, self.message, samples.join(", "))
+        }
+    }
+}
+
+fn ts(v: i64) -> Expr {
+    lit(v).cast(DataType::Datetime(TimeUnit::Microseconds, None))
+}
+
+fn pe(e: PolarsError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// Rows of `t` matching `cond`: their count and up to 5 (file, line, value) samples.
+fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u64, String)>)> {
+    let hits = t
+        .frame
+        .clone()
+        .lazy()
+        .filter(cond)
+        .select([col(SRC_COL), col(LINE_COL), value.cast(DataType::String).alias("v")])
+        .collect()
+        .map_err(pe)?;
+    let n = hits.height() as u64;
+    let head = hits.head(Some(5));
+    let src = head.column(SRC_COL).map_err(pe)?.u32().map_err(pe)?.clone();
+    let line = head.column(LINE_COL).map_err(pe)?.i64().map_err(pe)?.clone();
+    let v = head.column("v").map_err(pe)?.str().map_err(pe)?.clone();
+    let mut out = Vec::new();
+    for i in 0..head.height() {
+        let f = src.get(i).and_then(|s| t.files.get(s as usize)).cloned().unwrap_or_default();
+        out.push((f, line.get(i).unwrap_or(0) as u64, v.get(i).unwrap_or("").to_string()));
+    }
+    Ok((n, out))
+}
+
+pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    // Per-file findings from parsing.
+    for f in files {
+        for (col, p) in &f.dropped_required {
+            out.push(Finding {
+                severity: "error",
+                table: f.table.clone(),
+                check: "empty_required",
+                count: p.count,
+                message: format!("{}: {} rows left out: empty required column `{col}`", f.file, p.count),
+                samples: p.samples.iter().map(|(l, v)| (f.file.clone(), *l, v.clone())).collect(),
+                warn: true,
+            });
+        }
+        for (col, p) in &f.failures {
+            out.push(Finding {
+                severity: "error",
+                table: f.table.clone(),
+                check: "unparseable",
+                count: p.count,
+                message: format!("{}: {} values of `{col}` could not be read and are null", f.file, p.count),
+                samples: p.samples.iter().map(|(l, v)| (f.file.clone(), *l, v.clone())).collect(),
+                warn: true,
+            });
+        }
+    }
+    let get = |k: TableKind| raw.iter().find(|t| t.kind == k);
+    // Duplicate ids.
+    for t in raw {
+        let Some(id) = t.kind.id_column() else { continue };
+        let dups = t
+            .frame
+            .clone()
+            .lazy()
+            .group_by([col(id)])
+            .agg([len().alias("n")])
+            .filter(col("n").gt(lit(1u32)).and(col(id).is_not_null()))
+            .select([col(id), col("n")])
+            .collect()
+            .map_err(pe)?;
+        if dups.height() > 0 {
+            let extra: u64 = dups.column("n").map_err(pe)?.as_materialized_series().sum::<u64>().map_err(pe)?
+                - dups.height() as u64;
+            let ids = dups.column(id).map_err(pe)?.as_materialized_series().clone();
+            let (_, samples) = sample(t, col(id).is_in(lit(ids).implode(false), false), col(id))?;
+            out.push(Finding {
+                severity: "error",
+                table: t.kind.name().into(),
+                check: "duplicate_ids",
+                count: extra,
+                message: format!("{} duplicate rows of {} ids in `{id}`; the first row of each id is kept", extra, dups.height()),
+                samples,
+                warn: true,
+            });
+        }
+    }
+    // Orphans: opportunities pointing to unknown leads.
+    if let (Some(opps), Some(leads)) = (get(TableKind::Opportunities), get(TableKind::Leads)) {
+        if opps.present.contains("lead_id") {
+            let ids = leads.frame.column("lead_id").map_err(pe)?.as_materialized_series().clone();
+            let (n, samples) = sample(
+                opps,
+                col("lead_id").is_not_null().and(col("lead_id").is_in(lit(ids).implode(false), false).not()),
+                col("lead_id"),
+            )?;
+            if n > 0 {
+                out.push(Finding {
+                    severity: "warning",
+                    table: "opportunities".into(),
+                    check: "orphans",
+                    count: n,
+                    message: format!("{n} opportunities point to lead_id values not in the leads table"),
+                    samples,
+                    warn: true,
+                });
+            }
+        }
+    }
+    // Stage dates out of order.
+    let pairs: &[(TableKind, &str, &str)] = &[
+        (TableKind::Leads, "created_at", "mql_at"),
+        (TableKind::Leads, "mql_at", "sal_at"),
+        (TableKind::Leads, "sal_at", "sql_at"),
+        (TableKind::Leads, "mql_at", "sql_at"),
+        (TableKind::Opportunities, "created_at", "close_date"),
+    ];
+    for (kind, a, b) in pairs {
+        let Some(t) = get(*kind) else { continue };
+        if !(t.present.contains(*a) && t.present.contains(*b)) {
+            continue;
+        }
+        let (n, samples) = sample(t, col(*b).lt(col(*a)), col(*b))?;
+        if n > 0 {
+            out.push(Finding {
+                severity: "warning",
+                table: kind.name().into(),
+                check: "dates_out_of_order",
+                count: n,
+                message: format!("{n} rows have `{b}` before `{a}`"),
+                samples,
+                warn: true,
+            });
+        }
+    }
+    // Rows after as_of.
+    for t in raw {
+        let c = t.kind.date_column();
+        let (n, samples) = sample(t, col(c).gt(ts(as_of)), col(c))?;
+        if n > 0 {
+            out.push(Finding {
+                severity: "warning",
+                table: t.kind.name().into(),
+                check: "after_as_of",
+                count: n,
+                message: format!("{n} rows have `{c}` after as_of and are left out"),
+                samples,
+                warn: true,
+            });
+        }
+    }
+    // Negative amounts, spend, MRR.
+    for (kind, c) in [(TableKind::Opportunities, "amount"), (TableKind::Campaigns, "spend"), (TableKind::Revenue, "mrr")] {
+        let Some(t) = get(kind) else { continue };
+        let (n, samples) = sample(t, col(c).lt(lit(0.0)), col(c))?;
+        if n > 0 {
+            out.push(Finding {
+                severity: "error",
+                table: kind.name().into(),
+                check: "negative",
+                count: n,
+                message: format!("{n} rows have a negative `{c}`"),
+                samples,
+                warn: true,
+            });
+        }
+    }
+    // Mixed currencies, within and across tables.
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for kind in [TableKind::Opportunities, TableKind::Campaigns] {
+        let Some(t) = get(kind) else { continue };
+        if !t.present.contains("currency") {
+            continue;
+        }
+        let u = t
+            .frame
+            .clone()
+            .lazy()
+            .filter(col("currency").is_not_null())
+            .select([col("currency").str().to_uppercase().unique().sort(Default::default())])
+            .collect()
+            .map_err(pe)?;
+        let ca = u.column("currency").map_err(pe)?.str().map_err(pe)?.clone();
+        let vals: Vec<String> = (0..ca.len()).filter_map(|i| ca.get(i).map(String::from)).collect();
+        for v in &vals {
+            seen.push((kind.name().to_string(), v.clone()));
+        }
+    }
+    let mut distinct: Vec<&String> = seen.iter().map(|(_, v)| v).collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() > 1 {
+        out.push(Finding {
+            severity: "error",
+            table: seen.iter().map(|(t, _)| t.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join("+"),
+            check: "mixed_currencies",
+            count: distinct.len() as u64,
+            message: format!(
+                "mixed currencies {}: amounts are added as if they were one currency",
+                distinct.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            samples: vec![],
+            warn: true,
+        });
+    }
+    Ok(out)
+}
