@@ -1476,3 +1476,27 @@ mod real_loader_tests {
         assert!((got - 5450.0).abs() < 1e-6, "{got}");
     }
 }
+
+#[cfg(test)]
+mod demo_tests {
+    //! The demo data set is built to make Events slow to follow up and Paid
+    //! Social rich in MQLs but poor in wins; the by-channel result must say so.
+    use super::*;
+    use crate::config::Config;
+    use crate::input::{load, InputSpec};
+
+    #[test]
+    fn demo_names_slow_and_mql_rich_channels() {
+        let cfg = Config::default();
+        let spec = InputSpec { demo: true, ..InputSpec::default() };
+        let loaded = load(&spec, &cfg, None, true).expect("demo loads");
+        let a = Analysis { by: Some(Dimension::Channel), ..Analysis::default() };
+        let m = misalignment(&loaded.dataset, &a).unwrap();
+        let text = crate::output::misalignment::render(&m, "$", 140);
+        assert!(
+            text.contains("slowest to follow up: channel Events"),
+            "{text}"
+        );
+        assert!(text.contains("rich in MQLs, poor in wins: channel Paid Social"), "{text}");
+    }
+}
