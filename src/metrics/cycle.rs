@@ -717,7 +717,7 @@ mod tests {
         assert_eq!(mine.as_of, real.as_of);
         for kind in TableKind::ALL {
             let (m, r) = (mine.table(kind).unwrap(), real.table(kind).unwrap());
-            for c in m.frame.get_columns() {
+            for c in m.frame.columns() {
                 let rc = r.frame.column(c.name()).unwrap();
                 let (a, b) = (c.as_materialized_series(), rc.as_materialized_series());
                 let diff: Vec<String> = (0..a.len().max(b.len()))
