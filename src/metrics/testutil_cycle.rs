@@ -1,7 +1,8 @@
 //! Test-only loader for canonical CSV fixtures (canonical headers, ISO dates,
 //! canonical status/type values), used by the cycle tests until the real
 //! loader is merged. It types every canonical column as `src/model.rs` says,
-//! records the headers found in `present`, and does NOT cut at `as_of`: the
+//! records the headers found in `present`, stores `revenue.month` as the
+//! month's first day, and does NOT cut at `as_of`: the
 //! fixtures it reads hold nothing after the `as_of` their tests use.
 
 use std::collections::BTreeSet;
@@ -11,6 +12,7 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
+use crate::metrics::periods::{micros_of_date, month_start, PeriodSpec};
 use crate::model::{dtype_of, ColumnKind, Dataset, Table, TableKind};
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` or RFC 3339 into microseconds (UTC).
@@ -55,7 +57,14 @@ pub fn load_table(kind: TableKind, path: &Path) -> anyhow::Result<Table> {
                 Column::new(name, v)
             }
             ColumnKind::Timestamp => {
-                let v: Vec<Option<i64>> = raw.iter().map(|v| v.map(parse_ts).transpose()).collect::<Result<_, _>>()?;
+                let mut v: Vec<Option<i64>> =
+                    raw.iter().map(|v| v.map(parse_ts).transpose()).collect::<Result<_, _>>()?;
+                if kind == TableKind::Revenue && spec.name == "month" {
+                    // Any day names its month; stored as the month's first day, as the real loader does.
+                    for t in v.iter_mut().flatten() {
+                        *t = micros_of_date(month_start(PeriodSpec::month_index_of(*t)));
+                    }
+                }
                 Column::new(name, v).cast(&dtype_of(ColumnKind::Timestamp))?
             }
         };
