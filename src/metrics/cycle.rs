@@ -1,7 +1,7 @@
 //! The revenue cycle (`revcycle cycle`): bookings by deal type, funnel versus
 //! cycle revenue, and the MRR movements of the `revenue` table per period, as
 //! defined in `docs/metrics.md` ("Revenue cycle"); formulas and choices are in
-//! `docs/metrics-cycle.md`.
+//! `docs/metrics.md`.
 //!
 //! The heavy lifting (per-row filters, per-account month sums, joins) is done
 //! by polars; the small per-period aggregates are then assembled into the

@@ -158,4 +158,12 @@ mod tests {
         assert_eq!(df.height(), 0);
         assert_eq!(df.width(), 8);
     }
+
+    #[test]
+    fn every_output_column_has_a_unit() {
+        let df = run(PeriodKind::Month, Some(Dimension::Channel));
+        for name in df.get_column_names() {
+            assert!(crate::metrics::kpis::unit_of(name).is_some(), "{name}");
+        }
+    }
 }

@@ -35,6 +35,47 @@ const RATES: [(&str, Stage, Stage); 7] = [
     ("lead_to_won_rate", Stage::Lead, Stage::Won),
 ];
 
+/// What a KPI or funnel column measures, for table rendering (percentages
+/// for rates, thousands separators and the currency label for money).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// The period / cohort's first day.
+    Date,
+    /// A `--by` value or a stage name.
+    Text,
+    Count,
+    Money,
+    /// Money per day (`pipeline_velocity`).
+    MoneyPerDay,
+    /// A share or a relative change, to show as a percentage.
+    Rate,
+    /// A plain ratio (`roas`: bookings per unit of spend).
+    Ratio,
+    Days,
+    Hours,
+}
+
+/// The unit of a column of `kpis` or `funnel` output; `None` for an unknown id.
+pub fn unit_of(id: &str) -> Option<Unit> {
+    Some(match id {
+        "period" | "cohort" => Unit::Date,
+        "channel" | "segment" | "owner" | "campaign" | "stage" => Unit::Text,
+        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals" | "new_customers"
+        | "reached" | "dropped" => Unit::Count,
+        "new_bookings" | "pipeline_created" | "marketing_spend" | "avg_deal_size" | "open_pipeline"
+        | "cost_per_lead" | "cost_per_mql" | "cost_per_sql" | "cost_per_opportunity" | "cac" => Unit::Money,
+        "pipeline_velocity" => Unit::MoneyPerDay,
+        "win_rate" | "lead_velocity_rate" | "followup_rate" | "conversion_from_previous" | "conversion_from_lead" => {
+            Unit::Rate
+        }
+        id if id.ends_with("_rate") => Unit::Rate,
+        "roas" => Unit::Ratio,
+        "sales_cycle_days" | "cohort_age_days" | "median_days_from_previous" => Unit::Days,
+        "speed_to_lead_hours" => Unit::Hours,
+        _ => return None,
+    })
+}
+
 /// The earliest row date of the inputs: the minimum of `leads.created_at`,
 /// `opportunities.created_at`, `campaigns.date` and `revenue.month`
 /// (microseconds, UTC). `None` when every table is empty.
@@ -689,5 +730,54 @@ mod tests {
         let df = kpis(&ds, &a).unwrap();
         // Mar: (200 + 100) / 1; Apr: (230 + 100) / 3.
         assert_eq!(column(&df, "cac"), [None, Some(300.0), Some(110.0), None]);
+    }
+
+    #[test]
+    fn weeks_run_gap_free_from_monday() {
+        let df = run(PeriodKind::Week, None);
+        // 2024-02-01 is a Thursday (week of Mon 2024-01-29); as_of 2024-05-03
+        // is in the week of Mon 2024-04-29: 13 weeks later, 14 rows.
+        let periods = &crate::metrics::testutil::cells(&df)[0].1;
+        assert_eq!(periods.len(), 14);
+        assert_eq!(periods[0], "2024-01-29");
+        assert_eq!(periods[13], "2024-04-29");
+        let leads: f64 = column(&df, "leads").iter().map(|v| v.unwrap()).sum();
+        assert_eq!(leads, 10.0);
+        // L1, L2 (Feb 1, Feb 5 are in different weeks): first week has 1 lead.
+        assert_eq!(column(&df, "leads")[0], Some(1.0));
+    }
+
+    #[test]
+    fn sales_cost_has_no_dimension() {
+        let ds = load_fixture("basic", AS_OF);
+        let a = Analysis { sales_cost: 100.0, by: Some(Dimension::Channel), ..Analysis::default() };
+        let df = kpis(&ds, &a).unwrap();
+        assert!(column(&df, "cac").iter().all(Option::is_none));
+        // Without sales cost the split cac is spend / customers (see EXPECTED.md).
+        let df = run(PeriodKind::Month, Some(Dimension::Channel));
+        assert_eq!(column(&df, "cac")[4], Some(200.0));
+    }
+
+    #[test]
+    fn a_duplicated_lead_id_does_not_duplicate_its_opportunities() {
+        let mut ds = load_fixture("basic", AS_OF);
+        let leads = ds.leads.as_mut().unwrap();
+        let first = leads.frame.head(Some(1));
+        leads.frame = leads.frame.vstack(&first).unwrap();
+        let df = kpis(&ds, &analysis(PeriodKind::Month, Some(Dimension::Channel))).unwrap();
+        // Feb: events O2, search O1, social O6 -- as without the duplicate.
+        assert_eq!(&column(&df, "opportunities")[..3], [Some(1.0), Some(1.0), Some(1.0)]);
+    }
+
+    #[test]
+    fn every_output_column_has_a_unit() {
+        for df in [run(PeriodKind::Month, Some(Dimension::Channel))] {
+            for name in df.get_column_names() {
+                assert!(unit_of(name).is_some(), "{name}");
+            }
+        }
+        assert_eq!(unit_of("mql_to_sql_rate"), Some(Unit::Rate));
+        assert_eq!(unit_of("cac"), Some(Unit::Money));
+        assert_eq!(unit_of("nope"), None);
     }
 }

@@ -13,3 +13,5 @@ pub mod registry;
 pub mod testutil;
 #[cfg(test)]
 pub mod testutil_cycle;
+#[cfg(test)]
+pub mod testutil_misalign;

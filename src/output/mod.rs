@@ -20,6 +20,7 @@ pub mod format;
 pub(crate) mod grid;
 pub mod machine;
 pub(crate) mod markdown;
+pub mod misalignment;
 pub mod table;
 
 use std::io::{self, BufWriter, IsTerminal, Write};

@@ -57,7 +57,7 @@ existing_customer_share,renewal_rate,starting_mrr,new_mrr,expansion_mrr,contract
 ending_mrr,nrr,grr,logo_churn_rate,arpa,ltv,ltv_to_cac,cac_payback_months";
 
 #[test]
-#[ignore = "needs loader"]
+
 fn cycle_csv_by_month() {
     let dir = fixture();
     let out = run(&["cycle", dir.to_str().unwrap(), "--as-of", "2024-04-15", "--format", "csv"]);
@@ -89,7 +89,7 @@ fn cycle_csv_by_month() {
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn cycle_csv_by_quarter() {
     let dir = fixture();
     let out = run(&["cycle", dir.to_str().unwrap(), "--as-of", "2024-04-15", "--format", "csv", "--period", "quarter"]);
@@ -115,7 +115,7 @@ fn cycle_csv_by_quarter() {
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn cycle_json_has_both_tables() {
     let dir = fixture();
     let out = run(&["cycle", dir.to_str().unwrap(), "--as-of", "2024-04-15", "--format", "json"]);
@@ -134,7 +134,7 @@ fn cycle_json_has_both_tables() {
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn cycle_without_revenue_says_which_input_is_missing() {
     let tmp = tempfile::tempdir().unwrap();
     for f in ["leads.csv", "opportunities.csv", "campaigns.csv"] {

@@ -107,55 +107,55 @@ fn check(command: &str, block: &str, extra: &[&str]) {
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn kpis_month() {
     check("kpis", "kpis month", &[]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn kpis_quarter() {
     check("kpis", "kpis quarter", &["--period", "quarter"]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn kpis_all() {
     check("kpis", "kpis all", &["--period", "all"]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn kpis_month_by_channel() {
     check("kpis", "kpis month by channel", &["--by", "channel"]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn kpis_quarter_by_channel() {
     check("kpis", "kpis quarter by channel", &["--period", "quarter", "--by", "channel"]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn funnel_month() {
     check("funnel", "funnel month", &[]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn funnel_quarter() {
     check("funnel", "funnel quarter", &["--period", "quarter"]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn funnel_month_by_channel() {
     check("funnel", "funnel month by channel", &["--by", "channel"]);
 }
 
 #[test]
-#[ignore = "needs loader"]
+
 fn funnel_quarter_by_channel() {
     check("funnel", "funnel quarter by channel", &["--period", "quarter", "--by", "channel"]);
 }

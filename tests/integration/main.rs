@@ -8,4 +8,5 @@ mod datasets;
 mod demo;
 mod expected;
 mod kpis;
+mod misalignment;
 mod presets;

@@ -1,0 +1,498 @@
+//! Terminal rendering of `revcycle misalignment`: a short explanation, largest
+//! cost first, then the alignment score, the assumptions and the benchmark.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use polars::prelude::*;
+
+use crate::metrics::misalignment::{bucket_stem, Misalignment};
+
+/// Renders the misalignment result for a terminal `width` columns wide.
+/// `currency` is a label such as "USD", "$" or "" for none.
+pub fn render(m: &Misalignment, currency: &str, width: usize) -> String {
+    let mut out = String::new();
+    let groups: Vec<Option<String>> = match m.by {
+        Some(by) => m
+            .frame
+            .column(by.name())
+            .ok()
+            .and_then(|c| c.str().ok().map(|s| s.iter().map(|v| v.map(str::to_string)).collect()))
+            .unwrap_or_default(),
+        None => vec![None],
+    };
+    let range = m.assumptions.iter().find(|(k, _)| k == "range").map(|(_, v)| v.as_str()).unwrap_or("all data");
+    let as_of = m.assumptions.iter().find(|(k, _)| k == "as_of").map(|(_, v)| v.as_str()).unwrap_or("");
+    out.push_str(&format!("What sales and marketing misalignment costs: {range}, as of {as_of}\n"));
+    if m.by.is_some() && groups.len() > 1 {
+        highlights(&mut out, m, &groups, currency);
+    }
+    for (r, g) in groups.iter().enumerate() {
+        out.push('\n');
+        if let (Some(by), Some(g)) = (m.by, g) {
+            out.push_str(&format!("== {} {} ==\n", by.name(), g));
+        }
+        render_group(&mut out, m, r, currency, width);
+    }
+
+    out.push_str("\nAssumptions (set them in revcycle.toml)\n");
+    for (k, v) in &m.assumptions {
+        if k == "range" || k == "as_of" {
+            continue;
+        }
+        out.push_str(&format!("  {k}: {v}\n"));
+    }
+    if !m.notes.is_empty() {
+        out.push_str("\nWhy some values are missing\n");
+        for n in &m.notes {
+            out.push_str(&format!("  - {n}\n"));
+        }
+    }
+    out
+}
+
+/// With `--by`: the group that costs most, the one slowest to follow up and
+/// the one richest in MQLs but poorest in wins, named up front.
+fn highlights(out: &mut String, m: &Misalignment, groups: &[Option<String>], cur: &str) {
+    let name = |r: usize| groups[r].clone().unwrap_or_default();
+    let by = m.by.map(|b| b.name()).unwrap_or("group");
+    let n = groups.len();
+    let argmax = |score: &dyn Fn(usize) -> Option<f64>| {
+        (0..n)
+            .filter_map(|r| score(r).map(|v| (r, v)))
+            .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
+    };
+    let mut lines = Vec::new();
+    if let Some((r, v)) = argmax(&|r| f(m, "misalignment_cost", r)) {
+        lines.push(format!("largest cost: {} {} ({})", by, name(r), money(v, cur)));
+    }
+    // Slowest: lowest share contacted within 24 h (then lowest follow-up rate).
+    if let Some((r, _)) = argmax(&|r| {
+        f(m, "speed_component", r).map(|s| -s - f(m, "followup_component", r).unwrap_or(0.0) * 1e-6)
+    }) {
+        lines.push(format!(
+            "slowest to follow up: {} {} ({} of contacted MQLs reached within 24 h, {} of MQLs past the SLA worked)",
+            by,
+            name(r),
+            opt_pct(f(m, "speed_component", r)),
+            opt_pct(f(m, "followup_component", r)),
+        ));
+    }
+    let total_mqls: f64 = (0..n).filter_map(|r| f(m, "mqls_reached", r)).sum();
+    let total_won: f64 = (0..n).filter_map(|r| f(m, "won_deals", r)).sum();
+    if total_mqls > 0.0 && total_won > 0.0 {
+        let gap = |r: usize| Some(f(m, "mqls_reached", r)? / total_mqls - f(m, "won_deals", r)? / total_won);
+        if let Some((r, g)) = argmax(&gap) {
+            if g > 0.0 {
+                lines.push(format!(
+                    "rich in MQLs, poor in wins: {} {} ({} of MQLs, {} of won deals)",
+                    by,
+                    name(r),
+                    pct(f(m, "mqls_reached", r).unwrap_or(0.0) / total_mqls),
+                    pct(f(m, "won_deals", r).unwrap_or(0.0) / total_won),
+                ));
+            }
+        }
+    }
+    for l in lines {
+        out.push_str(&format!("  - {l}\n"));
+    }
+}
+
+fn f(m: &Misalignment, name: &str, r: usize) -> Option<f64> {
+    let c = m.frame.column(name).ok()?.cast(&DataType::Float64).ok()?;
+    c.f64().ok()?.get(r)
+}
+
+fn s(m: &Misalignment, name: &str, r: usize) -> Option<String> {
+    m.frame.column(name).ok()?.str().ok()?.get(r).map(str::to_string)
+}
+
+/// 12345.6 -> "12,346" with the currency label.
+pub fn money(v: f64, currency: &str) -> String {
+    let n = group_thousands(v.round() as i64);
+    match currency {
+        "" => n,
+        c if c.chars().count() == 1 => {
+            if v < 0.0 {
+                format!("-{c}{}", &n[1..])
+            } else {
+                format!("{c}{n}")
+            }
+        }
+        c => format!("{n} {c}"),
+    }
+}
+
+fn group_thousands(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if v < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+fn opt_pct(v: Option<f64>) -> String {
+    v.map(pct).unwrap_or_else(|| "n/a".into())
+}
+
+/// "30.0% (10.8–60.3%, n=10)"
+fn rate_iv(v: Option<f64>, lo: Option<f64>, hi: Option<f64>, n: Option<f64>) -> String {
+    match (v, lo, hi) {
+        (Some(v), Some(lo), Some(hi)) => format!(
+            "{} ({:.1}–{:.1}%, n={})",
+            pct(v),
+            lo * 100.0,
+            hi * 100.0,
+            n.map(|n| format!("{n:.0}")).unwrap_or_else(|| "?".into())
+        ),
+        _ => "n/a".into(),
+    }
+}
+
+fn new_table(width: usize) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width.clamp(40, u16::MAX as usize) as u16);
+    t
+}
+
+struct Line {
+    label: &'static str,
+    count: String,
+    rate: String,
+    value: Option<f64>,
+}
+
+fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: usize) {
+    let g = |name: &str| f(m, name, r);
+    let count = |v: Option<f64>, what: &str| v.map(|v| format!("{v:.0} {what}")).unwrap_or_else(|| "n/a".into());
+    let cpm = match (g("cost_per_mql"), g("marketing_spend"), g("mqls_reached")) {
+        (Some(c), Some(s), Some(n)) => format!("cost per MQL {} ({} / {n:.0} MQLs)", money(c, cur), money(s, cur)),
+        _ => "cost per MQL n/a".into(),
+    };
+    let base = s(m, "followup_base_bucket", r);
+    let base_rate = base.as_ref().and_then(|b| {
+        let ix = m.bucket_labels.iter().position(|l| l == b)?;
+        let bounds = bounds_of(m);
+        let stem = bucket_stem(&bounds, ix);
+        let row = bucket_row(m, r, b)?;
+        Some(format!(
+            "MQLs contacted {b} reached SQL: {}, slower buckets below; SQL win rate {}",
+            rate_iv(g(&format!("{stem}_q")), row.0, row.1, g(&format!("{stem}_n"))),
+            rate_iv(g("sql_win_rate"), g("sql_win_rate_low"), g("sql_win_rate_high"), g("sql_reached")),
+        ))
+    });
+    let slower_n: Option<f64> = base.as_ref().and_then(|b| {
+        let ix = m.bucket_labels.iter().position(|l| l == b)?;
+        let bounds = bounds_of(m);
+        Some((ix + 1..m.bucket_labels.len()).filter_map(|i| g(&format!("{}_n", bucket_stem(&bounds, i)))).sum())
+    });
+    let mut lines = vec![
+        Line {
+            label: "Unworked MQLs: lost revenue",
+            count: count(g("unworked_mqls"), "MQLs"),
+            rate: format!(
+                "worked-MQL win rate {} x avg deal {}",
+                rate_iv(g("worked_mql_win_rate"), g("worked_mql_win_rate_low"), g("worked_mql_win_rate_high"), g("worked_mqls")),
+                g("avg_deal_size").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into())
+            ),
+            value: g("unworked_mql_lost_revenue"),
+        },
+        Line {
+            label: "Unworked MQLs: wasted spend",
+            count: count(g("unworked_mqls"), "MQLs"),
+            rate: cpm.clone(),
+            value: g("unworked_mql_wasted_spend"),
+        },
+        Line {
+            label: "Slow follow-up: lost revenue",
+            count: count(slower_n, "MQLs slower than base"),
+            rate: base_rate.unwrap_or_else(|| "n/a".into()),
+            value: g("slow_followup_lost_revenue"),
+        },
+        Line {
+            label: "Rejected MQLs: wasted spend",
+            count: count(g("rejected_mqls"), "MQLs"),
+            rate: cpm,
+            value: g("rejected_mql_wasted_spend"),
+        },
+        Line {
+            label: "Misfit losses: lost pipeline",
+            count: count(g("misfit_lost_deals"), "lost deals"),
+            rate: format!(
+                "win rate {} x {} lost to misfit reasons",
+                rate_iv(g("win_rate"), g("win_rate_low"), g("win_rate_high"), match (g("won_deals"), g("lost_deals")) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    _ => None,
+                }),
+                g("misfit_lost_amount").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into())
+            ),
+            value: g("misfit_lost_pipeline"),
+        },
+    ];
+    // Largest first; components that could not be computed last.
+    lines.sort_by(|a, b| match (a.value, b.value) {
+        (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+
+    let total = g("misalignment_cost");
+    match total {
+        Some(t) => out.push_str(&format!(
+            "Estimated cost of misalignment: {} (95% range {} to {}){}\n",
+            money(t, cur),
+            g("misalignment_cost_low").map(|v| money(v, cur)).unwrap_or_default(),
+            g("misalignment_cost_high").map(|v| money(v, cur)).unwrap_or_default(),
+            match (g("misalignment_cost_share"), g("new_bookings")) {
+                (Some(s), Some(b)) => format!(", {} of new bookings ({})", pct(s), money(b, cur)),
+                _ => String::new(),
+            }
+        )),
+        None => out.push_str("Estimated cost of misalignment: n/a (no component could be computed)\n"),
+    }
+    let mut t = new_table(width);
+    t.set_header(vec!["Component", "Count", "Rate used (95% interval)", "Value", "Share"]);
+    for l in &lines {
+        t.add_row(vec![
+            l.label.to_string(),
+            l.count.clone(),
+            l.rate.clone(),
+            l.value.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
+            match (l.value, total) {
+                (Some(v), Some(t)) if t > 0.0 => pct(v / t),
+                _ => "".into(),
+            },
+        ]);
+    }
+    t.add_row(vec![
+        "Total".to_string(),
+        String::new(),
+        format!(
+            "95% range {} to {}",
+            g("misalignment_cost_low").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
+            g("misalignment_cost_high").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into())
+        ),
+        total.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
+        total.map(|_| "100.0%".to_string()).unwrap_or_default(),
+    ]);
+    for c in [1, 3, 4] {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+
+    // Response-time buckets.
+    if let Some(rows) = buckets_of(m, r) {
+        out.push_str("Follow-up speed: share of contacted MQLs that reached SQL, by response time\n");
+        let mut t = new_table(width);
+        t.set_header(vec!["Response time", "MQLs", "Reached SQL", "Share (95% interval)", "Role", "Lost revenue"]);
+        for b in rows {
+            t.add_row(vec![
+                b.label,
+                format!("{}", b.n),
+                format!("{}", b.sql),
+                match b.q {
+                    Some(q) => format!("{} ({:.1}–{:.1}%)", pct(q), b.lo.unwrap_or(0.0) * 100.0, b.hi.unwrap_or(0.0) * 100.0),
+                    None => "n/a".into(),
+                },
+                b.role.unwrap_or_default(),
+                b.lost.map(|v| money(v, cur)).unwrap_or_default(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    // Alignment score.
+    out.push_str(&format!(
+        "Alignment score: {}\n",
+        g("alignment_score").map(|v| format!("{v:.0} / 100")).unwrap_or_else(|| "n/a".into())
+    ));
+    let mut t = new_table(width);
+    t.set_header(vec!["Component", "Value", "What it measures"]);
+    let comps: [(&str, &str, String); 5] = [
+        (
+            "Follow-up",
+            "followup_component",
+            format!(
+                "MQLs past the SLA that were worked ({} of {})",
+                fmt_count(g("sla_mqls").zip(g("unworked_mqls")).map(|(a, b)| a - b)),
+                fmt_count(g("sla_mqls"))
+            ),
+        ),
+        (
+            "Speed",
+            "speed_component",
+            format!(
+                "contacted MQLs reached within 24 h ({} of {})",
+                fmt_count(g("contacted_within_24h")),
+                fmt_count(g("contacted_mqls"))
+            ),
+        ),
+        (
+            "Acceptance",
+            "acceptance_component",
+            format!("MQLs accepted by sales ({} of {})", fmt_count(g("accepted_mqls")), fmt_count(g("mqls_reached"))),
+        ),
+        ("ICP agreement", "icp_component", "1 - distance between the segment mix of MQLs and of won deals".into()),
+        ("Channel agreement", "channel_component", "1 - distance between the channel mix of MQLs and of new bookings".into()),
+    ];
+    for (label, id, what) in comps {
+        t.add_row(vec![label.to_string(), opt_pct(g(id)), what]);
+    }
+    if let Some(col) = t.column_mut(1) {
+        col.set_cell_alignment(CellAlignment::Right);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+
+    if let Some(u) = g("alignment_uplift_scenario") {
+        let uplift = m
+            .assumptions
+            .iter()
+            .find(|(k, _)| k == "uplift")
+            .and_then(|(_, v)| v.parse::<f64>().ok())
+            .map(pct)
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "Benchmark scenario (published benchmark, not a measurement): aligned sales and marketing can raise \
+             new revenue by up to {uplift}; {uplift} of {} new bookings is {}.\n",
+            g("new_bookings").map(|v| money(v, cur)).unwrap_or_default(),
+            money(u, cur),
+        ));
+    }
+}
+
+fn fmt_count(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into())
+}
+
+fn bounds_of(m: &Misalignment) -> Vec<f64> {
+    m.bucket_bounds.clone()
+}
+
+struct BucketLine {
+    label: String,
+    n: i64,
+    sql: i64,
+    q: Option<f64>,
+    lo: Option<f64>,
+    hi: Option<f64>,
+    role: Option<String>,
+    lost: Option<f64>,
+}
+
+fn bucket_row(m: &Misalignment, r: usize, label: &str) -> Option<(Option<f64>, Option<f64>)> {
+    let rows = buckets_of(m, r)?;
+    rows.into_iter().find(|b| b.label == label).map(|b| (b.lo, b.hi))
+}
+
+fn buckets_of(m: &Misalignment, r: usize) -> Option<Vec<BucketLine>> {
+    let b = &m.buckets;
+    if b.height() == 0 {
+        return None;
+    }
+    let key: Option<String> = match m.by {
+        Some(by) => Some(m.frame.column(by.name()).ok()?.str().ok()?.get(r)?.to_string()),
+        None => None,
+    };
+    let fcol = |name: &str| -> Option<Vec<Option<f64>>> {
+        let c = b.column(name).ok()?.cast(&DataType::Float64).ok()?;
+        Some(c.f64().ok()?.iter().collect())
+    };
+    let scol = |name: &str| -> Option<Vec<Option<String>>> {
+        Some(b.column(name).ok()?.str().ok()?.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let labels = scol("bucket")?;
+    let roles = scol("role")?;
+    let (n, sql, q, lo, hi, lost) =
+        (fcol("n")?, fcol("sql_reached")?, fcol("q")?, fcol("q_low")?, fcol("q_high")?, fcol("lost_revenue")?);
+    let keys = match (m.by, &key) {
+        (Some(by), Some(_)) => Some(scol(by.name())?),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for i in 0..b.height() {
+        if let (Some(keys), Some(k)) = (&keys, &key) {
+            if keys[i].as_deref() != Some(k.as_str()) {
+                continue;
+            }
+        }
+        out.push(BucketLine {
+            label: labels[i].clone().unwrap_or_default(),
+            n: n[i].unwrap_or(0.0) as i64,
+            sql: sql[i].unwrap_or(0.0) as i64,
+            q: q[i],
+            lo: lo[i],
+            hi: hi[i],
+            role: roles[i].clone(),
+            lost: lost[i],
+        });
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::misalignment::misalignment;
+    use crate::metrics::testutil_misalign::fixture;
+    use crate::settings::{Analysis, Dimension};
+
+    #[test]
+    fn money_format() {
+        assert_eq!(money(35150.0, "USD"), "35,150 USD");
+        assert_eq!(money(1234567.4, "$"), "$1,234,567");
+        assert_eq!(money(450.0, ""), "450");
+        assert_eq!(money(-1500.0, "$"), "-$1,500");
+    }
+
+    #[test]
+    fn renders_largest_first_with_benchmark_label() {
+        let ds = fixture("misalignment");
+        let m = misalignment(&ds, &Analysis { min_sample: 2, ..Analysis::default() }).unwrap();
+        let text = render(&m, "USD", 120);
+        eprintln!("{text}");
+        // Slow follow-up (15,750) before unworked lost revenue (13,500) before misfit (5,000).
+        let slow = text.find("Slow follow-up").unwrap();
+        let unworked = text.find("Unworked MQLs: lost revenue").unwrap();
+        let misfit = text.find("Misfit losses").unwrap();
+        assert!(slow < unworked && unworked < misfit, "{text}");
+        assert!(text.contains("35,150 USD (95% range 7,627 USD to 94,326 USD)"), "{text}");
+        assert!(text.contains("published benchmark, not a measurement"), "{text}");
+        assert!(text.contains("Alignment score: 68 / 100"), "{text}");
+        assert!(text.contains("min_sample: 2"), "{text}");
+    }
+
+    #[test]
+    fn renders_one_block_per_group() {
+        let ds = fixture("misalignment");
+        let m = misalignment(&ds, &Analysis { by: Some(Dimension::Channel), min_sample: 2, ..Analysis::default() })
+            .unwrap();
+        let text = render(&m, "$", 100);
+        assert!(text.contains("== channel Organic =="), "{text}");
+        assert!(text.contains("== channel Paid =="), "{text}");
+        assert!(text.contains("$22,600"), "{text}");
+        // Paid: 22,600 > 9,300; 60% within 24 h < 75%; 57.1% of MQLs but 33.3% of wins.
+        assert!(text.contains("largest cost: channel Paid ($22,600)"), "{text}");
+        assert!(text.contains("slowest to follow up: channel Paid (60.0% of contacted"), "{text}");
+        assert!(text.contains("rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"), "{text}");
+    }
+}
