@@ -943,6 +943,21 @@ fn assumptions(a: &Analysis, as_of: i64) -> Vec<(String, String)> {
     ]
 }
 
+impl Misalignment {
+    /// The assumptions as a two-column frame (`assumption`, `value`), for
+    /// JSON output beside the result.
+    pub fn assumptions_frame(&self) -> Result<DataFrame> {
+        let names: Vec<String> = self.assumptions.iter().map(|(k, _)| k.clone()).collect();
+        let values: Vec<String> = self.assumptions.iter().map(|(_, v)| v.clone()).collect();
+        DataFrame::new_infer_height(vec![
+            Series::new("assumption".into(), names).into_column(),
+            Series::new("value".into(), values).into_column(),
+        ])
+        .map_err(anyhow::Error::from)
+        .context("building the assumptions table")
+    }
+}
+
 /// Output column names in order (after the dimension column).
 pub fn columns(bounds: &[f64]) -> Vec<String> {
     let mut out: Vec<String> = SPEC_IDS.iter().map(|s| s.to_string()).collect();
