@@ -178,7 +178,10 @@ struct Line {
 
 fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: usize) {
     let g = |name: &str| f(m, name, r);
-    let count = |v: Option<f64>, what: &str| v.map(|v| format!("{v:.0} {what}")).unwrap_or_else(|| "n/a".into());
+    // "1 MQL", "3 MQLs".
+    let count = |v: Option<f64>, one: &str, many: &str| {
+        v.map(|v| format!("{v:.0} {}", if v == 1.0 { one } else { many })).unwrap_or_else(|| "n/a".into())
+    };
     let cpm = match (g("cost_per_mql"), g("marketing_spend"), g("mqls_reached")) {
         (Some(c), Some(s), Some(n)) => format!("cost per MQL {} ({} / {n:.0} MQLs)", money(c, cur), money(s, cur)),
         _ => "cost per MQL n/a".into(),
@@ -203,7 +206,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
     let mut lines = vec![
         Line {
             label: "Unworked MQLs: lost revenue",
-            count: count(g("unworked_mqls"), "MQLs"),
+            count: count(g("unworked_mqls"), "MQL", "MQLs"),
             rate: format!(
                 "worked-MQL win rate {} x avg deal {}",
                 rate_iv(g("worked_mql_win_rate"), g("worked_mql_win_rate_low"), g("worked_mql_win_rate_high"), g("worked_mqls")),
@@ -213,25 +216,25 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         },
         Line {
             label: "Unworked MQLs: wasted spend",
-            count: count(g("unworked_mqls"), "MQLs"),
+            count: count(g("unworked_mqls"), "MQL", "MQLs"),
             rate: cpm.clone(),
             value: g("unworked_mql_wasted_spend"),
         },
         Line {
             label: "Slow follow-up: lost revenue",
-            count: count(slower_n, "MQLs slower than base"),
+            count: count(slower_n, "MQL slower than base", "MQLs slower than base"),
             rate: base_rate.unwrap_or_else(|| "n/a".into()),
             value: g("slow_followup_lost_revenue"),
         },
         Line {
             label: "Rejected MQLs: wasted spend",
-            count: count(g("rejected_mqls"), "MQLs"),
+            count: count(g("rejected_mqls"), "MQL", "MQLs"),
             rate: cpm,
             value: g("rejected_mql_wasted_spend"),
         },
         Line {
             label: "Misfit losses: lost pipeline",
-            count: count(g("misfit_lost_deals"), "lost deals"),
+            count: count(g("misfit_lost_deals"), "lost deal", "lost deals"),
             rate: format!(
                 "win rate {} x {} lost to misfit reasons",
                 rate_iv(g("win_rate"), g("win_rate_low"), g("win_rate_high"), match (g("won_deals"), g("lost_deals")) {
@@ -271,7 +274,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         t.add_row(vec![
             l.label.to_string(),
             l.count.clone(),
-            l.rate.clone(),
+            if l.value.is_none() { "not computed: see the notes below".to_string() } else { l.rate.clone() },
             l.value.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
             match (l.value, total) {
                 (Some(v), Some(t)) if t > 0.0 => pct(v / t),
@@ -455,6 +458,19 @@ mod tests {
     use crate::metrics::misalignment::misalignment;
     use crate::metrics::testutil_misalign::fixture;
     use crate::settings::{Analysis, Dimension};
+
+    #[test]
+    fn counts_read_as_english() {
+        let ds = fixture("misalignment");
+        let m = misalignment(&ds, &Analysis { by: Some(Dimension::Channel), min_sample: 2, ..Analysis::default() })
+            .unwrap();
+        let text = render(&m, "", 140);
+        assert!(text.contains("1 MQL "), "{text}"); // Organic: 1 unworked
+        assert!(text.contains("2 MQLs"), "{text}");
+        assert!(text.contains("1 lost deal "), "{text}");
+        assert!(text.contains("3 MQLs slower than base"), "{text}"); // Paid
+        assert!(!text.contains("1 MQLs") && !text.contains("1 lost deals"), "{text}");
+    }
 
     #[test]
     fn money_format() {
