@@ -179,7 +179,8 @@ pub struct DemoCmd {
     /// First day of the data (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", default_value = "2023-01-01")]
     pub start: String,
-    /// Header style of the files written
+    /// Header style of leads.csv and opportunities.csv (campaigns.csv and
+    /// revenue.csv always have canonical headers)
     #[arg(long, value_enum, default_value_t = HeadersArg::Canonical)]
     pub headers: HeadersArg,
     /// Overwrite files in DIR

@@ -1,10 +1,18 @@
-//! `revcycle funnel`.
+//! `revcycle funnel`: the cohort funnel, stage by stage.
 
 use std::process::ExitCode;
 
 use crate::cli::AnalysisCmd;
+use crate::cmd::common;
+use crate::metrics::funnel::funnel;
+use crate::output::{self, Document, OutputOptions, Renderer, Section};
 use crate::Ctx;
 
-pub fn run(_cmd: &AnalysisCmd, _ctx: Ctx) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`revcycle funnel` is not built yet")
+pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
+    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let frame = funnel(&p.loaded.dataset, &p.analysis)?;
+    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
+    let doc = Document::single(Section::new("funnel", frame).with_render(Renderer::Funnel));
+    output::emit(&doc, &opts)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,18 @@
-//! `revcycle kpis`.
+//! `revcycle kpis`: the shared KPI scorecard by period.
 
 use std::process::ExitCode;
 
 use crate::cli::AnalysisCmd;
+use crate::cmd::common;
+use crate::metrics::kpis::kpis;
+use crate::output::{self, Document, OutputOptions, Renderer, Section};
 use crate::Ctx;
 
-pub fn run(_cmd: &AnalysisCmd, _ctx: Ctx) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`revcycle kpis` is not built yet")
+pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
+    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let frame = kpis(&p.loaded.dataset, &p.analysis)?;
+    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
+    let doc = Document::single(Section::new("kpis", frame).with_render(Renderer::Kpis));
+    output::emit(&doc, &opts)?;
+    Ok(ExitCode::SUCCESS)
 }

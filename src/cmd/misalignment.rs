@@ -1,10 +1,41 @@
-//! `revcycle misalignment`.
+//! `revcycle misalignment`: what sales and marketing misalignment costs, with
+//! every assumption and measured rate printed, and the alignment score.
+//! CSV: the cost/score table (one row, or one per `--by` value); JSON also the
+//! response-time buckets and the assumptions.
 
 use std::process::ExitCode;
 
+use polars::prelude::*;
+
 use crate::cli::AnalysisCmd;
+use crate::cmd::common;
+use crate::metrics::misalignment::misalignment;
+use crate::output::{self, Document, Format, OutputOptions, Renderer, Section};
 use crate::Ctx;
 
-pub fn run(_cmd: &AnalysisCmd, _ctx: Ctx) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`revcycle misalignment` is not built yet")
+pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
+    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let m = misalignment(&p.loaded.dataset, &p.analysis)?;
+    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
+    let mut main = Section::new("misalignment", m.frame.clone());
+    if opts.format == Format::Table {
+        let width = opts.width.unwrap_or(100) as usize;
+        main = main.with_render(Renderer::Custom(output::misalignment::render(&m, &p.analysis.currency, width)));
+    } else {
+        main = main.with_notes(m.notes.clone());
+    }
+    let (names, values): (Vec<String>, Vec<String>) = m.assumptions.iter().cloned().unzip();
+    let assumptions = DataFrame::new_infer_height(vec![
+        Column::new("assumption".into(), names),
+        Column::new("value".into(), values),
+    ])
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut doc = Document::single(main);
+    if opts.format != Format::Table {
+        doc = doc
+            .with(Section::new("response_buckets", m.buckets.clone()))
+            .with(Section::new("assumptions", assumptions));
+    }
+    output::emit(&doc, &opts)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@
 //! month's campaign spend; then step every customer account one month (MRR
 //! row, expansion, contraction, renewal, churn, win-back). Nothing is kept
 //! per lead; the only state that grows is one small record per customer
-//! account (about 1-2% of leads).
+//! account (about 3.5% of leads).
 //!
 //! Anything dated at or after the export instant (the first day after the
 //! last month) is left out, as an export taken that day would: such dates

@@ -200,10 +200,12 @@ pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame 
     let Some(by) = by else { return opps };
     let col_name = by.column();
     let lead_col = format!("lead_{col_name}");
-    let lead_vals = lead_stages(ds, None).select([
-        col("lead_id"),
-        col(col_name).alias(&lead_col),
-    ]);
+    // One row per lead id: a duplicated lead id (reported by `validate`) must
+    // not duplicate its opportunities.
+    let lead_vals = lead_stages(ds, None)
+        .filter(col("lead_id").is_not_null())
+        .group_by([col("lead_id")])
+        .agg([col(col_name).drop_nulls().first().alias(&lead_col)]);
     let mut lf = opps.join(lead_vals, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left));
     let value = if by == Dimension::Channel {
         lf = lf.join(

@@ -1,6 +1,6 @@
 //! What sales and marketing misalignment costs, and the alignment score
 //! (`docs/metrics.md`, "Misalignment cost" and "Alignment score";
-//! formulas as implemented in `docs/metrics-misalignment.md`).
+//! formulas as implemented in `docs/metrics.md`).
 //!
 //! Row-level work (reached flags, response hours, buckets, counts, sums) is
 //! polars lazy; the arithmetic on the handful of aggregated numbers per group
@@ -32,7 +32,7 @@ const G: &str = "__g";
 #[derive(Debug, Clone)]
 pub struct Misalignment {
     /// One row for the range, or one per `--by` value (first column named by
-    /// the dimension). Columns: see `columns()` / docs/metrics-misalignment.md.
+    /// the dimension). Columns: see `columns()` / docs/metrics.md.
     pub frame: DataFrame,
     /// Per group x response-time bucket: `bucket`, `n`, `sql_reached`, `q`,
     /// `q_low`, `q_high`, `role` (`base`, `faster`, `slower`), `lost_revenue`,

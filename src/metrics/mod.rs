@@ -10,4 +10,8 @@ pub mod misalignment;
 pub mod periods;
 pub mod registry;
 #[cfg(test)]
+pub mod testutil;
+#[cfg(test)]
+pub mod testutil_cycle;
+#[cfg(test)]
 pub mod testutil_misalign;

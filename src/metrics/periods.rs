@@ -65,10 +65,9 @@ impl PeriodSpec {
         };
         match self.kind {
             PeriodKind::Month => month_index(),
-            PeriodKind::Quarter => (month_index() - lit(self.fiscal_shift())).floor_div(lit(3i64)),
-            PeriodKind::Year => (month_index() - lit(self.fiscal_shift())).floor_div(lit(12i64)),
-            PeriodKind::Week => (ts.clone().cast(DataType::Int64).floor_div(lit(US_PER_DAY)) + lit(3i64))
-                .floor_div(lit(7i64)),
+            PeriodKind::Quarter => floor_div(month_index() - lit(self.fiscal_shift()), 3),
+            PeriodKind::Year => floor_div(month_index() - lit(self.fiscal_shift()), 12),
+            PeriodKind::Week => floor_div(floor_div(ts.clone().cast(DataType::Int64), US_PER_DAY) + lit(3i64), 7),
             // 0 for every timestamp, null stays null
             PeriodKind::All => ts.clone().cast(DataType::Int64) * lit(0i64),
         }
@@ -135,6 +134,14 @@ impl PeriodSpec {
     }
 }
 
+/// Floor division of an Int64 expression by a positive constant, without
+/// `Expr::floor_div` (it needs polars' `round_series` feature and panics
+/// at run time without it): subtract the Euclidean remainder, then divide.
+fn floor_div(e: Expr, n: i64) -> Expr {
+    let rem = ((e.clone() % lit(n)) + lit(n)) % lit(n);
+    ((e - rem).cast(DataType::Float64) / lit(n as f64)).cast(DataType::Int64)
+}
+
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
 }
@@ -182,6 +189,31 @@ mod tests {
         // Fiscal quarters Feb-Apr, May-Jul, ...: 2024-01-15 is in the quarter starting 2023-11-01.
         assert_eq!(q.start_date(q.index_of(ts(2024, 1, 15))), NaiveDate::from_ymd_opt(2023, 11, 1).unwrap());
         assert_eq!(q.end(q.index_of(ts(2024, 1, 15))), ts(2024, 2, 1));
+    }
+
+    #[test]
+    fn index_expr_agrees_with_index_of() {
+        let stamps = [
+            ts(1969, 12, 28),
+            ts(1969, 12, 29) + 5,
+            ts(2023, 12, 31),
+            ts(2024, 1, 1),
+            ts(2024, 2, 29) + US_PER_DAY - 1,
+            ts(2024, 3, 31),
+            ts(2024, 4, 1),
+        ];
+        let dt = DataType::Datetime(TimeUnit::Microseconds, None);
+        let df = DataFrame::new(stamps.len(), vec![Column::new("t".into(), stamps.to_vec()).cast(&dt).unwrap()])
+            .unwrap();
+        for kind in [PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year, PeriodKind::All] {
+            for fy in [1, 2, 4] {
+                let p = PeriodSpec::new(kind, fy, 0);
+                let out = df.clone().lazy().select([p.index_expr(col("t")).alias("i")]).collect().unwrap();
+                let got: Vec<Option<i64>> = out.column("i").unwrap().i64().unwrap().iter().collect();
+                let want: Vec<Option<i64>> = stamps.iter().map(|&t| Some(p.index_of(t))).collect();
+                assert_eq!(got, want, "{kind:?} fiscal start {fy}");
+            }
+        }
     }
 
     #[test]

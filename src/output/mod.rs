@@ -15,6 +15,7 @@
 //! `-q` drops notes; the data itself is always written.
 
 pub mod atomic;
+pub mod bowtie;
 pub mod format;
 pub(crate) mod grid;
 pub mod machine;

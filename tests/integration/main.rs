@@ -3,6 +3,11 @@
 mod util;
 
 mod bad_input;
+mod cycle;
 mod datasets;
+mod demo;
+mod expected;
+mod init;
+mod kpis;
 mod misalignment;
 mod presets;
