@@ -11,3 +11,4 @@ mod init;
 mod kpis;
 mod misalignment;
 mod presets;
+mod snapshots;
