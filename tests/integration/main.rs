@@ -10,5 +10,6 @@ mod expected;
 mod init;
 mod kpis;
 mod misalignment;
+mod output;
 mod presets;
 mod snapshots;
