@@ -7,6 +7,7 @@ mod cycle;
 mod datasets;
 mod demo;
 mod expected;
+mod formats;
 mod init;
 mod kpis;
 mod misalignment;
