@@ -96,9 +96,9 @@ enum Builder {
 }
 
 /// A parsed cell of one row, before the row is accepted.
-enum Cell {
+enum Cell<'a> {
     Null,
-    Text(String),
+    Text(&'a str),
     Ts(Ts),
     Num(f64),
 }
@@ -271,7 +271,6 @@ impl TableLoad<'_> {
             })
             .collect();
         let mut lines: Vec<i64> = Vec::new();
-        let mut cells: Vec<Cell> = Vec::with_capacity(plans.len());
         let stage_idx = plans.iter().position(|p| p.spec.name == "stage");
         let status_mapped = plans.iter().any(|p| p.spec.name == "status" && p.from.is_some());
 
@@ -288,7 +287,7 @@ impl TableLoad<'_> {
                 }
             }
             report.rows_read += 1;
-            cells.clear();
+            let mut cells: Vec<Cell> = Vec::with_capacity(plans.len());
             let mut drop_row = false;
             for plan in plans.iter() {
                 let raw: Option<&str> = match &plan.from {
@@ -304,7 +303,7 @@ impl TableLoad<'_> {
                         if raw.is_empty() || (skip_totals && raw == "--") {
                             Cell::Null
                         } else {
-                            Cell::Text(raw.to_string())
+                            Cell::Text(raw)
                         }
                     }
                     ColumnKind::Timestamp => {
@@ -348,7 +347,7 @@ impl TableLoad<'_> {
                         if raw.is_empty() {
                             Cell::Null
                         } else if let Some(s) = parse_status(raw) {
-                            Cell::Text(s.to_string())
+                            Cell::Text(s)
                         } else {
                             report.failures.entry(col.to_string()).or_default().add(line, raw);
                             Cell::Null
@@ -358,7 +357,7 @@ impl TableLoad<'_> {
                         if raw.is_empty() {
                             Cell::Null
                         } else if let Some(t) = stage_map.deal_type(raw) {
-                            Cell::Text(t.to_string())
+                            Cell::Text(t)
                         } else {
                             report.failures.entry(col.to_string()).or_default().add(line, raw);
                             Cell::Null
@@ -382,13 +381,13 @@ impl TableLoad<'_> {
                         _ => None,
                     };
                     if let Some(pos) = plans.iter().position(|p| p.spec.name == "status") {
-                        cells[pos] = status.map_or(Cell::Null, |s| Cell::Text(s.to_string()));
+                        cells[pos] = status.map_or(Cell::Null, |s| Cell::Text(s));
                     }
                 }
             }
             for ((b, cell), _plan) in builders.iter_mut().zip(cells.drain(..)).zip(plans.iter()) {
                 match (b, cell) {
-                    (Builder::Text(t), Cell::Text(s)) => t.append_value(&s),
+                    (Builder::Text(t), Cell::Text(s)) => t.append_value(s),
                     (Builder::Text(t), _) => t.append_null(),
                     (Builder::Num(v), Cell::Num(x)) => v.push(Some(x)),
                     (Builder::Num(v), _) => v.push(None),
