@@ -697,10 +697,9 @@ mod tests {
 
     use super::*;
     use crate::metrics::periods::PeriodKind;
-    use crate::metrics::testutil_cycle::{fixture, load_dir, parse_ts};
+    use crate::metrics::testutil_cycle::{fixture, parse_ts};
     use crate::settings::Dimension;
 
-    const AS_OF: &str = "2024-04-15T00:00:00Z";
     const N: Option<f64> = None;
 
     /// The fixture through the real loader (`input::load`), as `revcycle
@@ -711,28 +710,6 @@ mod tests {
         crate::input::load(&spec, &cfg, Some("2024-04-15"), true).expect("fixture loads").dataset
     }
 
-    /// The test-only loader reads the fixture exactly as the real one does
-    /// (so `testutil_cycle` can be dropped in favour of `input::load`).
-    #[test]
-    fn test_loader_matches_the_real_loader() {
-        let mine = load_dir(&fixture("cycle"), AS_OF).unwrap();
-        let real = ds();
-        assert_eq!(mine.as_of, real.as_of);
-        for kind in TableKind::ALL {
-            let (m, r) = (mine.table(kind).unwrap(), real.table(kind).unwrap());
-            for c in m.frame.columns() {
-                let rc = r.frame.column(c.name()).unwrap();
-                let (a, b) = (c.as_materialized_series(), rc.as_materialized_series());
-                let diff: Vec<String> = (0..a.len().max(b.len()))
-                    .filter(|&i| a.get(i).ok() != b.get(i).ok())
-                    .map(|i| format!("row {i}: {:?} vs {:?}", a.get(i).ok(), b.get(i).ok()))
-                    .collect();
-                assert!(diff.is_empty() && a.dtype() == b.dtype(), "{}.{}: {:?} {} {}", kind.name(), c.name(), diff, a.dtype(), b.dtype());
-            }
-            assert_eq!(m.frame.get_column_names(), r.frame.get_column_names(), "{}", kind.name());
-            assert_eq!(m.present, r.present, "{}", kind.name());
-        }
-    }
 
     fn analysis(period: PeriodKind) -> Analysis {
         Analysis { period, ..Analysis::default() }

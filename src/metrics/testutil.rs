@@ -1,14 +1,12 @@
-//! Test-only helpers: a minimal loader for canonical-header CSV fixtures (to
-//! be replaced by the real loader) and access to the known answers of a
-//! fixture's `EXPECTED.md`.
+//! Test-only helpers: fixtures loaded through the real loader, timestamps,
+//! and access to the known answers of a fixture's `EXPECTED.md`.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
-use crate::model::{dtype_of, ColumnKind, Dataset, Table, TableKind};
+use crate::model::Dataset;
 
 #[path = "../../tests/integration/expected.rs"]
 pub mod expected;
@@ -29,56 +27,16 @@ pub fn ts(s: &str) -> i64 {
     dt.and_utc().timestamp_micros()
 }
 
-fn load_table(dir: &Path, kind: TableKind) -> Option<Table> {
-    let path = dir.join(format!("{}.csv", kind.name()));
-    if !path.exists() {
-        return None;
-    }
-    let mut rdr = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
-    let records: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    let mut present = BTreeSet::new();
-    let mut cols = Vec::new();
-    for spec in kind.columns() {
-        let pos = headers.iter().position(|h| h == spec.name);
-        if pos.is_some() {
-            present.insert(spec.name.to_string());
-        }
-        let cells: Vec<Option<&str>> = records
-            .iter()
-            .map(|r| pos.and_then(|i| r.get(i)).map(str::trim).filter(|v| !v.is_empty()))
-            .collect();
-        let name: PlSmallStr = spec.name.into();
-        let column = match spec.kind {
-            ColumnKind::Timestamp => Column::new(name, cells.iter().map(|c| c.map(ts)).collect::<Vec<_>>())
-                .cast(&dtype_of(spec.kind))
-                .unwrap(),
-            ColumnKind::Number => {
-                Column::new(name, cells.iter().map(|c| c.map(|v| v.parse::<f64>().unwrap())).collect::<Vec<_>>())
-            }
-            ColumnKind::Status => Column::new(name, cells.iter().map(|c| c.unwrap_or("open")).collect::<Vec<_>>()),
-            ColumnKind::DealType => {
-                Column::new(name, cells.iter().map(|c| c.unwrap_or("new_business")).collect::<Vec<_>>())
-            }
-            ColumnKind::Text => Column::new(name, cells),
-        };
-        cols.push(column);
-    }
-    let frame = DataFrame::new(records.len(), cols).unwrap();
-    Some(Table { kind, frame, present })
+/// Load a fixture folder through the real loader (`input::load`), with
+/// `as_of` given or, when None, the latest timestamp in the files.
+pub fn load_dir(dir: &Path, as_of: Option<&str>) -> anyhow::Result<Dataset> {
+    let spec = crate::input::InputSpec { dir: Some(dir.to_path_buf()), ..Default::default() };
+    Ok(crate::input::load(&spec, &crate::config::Config::default(), as_of, true)?.dataset)
 }
 
-/// Load `fixtures/<name>/*.csv` (canonical headers) as the loader would, with
-/// `as_of` given. Rows are not cut at `as_of` (fixtures hold none after it).
+/// Load `fixtures/<name>` with `as_of` given.
 pub fn load_fixture(name: &str, as_of: &str) -> Dataset {
-    let dir = fixture_dir(name);
-    Dataset {
-        leads: load_table(&dir, TableKind::Leads),
-        opportunities: load_table(&dir, TableKind::Opportunities),
-        campaigns: load_table(&dir, TableKind::Campaigns),
-        revenue: load_table(&dir, TableKind::Revenue),
-        as_of: ts(as_of),
-    }
+    load_dir(&fixture_dir(name), Some(as_of)).unwrap_or_else(|e| panic!("fixture {name}: {e:#}"))
 }
 
 /// The cells of a frame as strings, `-` for null (dates as `YYYY-MM-DD`).
