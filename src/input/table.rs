@@ -123,33 +123,45 @@ impl TableLoad<'_> {
         self.tcfg().decimal_comma.or(self.cfg.decimal_comma).unwrap_or(false)
     }
 
-    /// Load one source into a frame of every canonical column (plus `__line`).
-    pub fn load(&self, src: &Source, src_index: u32) -> Result<(DataFrame, BTreeSet<String>, FileReport)> {
+    /// Open a source and start its report.
+    fn open(&self, src: &Source) -> Result<(String, read::Opened, FileReport)> {
         let name = src.display();
         let opened = read::open(src)?;
-        let mut report = FileReport {
+        let report = FileReport {
             table: self.kind.name().to_string(),
             file: name.clone(),
             format: opened.format.name().to_string(),
             gzip: opened.gzip,
             ..Default::default()
         };
+        Ok((name, opened, report))
+    }
+
+    /// Find a CSV file's delimiter (configured or sniffed) and header row.
+    fn csv_rows(&self, name: &str, opened: read::Opened, report: &mut FileReport) -> Result<read::CsvRows> {
         let tcfg = self.tcfg();
         let configured: Vec<String> = tcfg.columns.values().cloned().collect();
         let kind = self.kind;
         let score = |cells: &[String]| header_score(kind, tcfg.preset.as_deref(), &configured, cells);
+        let delimiter = tcfg.delimiter.as_deref().map(|d| match d {
+            "\\t" | "tab" => b'\t',
+            d => d.as_bytes()[0],
+        });
+        let rows = read::csv_rows(name, opened, delimiter, &score)?;
+        report.delimiter = Some(match rows.delimiter {
+            b'\t' => "tab".to_string(),
+            d => (d as char).to_string(),
+        });
+        report.preamble_lines = rows.preamble_lines;
+        Ok(rows)
+    }
+
+    /// Load one source into a frame of every canonical column (plus `__line`).
+    pub fn load(&self, src: &Source, src_index: u32) -> Result<(DataFrame, BTreeSet<String>, FileReport)> {
+        let (name, opened, mut report) = self.open(src)?;
         match opened.format {
             Format::Csv => {
-                let delimiter = tcfg.delimiter.as_deref().map(|d| match d {
-                    "\\t" | "tab" => b'\t',
-                    d => d.as_bytes()[0],
-                });
-                let rows = read::csv_rows(&name, opened, delimiter, &score)?;
-                report.delimiter = Some(match rows.delimiter {
-                    b'\t' => "tab".to_string(),
-                    d => (d as char).to_string(),
-                });
-                report.preamble_lines = rows.preamble_lines;
+                let rows = self.csv_rows(&name, opened, &mut report)?;
                 let total = src.len();
                 let mut reader = rows.reader;
                 let headers = rows.headers;
@@ -208,32 +220,13 @@ impl TableLoad<'_> {
     /// Read only the headers of `src` and report the preset and mapping that
     /// loading would use (required columns may be missing: `revcycle init`).
     pub fn detect(&self, src: &Source) -> Result<(FileReport, Vec<String>)> {
-        let name = src.display();
-        let opened = read::open(src)?;
-        let mut report = FileReport {
-            table: self.kind.name().to_string(),
-            file: name.clone(),
-            format: opened.format.name().to_string(),
-            gzip: opened.gzip,
-            ..Default::default()
-        };
-        let tcfg = self.tcfg();
-        let configured: Vec<String> = tcfg.columns.values().cloned().collect();
-        let kind = self.kind;
-        let score = |cells: &[String]| header_score(kind, tcfg.preset.as_deref(), &configured, cells);
+        let (name, opened, mut report) = self.open(src)?;
         let headers = match opened.format {
-            Format::Csv => {
-                let rows = read::csv_rows(&name, opened, None, &score)?;
-                report.delimiter = Some(match rows.delimiter {
-                    b'\t' => "tab".to_string(),
-                    d => (d as char).to_string(),
-                });
-                report.preamble_lines = rows.preamble_lines;
-                rows.headers
-            }
+            Format::Csv => self.csv_rows(&name, opened, &mut report)?.headers,
             Format::Ndjson => read::ndjson_rows(&name, opened)?.0,
             Format::Parquet => read::parquet_rows(&name, opened)?.0,
         };
+        let (kind, tcfg) = (self.kind, self.tcfg());
         let (preset, choice) = choose_preset(kind, tcfg, &headers);
         report.preset = preset.name.to_string();
         report.preset_choice = choice.to_string();
