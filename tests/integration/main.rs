@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod check;
 mod cycle;
 mod datasets;
 mod demo;
@@ -10,3 +11,4 @@ mod expected;
 mod kpis;
 mod misalignment;
 mod presets;
+mod report;
