@@ -272,3 +272,16 @@ fn a_bad_rules_file_is_one_error_line_naming_file_rule_and_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("rules.toml`:"), "TOML errors name the line: {err}");
 }
+
+#[test]
+fn the_example_rules_pass_on_the_demo_data() {
+    let args = ["check", "examples/rules.toml", "--demo", "--format", "json"];
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&args, &o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["failed"], 0);
+    assert_eq!(v["errors"], 0);
+    assert!(v["passed"].as_u64().unwrap() >= 10, "{v:#}");
+    // The demo's as_of is 2024-12-31 22:14: December is not complete.
+    assert_eq!(v["rules"][0]["period"], "2024-11-01");
+}
