@@ -473,10 +473,13 @@ impl<'a> Evaluator<'a> {
         Evaluator { ds, base, frames: HashMap::new(), mis: HashMap::new() }
     }
 
+    /// The outcome of a rule; when it cannot be evaluated, the period and
+    /// values found before the problem are kept beside the message.
     fn evaluate(&mut self, r: &Rule) -> Outcome {
-        match self.try_evaluate(r) {
-            Ok(o) => o,
-            Err(e) => Outcome::error(crate::one_line(&e)),
+        let mut out = Outcome::error("");
+        match self.try_evaluate(r, &mut out) {
+            Ok(()) => out,
+            Err(e) => Outcome { status: Status::Error, message: crate::one_line(&e), ..out }
         }
     }
 
@@ -507,6 +510,11 @@ impl<'a> Evaluator<'a> {
         if kind == PeriodKind::All {
             if need_prev {
                 bail!("`change_vs_previous` needs a previous period; with --period all there is one period");
+            }
+            if let RulePeriod::Date(text, ts) = &r.period {
+                if *ts < spec.all_start || *ts > as_of {
+                    bail!("period \"{text}\" is outside the data ({} to as_of {})", date_of(spec.all_start), date_of(as_of));
+                }
             }
             return Ok(Target { index: None, name: name_of(0), prev: None });
         }
@@ -631,7 +639,7 @@ impl<'a> Evaluator<'a> {
         frame_f64(df, id, row)
     }
 
-    fn try_evaluate(&mut self, r: &Rule) -> Result<Outcome> {
+    fn try_evaluate(&mut self, r: &Rule, out: &mut Outcome) -> Result<()> {
         let def = Self::resolve(r)?;
         if let Some(m) = registry::missing(def, self.ds) {
             bail!("`{}` cannot be computed from these inputs: it needs {m}", def.id);
@@ -645,16 +653,10 @@ impl<'a> Evaluator<'a> {
         let kind = if r.period == RulePeriod::All { PeriodKind::All } else { self.base.period };
         let need_prev = r.change_min.is_some() || r.change_max.is_some();
         let t = self.target(r, kind, need_prev)?;
+        out.period = Some(if kind == PeriodKind::All { "all".to_string() } else { t.name.clone() });
+        out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
         let value = self.value(def, r, kind, t.index, &t.name)?;
-        let mut out = Outcome {
-            status: Status::Pass,
-            period: Some(if kind == PeriodKind::All { "all".to_string() } else { t.name.clone() }),
-            previous_period: t.prev.as_ref().map(|(_, n)| n.clone()),
-            value,
-            previous_value: None,
-            change: None,
-            message: String::new(),
-        };
+        out.value = value;
         let Some(v) = value else {
             bail!(
                 "`{}` has no value for {} (null: no data or a denominator of 0)",
@@ -696,11 +698,9 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        if !fails.is_empty() {
-            out.status = Status::Fail;
-            out.message = fails.join("; ");
-        }
-        Ok(out)
+        out.status = if fails.is_empty() { Status::Pass } else { Status::Fail };
+        out.message = fails.join("; ");
+        Ok(())
     }
 }
 

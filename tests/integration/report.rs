@@ -173,3 +173,65 @@ fn out_accepts_strftime_patterns() {
     assert_eq!(made[0], now);
     assert_eq!(names(&d.path().join("reports").join(&made[0])), FILES);
 }
+
+/// Known answers of fixtures/basic/EXPECTED.md (as_of 2024-05-03: April is
+/// the latest complete month, March the one before).
+#[test]
+fn summary_numbers_on_the_basic_fixture() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("r");
+    let args = ["report", "fixtures/basic", "--as-of", "2024-05-03T00:00:00", "--out", out.to_str().unwrap(), "-q"];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let s = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for line in [
+        "- period: month; latest complete month: 2024-04-01",
+        "| metric | 2024-04-01 | 2024-03-01 | change |",
+        "| leads | 3 | 3 | 0.0% |",
+        "| mqls | 3 | 2 | +50.0% |",
+        "| new_bookings | 6,500 | 1,000 | +550.0% |",
+        "| win_rate | 75.0% | 50.0% | +25.0 pp |",
+        // 6500 / 3 and 230 / 3, rounded for people.
+        "| avg_deal_size | 2,167 | 1,000 | +116.7% |",
+        "| cac | 76.67 | 200 | -61.7% |",
+        "No findings.",
+    ] {
+        assert!(s.lines().any(|l| l == line), "missing `{line}` in\n{s}");
+    }
+    // No revenue input: MRR metrics are left out, not shown as blanks.
+    assert!(!s.contains("| nrr |") && !s.contains("| ending_mrr |"), "{s}");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["as_of"], "2024-05-03T00:00:00Z");
+    assert_eq!(m["as_of_given"], true);
+    let leads = &m["inputs"][0];
+    assert_eq!(leads["file"], "fixtures/basic/leads.csv");
+    let bytes = std::fs::read(root().join("fixtures/basic/leads.csv")).unwrap();
+    let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(leads["sha256"], sha.as_str());
+    assert_eq!(leads["bytes"].as_u64().unwrap(), bytes.len() as u64);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_weekly_wrapper_writes_todays_report_and_keeps_the_last_n() {
+    let d = tempfile::tempdir().unwrap();
+    let reports = d.path().join("reports");
+    for old in ["2020-01-01", "2020-01-02", "2020-01-03", "notes"] {
+        std::fs::create_dir_all(reports.join(old)).unwrap();
+    }
+    let o = std::process::Command::new("sh")
+        .arg(root().join("examples/weekly-report.sh"))
+        .current_dir(d.path())
+        .env("REVCYCLE", env!("CARGO_BIN_EXE_revcycle"))
+        .env("EXPORTS", "--demo")
+        .env("KEEP", "2")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&["weekly-report.sh"], &o));
+    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "quiet under cron");
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let mut want = vec!["2020-01-03".to_string(), "notes".to_string(), today.clone()];
+    want.sort();
+    assert_eq!(names(&reports), want, "the newest 2 dated folders kept, other folders untouched");
+    assert_eq!(names(&reports.join(&today)), FILES);
+}
