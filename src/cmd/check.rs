@@ -925,8 +925,8 @@ min = 1
 
     #[test]
     fn bad_rules_name_file_rule_and_line() {
-        let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\n\n[[rule]]\nmetric = \"mqls\"\n").unwrap_err());
-        assert!(e.contains("rules.toml") && e.contains("rule 2 (line 4)") && e.contains("no bound"), "{e}");
+        let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nmin = 1\n\n[[rule]]\nmetric = \"mqls\"\n").unwrap_err());
+        assert!(e.contains("rules.toml") && e.contains("rule 2 (line 5)") && e.contains("no bound"), "{e}");
         let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nmin = \n").unwrap_err());
         assert!(e.contains("rules.toml`:3"), "{e}");
         let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nminn = 3\n").unwrap_err());
