@@ -118,3 +118,23 @@ pub fn dimension(b: ByArg) -> Dimension {
         ByArg::Campaign => Dimension::Campaign,
     }
 }
+
+/// "2024-05-01 is in progress (as_of 2024-05-03): its counts are partial" when
+/// the latest reported period ends after `as_of`.
+pub fn in_progress_note(ds: &crate::model::Dataset, a: &Analysis) -> Option<String> {
+    use crate::metrics::periods::{date_of, PeriodSpec};
+    if a.period == PeriodKind::All {
+        return None;
+    }
+    let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
+    let last = spec.index_of(a.to.map_or(ds.as_of, |t| t.min(ds.as_of)));
+    (spec.end(last) > ds.as_of).then(|| {
+        format!(
+            "the {} of {} is in progress (as_of {}): its figures, and its change against the previous {}, are partial",
+            a.period.name(),
+            spec.start_date(last),
+            date_of(ds.as_of),
+            a.period.name()
+        )
+    })
+}

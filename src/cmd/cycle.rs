@@ -24,7 +24,7 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
         }
         let (table, notes) = output::kpis_table(&r.cycle, &opts)?;
         text.push_str(&table);
-        main.with_render(Renderer::Custom(text)).with_notes(notes)
+        main.with_render(Renderer::Custom(text)).with_notes(notes).with_title("")
     } else {
         main.with_render(Renderer::Kpis)
     };

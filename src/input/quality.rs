@@ -67,7 +67,11 @@ fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u6
     let mut out = Vec::new();
     for i in 0..head.height() {
         let f = src.get(i).and_then(|s| t.files.get(s as usize)).cloned().unwrap_or_default();
-        out.push((f, line.get(i).unwrap_or(0) as u64, v.get(i).unwrap_or("").to_string()));
+        // timestamps cast to text end in ".000000" (and midnight in " 00:00:00")
+        let text = v.get(i).unwrap_or("");
+        let text = text.strip_suffix(".000000").unwrap_or(text);
+        let text = text.strip_suffix(" 00:00:00").unwrap_or(text);
+        out.push((f, line.get(i).unwrap_or(0) as u64, text.to_string()));
     }
     Ok((n, out))
 }

@@ -205,6 +205,42 @@ impl TableLoad<'_> {
         .map(|(df, present)| (df, present, report))
     }
 
+    /// Read only the headers of `src` and report the preset and mapping that
+    /// loading would use (required columns may be missing: `revcycle init`).
+    pub fn detect(&self, src: &Source) -> Result<(FileReport, Vec<String>)> {
+        let name = src.display();
+        let opened = read::open(src)?;
+        let mut report = FileReport {
+            table: self.kind.name().to_string(),
+            file: name.clone(),
+            format: opened.format.name().to_string(),
+            gzip: opened.gzip,
+            ..Default::default()
+        };
+        let tcfg = self.tcfg();
+        let configured: Vec<String> = tcfg.columns.values().cloned().collect();
+        let kind = self.kind;
+        let score = |cells: &[String]| header_score(kind, tcfg.preset.as_deref(), &configured, cells);
+        let headers = match opened.format {
+            Format::Csv => {
+                let rows = read::csv_rows(&name, opened, None, &score)?;
+                report.delimiter = Some(match rows.delimiter {
+                    b'\t' => "tab".to_string(),
+                    d => (d as char).to_string(),
+                });
+                report.preamble_lines = rows.preamble_lines;
+                rows.headers
+            }
+            Format::Ndjson => read::ndjson_rows(&name, opened)?.0,
+            Format::Parquet => read::parquet_rows(&name, opened)?.0,
+        };
+        let (preset, choice) = choose_preset(kind, tcfg, &headers);
+        report.preset = preset.name.to_string();
+        report.preset_choice = choice.to_string();
+        plan_columns(&name, kind, preset, tcfg, &headers, &mut report, false)?;
+        Ok((report, headers))
+    }
+
     /// Map headers, then feed every row from `rows` into column builders.
     #[allow(clippy::type_complexity)]
     fn stream(
@@ -220,7 +256,7 @@ impl TableLoad<'_> {
         let (preset, choice) = choose_preset(kind, tcfg, headers);
         report.preset = preset.name.to_string();
         report.preset_choice = choice.to_string();
-        let plans = plan_columns(name, kind, preset, tcfg, headers, report)?;
+        let plans = plan_columns(name, kind, preset, tcfg, headers, report, true)?;
         let day_first = self.day_first();
         let decimal_comma = self.decimal_comma();
         let stage_map = StageMap::new(tcfg);
@@ -593,6 +629,7 @@ fn plan_columns(
     tcfg: &TableConfig,
     headers: &[String],
     report: &mut FileReport,
+    strict: bool,
 ) -> Result<Vec<Plan>> {
     let mut plans = Vec::new();
     let mut used = BTreeSet::new();
@@ -647,7 +684,7 @@ fn plan_columns(
                 }
             }
         }
-        if from.is_none() && spec.required {
+        if strict && from.is_none() && spec.required {
             let mut candidates: Vec<&str> = preset.aliases(col).to_vec();
             candidates.push(col);
             let closest = closest_header(&candidates, headers);

@@ -48,6 +48,12 @@ pub struct Misalignment {
     pub bucket_labels: Vec<String>,
     /// Upper bounds of the response-time buckets in hours (`response_buckets_hours`).
     pub bucket_bounds: Vec<f64>,
+    /// Without `--by`: the key figures per channel (`channel`,
+    /// `misalignment_cost`, `speed_component`, `followup_component`,
+    /// `mqls_reached`, `won_deals`, `new_bookings`), so that the explanation
+    /// can name the channel slowest to follow up and the one rich in MQLs but
+    /// poor in wins. None with `--by` or when no channel is known.
+    pub channels: Option<DataFrame>,
 }
 
 /// The spec ids, in spec order (the first columns after the dimension).
@@ -549,6 +555,26 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
     dataset_notes(&av, a, &mut notes);
 
     let frame = build_frame(&rows, a.by, &bounds)?;
+    let channels = if a.by.is_none() && av.channel {
+        let split = misalignment(ds, &Analysis { by: Some(Dimension::Channel), ..a.clone() })?;
+        Some(
+            split
+                .frame
+                .select([
+                    "channel",
+                    "misalignment_cost",
+                    "speed_component",
+                    "followup_component",
+                    "mqls_reached",
+                    "won_deals",
+                    "new_bookings",
+                ])
+                .map_err(anyhow::Error::from)
+                .context("per-channel key figures")?,
+        )
+    } else {
+        None
+    };
     let buckets = build_buckets(&bucket_rows, a.by, &bounds)?;
     Ok(Misalignment {
         frame,
@@ -558,6 +584,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
         by: a.by,
         bucket_labels: (0..nb).map(|i| bucket_label(&bounds, i)).collect(),
         bucket_bounds: bounds.clone(),
+        channels,
     })
 }
 
@@ -941,6 +968,21 @@ fn assumptions(a: &Analysis, as_of: i64) -> Vec<(String, String)> {
         ("gross_margin".into(), format!("{} (not applied: the costs are revenue and spend)", fmt_num(a.gross_margin))),
         ("confidence".into(), format!("95% Wilson intervals, z = {Z}")),
     ]
+}
+
+impl Misalignment {
+    /// The assumptions as a two-column frame (`assumption`, `value`), for
+    /// JSON output beside the result.
+    pub fn assumptions_frame(&self) -> Result<DataFrame> {
+        let names: Vec<String> = self.assumptions.iter().map(|(k, _)| k.clone()).collect();
+        let values: Vec<String> = self.assumptions.iter().map(|(_, v)| v.clone()).collect();
+        DataFrame::new_infer_height(vec![
+            Series::new("assumption".into(), names).into_column(),
+            Series::new("value".into(), values).into_column(),
+        ])
+        .map_err(anyhow::Error::from)
+        .context("building the assumptions table")
+    }
 }
 
 /// Output column names in order (after the dimension column).
@@ -1490,6 +1532,11 @@ mod demo_tests {
         let cfg = Config::default();
         let spec = InputSpec { demo: true, ..InputSpec::default() };
         let loaded = load(&spec, &cfg, None, true).expect("demo loads");
+        // Whole range (what `revcycle misalignment --demo` prints) and --by channel.
+        let whole = misalignment(&loaded.dataset, &Analysis::default()).unwrap();
+        let text = crate::output::misalignment::render(&whole, "$", 140);
+        assert!(text.contains("slowest to follow up: channel Events"), "{text}");
+        assert!(text.contains("rich in MQLs, poor in wins: channel Paid Social"), "{text}");
         let a = Analysis { by: Some(Dimension::Channel), ..Analysis::default() };
         let m = misalignment(&loaded.dataset, &a).unwrap();
         let text = crate::output::misalignment::render(&m, "$", 140);

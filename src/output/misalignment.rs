@@ -23,8 +23,13 @@ pub fn render(m: &Misalignment, currency: &str, width: usize) -> String {
     let range = m.assumptions.iter().find(|(k, _)| k == "range").map(|(_, v)| v.as_str()).unwrap_or("all data");
     let as_of = m.assumptions.iter().find(|(k, _)| k == "as_of").map(|(_, v)| v.as_str()).unwrap_or("");
     out.push_str(&format!("What sales and marketing misalignment costs: {range}, as of {as_of}\n"));
-    if m.by.is_some() && groups.len() > 1 {
-        highlights(&mut out, m, &groups, currency);
+    match (m.by, &m.channels) {
+        (Some(by), _) if groups.len() > 1 => highlights(&mut out, &m.frame, by.name(), currency),
+        (None, Some(ch)) if ch.height() > 1 => {
+            out.push_str("Where, by channel:\n");
+            highlights(&mut out, ch, "channel", currency);
+        }
+        _ => {}
     }
     for (r, g) in groups.iter().enumerate() {
         out.push('\n');
@@ -50,45 +55,47 @@ pub fn render(m: &Misalignment, currency: &str, width: usize) -> String {
     out
 }
 
-/// With `--by`: the group that costs most, the one slowest to follow up and
-/// the one richest in MQLs but poorest in wins, named up front.
-fn highlights(out: &mut String, m: &Misalignment, groups: &[Option<String>], cur: &str) {
-    let name = |r: usize| groups[r].clone().unwrap_or_default();
-    let by = m.by.map(|b| b.name()).unwrap_or("group");
-    let n = groups.len();
+/// Across the groups of `frame` (its `by` column): the group that costs most,
+/// the one slowest to follow up and the one richest in MQLs but poorest in
+/// wins, named up front.
+fn highlights(out: &mut String, frame: &DataFrame, by: &str, cur: &str) {
+    let Some(keys) = frame.column(by).ok().and_then(|c| c.str().ok().cloned()) else { return };
+    let n = frame.height();
+    let name = |r: usize| keys.get(r).unwrap_or_default().to_string();
+    let g = |col: &str, r: usize| -> Option<f64> { frame.column(col).ok()?.cast(&DataType::Float64).ok()?.f64().ok()?.get(r) };
     let argmax = |score: &dyn Fn(usize) -> Option<f64>| {
         (0..n)
             .filter_map(|r| score(r).map(|v| (r, v)))
             .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
     };
     let mut lines = Vec::new();
-    if let Some((r, v)) = argmax(&|r| f(m, "misalignment_cost", r)) {
+    if let Some((r, v)) = argmax(&|r| g("misalignment_cost", r)) {
         lines.push(format!("largest cost: {} {} ({})", by, name(r), money(v, cur)));
     }
     // Slowest: lowest share contacted within 24 h (then lowest follow-up rate).
-    if let Some((r, _)) = argmax(&|r| {
-        f(m, "speed_component", r).map(|s| -s - f(m, "followup_component", r).unwrap_or(0.0) * 1e-6)
-    }) {
+    if let Some((r, _)) =
+        argmax(&|r| g("speed_component", r).map(|s| -s - g("followup_component", r).unwrap_or(0.0) * 1e-6))
+    {
         lines.push(format!(
             "slowest to follow up: {} {} ({} of contacted MQLs reached within 24 h, {} of MQLs past the SLA worked)",
             by,
             name(r),
-            opt_pct(f(m, "speed_component", r)),
-            opt_pct(f(m, "followup_component", r)),
+            opt_pct(g("speed_component", r)),
+            opt_pct(g("followup_component", r)),
         ));
     }
-    let total_mqls: f64 = (0..n).filter_map(|r| f(m, "mqls_reached", r)).sum();
-    let total_won: f64 = (0..n).filter_map(|r| f(m, "won_deals", r)).sum();
+    let total_mqls: f64 = (0..n).filter_map(|r| g("mqls_reached", r)).sum();
+    let total_won: f64 = (0..n).filter_map(|r| g("won_deals", r)).sum();
     if total_mqls > 0.0 && total_won > 0.0 {
-        let gap = |r: usize| Some(f(m, "mqls_reached", r)? / total_mqls - f(m, "won_deals", r)? / total_won);
-        if let Some((r, g)) = argmax(&gap) {
-            if g > 0.0 {
+        let gap = |r: usize| Some(g("mqls_reached", r)? / total_mqls - g("won_deals", r)? / total_won);
+        if let Some((r, d)) = argmax(&gap) {
+            if d > 0.0 {
                 lines.push(format!(
                     "rich in MQLs, poor in wins: {} {} ({} of MQLs, {} of won deals)",
                     by,
                     name(r),
-                    pct(f(m, "mqls_reached", r).unwrap_or(0.0) / total_mqls),
-                    pct(f(m, "won_deals", r).unwrap_or(0.0) / total_won),
+                    pct(g("mqls_reached", r).unwrap_or(0.0) / total_mqls),
+                    pct(g("won_deals", r).unwrap_or(0.0) / total_won),
                 ));
             }
         }
@@ -178,7 +185,10 @@ struct Line {
 
 fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: usize) {
     let g = |name: &str| f(m, name, r);
-    let count = |v: Option<f64>, what: &str| v.map(|v| format!("{v:.0} {what}")).unwrap_or_else(|| "n/a".into());
+    // "1 MQL", "3 MQLs".
+    let count = |v: Option<f64>, one: &str, many: &str| {
+        v.map(|v| format!("{v:.0} {}", if v == 1.0 { one } else { many })).unwrap_or_else(|| "n/a".into())
+    };
     let cpm = match (g("cost_per_mql"), g("marketing_spend"), g("mqls_reached")) {
         (Some(c), Some(s), Some(n)) => format!("cost per MQL {} ({} / {n:.0} MQLs)", money(c, cur), money(s, cur)),
         _ => "cost per MQL n/a".into(),
@@ -203,7 +213,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
     let mut lines = vec![
         Line {
             label: "Unworked MQLs: lost revenue",
-            count: count(g("unworked_mqls"), "MQLs"),
+            count: count(g("unworked_mqls"), "MQL", "MQLs"),
             rate: format!(
                 "worked-MQL win rate {} x avg deal {}",
                 rate_iv(g("worked_mql_win_rate"), g("worked_mql_win_rate_low"), g("worked_mql_win_rate_high"), g("worked_mqls")),
@@ -213,25 +223,25 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         },
         Line {
             label: "Unworked MQLs: wasted spend",
-            count: count(g("unworked_mqls"), "MQLs"),
+            count: count(g("unworked_mqls"), "MQL", "MQLs"),
             rate: cpm.clone(),
             value: g("unworked_mql_wasted_spend"),
         },
         Line {
             label: "Slow follow-up: lost revenue",
-            count: count(slower_n, "MQLs slower than base"),
+            count: count(slower_n, "MQL slower than base", "MQLs slower than base"),
             rate: base_rate.unwrap_or_else(|| "n/a".into()),
             value: g("slow_followup_lost_revenue"),
         },
         Line {
             label: "Rejected MQLs: wasted spend",
-            count: count(g("rejected_mqls"), "MQLs"),
+            count: count(g("rejected_mqls"), "MQL", "MQLs"),
             rate: cpm,
             value: g("rejected_mql_wasted_spend"),
         },
         Line {
             label: "Misfit losses: lost pipeline",
-            count: count(g("misfit_lost_deals"), "lost deals"),
+            count: count(g("misfit_lost_deals"), "lost deal", "lost deals"),
             rate: format!(
                 "win rate {} x {} lost to misfit reasons",
                 rate_iv(g("win_rate"), g("win_rate_low"), g("win_rate_high"), match (g("won_deals"), g("lost_deals")) {
@@ -271,7 +281,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         t.add_row(vec![
             l.label.to_string(),
             l.count.clone(),
-            l.rate.clone(),
+            if l.value.is_none() { "not computed: see the notes below".to_string() } else { l.rate.clone() },
             l.value.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
             match (l.value, total) {
                 (Some(v), Some(t)) if t > 0.0 => pct(v / t),
@@ -457,6 +467,19 @@ mod tests {
     use crate::settings::{Analysis, Dimension};
 
     #[test]
+    fn counts_read_as_english() {
+        let ds = fixture("misalignment");
+        let m = misalignment(&ds, &Analysis { by: Some(Dimension::Channel), min_sample: 2, ..Analysis::default() })
+            .unwrap();
+        let text = render(&m, "", 140);
+        assert!(text.contains("1 MQL "), "{text}"); // Organic: 1 unworked
+        assert!(text.contains("2 MQLs"), "{text}");
+        assert!(text.contains("1 lost deal "), "{text}");
+        assert!(text.contains("3 MQLs slower than base"), "{text}"); // Paid
+        assert!(!text.contains("1 MQLs") && !text.contains("1 lost deals"), "{text}");
+    }
+
+    #[test]
     fn money_format() {
         assert_eq!(money(35150.0, "USD"), "35,150 USD");
         assert_eq!(money(1234567.4, "$"), "$1,234,567");
@@ -479,6 +502,10 @@ mod tests {
         assert!(text.contains("published benchmark, not a measurement"), "{text}");
         assert!(text.contains("Alignment score: 68 / 100"), "{text}");
         assert!(text.contains("min_sample: 2"), "{text}");
+        // Without --by the channels are still named (same figures as --by channel).
+        assert!(text.contains("Where, by channel:"), "{text}");
+        assert!(text.contains("slowest to follow up: channel Paid (60.0% of contacted"), "{text}");
+        assert!(text.contains("rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"), "{text}");
     }
 
     #[test]

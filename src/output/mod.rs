@@ -304,7 +304,8 @@ fn layout_of(s: &Section, opts: &OutputOptions) -> Result<grid::Layout> {
 }
 
 fn titled(doc: &Document, s: &Section) -> bool {
-    doc.sections.len() > 1 || s.title.is_some()
+    // An empty title means "no heading" (a custom rendering that titles itself).
+    s.title.as_deref() != Some("") && (doc.sections.len() > 1 || s.title.is_some())
 }
 
 fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {

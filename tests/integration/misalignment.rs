@@ -1,6 +1,5 @@
 //! `revcycle misalignment` end to end on fixtures/misalignment (known answers
-//! in fixtures/misalignment/EXPECTED.md). Ignored until the loader and the
-//! command are merged.
+//! in fixtures/misalignment/EXPECTED.md).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -53,7 +52,6 @@ fn close(row: &HashMap<String, String>, id: &str, want: f64) {
 const ARGS: [&str; 4] = ["misalignment", "fixtures/misalignment", "--config", "fixtures/misalignment/revcycle.toml"];
 
 #[test]
-
 fn csv_whole_range() {
     let mut args = ARGS.to_vec();
     args.extend(["--format", "csv"]);
@@ -86,7 +84,6 @@ fn csv_whole_range() {
 }
 
 #[test]
-
 fn csv_by_channel() {
     let mut args = ARGS.to_vec();
     args.extend(["--format", "csv", "--by", "channel"]);
@@ -108,7 +105,6 @@ fn csv_by_channel() {
 }
 
 #[test]
-
 fn json_has_every_id_and_nulls_without_contact() {
     let mut args = ARGS.to_vec();
     args.extend(["--format", "json"]);

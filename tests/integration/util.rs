@@ -72,3 +72,30 @@ pub fn texts(df: &DataFrame, name: &str) -> Vec<String> {
         }
     }
 }
+
+/// Run with a fixed terminal width (the table layout reads `COLUMNS`).
+pub fn run_width(args: &[&str], columns: u16) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_revcycle"));
+    cmd.args(args).current_dir(root()).env("COLUMNS", columns.to_string()).env("NO_COLOR", "1");
+    cmd.stdin(std::process::Stdio::null());
+    cmd.output().expect("run revcycle")
+}
+
+/// Compare `text` with `tests/integration/snapshots/NAME.txt`. With
+/// `REVCYCLE_BLESS=1` the file is (re)written instead; a missing file fails.
+pub fn assert_snapshot(name: &str, text: &str) {
+    let path = root().join("tests/integration/snapshots").join(format!("{name}.txt"));
+    if std::env::var_os("REVCYCLE_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no snapshot {}: run with REVCYCLE_BLESS=1 and review it", path.display()));
+    if want != text {
+        panic!(
+            "snapshot {} differs (REVCYCLE_BLESS=1 rewrites it after review)\n--- want\n{want}\n--- got\n{text}",
+            path.display()
+        );
+    }
+}

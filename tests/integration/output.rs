@@ -1,0 +1,58 @@
+//! The output contract through the binary: a closed pipe exits 0 quietly,
+//! `-o FILE` writes the whole file and leaves no temporary file behind, CSV and
+//! JSON carry the spec's ids.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use crate::util::{root, run, show};
+
+#[test]
+fn closed_pipe_exits_zero_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_revcycle"))
+        .args(["funnel", "--demo", "--period", "week", "--format", "csv", "-q"])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    out.read_exact(&mut first).unwrap();
+    drop(out); // like `| head -c 16`
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert!(err.is_empty(), "stderr: {err}");
+    assert_eq!(&first[..7], b"cohort,");
+}
+
+#[test]
+fn output_file_is_written_whole_with_no_temporary_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kpis.csv");
+    let ps = path.to_string_lossy().to_string();
+    let args = ["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00", "--format", "csv", "-o", &ps];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    assert!(o.stdout.is_empty());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("period,cohort_age_days,leads,mqls,"), "{text}");
+    // header + 4 months (Feb-May 2024)
+    assert_eq!(text.lines().count(), 5, "{text}");
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn failed_run_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kpis.csv");
+    let ps = path.to_string_lossy().to_string();
+    let args = ["kpis", "--leads", "fixtures/bad/bad_date.csv", "--format", "csv", "-o", &ps];
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
