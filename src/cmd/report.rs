@@ -416,6 +416,7 @@ fn manifest(
         "as_of": rfc3339(p.loaded.dataset.as_of),
         "as_of_given": p.loaded.as_of_given,
         "latest_complete_period": latest,
+        "config": p.cfg.source.as_ref().map(|s| s.display().to_string()),
         "options": {
             "period": a.period.name(),
             "fiscal_year_start": a.fiscal_year_start,
