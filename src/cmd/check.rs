@@ -727,7 +727,10 @@ fn human_frame(rules: &[Rule], outs: &[Outcome], currency: &str) -> Result<DataF
             let _ = write!(value, " ({} vs {p})", human_change(Some(c), ChangeKind::Relative));
         }
         let row = [
-            r.name.clone().unwrap_or_else(|| r.index.to_string()),
+            match &r.name {
+                Some(n) => format!("{}. {n}", r.index),
+                None => r.index.to_string(),
+            },
             r.metric.clone(),
             r.filter(),
             o.period.clone().unwrap_or_else(|| "–".into()),
