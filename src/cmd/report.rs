@@ -1,10 +1,574 @@
-//! `revcycle report`.
+//! `revcycle report --out DIR`: every table as CSV (kpis, funnel, cycle,
+//! funnel versus cycle, misalignment, alignment, data quality), `summary.md`
+//! and `manifest.json`, written into a temporary folder beside DIR and renamed
+//! into place at the end: a failed or killed run leaves no DIR.
+//!
+//! Choices (for docs/cli.md):
+//! - `--out` is a strftime pattern expanded with the local date and time at
+//!   run time (`reports/%Y-%m-%d`); its parent folders are created.
+//! - An existing DIR is refused unless `--force`; with `--force` the old DIR
+//!   is renamed away, the new one renamed in, then the old one deleted.
+//! - `alignment.csv` holds the alignment score and its five components (the
+//!   same values are also columns of `misalignment.csv`).
+//! - `summary.md` is about the latest complete period of the unsplit KPIs (a
+//!   period whose end is at or before `as_of`), compared with the period
+//!   before it; the misalignment cost it quotes is over the report's range
+//!   (all data unless `--from`/`--to`), as in `misalignment.csv`.
+//! - `REVCYCLE_TEST_FAIL_AFTER_FIRST_FILE=1` makes the writer fail after the
+//!   first file (tests of the atomic write).
 
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{bail, Context, Result};
+use chrono::format::{Item, StrftimeItems};
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
 
 use crate::cli::ReportCmd;
+use crate::cmd::check::{frame_f64, frame_periods, latest_complete_row};
+use crate::cmd::common::{self, Prepared};
+use crate::input::{self, read::Source};
+use crate::metrics::cycle::cycle_report;
+use crate::metrics::funnel::funnel;
+use crate::metrics::kpis::kpis;
+use crate::metrics::misalignment::{misalignment, Misalignment};
+use crate::metrics::periods::{PeriodKind, PeriodSpec};
+use crate::metrics::registry;
+use crate::output::format::{change, change_kind, human_change, human_f64, kind_of};
+use crate::output::machine::to_csv;
+use crate::settings::Analysis;
 use crate::Ctx;
 
-pub fn run(_cmd: &ReportCmd, _ctx: Ctx) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`revcycle report` is not built yet")
+/// Set to `1` to make the writer fail after the first file (tests).
+pub const FAIL_ENV: &str = "REVCYCLE_TEST_FAIL_AFTER_FIRST_FILE";
+
+/// The alignment score and its components, in spec order.
+pub const ALIGNMENT_COLUMNS: [&str; 6] = [
+    "alignment_score",
+    "followup_component",
+    "speed_component",
+    "acceptance_component",
+    "icp_component",
+    "channel_component",
+];
+
+/// KPI ids in the summary's headline table (those the inputs support).
+const HEADLINE_KPIS: [&str; 15] = [
+    "leads",
+    "mqls",
+    "sqls",
+    "opportunities",
+    "won_deals",
+    "new_bookings",
+    "pipeline_created",
+    "marketing_spend",
+    "win_rate",
+    "avg_deal_size",
+    "sales_cycle_days",
+    "speed_to_lead_hours",
+    "followup_rate",
+    "cac",
+    "roas",
+];
+const HEADLINE_CYCLE: [&str; 3] = ["cycle_revenue", "ending_mrr", "nrr"];
+
+/// The five money components of `misalignment_cost`.
+const COST_COMPONENTS: [&str; 5] = [
+    "unworked_mql_lost_revenue",
+    "unworked_mql_wasted_spend",
+    "slow_followup_lost_revenue",
+    "rejected_mql_wasted_spend",
+    "misfit_lost_pipeline",
+];
+
+pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
+    let target = expand_out(&cmd.out, &chrono::Local::now())?;
+    if target.as_os_str().is_empty() {
+        bail!("--out is empty");
+    }
+    if fs::symlink_metadata(&target).is_ok() && !cmd.force {
+        bail!("`{}` already exists; use --force to replace it", target.display());
+    }
+    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let files = build(&p, cmd)?;
+    write_folder(&target, &files, cmd.force)?;
+    if !ctx.quiet {
+        eprintln!("revcycle: wrote {} files to {}", files.len(), target.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Expands strftime `%` codes of `pattern` with `now`; a bad code is an error.
+pub fn expand_out<Tz: chrono::TimeZone>(pattern: &str, now: &chrono::DateTime<Tz>) -> Result<PathBuf>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    if !pattern.contains('%') {
+        return Ok(PathBuf::from(pattern));
+    }
+    let items: Vec<Item> = StrftimeItems::new(pattern).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        bail!("--out `{pattern}`: not a valid strftime pattern (use %Y, %m, %d, %H, %M, %%...)");
+    }
+    let mut s = String::new();
+    write!(s, "{}", now.format_with_items(items.into_iter()))
+        .map_err(|_| anyhow::anyhow!("--out `{pattern}`: not a valid strftime pattern"))?;
+    Ok(PathBuf::from(s))
+}
+
+/// Every file of the report, manifest last: (name, bytes).
+fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
+    let ds = &p.loaded.dataset;
+    let a = &p.analysis;
+    let k = kpis(ds, a).context("computing kpis")?;
+    let f = funnel(ds, a).context("computing the funnel")?;
+    let c = cycle_report(ds, a).context("computing the revenue cycle")?;
+    let m = misalignment(ds, a).context("computing the misalignment cost")?;
+
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("kpis.csv".into(), to_csv(&k)?),
+        ("funnel.csv".into(), to_csv(&f)?),
+        ("cycle.csv".into(), to_csv(&c.cycle)?),
+        ("funnel_vs_cycle.csv".into(), to_csv(&c.funnel_vs_cycle)?),
+        ("misalignment.csv".into(), to_csv(&m.frame)?),
+        ("alignment.csv".into(), to_csv(&alignment_frame(&m.frame, a)?)?),
+        ("data_quality.csv".into(), findings_csv(&p.loaded.findings)?),
+    ];
+
+    // The summary reads the unsplit tables.
+    let (k1, c1, m1) = if a.by.is_some() {
+        let plain = Analysis { by: None, ..a.clone() };
+        (kpis(ds, &plain)?, cycle_report(ds, &plain)?.cycle, misalignment(ds, &plain)?)
+    } else {
+        (k, c.cycle, m)
+    };
+    let s = summary(p, &k1, &c1, &m1)?;
+    files.push(("summary.md".into(), s.text.into_bytes()));
+    let manifest = manifest(p, cmd, &files, s.latest.as_deref(), &m1.assumptions)?;
+    files.push(("manifest.json".into(), manifest));
+    Ok(files)
+}
+
+/// `alignment.csv`: the dimension column (with `--by`) and the score columns.
+fn alignment_frame(frame: &DataFrame, a: &Analysis) -> Result<DataFrame> {
+    let mut cols: Vec<&str> = Vec::new();
+    if let Some(d) = a.by {
+        cols.push(d.name());
+    }
+    cols.extend(ALIGNMENT_COLUMNS.iter().filter(|c| frame.column(c).is_ok()));
+    frame.select(cols).map_err(|e| anyhow::anyhow!("selecting the alignment columns: {e}"))
+}
+
+/// The data-quality findings, as `validate --format csv` writes them.
+fn findings_csv(findings: &[input::quality::Finding]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["severity", "table", "check", "count", "message", "sample_file", "sample_line", "sample_value"])?;
+    for f in findings {
+        let (sf, sl, sv) = f.samples.first().cloned().unwrap_or_default();
+        w.write_record([
+            f.severity.to_string(),
+            crate::output::escape_formula(&f.table),
+            f.check.to_string(),
+            f.count.to_string(),
+            crate::output::escape_formula(&f.message),
+            crate::output::escape_formula(&sf),
+            if sl > 0 { sl.to_string() } else { String::new() },
+            crate::output::escape_formula(&sv),
+        ])?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("writing data_quality.csv: {}", e.error()))
+}
+
+struct Summary {
+    text: String,
+    /// First day of the latest complete period, when there is one.
+    latest: Option<String>,
+}
+
+fn ts_text(us: i64) -> String {
+    match chrono::DateTime::from_timestamp_micros(us) {
+        Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => us.to_string(),
+    }
+}
+
+fn rfc3339(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// `summary.md`: headline numbers of the latest complete period against the
+/// previous one, the largest misalignment cost component, the data-quality
+/// warnings.
+fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Result<Summary> {
+    let ds = &p.loaded.dataset;
+    let a = &p.analysis;
+    let cur_label = &a.currency;
+    let mut s = String::new();
+    let _ = writeln!(s, "# revcycle report\n");
+    let _ = writeln!(
+        s,
+        "- as of: {} UTC ({})",
+        ts_text(ds.as_of),
+        if p.loaded.as_of_given { "--as-of" } else { "the latest timestamp in the inputs" }
+    );
+    let periods = frame_periods(k, "period")?;
+    let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
+    let (row, label) = if a.period == PeriodKind::All {
+        // One period over everything: nothing to compare it with.
+        (if periods.is_empty() { None } else { Some(0) }, "the whole data (--period all)".to_string())
+    } else {
+        (latest_complete_row(&periods, &spec, ds.as_of), format!("{}", a.period.name()))
+    };
+    let latest = row.map(|r| periods[r].clone());
+    match (&latest, a.period) {
+        (Some(l), PeriodKind::All) => {
+            let _ = writeln!(s, "- period: {label}, from {l}");
+        }
+        (Some(l), _) => {
+            let _ = writeln!(s, "- period: {label}; latest complete {label}: {l}");
+        }
+        (None, _) => {
+            let _ = writeln!(s, "- period: {label}; no complete {label} before as_of");
+        }
+    }
+    let _ = writeln!(s);
+
+    if let Some(r) = row {
+        let prev = if r > 0 && a.period != PeriodKind::All { Some(r - 1) } else { None };
+        let cur_name = &periods[r];
+        let _ = writeln!(s, "## Headline numbers, {cur_name}\n");
+        match prev {
+            Some(pr) => {
+                let _ = writeln!(s, "| metric | {} | {} | change |", cur_name, periods[pr]);
+                let _ = writeln!(s, "|---|---:|---:|---:|");
+            }
+            None => {
+                let _ = writeln!(s, "| metric | {cur_name} |");
+                let _ = writeln!(s, "|---|---:|");
+            }
+        }
+        let cperiods = frame_periods(c, "period")?;
+        let c_rows = |name: &str| cperiods.iter().position(|x| x == name);
+        let mut lines = Vec::new();
+        for id in HEADLINE_KPIS {
+            lines.push((id, k, Some(r), prev));
+        }
+        for id in HEADLINE_CYCLE {
+            lines.push((id, c, c_rows(cur_name), prev.and_then(|pr| c_rows(&periods[pr]))));
+        }
+        for (id, frame, cr, pr) in lines {
+            let supported = registry::METRICS
+                .iter()
+                .find(|d| d.id == id)
+                .map(|d| registry::missing(d, ds).is_none())
+                .unwrap_or(false);
+            if !supported || frame.column(id).is_err() {
+                continue;
+            }
+            let kind = kind_of(id);
+            let cur = match cr {
+                Some(i) => frame_f64(frame, id, i)?,
+                None => None,
+            };
+            match pr {
+                Some(pi) => {
+                    let before = frame_f64(frame, id, pi)?;
+                    let how = change_kind(kind);
+                    let _ = writeln!(
+                        s,
+                        "| {id} | {} | {} | {} |",
+                        human_f64(cur, kind, cur_label),
+                        human_f64(before, kind, cur_label),
+                        human_change(change(before, cur, how), how)
+                    );
+                }
+                None => {
+                    let _ = writeln!(s, "| {id} | {} |", human_f64(cur, kind, cur_label));
+                }
+            }
+        }
+        let _ = writeln!(s);
+    }
+
+    let _ = writeln!(s, "## Misalignment cost\n");
+    let range = match (a.from, a.to) {
+        (None, None) => "over all data up to as_of".to_string(),
+        (f, t) => format!(
+            "over {} to {}",
+            f.map(ts_text).unwrap_or_else(|| "the first row".into()),
+            t.map(ts_text).unwrap_or_else(|| "as_of".into())
+        ),
+    };
+    let total = if m.frame.height() > 0 { frame_f64(&m.frame, "misalignment_cost", 0)? } else { None };
+    let mut largest: Option<(&str, f64)> = None;
+    if m.frame.height() > 0 {
+        for id in COST_COMPONENTS {
+            if let Some(v) = frame_f64(&m.frame, id, 0)? {
+                if largest.map_or(true, |(_, b)| v > b) {
+                    largest = Some((id, v));
+                }
+            }
+        }
+    }
+    match (largest, total) {
+        (Some((id, v)), Some(t)) => {
+            let share = if t > 0.0 { format!(" ({:.1}% of it)", v / t * 100.0) } else { String::new() };
+            let _ = writeln!(
+                s,
+                "Estimated misalignment cost {range}: {}; the largest component is `{id}`: {}{share}. \
+                 Every assumption is in misalignment.csv and manifest.json.",
+                human_f64(Some(t), kind_of("misalignment_cost"), cur_label),
+                human_f64(Some(v), kind_of(id), cur_label),
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "Not computable from these inputs (see `revcycle validate`).");
+        }
+    }
+    if m.frame.height() > 0 {
+        if let Some(score) = frame_f64(&m.frame, "alignment_score", 0)? {
+            let _ = writeln!(s, "\nAlignment score: {} / 100.", human_f64(Some(score), kind_of("alignment_score"), ""));
+        }
+    }
+    let _ = writeln!(s);
+
+    let _ = writeln!(s, "## Data quality\n");
+    if p.loaded.findings.is_empty() {
+        let _ = writeln!(s, "No findings.");
+    } else {
+        for f in &p.loaded.findings {
+            let _ = writeln!(s, "- {}: {}", f.severity, f.one_line());
+        }
+    }
+    Ok(Summary { text: s, latest })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_file(path: &Path) -> Result<(u64, String)> {
+    let mut f = File::open(path).with_context(|| format!("reading `{}` for its checksum", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut n_total = 0u64;
+    loop {
+        let n = f.read(&mut buf).with_context(|| format!("reading `{}` for its checksum", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        n_total += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((n_total, hex(&h.finalize())))
+}
+
+/// `manifest.json`: inputs (size, sha256), as_of, options, version, files.
+fn manifest(
+    p: &Prepared,
+    cmd: &ReportCmd,
+    files: &[(String, Vec<u8>)],
+    latest: Option<&str>,
+    assumptions: &[(String, String)],
+) -> Result<Vec<u8>> {
+    let a = &p.analysis;
+    let spec = common::input_spec(&cmd.input);
+    let sources = input::resolve_sources(&spec, &p.cfg)?;
+    let mut inputs = Vec::new();
+    for (kind, srcs) in &sources {
+        for src in srcs {
+            let (bytes, sha) = match src {
+                Source::Path(path) => {
+                    let (n, h) = sha256_file(path)?;
+                    (Some(n), Some(h))
+                }
+                Source::Bytes { data, .. } => (Some(data.len() as u64), Some(hex(&Sha256::digest(data.as_slice())))),
+                Source::Stdin => (None, None),
+            };
+            inputs.push(serde_json::json!({
+                "table": kind.name(),
+                "file": src.display(),
+                "bytes": bytes,
+                "sha256": sha,
+            }));
+        }
+    }
+    let written: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(name, bytes)| {
+            serde_json::json!({"file": name, "bytes": bytes.len(), "sha256": hex(&Sha256::digest(bytes))})
+        })
+        .collect();
+    // Misalignment assumptions as printed by `revcycle misalignment`.
+    let assumptions: serde_json::Map<String, serde_json::Value> =
+        assumptions.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let v = serde_json::json!({
+        "revcycle_version": env!("CARGO_PKG_VERSION"),
+        "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "as_of": rfc3339(p.loaded.dataset.as_of),
+        "as_of_given": p.loaded.as_of_given,
+        "latest_complete_period": latest,
+        "config": p.cfg.source.as_ref().map(|s| s.display().to_string()),
+        "options": {
+            "period": a.period.name(),
+            "fiscal_year_start": a.fiscal_year_start,
+            "from": a.from.map(rfc3339),
+            "to": a.to.map(rfc3339),
+            "by": a.by.map(|d| d.name()),
+            "sla_days": a.sla_days,
+            "gross_margin": a.gross_margin,
+            "sales_cost": a.sales_cost,
+            "min_sample": a.min_sample,
+            "misfit_reasons": a.misfit_reasons,
+            "uplift": a.uplift,
+            "response_buckets_hours": a.response_buckets_hours,
+            "currency": a.currency,
+        },
+        "misalignment_assumptions": assumptions,
+        "inputs": inputs,
+        "files": written,
+    });
+    let mut out = serde_json::to_vec_pretty(&v)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A free name `.NAME.WHAT-PID-N` beside `target`.
+fn sibling(target: &Path, what: &str) -> Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = target
+        .file_name()
+        .with_context(|| format!("`{}` is not a folder name", target.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = folder_of(target);
+    for _ in 0..1000 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let p = dir.join(format!(".{name}.{what}-{}-{n}", std::process::id()));
+        if fs::symlink_metadata(&p).is_err() {
+            return Ok(p);
+        }
+    }
+    bail!("no free temporary name beside `{}`", target.display())
+}
+
+/// Removes a folder on drop unless disarmed.
+struct RemoveDirOnDrop(Option<PathBuf>);
+
+impl RemoveDirOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for RemoveDirOnDrop {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_dir_all(p);
+        }
+    }
+}
+
+fn remove_any(p: &Path) -> std::io::Result<()> {
+    if fs::symlink_metadata(p)?.is_dir() {
+        fs::remove_dir_all(p)
+    } else {
+        fs::remove_file(p)
+    }
+}
+
+/// Writes `files` into a temporary folder beside `target`, then renames it
+/// into place. With `force`, an existing `target` is replaced.
+pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<()> {
+    let parent = folder_of(target);
+    fs::create_dir_all(&parent).with_context(|| format!("creating `{}`", parent.display()))?;
+    let tmp = sibling(target, "tmp")?;
+    fs::create_dir(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
+    let guard = RemoveDirOnDrop(Some(tmp.clone()));
+    let fail_early = std::env::var(FAIL_ENV).is_ok_and(|v| v == "1");
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        let path = tmp.join(name);
+        let mut f = File::create(&path).with_context(|| format!("writing `{}`", path.display()))?;
+        f.write_all(bytes).with_context(|| format!("writing `{}`", path.display()))?;
+        f.sync_all().with_context(|| format!("writing `{}`", path.display()))?;
+        if fail_early && i == 0 {
+            bail!("writing the report into `{}`: forced failure after the first file ({FAIL_ENV})", target.display());
+        }
+    }
+    if let Ok(d) = File::open(&tmp) {
+        let _ = d.sync_all();
+    }
+    if fs::symlink_metadata(target).is_ok() {
+        if !force {
+            bail!("`{}` already exists; use --force to replace it", target.display());
+        }
+        let old = sibling(target, "old")?;
+        fs::rename(target, &old).with_context(|| format!("moving the old `{}` away", target.display()))?;
+        if let Err(e) = fs::rename(&tmp, target) {
+            let _ = fs::rename(&old, target);
+            return Err(anyhow::Error::new(e).context(format!("renaming the report into `{}`", target.display())));
+        }
+        guard.disarm();
+        remove_any(&old).with_context(|| format!("removing the old report `{}`", old.display()))?;
+    } else {
+        fs::rename(&tmp, target).with_context(|| format!("renaming the report into `{}`", target.display()))?;
+        guard.disarm();
+    }
+    if let Ok(d) = File::open(&parent) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn out_pattern_expands_with_the_date() {
+        let now = chrono::Utc.with_ymd_and_hms(2024, 3, 4, 5, 6, 7).unwrap();
+        assert_eq!(expand_out("reports/%Y-%m-%d", &now).unwrap(), PathBuf::from("reports/2024-03-04"));
+        assert_eq!(expand_out("r/%Y%m%dT%H%M", &now).unwrap(), PathBuf::from("r/20240304T0506"));
+        assert_eq!(expand_out("plain", &now).unwrap(), PathBuf::from("plain"));
+        assert_eq!(expand_out("100%%", &now).unwrap(), PathBuf::from("100%"));
+        assert!(expand_out("bad-%Q", &now).is_err());
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn folder_is_written_whole_and_replaced_only_with_force() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("sub").join("r");
+        let files = vec![("a.csv".to_string(), b"1\n".to_vec()), ("b.md".to_string(), b"x".to_vec())];
+        write_folder(&target, &files, false).unwrap();
+        assert_eq!(names(&target), vec!["a.csv", "b.md"]);
+        let err = write_folder(&target, &[("c".into(), vec![])], false).unwrap_err();
+        assert!(format!("{err:#}").contains("--force"));
+        assert_eq!(names(&target), vec!["a.csv", "b.md"]);
+        write_folder(&target, &[("c".into(), b"new".to_vec())], true).unwrap();
+        assert_eq!(names(&target), vec!["c"]);
+        assert_eq!(names(&d.path().join("sub")), vec!["r"], "no temporary or old folder left");
+    }
 }

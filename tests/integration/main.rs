@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod check;
 mod cycle;
 mod datasets;
 mod demo;
@@ -13,4 +14,5 @@ mod kpis;
 mod misalignment;
 mod output;
 mod presets;
+mod report;
 mod snapshots;
