@@ -124,3 +124,43 @@ fn bad_configuration_is_one_line() {
         &["[leads] names unknown column `created`", "did you mean 'created_at'?"],
     );
 }
+
+#[test]
+fn validate_reports_every_quality_problem() {
+    // fixtures/quality/README.md lists each problem with its line.
+    let args = ["validate", "fixtures/quality", "--as-of", "2024-02-01", "--format", "json"];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let find = |check: &str, msg: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == check && f["message"].as_str().unwrap().contains(msg))
+            .unwrap_or_else(|| panic!("no {check} finding with {msg:?}: {}", show(&args, &o)))
+            .clone()
+    };
+    let f = find("duplicate_ids", "lead_id");
+    assert_eq!(f["count"], 1);
+    assert_eq!(f["samples"][0][1], 3);
+    let f = find("orphans", "lead_id");
+    assert_eq!(f["count"], 1);
+    assert_eq!(f["samples"][0], serde_json::json!(["fixtures/quality/opportunities.csv", 3, "L9"]));
+    assert_eq!(find("dates_out_of_order", "`sql_at` before `mql_at`")["samples"][0][1], 3);
+    assert_eq!(find("dates_out_of_order", "`mql_at` before `created_at`")["samples"][0][1], 5);
+    assert_eq!(find("dates_out_of_order", "`close_date` before `created_at`")["samples"][0][1], 3);
+    let f = find("after_as_of", "created_at");
+    assert_eq!((f["count"].as_u64(), f["samples"][0][1].as_u64()), (Some(1), Some(6)));
+    assert_eq!(find("negative", "`amount`")["samples"][0][2], "-50.0");
+    assert_eq!(find("negative", "`spend`")["samples"][0][1], 3);
+    assert!(find("mixed_currencies", "EUR, USD")["count"] == 2);
+    // --strict: these include error-level findings
+    let strict = ["validate", "fixtures/quality", "--as-of", "2024-02-01", "--strict"];
+    assert_eq!(run(&strict).status.code(), Some(1));
+    // analysis goes on, with one warning line per finding on standard error
+    let kpis = ["kpis", "fixtures/quality", "--as-of", "2024-02-01", "--format", "csv"];
+    let o = run(&kpis);
+    assert!(o.status.success(), "{}", show(&kpis, &o));
+    let err = stderr(&o);
+    assert!(err.lines().filter(|l| l.starts_with("revcycle: warning: ")).count() >= 9, "{err}");
+}
