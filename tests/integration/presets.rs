@@ -120,3 +120,16 @@ fn linkedin_preamble() {
     assert_eq!(texts(&df, "spend"), ["300", "250.25"]);
     assert_eq!(texts(&df, "campaign_id"), ["5001", "5001"]);
 }
+
+#[test]
+fn pipedrive_leads() {
+    let (df, files) = load(TableKind::Leads, "pipedrive_leads.csv");
+    assert_eq!(files[0].preset, "pipedrive");
+    assert_eq!(texts(&df, "lead_id"), ["a1b2", "c3d4"]);
+    assert_eq!(texts(&df, "created_at"), ["2024-01-31 14:05:00", "2024-02-13 09:30:00"]);
+    assert_eq!(texts(&df, "channel"), ["Web forms", "Prospector"]);
+    assert_eq!(texts(&df, "owner"), ["Ann Lee", "Bo Chen"]);
+    assert_eq!(texts(&df, "segment"), ["Software", ""]);
+    assert_eq!(texts(&df, "disqualified_at"), ["", "2024-02-20 10:00:00"]);
+    assert_eq!(texts(&df, "disqualify_reason"), ["", "Not interested"]);
+}
