@@ -48,8 +48,6 @@ pub struct RawTable {
 pub struct Loaded {
     /// The tables as they stood at `as_of`, ids deduplicated: what metrics read.
     pub dataset: Dataset,
-    /// The tables as read, for `validate`.
-    pub raw: Vec<RawTable>,
     pub files: Vec<FileReport>,
     pub findings: Vec<quality::Finding>,
     /// True when `--as-of` was given (else it is the latest timestamp).
@@ -189,11 +187,12 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     };
     let findings = quality::check(&raw, &files, as_of)?;
     let mut ds = Dataset { leads: None, opportunities: None, campaigns: None, revenue: None, as_of };
-    for t in &raw {
-        let frame = cut_at(t.kind, t.frame.clone(), as_of)?;
-        *ds.table_mut(t.kind) = Some(Table { kind: t.kind, frame, present: t.present.clone() });
+    // Each table as read is dropped once cut: only one copy is alive at a time.
+    for t in raw {
+        let frame = cut_at(t.kind, t.frame, as_of)?;
+        *ds.table_mut(t.kind) = Some(Table { kind: t.kind, frame, present: t.present });
     }
-    Ok(Loaded { dataset: ds, raw, files, findings, as_of_given })
+    Ok(Loaded { dataset: ds, files, findings, as_of_given })
 }
 
 /// Parse `--as-of`, `--from`, `--to` values: any timestamp form of the inputs.

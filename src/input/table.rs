@@ -82,17 +82,26 @@ struct Plan {
     from: Option<From>,
 }
 
+/// Null in the timestamp builders (8 bytes a value instead of 16 for `Option<i64>`).
+const NULL_TS: i64 = i64::MIN;
+
 enum Builder {
     Text(StringChunkedBuilder),
     Ts {
-        mf: Vec<Option<i64>>,
-        df: Option<Vec<Option<i64>>>,
+        /// Month-first (or exact) readings; `NULL_TS` for none.
+        mf: Vec<i64>,
+        /// Day-first readings, kept once a slash date is met.
+        df: Option<Vec<i64>>,
         ev: OrderEvidence,
         /// (line, value) of a value that must be month-first, and one that must be day-first.
         mf_sample: Option<(u64, String)>,
         df_sample: Option<(u64, String)>,
+        /// Slash dates invalid month-first / day-first.
+        mf_invalid: u64,
+        df_invalid: u64,
     },
-    Num(Vec<Option<f64>>),
+    /// `NaN` for none (parsed amounts are always finite).
+    Num(Vec<f64>),
 }
 
 /// A parsed cell of one row, before the row is accepted.
@@ -258,7 +267,15 @@ impl TableLoad<'_> {
         let mut builders: Vec<Builder> = plans
             .iter()
             .map(|p| match p.spec.kind {
-                ColumnKind::Timestamp => Builder::Ts { mf: Vec::new(), df: None, ev: OrderEvidence::default(), mf_sample: None, df_sample: None },
+                ColumnKind::Timestamp => Builder::Ts {
+                    mf: Vec::new(),
+                    df: None,
+                    ev: OrderEvidence::default(),
+                    mf_sample: None,
+                    df_sample: None,
+                    mf_invalid: 0,
+                    df_invalid: 0,
+                },
                 ColumnKind::Number => Builder::Num(Vec::new()),
                 _ => Builder::Text(StringChunkedBuilder::new(p.spec.name.into(), 1024)),
             })
@@ -382,25 +399,27 @@ impl TableLoad<'_> {
                 match (b, cell) {
                     (Builder::Text(t), Cell::Text(s)) => t.append_value(s),
                     (Builder::Text(t), _) => t.append_null(),
-                    (Builder::Num(v), Cell::Num(x)) => v.push(Some(x)),
-                    (Builder::Num(v), _) => v.push(None),
-                    (Builder::Ts { mf, df, ev, mf_sample, df_sample }, Cell::Ts(ts)) => {
+                    (Builder::Num(v), Cell::Num(x)) => v.push(x),
+                    (Builder::Num(v), _) => v.push(f64::NAN),
+                    (Builder::Ts { mf, df, ev, mf_sample, df_sample, mf_invalid, df_invalid }, Cell::Ts(ts)) => {
                         ev.add(&ts);
                         match ts {
                             Ts::Exact(x) => {
-                                mf.push(Some(x));
+                                mf.push(x);
                                 if let Some(d) = df {
-                                    d.push(Some(x));
+                                    d.push(x);
                                 }
                             }
                             Ts::Slash { month_first, day_first: dfv, a, b } => {
                                 if df.is_none() {
                                     *df = Some(mf.clone());
                                 }
-                                mf.push(month_first);
+                                mf.push(month_first.unwrap_or(NULL_TS));
                                 if let Some(d) = df {
-                                    d.push(dfv);
+                                    d.push(dfv.unwrap_or(NULL_TS));
                                 }
+                                *mf_invalid += month_first.is_none() as u64;
+                                *df_invalid += dfv.is_none() as u64;
                                 if dfv.is_none() && mf_sample.is_none() {
                                     *mf_sample = Some((line, format!("{a}/{b}/…")));
                                 }
@@ -411,9 +430,9 @@ impl TableLoad<'_> {
                         }
                     }
                     (Builder::Ts { mf, df, .. }, _) => {
-                        mf.push(None);
+                        mf.push(NULL_TS);
                         if let Some(d) = df {
-                            d.push(None);
+                            d.push(NULL_TS);
                         }
                     }
                 }
@@ -438,8 +457,9 @@ impl TableLoad<'_> {
             }
             let series: Series = match b {
                 Builder::Text(t) => t.finish().into_series(),
-                Builder::Num(v) => Float64Chunked::from_iter_options(col.into(), v.into_iter()).into_series(),
-                Builder::Ts { mf, df, ev, mf_sample, df_sample } => {
+                Builder::Num(v) => Float64Chunked::from_iter_options(col.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x)))
+                    .into_series(),
+                Builder::Ts { mf, df, ev, mf_sample, df_sample, mf_invalid, df_invalid } => {
                     let order = ev.order();
                     let use_df = match order {
                         DateOrder::DayFirst => true,
@@ -475,16 +495,22 @@ impl TableLoad<'_> {
                     }
                     let mut vals = if use_df { df.unwrap_or(mf) } else { mf };
                     if order == DateOrder::Mixed {
-                        // count values invalid in the chosen reading
-                        let invalid = vals.iter().filter(|v| v.is_none()).count();
-                        let _ = invalid;
+                        // Values invalid in the chosen reading became null: count them.
+                        let invalid = if use_df { df_invalid } else { mf_invalid };
+                        // sample: a value that needs the other reading
+                        let sample = if use_df { mf_sample.clone() } else { df_sample.clone() };
+                        let p = report.failures.entry(col.to_string()).or_default();
+                        p.count += invalid;
+                        if let Some(sample) = sample {
+                            p.samples.push(sample);
+                        }
                     }
                     if kind == TableKind::Revenue && col == "month" {
-                        for v in vals.iter_mut().flatten() {
+                        for v in vals.iter_mut().filter(|v| **v != NULL_TS) {
                             *v = month_floor(*v);
                         }
                     }
-                    Int64Chunked::from_iter_options(col.into(), vals.into_iter())
+                    Int64Chunked::from_iter_options(col.into(), vals.into_iter().map(|v| (v != NULL_TS).then_some(v)))
                         .into_datetime(TimeUnit::Microseconds, None)
                         .into_series()
                 }

@@ -164,3 +164,23 @@ fn validate_reports_every_quality_problem() {
     let err = stderr(&o);
     assert!(err.lines().filter(|l| l.starts_with("revcycle: warning: ")).count() >= 9, "{err}");
 }
+
+#[test]
+fn mixed_date_orders_in_an_optional_column_are_counted() {
+    // mql_at holds 1/31/2024 (month-first only) and 31/1/2024 (day-first only):
+    // read month-first (day_first = false), line 3 becomes null and is counted.
+    let args = ["validate", "--leads", "fixtures/bad/mixed_dates.csv"];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("dates in mql_at: mixed month-first and day-first values: read as month/day/year"), "{out}");
+    assert!(out.contains("1 values of `mql_at` could not be read and are null (e.g. fixtures/bad/mixed_dates.csv:3 `31/1/…`)"), "{out}");
+}
+
+#[test]
+fn mixed_date_orders_in_a_required_column_fail() {
+    fails_with(
+        &["validate", "--leads", "fixtures/bad/mixed_dates.csv", "--config", "fixtures/bad/mixed_required.toml"],
+        &["fixtures/bad/mixed_dates.csv", "column `mql_at` (created_at) mixes month-first dates (line 2: 1/31/…) and day-first dates (line 3: 31/1/…)"],
+    );
+}
