@@ -25,6 +25,7 @@ pub fn input_spec(input: &InputArgs) -> InputSpec {
         revenue: input.revenue.clone(),
         demo: input.demo,
         any_table: false,
+        skip_lead_columns: Vec::new(),
     }
 }
 
@@ -94,8 +95,33 @@ pub fn analysis(cfg: &Config, period: &PeriodArgs) -> Result<Analysis> {
 }
 
 pub fn prepare(input: &InputArgs, period: &PeriodArgs, ctx: Ctx) -> Result<Prepared> {
-    let (cfg, loaded) = load(input, ctx)?;
+    prepare_reading(input, period, ctx, &[])
+}
+
+/// Leads text columns the funnel-side commands (kpis, funnel, cycle) never
+/// read unless they are the `--by` dimension: not storing them keeps a
+/// 10M-lead export within memory. Timestamps are always read: the default
+/// `as_of` is the latest of them all.
+pub const FUNNEL_UNREAD: &[&str] = &["channel", "campaign_id", "segment", "owner", "account_id", "disqualify_reason"];
+
+/// Leads columns `misalignment` never reads unless they are the `--by` dimension.
+pub const MISALIGNMENT_UNREAD: &[&str] = &["owner", "account_id", "disqualify_reason"];
+
+/// Like `prepare`, leaving out the optional leads columns in `unread` that the
+/// command does not need (the `--by` column, and for channel the campaign, stay).
+pub fn prepare_reading(input: &InputArgs, period: &PeriodArgs, ctx: Ctx, unread: &[&'static str]) -> Result<Prepared> {
+    let cfg = Config::load(input.config.as_deref())?;
     let analysis = analysis(&cfg, period)?;
+    let mut spec = input_spec(input);
+    spec.skip_lead_columns = unread
+        .iter()
+        .copied()
+        .filter(|c| match analysis.by {
+            Some(by) => *c != by.column() && !(by == Dimension::Channel && *c == "campaign_id"),
+            None => true,
+        })
+        .collect();
+    let loaded = input::load(&spec, &cfg, input.as_of.as_deref(), ctx.quiet)?;
     print_warnings(&loaded, ctx);
     Ok(Prepared { cfg, loaded, analysis })
 }

@@ -11,7 +11,7 @@ use crate::output::{self, bowtie, Document, Format, OutputOptions, Renderer, Sec
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
-    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::FUNNEL_UNREAD)?;
     let r = cycle_report(&p.loaded.dataset, &p.analysis)?;
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("cycle", r.cycle.clone()).with_notes(r.notes.clone());

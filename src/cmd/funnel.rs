@@ -9,7 +9,7 @@ use crate::output::{self, Document, OutputOptions, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
-    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::FUNNEL_UNREAD)?;
     let frame = funnel(&p.loaded.dataset, &p.analysis)?;
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let doc = Document::single(Section::new("funnel", frame).with_render(Renderer::Funnel));

@@ -113,7 +113,7 @@ fn render(
         let Some(srcs) = sources.get(&kind) else {
             continue;
         };
-        let loader = TableLoad { kind, cfg, quiet: ctx.quiet };
+        let loader = TableLoad { kind, cfg, quiet: ctx.quiet, skip: &[] };
         // One mapping per table: the first file's (ad-platform files of other
         // presets are still detected on their own when loading).
         let (report, headers) = loader.detect(&srcs[0])?;

@@ -14,7 +14,7 @@ use crate::output::{self, Document, Format, OutputOptions, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
-    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::MISALIGNMENT_UNREAD)?;
     let m = misalignment(&p.loaded.dataset, &p.analysis)?;
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("misalignment", m.frame.clone());

@@ -31,6 +31,9 @@ pub struct InputSpec {
     pub demo: bool,
     /// `validate` reads any table alone (a campaigns export by itself).
     pub any_table: bool,
+    /// Optional leads columns the command does not read (saves memory on
+    /// large exports; see `TableLoad::skip`).
+    pub skip_lead_columns: Vec<&'static str>,
 }
 
 /// Extensions a table file may have inside a folder, in order of preference.
@@ -160,7 +163,8 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     let mut raw = Vec::new();
     let mut files = Vec::new();
     for (kind, srcs) in &sources {
-        let loader = TableLoad { kind: *kind, cfg, quiet };
+        let skip: &[&str] = if *kind == TableKind::Leads { &spec.skip_lead_columns } else { &[] };
+        let loader = TableLoad { kind: *kind, cfg, quiet, skip };
         let mut frames = Vec::new();
         let mut present = BTreeSet::new();
         let mut names = Vec::new();
@@ -189,7 +193,8 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     let mut ds = Dataset { leads: None, opportunities: None, campaigns: None, revenue: None, as_of };
     // Each table as read is dropped once cut: only one copy is alive at a time.
     for t in raw {
-        let frame = cut_at(t.kind, t.frame, as_of)?;
+        let dups = findings.iter().any(|f| f.check == "duplicate_ids" && f.table == t.kind.name());
+        let frame = cut_at(t.kind, t.frame, as_of, dups)?;
         *ds.table_mut(t.kind) = Some(Table { kind: t.kind, frame, present: t.present });
     }
     Ok(Loaded { dataset: ds, files, findings, as_of_given })
@@ -224,11 +229,29 @@ fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
 /// The data as it stood at `as_of`: rows created after it left out, other
 /// timestamps after it nulled (an opportunity closed after it is open), ids
 /// deduplicated (first row kept), bookkeeping columns dropped.
-fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64) -> Result<DataFrame> {
+fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64, has_duplicates: bool) -> Result<DataFrame> {
     let ts = |v: i64| lit(v).cast(DataType::Datetime(TimeUnit::Microseconds, None));
     let created = kind.date_column();
-    let mut lf = frame.lazy().filter(col(created).lt_eq(ts(as_of)));
-    if kind == TableKind::Opportunities {
+    // Only do the work the data needs: usually nothing is after as_of and no
+    // id repeats, and every step below would copy the whole table.
+    let after = |c: &str| -> Result<bool> { Ok(column_max(&frame, c)?.is_some_and(|m| m > as_of)) };
+    let filter_rows = after(created)?;
+    let mut nulled: Vec<&str> = Vec::new();
+    for c in kind.columns() {
+        if c.kind == crate::model::ColumnKind::Timestamp && c.name != created && after(c.name)? {
+            nulled.push(c.name);
+        }
+    }
+    let dedupe = has_duplicates && kind.id_column().is_some();
+    let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
+    if !filter_rows && nulled.is_empty() && !dedupe {
+        return frame.lazy().select(keep).collect().map_err(|e| anyhow::anyhow!("applying as_of: {e}"));
+    }
+    let mut lf = frame.lazy();
+    if filter_rows {
+        lf = lf.filter(col(created).lt_eq(ts(as_of)));
+    }
+    if kind == TableKind::Opportunities && nulled.contains(&"close_date") {
         lf = lf.with_column(
             when(col("close_date").gt(ts(as_of)).and(col("status").neq(lit("open"))))
                 .then(lit("open"))
@@ -236,25 +259,30 @@ fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64) -> Result<DataFrame> {
                 .alias("status"),
         );
     }
-    let nulled: Vec<Expr> = kind
-        .columns()
-        .iter()
-        .filter(|c| c.kind == crate::model::ColumnKind::Timestamp && c.name != created)
-        .map(|c| {
-            when(col(c.name).gt(ts(as_of)))
-                .then(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
-                .otherwise(col(c.name))
-                .alias(c.name)
-        })
-        .collect();
     if !nulled.is_empty() {
-        lf = lf.with_columns(nulled);
+        lf = lf.with_columns(
+            nulled
+                .iter()
+                .map(|c| {
+                    when(col(*c).gt(ts(as_of)))
+                        .then(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+                        .otherwise(col(*c))
+                        .alias(*c)
+                })
+                .collect::<Vec<_>>(),
+        );
     }
-    if let Some(id) = kind.id_column() {
+    if let (true, Some(id)) = (dedupe, kind.id_column()) {
         lf = lf.unique_stable(Some(cols([id])), UniqueKeepStrategy::First);
     }
-    let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
     lf.select(keep).collect().map_err(|e| anyhow::anyhow!("applying as_of: {e}"))
+}
+
+/// The largest value of a timestamp column (microseconds), if any.
+fn column_max(df: &DataFrame, name: &str) -> Result<Option<i64>> {
+    let c = df.column(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let phys = c.as_materialized_series().to_physical_repr();
+    Ok(phys.i64().ok().and_then(|ca| ca.max()))
 }
 
 /// Drop revcycle's bookkeeping columns.

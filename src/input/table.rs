@@ -102,6 +102,8 @@ enum Builder {
     },
     /// `NaN` for none (parsed amounts are always finite).
     Num(Vec<f64>),
+    /// A column the command does not read.
+    Skip,
 }
 
 /// A parsed cell of one row, before the row is accepted.
@@ -117,6 +119,10 @@ pub struct TableLoad<'a> {
     pub kind: TableKind,
     pub cfg: &'a Config,
     pub quiet: bool,
+    /// Optional columns the command does not read: mapped and reported as
+    /// usual, but not parsed or stored (all-null, no memory). `present`
+    /// still says whether the export has them.
+    pub skip: &'a [&'a str],
 }
 
 impl TableLoad<'_> {
@@ -130,6 +136,12 @@ impl TableLoad<'_> {
 
     fn decimal_comma(&self) -> bool {
         self.tcfg().decimal_comma.or(self.cfg.decimal_comma).unwrap_or(false)
+    }
+
+    /// A column this command does not store (never a required one, never a
+    /// timestamp: the default `as_of` is the latest of all timestamps).
+    fn skipped(&self, spec: &ColumnSpec) -> bool {
+        !spec.required && spec.kind != ColumnKind::Timestamp && self.skip.contains(&spec.name)
     }
 
     /// Open a source and start its report.
@@ -267,6 +279,7 @@ impl TableLoad<'_> {
         let mut builders: Vec<Builder> = plans
             .iter()
             .map(|p| match p.spec.kind {
+                _ if self.skipped(p.spec) => Builder::Skip,
                 ColumnKind::Timestamp => Builder::Ts {
                     mf: Vec::new(),
                     df: None,
@@ -309,6 +322,7 @@ impl TableLoad<'_> {
                 let col = plan.spec.name;
                 let cell = match plan.spec.kind {
                     _ if plan.from.is_none() => Cell::Null,
+                    _ if self.skipped(plan.spec) => Cell::Null,
                     ColumnKind::Text => {
                         if raw.is_empty() || (skip_totals && raw == "--") {
                             Cell::Null
@@ -398,6 +412,7 @@ impl TableLoad<'_> {
             for ((b, cell), _plan) in builders.iter_mut().zip(cells.drain(..)).zip(plans.iter()) {
                 match (b, cell) {
                     (Builder::Text(t), Cell::Text(s)) => t.append_value(s),
+                    (Builder::Skip, _) => {}
                     (Builder::Text(t), _) => t.append_null(),
                     (Builder::Num(v), Cell::Num(x)) => v.push(x),
                     (Builder::Num(v), _) => v.push(f64::NAN),
@@ -456,6 +471,10 @@ impl TableLoad<'_> {
                 present.insert(col.to_string());
             }
             let series: Series = match b {
+                Builder::Skip => {
+                    columns.push(Column::full_null(col.into(), lines.len(), &dtype_of(plan.spec.kind)));
+                    continue;
+                }
                 Builder::Text(t) => t.finish().into_series(),
                 Builder::Num(v) => Float64Chunked::from_iter_options(col.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x)))
                     .into_series(),
