@@ -107,6 +107,14 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     // Duplicate ids.
     for t in raw {
         let Some(id) = t.kind.id_column() else { continue };
+        // One hash pass to count distinct ids; the grouping below (slower)
+        // runs only when some id repeats.
+        let c = t.frame.column(id).map_err(pe)?;
+        let distinct = c.n_unique().map_err(pe)? as u64;
+        let non_null = (c.len() - c.null_count()) as u64;
+        if distinct >= non_null + u64::from(c.null_count() > 0) {
+            continue;
+        }
         let dups = t
             .frame
             .clone()
@@ -136,10 +144,35 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     // Orphans: opportunities pointing to unknown leads.
     if let (Some(opps), Some(leads)) = (get(TableKind::Opportunities), get(TableKind::Leads)) {
         if opps.present.contains("lead_id") {
-            let ids = leads.frame.column("lead_id").map_err(pe)?.as_materialized_series().clone();
+            // Hash the (few) distinct ids opportunities point to, probe the
+            // leads with them, then look up the ones found: never a hash set
+            // of every lead id.
+            let wanted = opps
+                .frame
+                .clone()
+                .lazy()
+                .select([col("lead_id").drop_nulls().unique()])
+                .collect()
+                .map_err(pe)?
+                .column("lead_id")
+                .map_err(pe)?
+                .as_materialized_series()
+                .clone();
+            let found = leads
+                .frame
+                .clone()
+                .lazy()
+                .filter(col("lead_id").is_in(lit(wanted).implode(false), false))
+                .select([col("lead_id").unique()])
+                .collect()
+                .map_err(pe)?
+                .column("lead_id")
+                .map_err(pe)?
+                .as_materialized_series()
+                .clone();
             let (n, samples) = sample(
                 opps,
-                col("lead_id").is_not_null().and(col("lead_id").is_in(lit(ids).implode(false), false).not()),
+                col("lead_id").is_not_null().and(col("lead_id").is_in(lit(found).implode(false), false).not()),
                 col("lead_id"),
             )?;
             if n > 0 {

@@ -186,37 +186,66 @@ impl TableLoad<'_> {
                 let total = src.len();
                 let mut reader = rows.reader;
                 let headers = rows.headers;
-                let mut rec = csv::ByteRecord::new();
                 let mut progress = Progress::new(total, &name, self.quiet);
-                self.stream(&name, &headers, &mut report, src_index, |emit| {
-                    let mut n: u64 = 0;
+                // CSV parsing runs on a second thread, one batch of records
+                // ahead of the mapping below: the two halves of the work
+                // overlap on a two-core machine. Batches go back for reuse.
+                const BATCH: usize = 4096;
+                let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<csv::Result<Vec<csv::ByteRecord>>>(4);
+                let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
+                let parser = std::thread::spawn(move || {
                     loop {
-                        let more = reader
-                            .read_byte_record(&mut rec)
-                            .with_context(|| format!("reading `{name}`"))?;
-                        if !more {
-                            break;
-                        }
-                        n += 1;
-                        if n % 65536 == 0 {
-                            progress.update(rec.position().map(|p| p.byte()).unwrap_or(0));
-                        }
-                        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                        let mut fields: Vec<Option<&str>> = Vec::with_capacity(rec.len());
-                        for (i, f) in rec.iter().enumerate() {
-                            match std::str::from_utf8(f) {
-                                Ok(s) => fields.push(Some(s)),
-                                Err(_) => bail!(
-                                    "`{name}`: line {line}, column `{}`: value is not UTF-8 text (save the file as UTF-8)",
-                                    headers.get(i).map(String::as_str).unwrap_or("?")
-                                ),
+                        let mut batch = empty_rx.try_recv().unwrap_or_else(|_| vec![csv::ByteRecord::new(); BATCH]);
+                        batch.resize_with(BATCH, csv::ByteRecord::new);
+                        let mut n = 0;
+                        while n < BATCH {
+                            match reader.read_byte_record(&mut batch[n]) {
+                                Ok(true) => n += 1,
+                                Ok(false) => break,
+                                Err(e) => {
+                                    let _ = full_tx.send(Err(e));
+                                    return;
+                                }
                             }
                         }
-                        emit(line, &fields)?;
+                        let done = n < BATCH;
+                        batch.truncate(n);
+                        if (n > 0 && full_tx.send(Ok(batch)).is_err()) || done {
+                            return;
+                        }
+                    }
+                });
+                let result = self.stream(&name, &headers, &mut report, src_index, |emit| {
+                    let mut n: u64 = 0;
+                    for batch in full_rx.iter() {
+                        let batch = batch.with_context(|| format!("reading `{name}`"))?;
+                        for rec in &batch {
+                            n += 1;
+                            if n % 65536 == 0 {
+                                progress.update(rec.position().map(|p| p.byte()).unwrap_or(0));
+                            }
+                            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                            let mut fields: Vec<Option<&str>> = Vec::with_capacity(rec.len());
+                            for (i, f) in rec.iter().enumerate() {
+                                match std::str::from_utf8(f) {
+                                    Ok(s) => fields.push(Some(s)),
+                                    Err(_) => bail!(
+                                        "`{name}`: line {line}, column `{}`: value is not UTF-8 text (save the file as UTF-8)",
+                                        headers.get(i).map(String::as_str).unwrap_or("?")
+                                    ),
+                                }
+                            }
+                            emit(line, &fields)?;
+                        }
+                        let _ = empty_tx.send(batch);
                     }
                     progress.finish();
                     Ok(())
-                })
+                });
+                // On an early error the receiver is gone and the parser stops at its next send.
+                drop(full_rx);
+                let _ = parser.join();
+                result
             }
             Format::Ndjson | Format::Parquet => {
                 let (headers, rows) = if opened.format == Format::Ndjson {
