@@ -355,7 +355,30 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
                 col("__mql").and(col("first_contact_at").is_not_null()).alias("__contacted"),
                 when(resp.clone().lt(lit(0.0))).then(lit(0.0)).otherwise(resp).alias("__resp"),
             ])
-            .with_columns([bucket.alias("__bucket")]);
+            .with_columns([bucket.alias("__bucket")])
+            .select([
+                col(G),
+                col("__mql"),
+                col("__acc"),
+                col("__sql"),
+                col("__past_sql"),
+                col("__won"),
+                col("__worked"),
+                col("__sla"),
+                col("__contacted"),
+                col("__resp"),
+                col("__bucket"),
+                col("disqualified_at"),
+                col("segment"),
+                col("channel"),
+            ]);
+        // Four aggregations read these per-lead flags: compute the joins
+        // behind them once.
+        let lf = lf
+            .collect()
+            .map_err(anyhow::Error::from)
+            .context("computing per-lead flags for misalignment")?
+            .lazy();
 
         let agg = lf
             .clone()
@@ -439,9 +462,11 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
         // The segment and channel of each deal for the mixes: own, else the
         // lead's (channel: lead's own else its campaign's), else (channel) the
         // deal's campaign's -- the same fallbacks as `--by`.
-        let lead_info = lead_stages(ds, None).group_by([col("lead_id")]).agg([
-            col("segment").first().alias("__lead_segment"),
-            col("channel").first().alias("__lead_channel"),
+        // Lead ids are unique after loading (the first row of a repeated id is kept).
+        let lead_info = lead_stages(ds, None).select([
+            col("lead_id"),
+            col("segment").alias("__lead_segment"),
+            col("channel").alias("__lead_channel"),
         ]);
         let camp = campaign_channels(ds).select([col("campaign_id"), col("campaign_channel").alias("__camp_channel")]);
         let lf = opportunities_with_dim(ds, a.by)
@@ -460,7 +485,14 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
                 coalesce(&[col("channel"), col("__lead_channel"), col("__camp_channel")])
                     .fill_null(lit(NONE_GROUP))
                     .alias("__chan"),
-            ]);
+            ])
+            .select([col(G), col("__won"), col("__seg"), col("__chan"), col("amount"), col("loss_reason")]);
+        // Four aggregations read these closed deals: join once.
+        let lf = lf
+            .collect()
+            .map_err(anyhow::Error::from)
+            .context("joining deals to their leads for misalignment")?
+            .lazy();
         let agg = lf
             .clone()
             .group_by([col(G)])
