@@ -48,14 +48,7 @@ use crate::Ctx;
 pub const FAIL_ENV: &str = "REVCYCLE_TEST_FAIL_AFTER_FIRST_FILE";
 
 /// The alignment score and its components, in spec order.
-pub const ALIGNMENT_COLUMNS: [&str; 6] = [
-    "alignment_score",
-    "followup_component",
-    "speed_component",
-    "acceptance_component",
-    "icp_component",
-    "channel_component",
-];
+pub const ALIGNMENT_COLUMNS: &[&str] = crate::metrics::misalignment::ALIGNMENT_IDS;
 
 /// KPI ids in the summary's headline table (those the inputs support).
 const HEADLINE_KPIS: [&str; 15] = [

@@ -76,6 +76,25 @@ fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u6
     Ok((n, out))
 }
 
+/// A finding from a row check, when any row matched.
+fn rows_finding(
+    severity: &'static str,
+    table: &str,
+    check: &'static str,
+    (count, samples): (u64, Vec<(String, u64, String)>),
+    message: impl FnOnce(u64) -> String,
+) -> Option<Finding> {
+    (count > 0).then(|| Finding {
+        severity,
+        table: table.to_string(),
+        check,
+        count,
+        message: message(count),
+        samples,
+        warn: true,
+    })
+}
+
 pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     // Per-file findings from parsing.
@@ -170,22 +189,14 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
                 .map_err(pe)?
                 .as_materialized_series()
                 .clone();
-            let (n, samples) = sample(
+            let hits = sample(
                 opps,
                 col("lead_id").is_not_null().and(col("lead_id").is_in(lit(found).implode(false), false).not()),
                 col("lead_id"),
             )?;
-            if n > 0 {
-                out.push(Finding {
-                    severity: "warning",
-                    table: "opportunities".into(),
-                    check: "orphans",
-                    count: n,
-                    message: format!("{n} opportunities point to lead_id values not in the leads table"),
-                    samples,
-                    warn: true,
-                });
-            }
+            out.extend(rows_finding("warning", "opportunities", "orphans", hits, |n| {
+                format!("{n} opportunities point to lead_id values not in the leads table")
+            }));
         }
     }
     // Stage dates out of order.
@@ -201,50 +212,24 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
         if !(t.present.contains(*a) && t.present.contains(*b)) {
             continue;
         }
-        let (n, samples) = sample(t, col(*b).lt(col(*a)), col(*b))?;
-        if n > 0 {
-            out.push(Finding {
-                severity: "warning",
-                table: kind.name().into(),
-                check: "dates_out_of_order",
-                count: n,
-                message: format!("{n} rows have `{b}` before `{a}`"),
-                samples,
-                warn: true,
-            });
-        }
+        let hits = sample(t, col(*b).lt(col(*a)), col(*b))?;
+        out.extend(rows_finding("warning", kind.name(), "dates_out_of_order", hits, |n| {
+            format!("{n} rows have `{b}` before `{a}`")
+        }));
     }
     // Rows after as_of.
     for t in raw {
         let c = t.kind.date_column();
-        let (n, samples) = sample(t, col(c).gt(ts(as_of)), col(c))?;
-        if n > 0 {
-            out.push(Finding {
-                severity: "warning",
-                table: t.kind.name().into(),
-                check: "after_as_of",
-                count: n,
-                message: format!("{n} rows have `{c}` after as_of and are left out"),
-                samples,
-                warn: true,
-            });
-        }
+        let hits = sample(t, col(c).gt(ts(as_of)), col(c))?;
+        out.extend(rows_finding("warning", t.kind.name(), "after_as_of", hits, |n| {
+            format!("{n} rows have `{c}` after as_of and are left out")
+        }));
     }
     // Negative amounts, spend, MRR.
     for (kind, c) in [(TableKind::Opportunities, "amount"), (TableKind::Campaigns, "spend"), (TableKind::Revenue, "mrr")] {
         let Some(t) = get(kind) else { continue };
-        let (n, samples) = sample(t, col(c).lt(lit(0.0)), col(c))?;
-        if n > 0 {
-            out.push(Finding {
-                severity: "error",
-                table: kind.name().into(),
-                check: "negative",
-                count: n,
-                message: format!("{n} rows have a negative `{c}`"),
-                samples,
-                warn: true,
-            });
-        }
+        let hits = sample(t, col(c).lt(lit(0.0)), col(c))?;
+        out.extend(rows_finding("error", kind.name(), "negative", hits, |n| format!("{n} rows have a negative `{c}`")));
     }
     // Mixed currencies, within and across tables.
     let mut seen: Vec<(String, String)> = Vec::new();

@@ -79,6 +79,9 @@ pub const SPEC_IDS: [&str; 19] = [
     "channel_component",
 ];
 
+/// `alignment_score` and its five components: the tail of [`SPEC_IDS`].
+pub const ALIGNMENT_IDS: &[&str] = SPEC_IDS.split_at(13).1;
+
 /// The 95% Wilson interval of k successes in n trials, clipped to [0, 1];
 /// None when n is 0.
 pub fn wilson(k: f64, n: f64) -> Option<(f64, f64)> {
