@@ -560,6 +560,18 @@ fn spend_aggregates(
 
 /// MRR movements per period. `windows` holds (period, s, e) with `s` and `e`
 /// month indices (months since year 0).
+/// Money in integer millionths of the currency unit (see `mrr_aggregates`).
+const MICROS: f64 = 1_000_000.0;
+
+/// `x` rounded to the nearest millionth, as Int64 millionths.
+fn to_micros(x: Expr) -> Expr {
+    let scaled = x.clone() * lit(MICROS);
+    when(x.gt_eq(lit(0.0)))
+        .then(scaled.clone() + lit(0.5))
+        .otherwise(scaled - lit(0.5))
+        .cast(DataType::Int64)
+}
+
 fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<HashMap<i64, MrrAgg>> {
     let Some(rev) = &ds.revenue else { return Ok(HashMap::new()) };
     if windows.is_empty() {
@@ -575,6 +587,10 @@ fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<H
                 - lit(1i64))
             .alias("__m"),
         )
+        // Sum in integer millionths: integer sums do not depend on the order
+        // polars' parallel grouping adds rows in, so the same files give the
+        // same result to the last digit (values are exact to 1e-6).
+        .with_column(to_micros(col("mrr")).alias("mrr"))
         .group_by([col("account_id"), col("__m")])
         .agg([col("mrr").sum().alias("__mrr")]);
     let periods = df!(
@@ -590,10 +606,11 @@ fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<H
             .join(by_month.clone(), [col(key)], [col("__m")], JoinArgs::new(JoinType::Inner))
             .select([col("__pi"), col("account_id"), s.alias("mrr_s"), e.alias("mrr_e")])
     };
-    let s_side = side("__s", col("__mrr"), lit(0.0f64));
-    let e_side = side("__e", lit(0.0f64), col("__mrr"));
-    let act_s = || col("mrr_s").gt(lit(0.0f64));
-    let act_e = || col("mrr_e").gt(lit(0.0f64));
+    let s_side = side("__s", col("__mrr"), lit(0i64).cast(DataType::Int64));
+    let e_side = side("__e", lit(0i64).cast(DataType::Int64), col("__mrr"));
+    let act_s = || col("mrr_s").gt(lit(0i64));
+    let act_e = || col("mrr_e").gt(lit(0i64));
+    let money = |e: Expr| e.sum().cast(DataType::Float64) / lit(MICROS);
     let count = |e: Expr| e.cast(DataType::Int64).sum();
     let df = concat([s_side, e_side], UnionArgs::default())
         .ctx("joining MRR months")?
@@ -601,18 +618,14 @@ fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<H
         .agg([col("mrr_s").sum(), col("mrr_e").sum()])
         .group_by([col("__pi")])
         .agg([
-            col("mrr_s").filter(act_s()).sum().alias("starting"),
-            col("mrr_e").filter(act_e()).sum().alias("ending"),
-            col("mrr_e").filter(act_e().and(act_s().not())).sum().alias("new"),
-            (col("mrr_e") - col("mrr_s"))
-                .filter(act_s().and(act_e()).and(col("mrr_e").gt(col("mrr_s"))))
-                .sum()
+            money(col("mrr_s").filter(act_s())).alias("starting"),
+            money(col("mrr_e").filter(act_e())).alias("ending"),
+            money(col("mrr_e").filter(act_e().and(act_s().not()))).alias("new"),
+            money((col("mrr_e") - col("mrr_s")).filter(act_s().and(act_e()).and(col("mrr_e").gt(col("mrr_s")))))
                 .alias("expansion"),
-            (col("mrr_s") - col("mrr_e"))
-                .filter(act_s().and(act_e()).and(col("mrr_s").gt(col("mrr_e"))))
-                .sum()
+            money((col("mrr_s") - col("mrr_e")).filter(act_s().and(act_e()).and(col("mrr_s").gt(col("mrr_e")))))
                 .alias("contraction"),
-            col("mrr_s").filter(act_s().and(act_e().not())).sum().alias("churned"),
+            money(col("mrr_s").filter(act_s().and(act_e().not()))).alias("churned"),
             count(act_s()).alias("active_s"),
             count(act_e()).alias("active_e"),
             count(act_s().and(act_e().not())).alias("churned_accounts"),
