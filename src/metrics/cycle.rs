@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use polars::prelude::*;
 
+use crate::metrics::common::{money_sum, to_micros, MICROS};
 use crate::metrics::common::{campaigns_with_dim, lead_stages, ladder, opportunities_with_dim, Stage, DIM};
 use crate::metrics::periods::{date_of, PeriodSpec};
 use crate::model::{Dataset, TableKind};
@@ -495,9 +496,9 @@ fn opp_aggregates(
         .with_column(spec.index_expr(col("close_date")).alias(PERIOD_COL))
         .group_by(group_keys(a))
         .agg([
-            col("amount").filter(won().and(of_type("new_business"))).sum().alias("new_bookings"),
-            col("amount").filter(won().and(of_type("expansion"))).sum().alias("expansion_bookings"),
-            col("amount").filter(won().and(of_type("renewal"))).sum().alias("renewal_bookings"),
+            money_sum(col("amount").filter(won().and(of_type("new_business")))).alias("new_bookings"),
+            money_sum(col("amount").filter(won().and(of_type("expansion")))).alias("expansion_bookings"),
+            money_sum(col("amount").filter(won().and(of_type("renewal")))).alias("renewal_bookings"),
             count(won().and(of_type("renewal"))).alias("renewals_won"),
             count(lost().and(of_type("renewal"))).alias("renewals_lost"),
             customer()
@@ -544,7 +545,7 @@ fn spend_aggregates(
         .filter(col("date").is_not_null())
         .with_column(spec.index_expr(col("date")).alias(PERIOD_COL))
         .group_by(group_keys(a))
-        .agg([col("spend").sum().alias("marketing_spend")])
+        .agg([money_sum(col("spend")).alias("marketing_spend")])
         .collect()
         .ctx("aggregating marketing spend by period")?;
     let periods = col_i64(&df, PERIOD_COL)?;
@@ -560,18 +561,6 @@ fn spend_aggregates(
 
 /// MRR movements per period. `windows` holds (period, s, e) with `s` and `e`
 /// month indices (months since year 0).
-/// Money in integer millionths of the currency unit (see `mrr_aggregates`).
-const MICROS: f64 = 1_000_000.0;
-
-/// `x` rounded to the nearest millionth, as Int64 millionths.
-fn to_micros(x: Expr) -> Expr {
-    let scaled = x.clone() * lit(MICROS);
-    when(x.gt_eq(lit(0.0)))
-        .then(scaled.clone() + lit(0.5))
-        .otherwise(scaled - lit(0.5))
-        .cast(DataType::Int64)
-}
-
 fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<HashMap<i64, MrrAgg>> {
     let Some(rev) = &ds.revenue else { return Ok(HashMap::new()) };
     if windows.is_empty() {

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use polars::prelude::*;
 
-use crate::metrics::common::{self, Stage, DIM};
+use crate::metrics::common::{self, money_sum, Stage, DIM};
 use crate::metrics::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
 use crate::model::{Dataset, TableKind};
 use crate::settings::{Analysis, Dimension};
@@ -386,7 +386,7 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         let lf = || opps.clone().lazy();
         let mut created = vec![len().alias("opportunities")];
         if has_amount {
-            created.push(col("amount").sum().alias("pipeline_created"));
+            created.push(money_sum(col("amount")).alias("pipeline_created"));
         }
         aggs.push(agg_by(&spec, lf(), col("created_at"), created));
 
@@ -406,7 +406,7 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
                     .alias("sales_cycle_days"),
             ];
             if has_amount {
-                closed.push(col("amount").filter(won).sum().alias("new_bookings"));
+                closed.push(money_sum(col("amount").filter(won)).alias("new_bookings"));
             }
             aggs.push(agg_by(&spec, lf(), col("close_date"), closed));
         }
@@ -419,8 +419,8 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         let mut add = vec![len().alias("open_add_n")];
         let mut sub = vec![len().alias("open_sub_n")];
         if has_amount {
-            add.push(col("amount").sum().alias("open_add_amt"));
-            sub.push(col("amount").sum().alias("open_sub_amt"));
+            add.push(money_sum(col("amount")).alias("open_add_amt"));
+            sub.push(money_sum(col("amount")).alias("open_sub_amt"));
         }
         aggs.push(agg_by(&spec, lf().filter(never.not()), col("created_at"), add));
         let closed_rows = lf()
@@ -443,7 +443,7 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
 
     // --- spend.
     if let Some(camps) = &base.camps {
-        aggs.push(agg_by(&spec, camps.clone().lazy(), col("date"), vec![col("spend").sum().alias("marketing_spend")]));
+        aggs.push(agg_by(&spec, camps.clone().lazy(), col("date"), vec![money_sum(col("spend")).alias("marketing_spend")]));
     }
 
     let df = join_all(grid, aggs)?;

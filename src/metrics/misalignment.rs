@@ -12,6 +12,7 @@ use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
 use crate::metrics::common::{
+    money_sum,
     campaign_channels, campaigns_with_dim, ladder, lead_stages, opportunities_with_dim, Stage, DIM,
 };
 use crate::metrics::periods::{PeriodKind, PeriodSpec};
@@ -502,7 +503,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .agg([
                 i64_sum(col("__won"), "won"),
                 i64_sum(col("__won").not(), "lost"),
-                when(col("__won")).then(col("amount")).otherwise(lit(0.0)).sum().alias("bookings"),
+                money_sum(when(col("__won")).then(col("amount")).otherwise(lit(0.0))).alias("bookings"),
             ])
             .collect()
             .map_err(anyhow::Error::from)
@@ -519,7 +520,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .clone()
             .filter(col("__won").not())
             .group_by([col(G), col("loss_reason")])
-            .agg([len().cast(DataType::Int64).alias("n"), col("amount").sum().alias("amount")])
+            .agg([len().cast(DataType::Int64).alias("n"), money_sum(col("amount")).alias("amount")])
             .collect()
             .map_err(anyhow::Error::from)
             .context("lost deals by reason")?;
@@ -547,7 +548,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
         }
         let ch = won_lf
             .group_by([col(G), col("__chan")])
-            .agg([col("amount").sum().alias("amount")])
+            .agg([money_sum(col("amount")).alias("amount")])
             .collect()
             .map_err(anyhow::Error::from)
             .context("bookings by channel")?;
@@ -563,7 +564,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
         let sp = lf
             .filter(in_range(col("date"), a))
             .group_by([group_expr().alias(G)])
-            .agg([col("spend").sum().alias("spend")])
+            .agg([money_sum(col("spend")).alias("spend")])
             .collect()
             .map_err(anyhow::Error::from)
             .context("summing spend for misalignment")?;
