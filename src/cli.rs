@@ -193,7 +193,12 @@ pub struct InitCmd {
     #[command(flatten)]
     pub input: InputArgs,
     /// Where to write the configuration
-    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "revcycle.toml")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "revcycle.toml"
+    )]
     pub output: PathBuf,
     /// Overwrite an existing file
     #[arg(long)]

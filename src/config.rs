@@ -126,7 +126,10 @@ impl Config {
             None => (PathBuf::from("revcycle.toml"), false),
         };
         if !explicit && !path.is_file() {
-            return Ok(Config { base_dir: PathBuf::from("."), ..Config::default() });
+            return Ok(Config {
+                base_dir: PathBuf::from("."),
+                ..Config::default()
+            });
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading configuration `{}`", path.display()))?;
@@ -139,8 +142,19 @@ impl Config {
                 .unwrap_or_default();
             anyhow::anyhow!("configuration `{}`{line}: {msg}", path.display())
         })?;
-        cfg.validate().with_context(|| format!("configuration `{}`", path.display()))?;
-        cfg.base_dir = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).unwrap_or(Path::new(".")).to_path_buf();
+        cfg.validate()
+            .with_context(|| format!("configuration `{}`", path.display()))?;
+        cfg.base_dir = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
         cfg.source = Some(path);
         Ok(cfg)
     }
@@ -180,7 +194,10 @@ impl Config {
             }
             for (raw, v) in &t.stage_map {
                 if !matches!(v.as_str(), "open" | "won" | "lost") {
-                    anyhow::bail!("[{}.stage_map] `{raw}` = `{v}`: a stage maps to open, won or lost", kind.name());
+                    anyhow::bail!(
+                        "[{}.stage_map] `{raw}` = `{v}`: a stage maps to open, won or lost",
+                        kind.name()
+                    );
                 }
             }
             for (raw, v) in &t.type_map {
@@ -193,7 +210,10 @@ impl Config {
             }
             if let Some(d) = &t.delimiter {
                 if d.chars().count() != 1 && d != "\\t" && d != "tab" {
-                    anyhow::bail!("[{}] delimiter `{d}` must be one character (or \"tab\")", kind.name());
+                    anyhow::bail!(
+                        "[{}] delimiter `{d}` must be one character (or \"tab\")",
+                        kind.name()
+                    );
                 }
             }
         }

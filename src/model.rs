@@ -100,7 +100,11 @@ pub struct ColumnSpec {
 }
 
 const fn c(name: &'static str, kind: ColumnKind, required: bool) -> ColumnSpec {
-    ColumnSpec { name, kind, required }
+    ColumnSpec {
+        name,
+        kind,
+        required,
+    }
 }
 
 use ColumnKind::*;
@@ -245,11 +249,15 @@ impl Dataset {
 
     /// True when `table` was given and provided `column` with at least one value.
     pub fn has_values(&self, kind: TableKind, column: &str) -> bool {
-        self.table(kind).map(|t| t.has_values(column)).unwrap_or(false)
+        self.table(kind)
+            .map(|t| t.has_values(column))
+            .unwrap_or(false)
     }
 
     /// The table, or an empty all-null one when it was not given.
     pub fn table_or_empty(&self, kind: TableKind) -> Table {
-        self.table(kind).cloned().unwrap_or_else(|| Table::empty(kind))
+        self.table(kind)
+            .cloned()
+            .unwrap_or_else(|| Table::empty(kind))
     }
 }

@@ -75,10 +75,17 @@ impl Default for Analysis {
             gross_margin: 0.8,
             sales_cost: 0.0,
             min_sample: 30,
-            misfit_reasons: ["not a fit", "bad fit", "poor fit", "persona", "unqualified", "no need"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            misfit_reasons: [
+                "not a fit",
+                "bad fit",
+                "poor fit",
+                "persona",
+                "unqualified",
+                "no need",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             uplift: 0.34,
             response_buckets_hours: vec![1.0, 24.0, 72.0],
             currency: String::new(),

@@ -93,17 +93,26 @@ impl Rule {
             parts.push(format!("<= {}", human_f64(Some(m), kind, currency)));
         }
         if let Some(m) = self.change_min {
-            parts.push(format!("change >= {}", human_change(Some(m), ChangeKind::Relative)));
+            parts.push(format!(
+                "change >= {}",
+                human_change(Some(m), ChangeKind::Relative)
+            ));
         }
         if let Some(m) = self.change_max {
-            parts.push(format!("change <= {}", human_change(Some(m), ChangeKind::Relative)));
+            parts.push(format!(
+                "change <= {}",
+                human_change(Some(m), ChangeKind::Relative)
+            ));
         }
         parts.join("; ")
     }
 
     /// The id without a `command.` prefix.
     pub fn metric_id(&self) -> &str {
-        self.metric.rsplit_once('.').map(|(_, id)| id).unwrap_or(&self.metric)
+        self.metric
+            .rsplit_once('.')
+            .map(|(_, id)| id)
+            .unwrap_or(&self.metric)
     }
 
     /// Name for people and JUnit: the rule's `name`, else
@@ -113,8 +122,19 @@ impl Rule {
             return n.clone();
         }
         let f = self.filter();
-        let f = if f.is_empty() { String::new() } else { format!(" [{f}]") };
-        format!("rule {}: {}{f} {}", self.index, self.metric, self.bound_text("")).trim_end().to_string()
+        let f = if f.is_empty() {
+            String::new()
+        } else {
+            format!(" [{f}]")
+        };
+        format!(
+            "rule {}: {}{f} {}",
+            self.index,
+            self.metric,
+            self.bound_text("")
+        )
+        .trim_end()
+        .to_string()
     }
 }
 
@@ -170,7 +190,10 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
         .with_context(|| format!("reading rules file `{}`", cmd.rules.display()))?;
     let rules = parse_rules(&text, &cmd.rules)?;
     let (cfg, loaded) = common::load(&cmd.input, ctx)?;
-    let period_args = PeriodArgs { period: cmd.period, ..Default::default() };
+    let period_args = PeriodArgs {
+        period: cmd.period,
+        ..Default::default()
+    };
     let analysis = common::analysis(&cfg, &period_args)?;
     common::print_warnings(&loaded, ctx);
     let mut ev = Evaluator::new(&loaded.dataset, &analysis);
@@ -183,7 +206,8 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &analysis.currency);
     let bytes = match cmd.output.format {
         FormatArg::Json => {
-            let mut v = serde_json::to_vec_pretty(&json(&rules, &outcomes, &loaded.dataset, &cmd.rules))?;
+            let mut v =
+                serde_json::to_vec_pretty(&json(&rules, &outcomes, &loaded.dataset, &cmd.rules))?;
             v.push(b'\n');
             v
         }
@@ -201,7 +225,14 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
                 notes.push(tally(&outcomes));
             }
             let doc = Document::single(Section::new("check", frame).with_notes(notes));
-            output::render(&doc, &OutputOptions { path: None, quiet: false, ..opts.clone() })?
+            output::render(
+                &doc,
+                &OutputOptions {
+                    path: None,
+                    quiet: false,
+                    ..opts.clone()
+                },
+            )?
         }
     };
     crate::cmd::write_output(cmd.output.output.as_deref(), &bytes, ctx)?;
@@ -267,7 +298,10 @@ pub fn parse_rules(text: &str, path: &Path) -> Result<Vec<Rule>> {
     let doc: toml::Table = match toml::from_str(text) {
         Ok(t) => t,
         Err(e) => {
-            let line = e.span().map(|s| format!(":{}", line_of(text, s.start))).unwrap_or_default();
+            let line = e
+                .span()
+                .map(|s| format!(":{}", line_of(text, s.start)))
+                .unwrap_or_default();
             bail!("rules file `{file}`{line}: {}", e.message().trim());
         }
     };
@@ -286,7 +320,11 @@ pub fn parse_rules(text: &str, path: &Path) -> Result<Vec<Rule>> {
         bail!("rules file `{file}`: no rules");
     }
     let lines = rule_header_lines(text);
-    let lines = if lines.len() == list.len() { lines } else { Vec::new() };
+    let lines = if lines.len() == list.len() {
+        lines
+    } else {
+        Vec::new()
+    };
     list.iter()
         .enumerate()
         .map(|(i, v)| {
@@ -300,9 +338,21 @@ pub fn parse_rules(text: &str, path: &Path) -> Result<Vec<Rule>> {
         .collect()
 }
 
-fn parse_rule(v: &toml::Value, index: usize, line: Option<usize>) -> std::result::Result<Rule, String> {
+fn parse_rule(
+    v: &toml::Value,
+    index: usize,
+    line: Option<usize>,
+) -> std::result::Result<Rule, String> {
     let t = v.as_table().ok_or("not a table")?;
-    const KEYS: [&str; 7] = ["name", "metric", "min", "max", "by", "period", "change_vs_previous"];
+    const KEYS: [&str; 7] = [
+        "name",
+        "metric",
+        "min",
+        "max",
+        "by",
+        "period",
+        "change_vs_previous",
+    ];
     for k in t.keys() {
         if !KEYS.contains(&k.as_str()) {
             return Err(format!(
@@ -325,7 +375,9 @@ fn parse_rule(v: &toml::Value, index: usize, line: Option<usize>) -> std::result
     let num = |key: &str, tab: &toml::Table| -> std::result::Result<Option<f64>, String> {
         match tab.get(key) {
             None => Ok(None),
-            Some(v) => number(v).map(Some).ok_or_else(|| format!("`{key}` must be a number")),
+            Some(v) => number(v)
+                .map(Some)
+                .ok_or_else(|| format!("`{key}` must be a number")),
         }
     };
     let min = num("min", t)?;
@@ -337,10 +389,14 @@ fn parse_rule(v: &toml::Value, index: usize, line: Option<usize>) -> std::result
     }
     let (mut change_min, mut change_max) = (None, None);
     if let Some(c) = t.get("change_vs_previous") {
-        let ct = c.as_table().ok_or("`change_vs_previous` must be a table: { min = -0.10 }")?;
+        let ct = c
+            .as_table()
+            .ok_or("`change_vs_previous` must be a table: { min = -0.10 }")?;
         for k in ct.keys() {
             if k != "min" && k != "max" {
-                return Err(format!("`change_vs_previous` has unknown key `{k}` (min, max)"));
+                return Err(format!(
+                    "`change_vs_previous` has unknown key `{k}` (min, max)"
+                ));
             }
         }
         change_min = num("min", ct).map_err(|e| format!("change_vs_previous: {e}"))?;
@@ -350,13 +406,20 @@ fn parse_rule(v: &toml::Value, index: usize, line: Option<usize>) -> std::result
         }
     }
     if min.is_none() && max.is_none() && change_min.is_none() && change_max.is_none() {
-        return Err(format!("`{metric}` has no bound: give `min`, `max` or `change_vs_previous`"));
+        return Err(format!(
+            "`{metric}` has no bound: give `min`, `max` or `change_vs_previous`"
+        ));
     }
     let (mut by, mut stage) = (None, None);
     if let Some(b) = t.get("by") {
-        let bt = b.as_table().ok_or("`by` must be a table: { channel = \"Paid Search\" }")?;
+        let bt = b
+            .as_table()
+            .ok_or("`by` must be a table: { channel = \"Paid Search\" }")?;
         for (k, v) in bt {
-            let val = v.as_str().ok_or_else(|| format!("`by.{k}` must be text"))?.to_string();
+            let val = v
+                .as_str()
+                .ok_or_else(|| format!("`by.{k}` must be text"))?
+                .to_string();
             let dim = match k.as_str() {
                 "channel" => Some(Dimension::Channel),
                 "segment" => Some(Dimension::Segment),
@@ -388,21 +451,43 @@ fn parse_rule(v: &toml::Value, index: usize, line: Option<usize>) -> std::result
         Some(toml::Value::String(s)) if s.trim() == "all" => RulePeriod::All,
         Some(toml::Value::String(s)) => match input::parse_instant(s.trim(), false) {
             Ok(ts) => RulePeriod::Date(s.trim().to_string(), ts),
-            Err(_) => return Err(format!("`period` \"{s}\": use \"latest\", \"all\" or a date (YYYY-MM-DD)")),
+            Err(_) => {
+                return Err(format!(
+                    "`period` \"{s}\": use \"latest\", \"all\" or a date (YYYY-MM-DD)"
+                ))
+            }
         },
         Some(toml::Value::Datetime(d)) => {
             let s = d.to_string();
             match input::parse_instant(&s, false) {
                 Ok(ts) => RulePeriod::Date(s, ts),
-                Err(_) => return Err(format!("`period` {s}: use \"latest\", \"all\" or a date (YYYY-MM-DD)")),
+                Err(_) => {
+                    return Err(format!(
+                        "`period` {s}: use \"latest\", \"all\" or a date (YYYY-MM-DD)"
+                    ))
+                }
             }
         }
         Some(_) => return Err("`period` must be \"latest\", \"all\" or a date".into()),
     };
     if period == RulePeriod::All && (change_min.is_some() || change_max.is_some()) {
-        return Err("`change_vs_previous` needs a previous period; `period = \"all\"` has none".into());
+        return Err(
+            "`change_vs_previous` needs a previous period; `period = \"all\"` has none".into(),
+        );
     }
-    Ok(Rule { index, line, name, metric, min, max, by, stage, period, change_min, change_max })
+    Ok(Rule {
+        index,
+        line,
+        name,
+        metric,
+        min,
+        max,
+        by,
+        stage,
+        period,
+        change_min,
+        change_max,
+    })
 }
 
 // ------------------------------------------------------------ frame helpers
@@ -414,7 +499,10 @@ pub fn frame_f64(df: &DataFrame, name: &str, row: usize) -> Result<Option<f64>> 
         .map_err(|e| anyhow!("no column `{name}`: {e}"))?
         .cast(&DataType::Float64)
         .map_err(|e| anyhow!("reading `{name}`: {e}"))?;
-    let v = c.f64().map_err(|e| anyhow!("reading `{name}`: {e}"))?.get(row);
+    let v = c
+        .f64()
+        .map_err(|e| anyhow!("reading `{name}`: {e}"))?
+        .get(row);
     Ok(v.filter(|x| x.is_finite()))
 }
 
@@ -470,7 +558,12 @@ struct Target {
 
 impl<'a> Evaluator<'a> {
     fn new(ds: &'a Dataset, base: &'a Analysis) -> Self {
-        Evaluator { ds, base, frames: HashMap::new(), mis: HashMap::new() }
+        Evaluator {
+            ds,
+            base,
+            frames: HashMap::new(),
+            mis: HashMap::new(),
+        }
     }
 
     /// The outcome of a rule; when it cannot be evaluated, the period and
@@ -479,7 +572,11 @@ impl<'a> Evaluator<'a> {
         let mut out = Outcome::error("");
         match self.try_evaluate(r, &mut out) {
             Ok(()) => out,
-            Err(e) => Outcome { status: Status::Error, message: crate::one_line(&e), ..out }
+            Err(e) => Outcome {
+                status: Status::Error,
+                message: crate::one_line(&e),
+                ..out
+            },
         }
     }
 
@@ -488,12 +585,18 @@ impl<'a> Evaluator<'a> {
             Some((c, i)) => (Some(c), i),
             None => (None, r.metric.as_str()),
         };
-        let def = registry::METRICS.iter().find(|d| d.id == id && cmd.map_or(true, |c| c == d.command));
+        let def = registry::METRICS
+            .iter()
+            .find(|d| d.id == id && cmd.map_or(true, |c| c == d.command));
         match def {
             Some(d) => Ok(d),
             None => {
                 let ids = registry::ids();
-                bail!("unknown metric `{}`{}", r.metric, input::suggest(id, ids.iter().copied()))
+                bail!(
+                    "unknown metric `{}`{}",
+                    r.metric,
+                    input::suggest(id, ids.iter().copied())
+                )
             }
         }
     }
@@ -513,10 +616,18 @@ impl<'a> Evaluator<'a> {
             }
             if let RulePeriod::Date(text, ts) = &r.period {
                 if *ts < spec.all_start || *ts > as_of {
-                    bail!("period \"{text}\" is outside the data ({} to as_of {})", date_of(spec.all_start), date_of(as_of));
+                    bail!(
+                        "period \"{text}\" is outside the data ({} to as_of {})",
+                        date_of(spec.all_start),
+                        date_of(as_of)
+                    );
                 }
             }
-            return Ok(Target { index: None, name: name_of(0), prev: None });
+            return Ok(Target {
+                index: None,
+                name: name_of(0),
+                prev: None,
+            });
         }
         let first = spec.all_start;
         let grid = spec.grid(first, as_of, None, None);
@@ -525,15 +636,17 @@ impl<'a> Evaluator<'a> {
             _ => bail!("the data holds no {}", kind.name()),
         };
         let p = match &r.period {
-            RulePeriod::Latest | RulePeriod::All => match grid.iter().rev().find(|&&p| spec.end(p) <= as_of) {
-                Some(p) => *p,
-                None => bail!(
-                    "no complete {} before as_of {} (the data starts {})",
-                    kind.name(),
-                    date_of(as_of),
-                    date_of(first)
-                ),
-            },
+            RulePeriod::Latest | RulePeriod::All => {
+                match grid.iter().rev().find(|&&p| spec.end(p) <= as_of) {
+                    Some(p) => *p,
+                    None => bail!(
+                        "no complete {} before as_of {} (the data starts {})",
+                        kind.name(),
+                        date_of(as_of),
+                        date_of(first)
+                    ),
+                }
+            }
             RulePeriod::Date(text, ts) => {
                 let p = spec.index_of(*ts);
                 if p < lo || p > hi {
@@ -549,19 +662,38 @@ impl<'a> Evaluator<'a> {
         };
         let prev = if need_prev {
             if p <= lo {
-                bail!("`change_vs_previous`: no {} before {} in the data", kind.name(), name_of(p));
+                bail!(
+                    "`change_vs_previous`: no {} before {} in the data",
+                    kind.name(),
+                    name_of(p)
+                );
             }
             Some((p - 1, name_of(p - 1)))
         } else {
             None
         };
-        Ok(Target { index: Some(p), name: name_of(p), prev })
+        Ok(Target {
+            index: Some(p),
+            name: name_of(p),
+            prev,
+        })
     }
 
-    fn frame(&mut self, command: &'static str, kind: PeriodKind, dim: Option<Dimension>) -> Result<&DataFrame> {
+    fn frame(
+        &mut self,
+        command: &'static str,
+        kind: PeriodKind,
+        dim: Option<Dimension>,
+    ) -> Result<&DataFrame> {
         let key = (command, kind.name(), dim.map(Dimension::name));
         if !self.frames.contains_key(&key) {
-            let a = Analysis { period: kind, by: dim, from: None, to: None, ..self.base.clone() };
+            let a = Analysis {
+                period: kind,
+                by: dim,
+                from: None,
+                to: None,
+                ..self.base.clone()
+            };
             let df = match command {
                 "kpis" => crate::metrics::kpis::kpis(self.ds, &a)?,
                 "cycle" => crate::metrics::cycle::cycle(self.ds, &a)?,
@@ -573,7 +705,12 @@ impl<'a> Evaluator<'a> {
         Ok(&self.frames[&key])
     }
 
-    fn mis_frame(&mut self, kind: PeriodKind, dim: Option<Dimension>, p: Option<i64>) -> Result<&DataFrame> {
+    fn mis_frame(
+        &mut self,
+        kind: PeriodKind,
+        dim: Option<Dimension>,
+        p: Option<i64>,
+    ) -> Result<&DataFrame> {
         let key = (dim.map(Dimension::name), p);
         if !self.mis.contains_key(&key) {
             let spec = self.spec(kind)?;
@@ -581,7 +718,13 @@ impl<'a> Evaluator<'a> {
                 Some(p) => (Some(spec.start(p)), Some(spec.start(p))),
                 None => (None, None),
             };
-            let a = Analysis { period: kind, by: dim, from, to, ..self.base.clone() };
+            let a = Analysis {
+                period: kind,
+                by: dim,
+                from,
+                to,
+                ..self.base.clone()
+            };
             let m = crate::metrics::misalignment::misalignment(self.ds, &a)?;
             self.mis.insert(key, m.frame);
         }
@@ -604,7 +747,11 @@ impl<'a> Evaluator<'a> {
                 let mut seen: Vec<&str> = vals.iter().map(String::as_str).collect();
                 seen.sort();
                 seen.dedup();
-                bail!("no {} `{val}` in the data{}", d.name(), input::suggest(val, seen.into_iter()));
+                bail!(
+                    "no {} `{val}` in the data{}",
+                    d.name(),
+                    input::suggest(val, seen.into_iter())
+                );
             }
             for (i, v) in vals.iter().enumerate() {
                 ok[i] &= v == val;
@@ -616,16 +763,28 @@ impl<'a> Evaluator<'a> {
                 let mut seen: Vec<&str> = vals.iter().map(String::as_str).collect();
                 seen.sort();
                 seen.dedup();
-                bail!("no stage `{st}` in use{}", input::suggest(st, seen.into_iter()));
+                bail!(
+                    "no stage `{st}` in use{}",
+                    input::suggest(st, seen.into_iter())
+                );
             }
             for (i, v) in vals.iter().enumerate() {
                 ok[i] &= v == st;
             }
         }
-        ok.iter().position(|&b| b).ok_or_else(|| anyhow!("no row for period {period}"))
+        ok.iter()
+            .position(|&b| b)
+            .ok_or_else(|| anyhow!("no row for period {period}"))
     }
 
-    fn value(&mut self, def: &MetricDef, r: &Rule, kind: PeriodKind, p: Option<i64>, name: &str) -> Result<Option<f64>> {
+    fn value(
+        &mut self,
+        def: &MetricDef,
+        r: &Rule,
+        kind: PeriodKind,
+        p: Option<i64>,
+        name: &str,
+    ) -> Result<Option<f64>> {
         let dim = r.by.as_ref().map(|(d, _)| *d);
         let id = def.id;
         if def.command == "misalignment" {
@@ -633,7 +792,11 @@ impl<'a> Evaluator<'a> {
             let row = Self::pick(df, None, name, r)?;
             return frame_f64(df, id, row);
         }
-        let pcol = if def.command == "funnel" { "cohort" } else { "period" };
+        let pcol = if def.command == "funnel" {
+            "cohort"
+        } else {
+            "period"
+        };
         let df = self.frame(def.command, kind, dim)?;
         let row = Self::pick(df, Some(pcol), name, r)?;
         frame_f64(df, id, row)
@@ -642,18 +805,36 @@ impl<'a> Evaluator<'a> {
     fn try_evaluate(&mut self, r: &Rule, out: &mut Outcome) -> Result<()> {
         let def = Self::resolve(r)?;
         if let Some(m) = registry::missing(def, self.ds) {
-            bail!("`{}` cannot be computed from these inputs: it needs {m}", def.id);
+            bail!(
+                "`{}` cannot be computed from these inputs: it needs {m}",
+                def.id
+            );
         }
         if def.command == "funnel" && r.stage.is_none() {
-            bail!("`{}` is a funnel metric: name a stage, by = {{ stage = \"sql\" }}", def.id);
+            bail!(
+                "`{}` is a funnel metric: name a stage, by = {{ stage = \"sql\" }}",
+                def.id
+            );
         }
         if def.command != "funnel" && r.stage.is_some() {
-            bail!("`stage` filters funnel metrics only; `{}` is a {} metric", def.id, def.command);
+            bail!(
+                "`stage` filters funnel metrics only; `{}` is a {} metric",
+                def.id,
+                def.command
+            );
         }
-        let kind = if r.period == RulePeriod::All { PeriodKind::All } else { self.base.period };
+        let kind = if r.period == RulePeriod::All {
+            PeriodKind::All
+        } else {
+            self.base.period
+        };
         let need_prev = r.change_min.is_some() || r.change_max.is_some();
         let t = self.target(r, kind, need_prev)?;
-        out.period = Some(if kind == PeriodKind::All { "all".to_string() } else { t.name.clone() });
+        out.period = Some(if kind == PeriodKind::All {
+            "all".to_string()
+        } else {
+            t.name.clone()
+        });
         out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
         let value = self.value(def, r, kind, t.index, &t.name)?;
         out.value = value;
@@ -669,12 +850,22 @@ impl<'a> Evaluator<'a> {
         let mut fails = Vec::new();
         if let Some(m) = r.min {
             if v < m {
-                fails.push(format!("{} = {} is below min {}", def.id, human_f64(Some(v), kind_v, cur), human_f64(Some(m), kind_v, cur)));
+                fails.push(format!(
+                    "{} = {} is below min {}",
+                    def.id,
+                    human_f64(Some(v), kind_v, cur),
+                    human_f64(Some(m), kind_v, cur)
+                ));
             }
         }
         if let Some(m) = r.max {
             if v > m {
-                fails.push(format!("{} = {} is above max {}", def.id, human_f64(Some(v), kind_v, cur), human_f64(Some(m), kind_v, cur)));
+                fails.push(format!(
+                    "{} = {} is above max {}",
+                    def.id,
+                    human_f64(Some(v), kind_v, cur),
+                    human_f64(Some(m), kind_v, cur)
+                ));
             }
         }
         if let Some((pp, pname)) = &t.prev {
@@ -682,23 +873,41 @@ impl<'a> Evaluator<'a> {
             out.previous_value = before;
             let ch = match before {
                 Some(b) if b != 0.0 => (v - b) / b.abs(),
-                Some(_) => bail!("`change_vs_previous`: `{}` was 0 in {pname}, a relative change is undefined", def.id),
-                None => bail!("`change_vs_previous`: `{}` has no value for {pname}", def.id),
+                Some(_) => bail!(
+                    "`change_vs_previous`: `{}` was 0 in {pname}, a relative change is undefined",
+                    def.id
+                ),
+                None => bail!(
+                    "`change_vs_previous`: `{}` has no value for {pname}",
+                    def.id
+                ),
             };
             out.change = Some(ch);
             let pct = |x: f64| human_change(Some(x), ChangeKind::Relative);
             if let Some(m) = r.change_min {
                 if ch < m {
-                    fails.push(format!("change vs {pname} {} is below min {}", pct(ch), pct(m)));
+                    fails.push(format!(
+                        "change vs {pname} {} is below min {}",
+                        pct(ch),
+                        pct(m)
+                    ));
                 }
             }
             if let Some(m) = r.change_max {
                 if ch > m {
-                    fails.push(format!("change vs {pname} {} is above max {}", pct(ch), pct(m)));
+                    fails.push(format!(
+                        "change vs {pname} {} is above max {}",
+                        pct(ch),
+                        pct(m)
+                    ));
                 }
             }
         }
-        out.status = if fails.is_empty() { Status::Pass } else { Status::Fail };
+        out.status = if fails.is_empty() {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
         out.message = fails.join("; ");
         Ok(())
     }
@@ -724,7 +933,11 @@ fn human_frame(rules: &[Rule], outs: &[Outcome], currency: &str) -> Result<DataF
             _ => human_f64(o.value, kind, currency),
         };
         if let (Some(c), Some(p)) = (o.change, &o.previous_period) {
-            let _ = write!(value, " ({} vs {p})", human_change(Some(c), ChangeKind::Relative));
+            let _ = write!(
+                value,
+                " ({} vs {p})",
+                human_change(Some(c), ChangeKind::Relative)
+            );
         }
         let row = [
             match &r.name {
@@ -742,17 +955,26 @@ fn human_frame(rules: &[Rule], outs: &[Outcome], currency: &str) -> Result<DataF
             c.push(v);
         }
     }
-    let names = ["rule", "metric", "filter", "period", "value", "bound", "status"];
+    let names = [
+        "rule", "metric", "filter", "period", "value", "bound", "status",
+    ];
     let columns: Vec<Column> = names.iter().zip(cols).map(|(n, v)| str_col(n, v)).collect();
     DataFrame::new_infer_height(columns).map_err(|e| anyhow!("{e}"))
 }
 
 /// The results as raw values (CSV).
 fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
-    let s = |f: &dyn Fn(&Rule, &Outcome) -> String| -> Vec<String> { rules.iter().zip(outs).map(|(r, o)| f(r, o)).collect() };
-    let n = |f: &dyn Fn(&Rule, &Outcome) -> Option<f64>| -> Vec<Option<f64>> { rules.iter().zip(outs).map(|(r, o)| f(r, o)).collect() };
+    let s = |f: &dyn Fn(&Rule, &Outcome) -> String| -> Vec<String> {
+        rules.iter().zip(outs).map(|(r, o)| f(r, o)).collect()
+    };
+    let n = |f: &dyn Fn(&Rule, &Outcome) -> Option<f64>| -> Vec<Option<f64>> {
+        rules.iter().zip(outs).map(|(r, o)| f(r, o)).collect()
+    };
     let columns = vec![
-        Column::new("rule".into(), rules.iter().map(|r| r.index as i64).collect::<Vec<_>>()),
+        Column::new(
+            "rule".into(),
+            rules.iter().map(|r| r.index as i64).collect::<Vec<_>>(),
+        ),
         str_col("name", s(&|r, _| r.name.clone().unwrap_or_default())),
         str_col("metric", s(&|r, _| r.metric.clone())),
         str_col("filter", s(&|r, _| r.filter())),
@@ -760,7 +982,10 @@ fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
         f64_col("value", n(&|_, o| o.value)),
         f64_col("min", n(&|r, _| r.min)),
         f64_col("max", n(&|r, _| r.max)),
-        str_col("previous_period", s(&|_, o| o.previous_period.clone().unwrap_or_default())),
+        str_col(
+            "previous_period",
+            s(&|_, o| o.previous_period.clone().unwrap_or_default()),
+        ),
         f64_col("previous_value", n(&|_, o| o.previous_value)),
         f64_col("change", n(&|_, o| o.change)),
         f64_col("change_min", n(&|r, _| r.change_min)),
@@ -779,13 +1004,12 @@ fn json(rules: &[Rule], outs: &[Outcome], ds: &Dataset, path: &Path) -> serde_js
         .iter()
         .zip(outs)
         .map(|(r, o)| {
-            let by: serde_json::Map<String, serde_json::Value> = r
-                .by
-                .iter()
-                .map(|(d, v)| (d.name().to_string(), v.clone()))
-                .chain(r.stage.iter().map(|s| ("stage".to_string(), s.clone())))
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect();
+            let by: serde_json::Map<String, serde_json::Value> =
+                r.by.iter()
+                    .map(|(d, v)| (d.name().to_string(), v.clone()))
+                    .chain(r.stage.iter().map(|s| ("stage".to_string(), s.clone())))
+                    .map(|(k, v)| (k, serde_json::Value::String(v)))
+                    .collect();
             serde_json::json!({
                 "rule": r.index,
                 "name": r.name,
@@ -838,12 +1062,22 @@ fn xml_escape(s: &str) -> String {
 /// JUnit XML: one testsuite, one testcase per rule; `<failure>` on FAIL,
 /// `<error>` when the rule could not be evaluated.
 pub fn junit(rules: &[Rule], outs: &[Outcome], path: &Path) -> String {
-    let (n, f, e) = (outs.len(), count(outs, Status::Fail), count(outs, Status::Error));
+    let (n, f, e) = (
+        outs.len(),
+        count(outs, Status::Fail),
+        count(outs, Status::Error),
+    );
     let suite = xml_escape(&path.display().to_string());
     let mut x = String::new();
     let _ = writeln!(x, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    let _ = writeln!(x, r#"<testsuites name="revcycle check" tests="{n}" failures="{f}" errors="{e}">"#);
-    let _ = writeln!(x, r#"  <testsuite name="{suite}" tests="{n}" failures="{f}" errors="{e}" skipped="0">"#);
+    let _ = writeln!(
+        x,
+        r#"<testsuites name="revcycle check" tests="{n}" failures="{f}" errors="{e}">"#
+    );
+    let _ = writeln!(
+        x,
+        r#"  <testsuite name="{suite}" tests="{n}" failures="{f}" errors="{e}" skipped="0">"#
+    );
     for (r, o) in rules.iter().zip(outs) {
         let class = match Evaluator::resolve(r) {
             Ok(d) => format!("revcycle.check.{}", d.command),
@@ -856,7 +1090,9 @@ pub fn junit(rules: &[Rule], outs: &[Outcome], path: &Path) -> String {
             r.metric,
             r.filter(),
             o.period.clone().unwrap_or_default(),
-            o.value.map(|v| v.to_string()).unwrap_or_else(|| "null".into()),
+            o.value
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "null".into()),
             r.bound_text("")
         );
         match o.status {
@@ -864,13 +1100,21 @@ pub fn junit(rules: &[Rule], outs: &[Outcome], path: &Path) -> String {
                 let _ = writeln!(x, "/>");
             }
             Status::Fail | Status::Error => {
-                let tag = if o.status == Status::Fail { "failure" } else { "error" };
+                let tag = if o.status == Status::Fail {
+                    "failure"
+                } else {
+                    "error"
+                };
                 let _ = writeln!(x, ">");
                 let _ = writeln!(
                     x,
                     r#"      <{tag} message="{}" type="{}">{}</{tag}>"#,
                     xml_escape(&o.message),
-                    if o.status == Status::Fail { "threshold" } else { "evaluation" },
+                    if o.status == Status::Fail {
+                        "threshold"
+                    } else {
+                        "evaluation"
+                    },
                     xml_escape(&detail)
                 );
                 let _ = writeln!(x, "    </testcase>");
@@ -919,7 +1163,10 @@ min = 1
         assert_eq!(rules[0].min, Some(0.2));
         assert_eq!(rules[0].line, Some(2));
         assert_eq!(rules[1].max, Some(24.0));
-        assert_eq!(rules[1].by, Some((Dimension::Channel, "Paid Search".to_string())));
+        assert_eq!(
+            rules[1].by,
+            Some((Dimension::Channel, "Paid Search".to_string()))
+        );
         assert_eq!(rules[2].change_min, Some(-0.1));
         assert_eq!(rules[2].period, RulePeriod::Latest);
         assert_eq!(rules[3].line, Some(16));
@@ -928,13 +1175,29 @@ min = 1
 
     #[test]
     fn bad_rules_name_file_rule_and_line() {
-        let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nmin = 1\n\n[[rule]]\nmetric = \"mqls\"\n").unwrap_err());
-        assert!(e.contains("rules.toml") && e.contains("rule 2 (line 5)") && e.contains("no bound"), "{e}");
-        let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nmin = \n").unwrap_err());
+        let e = format!(
+            "{:#}",
+            parse("[[rule]]\nmetric = \"leads\"\nmin = 1\n\n[[rule]]\nmetric = \"mqls\"\n")
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("rules.toml") && e.contains("rule 2 (line 5)") && e.contains("no bound"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            parse("[[rule]]\nmetric = \"leads\"\nmin = \n").unwrap_err()
+        );
         assert!(e.contains("rules.toml`:3"), "{e}");
-        let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nminn = 3\n").unwrap_err());
+        let e = format!(
+            "{:#}",
+            parse("[[rule]]\nmetric = \"leads\"\nminn = 3\n").unwrap_err()
+        );
         assert!(e.contains("did you mean 'min'"), "{e}");
-        let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nmin = 5\nmax = 1\n").unwrap_err());
+        let e = format!(
+            "{:#}",
+            parse("[[rule]]\nmetric = \"leads\"\nmin = 5\nmax = 1\n").unwrap_err()
+        );
         assert!(e.contains("above `max`"), "{e}");
         let e = format!("{:#}", parse("[[rule]]\nmetric = \"leads\"\nperiod = \"all\"\nchange_vs_previous = { min = 0 }\n").unwrap_err());
         assert!(e.contains("previous period"), "{e}");
@@ -944,7 +1207,11 @@ min = 1
     #[test]
     fn junit_escapes_and_counts() {
         let rules = parse("[[rule]]\nname = \"a < b & c\"\nmetric = \"leads\"\nmin = 1\n").unwrap();
-        let outs = vec![Outcome { status: Status::Fail, message: "x \"y\"".into(), ..Outcome::error("") }];
+        let outs = vec![Outcome {
+            status: Status::Fail,
+            message: "x \"y\"".into(),
+            ..Outcome::error("")
+        }];
         let x = junit(&rules, &outs, Path::new("r.toml"));
         assert!(x.contains(r#"name="a &lt; b &amp; c""#), "{x}");
         assert!(x.contains(r#"<failure message="x &quot;y&quot;""#), "{x}");

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::cli::{InputArgs, PeriodArg, PeriodArgs, ByArg};
+use crate::cli::{ByArg, InputArgs, PeriodArg, PeriodArgs};
 use crate::config::Config;
 use crate::input::{self, InputSpec, Loaded};
 use crate::metrics::periods::PeriodKind;
@@ -56,12 +56,24 @@ pub fn print_warnings(loaded: &Loaded, ctx: Ctx) {
 pub fn analysis(cfg: &Config, period: &PeriodArgs) -> Result<Analysis> {
     let mut a = Analysis::default();
     let day_first = cfg.day_first.unwrap_or(false);
-    a.period = period.period.map(period_kind).or(cfg.period).unwrap_or(PeriodKind::Month);
+    a.period = period
+        .period
+        .map(period_kind)
+        .or(cfg.period)
+        .unwrap_or(PeriodKind::Month);
     if let Some(f) = cfg.fiscal_year_start {
         a.fiscal_year_start = f;
     }
-    a.from = period.from.as_deref().map(|t| input::parse_instant(t, day_first).context("--from")).transpose()?;
-    a.to = period.to.as_deref().map(|t| input::parse_instant(t, day_first).context("--to")).transpose()?;
+    a.from = period
+        .from
+        .as_deref()
+        .map(|t| input::parse_instant(t, day_first).context("--from"))
+        .transpose()?;
+    a.to = period
+        .to
+        .as_deref()
+        .map(|t| input::parse_instant(t, day_first).context("--to"))
+        .transpose()?;
     if let (Some(f), Some(t)) = (a.from, a.to) {
         if f > t {
             anyhow::bail!("--from is after --to");
@@ -102,14 +114,26 @@ pub fn prepare(input: &InputArgs, period: &PeriodArgs, ctx: Ctx) -> Result<Prepa
 /// read unless they are the `--by` dimension: not storing them keeps a
 /// 10M-lead export within memory. Timestamps are always read: the default
 /// `as_of` is the latest of them all.
-pub const FUNNEL_UNREAD: &[&str] = &["channel", "campaign_id", "segment", "owner", "account_id", "disqualify_reason"];
+pub const FUNNEL_UNREAD: &[&str] = &[
+    "channel",
+    "campaign_id",
+    "segment",
+    "owner",
+    "account_id",
+    "disqualify_reason",
+];
 
 /// Leads columns `misalignment` never reads unless they are the `--by` dimension.
 pub const MISALIGNMENT_UNREAD: &[&str] = &["owner", "account_id", "disqualify_reason"];
 
 /// Like `prepare`, leaving out the optional leads columns in `unread` that the
 /// command does not need (the `--by` column, and for channel the campaign, stay).
-pub fn prepare_reading(input: &InputArgs, period: &PeriodArgs, ctx: Ctx, unread: &[&'static str]) -> Result<Prepared> {
+pub fn prepare_reading(
+    input: &InputArgs,
+    period: &PeriodArgs,
+    ctx: Ctx,
+    unread: &[&'static str],
+) -> Result<Prepared> {
     let cfg = Config::load(input.config.as_deref())?;
     let analysis = analysis(&cfg, period)?;
     let mut spec = input_spec(input);
@@ -123,7 +147,11 @@ pub fn prepare_reading(input: &InputArgs, period: &PeriodArgs, ctx: Ctx, unread:
         .collect();
     let loaded = input::load(&spec, &cfg, input.as_of.as_deref(), ctx.quiet)?;
     print_warnings(&loaded, ctx);
-    Ok(Prepared { cfg, loaded, analysis })
+    Ok(Prepared {
+        cfg,
+        loaded,
+        analysis,
+    })
 }
 
 pub fn period_kind(p: PeriodArg) -> PeriodKind {

@@ -24,11 +24,14 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
         }
         let (table, notes) = output::kpis_table(&r.cycle, &opts)?;
         text.push_str(&table);
-        main.with_render(Renderer::Custom(text)).with_notes(notes).with_title("")
+        main.with_render(Renderer::Custom(text))
+            .with_notes(notes)
+            .with_title("")
     } else {
         main.with_render(Renderer::Kpis)
     };
-    let doc = Document::single(main).with(Section::new("funnel_vs_cycle", r.funnel_vs_cycle).with_title("funnel versus cycle"));
+    let doc = Document::single(main)
+        .with(Section::new("funnel_vs_cycle", r.funnel_vs_cycle).with_title("funnel versus cycle"));
     output::emit(&doc, &opts)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,12 @@ use crate::Ctx;
 pub fn run(cmd: &DemoCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let start = NaiveDate::parse_from_str(cmd.start.trim(), "%Y-%m-%d")
         .ok()
-        .with_context(|| format!("--start `{}` is not a date (expected YYYY-MM-DD)", cmd.start))?;
+        .with_context(|| {
+            format!(
+                "--start `{}` is not a date (expected YYYY-MM-DD)",
+                cmd.start
+            )
+        })?;
     let opts = DemoOptions {
         leads: cmd.leads,
         seed: cmd.seed,

@@ -18,10 +18,16 @@ use crate::Ctx;
 
 pub fn run(cmd: &InitCmd, ctx: Ctx) -> Result<ExitCode> {
     if cmd.output.exists() && !cmd.force {
-        bail!("`{}` exists; use --force to replace it", cmd.output.display());
+        bail!(
+            "`{}` exists; use --force to replace it",
+            cmd.output.display()
+        );
     }
     // Detection ignores any existing configuration: init describes the files.
-    let cfg = Config { base_dir: PathBuf::from("."), ..Config::default() };
+    let cfg = Config {
+        base_dir: PathBuf::from("."),
+        ..Config::default()
+    };
     let given = cmd.input.dir.is_some()
         || cmd.input.leads.is_some()
         || cmd.input.opportunities.is_some()
@@ -35,7 +41,11 @@ pub fn run(cmd: &InitCmd, ctx: Ctx) -> Result<ExitCode> {
     } else {
         Default::default()
     };
-    let base = cmd.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let base = cmd
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let text = render(&sources, &cfg, base, ctx)?;
     crate::output::write_atomic(&cmd.output, text.as_bytes())?;
     if !ctx.quiet {
@@ -43,7 +53,13 @@ pub fn run(cmd: &InitCmd, ctx: Ctx) -> Result<ExitCode> {
         eprintln!(
             "revcycle: wrote {}{}",
             cmd.output.display(),
-            if n > 0 { format!(" with the mapping detected in {n} file(s); check it with `revcycle validate`") } else { String::new() }
+            if n > 0 {
+                format!(
+                    " with the mapping detected in {n} file(s); check it with `revcycle validate`"
+                )
+            } else {
+                String::new()
+            }
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -89,7 +105,9 @@ fn render(
     let mut s = String::from(HEADER);
     s.push_str("\n[inputs]\n");
     if sources.is_empty() {
-        s.push_str("# leads = \"exports/leads.csv\"\n# opportunities = \"exports/opportunities.csv\"\n");
+        s.push_str(
+            "# leads = \"exports/leads.csv\"\n# opportunities = \"exports/opportunities.csv\"\n",
+        );
         s.push_str("# campaigns = [\"exports/google_ads.csv\", \"exports/meta_ads.csv\"]\n# revenue = \"exports/mrr.csv\"\n");
     }
     for (kind, srcs) in sources {
@@ -113,7 +131,12 @@ fn render(
         let Some(srcs) = sources.get(&kind) else {
             continue;
         };
-        let loader = TableLoad { kind, cfg, quiet: ctx.quiet, skip: &[] };
+        let loader = TableLoad {
+            kind,
+            cfg,
+            quiet: ctx.quiet,
+            skip: &[],
+        };
         // One mapping per table: the first file's (ad-platform files of other
         // presets are still detected on their own when loading).
         let (report, headers) = loader.detect(&srcs[0])?;
@@ -130,7 +153,11 @@ fn render(
             let _ = writeln!(s, "preset = \"{}\"", report.preset);
         }
         if let Some(d) = &report.delimiter {
-            let _ = writeln!(s, "# delimiter = \"{}\"   # detected", if d == "tab" { "tab" } else { d });
+            let _ = writeln!(
+                s,
+                "# delimiter = \"{}\"   # detected",
+                if d == "tab" { "tab" } else { d }
+            );
         }
         let _ = writeln!(s, "\n[{}.columns]", kind.name());
         // Several ad-platform files have different headers: a column map
@@ -143,7 +170,10 @@ fn render(
                     let _ = writeln!(s, "{prefix}{} = \"{}\"", spec.name, toml_escape(&m.source));
                 }
                 _ if spec.name == "status" && stage_mapped => {
-                    let _ = writeln!(s, "# status: derived from stage through [opportunities.stage_map]");
+                    let _ = writeln!(
+                        s,
+                        "# status: derived from stage through [opportunities.stage_map]"
+                    );
                 }
                 _ => {
                     let _ = writeln!(
@@ -156,7 +186,11 @@ fn render(
             }
         }
         if !report.unmapped_headers.is_empty() {
-            let _ = writeln!(s, "# headers not used: {}", report.unmapped_headers.join(", "));
+            let _ = writeln!(
+                s,
+                "# headers not used: {}",
+                report.unmapped_headers.join(", ")
+            );
         }
         let _ = headers;
         if kind == TableKind::Opportunities {
@@ -169,7 +203,8 @@ fn render(
         }
     }
     // The file must load back as written.
-    let _: Config = toml::from_str(&s).map_err(|e| anyhow::anyhow!("internal: generated configuration does not parse: {e}"))?;
+    let _: Config = toml::from_str(&s)
+        .map_err(|e| anyhow::anyhow!("internal: generated configuration does not parse: {e}"))?;
     Ok(s)
 }
 

@@ -13,7 +13,11 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let frame = kpis(&p.loaded.dataset, &p.analysis)?;
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let note = common::in_progress_note(&p.loaded.dataset, &p.analysis);
-    let doc = Document::single(Section::new("kpis", frame).with_render(Renderer::Kpis).with_notes(note));
+    let doc = Document::single(
+        Section::new("kpis", frame)
+            .with_render(Renderer::Kpis)
+            .with_notes(note),
+    );
     output::emit(&doc, &opts)?;
     Ok(ExitCode::SUCCESS)
 }

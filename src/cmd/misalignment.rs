@@ -20,7 +20,11 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let mut main = Section::new("misalignment", m.frame.clone());
     if opts.format == Format::Table {
         let width = opts.width.unwrap_or(100) as usize;
-        main = main.with_render(Renderer::Custom(output::misalignment::render(&m, &p.analysis.currency, width)));
+        main = main.with_render(Renderer::Custom(output::misalignment::render(
+            &m,
+            &p.analysis.currency,
+            width,
+        )));
     } else {
         main = main.with_notes(m.notes.clone());
     }

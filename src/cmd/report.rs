@@ -85,19 +85,29 @@ pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
         bail!("--out is empty");
     }
     if fs::symlink_metadata(&target).is_ok() && !cmd.force {
-        bail!("`{}` already exists; use --force to replace it", target.display());
+        bail!(
+            "`{}` already exists; use --force to replace it",
+            target.display()
+        );
     }
     let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
     let files = build(&p, cmd)?;
     write_folder(&target, &files, cmd.force)?;
     if !ctx.quiet {
-        eprintln!("revcycle: wrote {} files to {}", files.len(), target.display());
+        eprintln!(
+            "revcycle: wrote {} files to {}",
+            files.len(),
+            target.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Expands strftime `%` codes of `pattern` with `now`; a bad code is an error.
-pub fn expand_out<Tz: chrono::TimeZone>(pattern: &str, now: &chrono::DateTime<Tz>) -> Result<PathBuf>
+pub fn expand_out<Tz: chrono::TimeZone>(
+    pattern: &str,
+    now: &chrono::DateTime<Tz>,
+) -> Result<PathBuf>
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -129,14 +139,24 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
         ("cycle.csv".into(), to_csv(&c.cycle)?),
         ("funnel_vs_cycle.csv".into(), to_csv(&c.funnel_vs_cycle)?),
         ("misalignment.csv".into(), to_csv(&m.frame)?),
-        ("alignment.csv".into(), to_csv(&alignment_frame(&m.frame, a)?)?),
+        (
+            "alignment.csv".into(),
+            to_csv(&alignment_frame(&m.frame, a)?)?,
+        ),
         ("data_quality.csv".into(), findings_csv(&p.loaded.findings)?),
     ];
 
     // The summary reads the unsplit tables.
     let (k1, c1, m1) = if a.by.is_some() {
-        let plain = Analysis { by: None, ..a.clone() };
-        (kpis(ds, &plain)?, cycle_report(ds, &plain)?.cycle, misalignment(ds, &plain)?)
+        let plain = Analysis {
+            by: None,
+            ..a.clone()
+        };
+        (
+            kpis(ds, &plain)?,
+            cycle_report(ds, &plain)?.cycle,
+            misalignment(ds, &plain)?,
+        )
     } else {
         (k, c.cycle, m)
     };
@@ -154,13 +174,24 @@ fn alignment_frame(frame: &DataFrame, a: &Analysis) -> Result<DataFrame> {
         cols.push(d.name());
     }
     cols.extend(ALIGNMENT_COLUMNS.iter().filter(|c| frame.column(c).is_ok()));
-    frame.select(cols).map_err(|e| anyhow::anyhow!("selecting the alignment columns: {e}"))
+    frame
+        .select(cols)
+        .map_err(|e| anyhow::anyhow!("selecting the alignment columns: {e}"))
 }
 
 /// The data-quality findings, as `validate --format csv` writes them.
 fn findings_csv(findings: &[input::quality::Finding]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["severity", "table", "check", "count", "message", "sample_file", "sample_line", "sample_value"])?;
+    w.write_record([
+        "severity",
+        "table",
+        "check",
+        "count",
+        "message",
+        "sample_file",
+        "sample_line",
+        "sample_value",
+    ])?;
     for f in findings {
         let (sf, sl, sv) = f.samples.first().cloned().unwrap_or_default();
         w.write_record([
@@ -170,11 +201,16 @@ fn findings_csv(findings: &[input::quality::Finding]) -> Result<Vec<u8>> {
             f.count.to_string(),
             crate::output::escape_formula(&f.message),
             crate::output::escape_formula(&sf),
-            if sl > 0 { sl.to_string() } else { String::new() },
+            if sl > 0 {
+                sl.to_string()
+            } else {
+                String::new()
+            },
             crate::output::escape_formula(&sv),
         ])?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("writing data_quality.csv: {}", e.error()))
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("writing data_quality.csv: {}", e.error()))
 }
 
 struct Summary {
@@ -210,15 +246,25 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
         s,
         "- as of: {} UTC ({})",
         ts_text(ds.as_of),
-        if p.loaded.as_of_given { "--as-of" } else { "the latest timestamp in the inputs" }
+        if p.loaded.as_of_given {
+            "--as-of"
+        } else {
+            "the latest timestamp in the inputs"
+        }
     );
     let periods = frame_periods(k, "period")?;
     let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
     let (row, label) = if a.period == PeriodKind::All {
         // One period over everything: nothing to compare it with.
-        (if periods.is_empty() { None } else { Some(0) }, "the whole data (--period all)".to_string())
+        (
+            if periods.is_empty() { None } else { Some(0) },
+            "the whole data (--period all)".to_string(),
+        )
     } else {
-        (latest_complete_row(&periods, &spec, ds.as_of), format!("{}", a.period.name()))
+        (
+            latest_complete_row(&periods, &spec, ds.as_of),
+            format!("{}", a.period.name()),
+        )
     };
     let latest = row.map(|r| periods[r].clone());
     match (&latest, a.period) {
@@ -235,7 +281,11 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
     let _ = writeln!(s);
 
     if let Some(r) = row {
-        let prev = if r > 0 && a.period != PeriodKind::All { Some(r - 1) } else { None };
+        let prev = if r > 0 && a.period != PeriodKind::All {
+            Some(r - 1)
+        } else {
+            None
+        };
         let cur_name = &periods[r];
         let _ = writeln!(s, "## Headline numbers, {cur_name}\n");
         match prev {
@@ -255,7 +305,12 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
             lines.push((id, k, Some(r), prev));
         }
         for id in HEADLINE_CYCLE {
-            lines.push((id, c, c_rows(cur_name), prev.and_then(|pr| c_rows(&periods[pr]))));
+            lines.push((
+                id,
+                c,
+                c_rows(cur_name),
+                prev.and_then(|pr| c_rows(&periods[pr])),
+            ));
         }
         for (id, frame, cr, pr) in lines {
             let supported = registry::METRICS
@@ -300,7 +355,11 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
             t.map(ts_text).unwrap_or_else(|| "as_of".into())
         ),
     };
-    let total = if m.frame.height() > 0 { frame_f64(&m.frame, "misalignment_cost", 0)? } else { None };
+    let total = if m.frame.height() > 0 {
+        frame_f64(&m.frame, "misalignment_cost", 0)?
+    } else {
+        None
+    };
     let mut largest: Option<(&str, f64)> = None;
     if m.frame.height() > 0 {
         for id in COST_COMPONENTS {
@@ -313,7 +372,11 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
     }
     match (largest, total) {
         (Some((id, v)), Some(t)) => {
-            let share = if t > 0.0 { format!(" ({:.1}% of it)", v / t * 100.0) } else { String::new() };
+            let share = if t > 0.0 {
+                format!(" ({:.1}% of it)", v / t * 100.0)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
                 "Estimated misalignment cost {range}: {}; the largest component is `{id}`: {}{share}. \
@@ -323,12 +386,19 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
             );
         }
         _ => {
-            let _ = writeln!(s, "Not computable from these inputs (see `revcycle validate`).");
+            let _ = writeln!(
+                s,
+                "Not computable from these inputs (see `revcycle validate`)."
+            );
         }
     }
     if m.frame.height() > 0 {
         if let Some(score) = frame_f64(&m.frame, "alignment_score", 0)? {
-            let _ = writeln!(s, "\nAlignment score: {} / 100.", human_f64(Some(score), kind_of("alignment_score"), ""));
+            let _ = writeln!(
+                s,
+                "\nAlignment score: {} / 100.",
+                human_f64(Some(score), kind_of("alignment_score"), "")
+            );
         }
     }
     let _ = writeln!(s);
@@ -349,12 +419,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn sha256_file(path: &Path) -> Result<(u64, String)> {
-    let mut f = File::open(path).with_context(|| format!("reading `{}` for its checksum", path.display()))?;
+    let mut f = File::open(path)
+        .with_context(|| format!("reading `{}` for its checksum", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut n_total = 0u64;
     loop {
-        let n = f.read(&mut buf).with_context(|| format!("reading `{}` for its checksum", path.display()))?;
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading `{}` for its checksum", path.display()))?;
         if n == 0 {
             break;
         }
@@ -383,7 +456,10 @@ fn manifest(
                     let (n, h) = sha256_file(path)?;
                     (Some(n), Some(h))
                 }
-                Source::Bytes { data, .. } => (Some(data.len() as u64), Some(hex(&Sha256::digest(data.as_slice())))),
+                Source::Bytes { data, .. } => (
+                    Some(data.len() as u64),
+                    Some(hex(&Sha256::digest(data.as_slice()))),
+                ),
                 Source::Stdin => (None, None),
             };
             inputs.push(serde_json::json!({
@@ -401,8 +477,10 @@ fn manifest(
         })
         .collect();
     // Misalignment assumptions as printed by `revcycle misalignment`.
-    let assumptions: serde_json::Map<String, serde_json::Value> =
-        assumptions.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let assumptions: serde_json::Map<String, serde_json::Value> = assumptions
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
     let v = serde_json::json!({
         "revcycle_version": env!("CARGO_PKG_VERSION"),
         "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -497,10 +575,15 @@ pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> 
     for (i, (name, bytes)) in files.iter().enumerate() {
         let path = tmp.join(name);
         let mut f = File::create(&path).with_context(|| format!("writing `{}`", path.display()))?;
-        f.write_all(bytes).with_context(|| format!("writing `{}`", path.display()))?;
-        f.sync_all().with_context(|| format!("writing `{}`", path.display()))?;
+        f.write_all(bytes)
+            .with_context(|| format!("writing `{}`", path.display()))?;
+        f.sync_all()
+            .with_context(|| format!("writing `{}`", path.display()))?;
         if fail_early && i == 0 {
-            bail!("writing the report into `{}`: forced failure after the first file ({FAIL_ENV})", target.display());
+            bail!(
+                "writing the report into `{}`: forced failure after the first file ({FAIL_ENV})",
+                target.display()
+            );
         }
     }
     if let Ok(d) = File::open(&tmp) {
@@ -508,18 +591,24 @@ pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> 
     }
     if fs::symlink_metadata(target).is_ok() {
         if !force {
-            bail!("`{}` already exists; use --force to replace it", target.display());
+            bail!(
+                "`{}` already exists; use --force to replace it",
+                target.display()
+            );
         }
         let old = sibling(target, "old")?;
-        fs::rename(target, &old).with_context(|| format!("moving the old `{}` away", target.display()))?;
+        fs::rename(target, &old)
+            .with_context(|| format!("moving the old `{}` away", target.display()))?;
         if let Err(e) = fs::rename(&tmp, target) {
             let _ = fs::rename(&old, target);
-            return Err(anyhow::Error::new(e).context(format!("renaming the report into `{}`", target.display())));
+            return Err(anyhow::Error::new(e)
+                .context(format!("renaming the report into `{}`", target.display())));
         }
         guard.disarm();
         remove_any(&old).with_context(|| format!("removing the old report `{}`", old.display()))?;
     } else {
-        fs::rename(&tmp, target).with_context(|| format!("renaming the report into `{}`", target.display()))?;
+        fs::rename(&tmp, target)
+            .with_context(|| format!("renaming the report into `{}`", target.display()))?;
         guard.disarm();
     }
     if let Ok(d) = File::open(&parent) {
@@ -536,16 +625,24 @@ mod tests {
     #[test]
     fn out_pattern_expands_with_the_date() {
         let now = chrono::Utc.with_ymd_and_hms(2024, 3, 4, 5, 6, 7).unwrap();
-        assert_eq!(expand_out("reports/%Y-%m-%d", &now).unwrap(), PathBuf::from("reports/2024-03-04"));
-        assert_eq!(expand_out("r/%Y%m%dT%H%M", &now).unwrap(), PathBuf::from("r/20240304T0506"));
+        assert_eq!(
+            expand_out("reports/%Y-%m-%d", &now).unwrap(),
+            PathBuf::from("reports/2024-03-04")
+        );
+        assert_eq!(
+            expand_out("r/%Y%m%dT%H%M", &now).unwrap(),
+            PathBuf::from("r/20240304T0506")
+        );
         assert_eq!(expand_out("plain", &now).unwrap(), PathBuf::from("plain"));
         assert_eq!(expand_out("100%%", &now).unwrap(), PathBuf::from("100%"));
         assert!(expand_out("bad-%Q", &now).is_err());
     }
 
     fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> =
-            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -554,7 +651,10 @@ mod tests {
     fn folder_is_written_whole_and_replaced_only_with_force() {
         let d = tempfile::tempdir().unwrap();
         let target = d.path().join("sub").join("r");
-        let files = vec![("a.csv".to_string(), b"1\n".to_vec()), ("b.md".to_string(), b"x".to_vec())];
+        let files = vec![
+            ("a.csv".to_string(), b"1\n".to_vec()),
+            ("b.md".to_string(), b"x".to_vec()),
+        ];
         write_folder(&target, &files, false).unwrap();
         assert_eq!(names(&target), vec!["a.csv", "b.md"]);
         let err = write_folder(&target, &[("c".into(), vec![])], false).unwrap_err();
@@ -562,6 +662,10 @@ mod tests {
         assert_eq!(names(&target), vec!["a.csv", "b.md"]);
         write_folder(&target, &[("c".into(), b"new".to_vec())], true).unwrap();
         assert_eq!(names(&target), vec!["c"]);
-        assert_eq!(names(&d.path().join("sub")), vec!["r"], "no temporary or old folder left");
+        assert_eq!(
+            names(&d.path().join("sub")),
+            vec!["r"],
+            "no temporary or old folder left"
+        );
     }
 }

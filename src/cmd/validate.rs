@@ -9,8 +9,8 @@ use anyhow::Result;
 use crate::cli::{FormatArg, ValidateCmd};
 use crate::cmd::common;
 use crate::input::Loaded;
-use crate::metrics::registry;
 use crate::metrics::periods::date_of;
+use crate::metrics::registry;
 use crate::Ctx;
 
 pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
@@ -22,7 +22,11 @@ pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
     };
     crate::cmd::write_output(cmd.output.output.as_deref(), text.as_bytes(), ctx)?;
     let errors = loaded.findings.iter().any(|f| f.severity == "error");
-    Ok(if cmd.strict && errors { ExitCode::from(crate::EXIT_FINDING) } else { ExitCode::SUCCESS })
+    Ok(if cmd.strict && errors {
+        ExitCode::from(crate::EXIT_FINDING)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn fmt_ts(us: i64) -> String {
@@ -31,7 +35,12 @@ fn fmt_ts(us: i64) -> String {
     if secs == 0 {
         d.to_string()
     } else {
-        format!("{d} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+        format!(
+            "{d} {:02}:{:02}:{:02}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
     }
 }
 
@@ -42,7 +51,11 @@ fn human(l: &Loaded) -> String {
         s,
         "as_of: {} ({})\n",
         fmt_ts(ds.as_of),
-        if l.as_of_given { "--as-of" } else { "latest timestamp in the inputs" }
+        if l.as_of_given {
+            "--as-of"
+        } else {
+            "latest timestamp in the inputs"
+        }
     );
     for f in &l.files {
         let mut how = vec![f.format.clone()];
@@ -64,7 +77,11 @@ fn human(l: &Loaded) -> String {
         let _ = writeln!(s, "{rows}");
         let w = f.mapping.iter().map(|m| m.column.len()).max().unwrap_or(0);
         for m in &f.mapping {
-            let src = if m.source.starts_with('=') { m.source.clone() } else { format!("\"{}\"", m.source) };
+            let src = if m.source.starts_with('=') {
+                m.source.clone()
+            } else {
+                format!("\"{}\"", m.source)
+            };
             let _ = writeln!(s, "  {:w$} <- {}  ({})", m.column, src, m.via, w = w);
         }
         if !f.unmapped_headers.is_empty() {
@@ -104,7 +121,11 @@ fn human(l: &Loaded) -> String {
         let _ = writeln!(s, "  {}", chunk.join(", "));
     }
     if !missing.is_empty() {
-        let _ = writeln!(s, "\nmetrics these inputs cannot support: {} (null in every output)", missing.len());
+        let _ = writeln!(
+            s,
+            "\nmetrics these inputs cannot support: {} (null in every output)",
+            missing.len()
+        );
         let w = missing.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
         for (id, m) in &missing {
             let _ = writeln!(s, "  {id:w$}  needs {m}");
@@ -138,7 +159,16 @@ fn json(l: &Loaded) -> serde_json::Value {
 
 fn csv_findings(l: &Loaded) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["severity", "table", "check", "count", "message", "sample_file", "sample_line", "sample_value"])?;
+    w.write_record([
+        "severity",
+        "table",
+        "check",
+        "count",
+        "message",
+        "sample_file",
+        "sample_line",
+        "sample_value",
+    ])?;
     for f in &l.findings {
         let (sf, sl, sv) = f.samples.first().cloned().unwrap_or_default();
         w.write_record([
@@ -148,7 +178,11 @@ fn csv_findings(l: &Loaded) -> Result<String> {
             f.count.to_string(),
             f.message.clone(),
             sf,
-            if sl > 0 { sl.to_string() } else { String::new() },
+            if sl > 0 {
+                sl.to_string()
+            } else {
+                String::new()
+            },
             sv,
         ])?;
     }

@@ -128,7 +128,12 @@ pub fn generate<W: Write>(opts: &DemoOptions, sinks: &mut DemoSinks<W>) -> Resul
 }
 
 /// File names written by [`write_dir`], in table order.
-pub const FILE_NAMES: [&str; 4] = ["leads.csv", "opportunities.csv", "campaigns.csv", "revenue.csv"];
+pub const FILE_NAMES: [&str; 4] = [
+    "leads.csv",
+    "opportunities.csv",
+    "campaigns.csv",
+    "revenue.csv",
+];
 
 /// Write `leads.csv`, `opportunities.csv`, `campaigns.csv` and `revenue.csv`
 /// into `dir` (created if missing). Each file is written under a temporary
@@ -138,8 +143,7 @@ pub fn write_dir(opts: &DemoOptions, dir: &Path, force: bool) -> Result<DemoStat
     if dir.exists() && !dir.is_dir() {
         bail!("`{}` is not a folder", dir.display());
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating folder `{}`", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating folder `{}`", dir.display()))?;
     let finals: Vec<PathBuf> = FILE_NAMES.iter().map(|n| dir.join(n)).collect();
     if !force {
         let existing: Vec<&str> = FILE_NAMES
@@ -186,15 +190,21 @@ fn write_temps(opts: &DemoOptions, temps: &[PathBuf]) -> Result<DemoStats> {
         revenue: open(&temps[3])?,
     };
     let stats = generate(opts, &mut sinks)?;
-    for (w, p) in [sinks.leads, sinks.opportunities, sinks.campaigns, sinks.revenue]
-        .into_iter()
-        .zip(temps)
+    for (w, p) in [
+        sinks.leads,
+        sinks.opportunities,
+        sinks.campaigns,
+        sinks.revenue,
+    ]
+    .into_iter()
+    .zip(temps)
     {
         let f = w
             .into_inner()
             .map_err(|e| e.into_error())
             .with_context(|| format!("writing `{}`", p.display()))?;
-        f.sync_all().with_context(|| format!("writing `{}`", p.display()))?;
+        f.sync_all()
+            .with_context(|| format!("writing `{}`", p.display()))?;
     }
     Ok(stats)
 }

@@ -182,16 +182,66 @@ pub struct Owner {
 }
 
 pub static OWNERS: [Owner; 10] = [
-    Owner { name: "Alex Morgan", segment: 0, speed: 1.0, neglect: 1.0 },
-    Owner { name: "Priya Patel", segment: 0, speed: 0.4, neglect: 0.5 },
-    Owner { name: "Sam Rivera", segment: 0, speed: 1.2, neglect: 1.0 },
-    Owner { name: "Taylor Kim", segment: 0, speed: 0.9, neglect: 1.0 },
-    Owner { name: "Chris Novak", segment: 1, speed: 1.0, neglect: 1.0 },
-    Owner { name: "Dana Brooks", segment: 1, speed: 3.0, neglect: 1.8 },
-    Owner { name: "Maya Chen", segment: 1, speed: 0.8, neglect: 0.8 },
-    Owner { name: "Luis Ortega", segment: 2, speed: 1.1, neglect: 1.0 },
-    Owner { name: "Emma Schultz", segment: 2, speed: 0.9, neglect: 0.9 },
-    Owner { name: "Noah Williams", segment: 2, speed: 1.3, neglect: 1.2 },
+    Owner {
+        name: "Alex Morgan",
+        segment: 0,
+        speed: 1.0,
+        neglect: 1.0,
+    },
+    Owner {
+        name: "Priya Patel",
+        segment: 0,
+        speed: 0.4,
+        neglect: 0.5,
+    },
+    Owner {
+        name: "Sam Rivera",
+        segment: 0,
+        speed: 1.2,
+        neglect: 1.0,
+    },
+    Owner {
+        name: "Taylor Kim",
+        segment: 0,
+        speed: 0.9,
+        neglect: 1.0,
+    },
+    Owner {
+        name: "Chris Novak",
+        segment: 1,
+        speed: 1.0,
+        neglect: 1.0,
+    },
+    Owner {
+        name: "Dana Brooks",
+        segment: 1,
+        speed: 3.0,
+        neglect: 1.8,
+    },
+    Owner {
+        name: "Maya Chen",
+        segment: 1,
+        speed: 0.8,
+        neglect: 0.8,
+    },
+    Owner {
+        name: "Luis Ortega",
+        segment: 2,
+        speed: 1.1,
+        neglect: 1.0,
+    },
+    Owner {
+        name: "Emma Schultz",
+        segment: 2,
+        speed: 0.9,
+        neglect: 0.9,
+    },
+    Owner {
+        name: "Noah Williams",
+        segment: 2,
+        speed: 1.3,
+        neglect: 1.2,
+    },
 ];
 
 /// Index range of the owners of a segment.
@@ -314,7 +364,9 @@ pub static STATUS: [&str; 3] = ["open", "won", "lost"];
 
 /// Relative lead volume by calendar month (January = 0): summer and
 /// December dips, January and September pushes.
-pub const SEASON: [f64; 12] = [1.10, 1.0, 1.05, 1.0, 1.0, 0.95, 0.90, 0.85, 1.10, 1.05, 1.0, 0.75];
+pub const SEASON: [f64; 12] = [
+    1.10, 1.0, 1.05, 1.0, 1.0, 0.95, 0.90, 0.85, 1.10, 1.05, 1.0, 0.75,
+];
 /// Month-over-month growth of lead volume.
 pub const GROWTH: f64 = 1.035;
 /// Relative lead volume by hour of day (UTC).

@@ -246,7 +246,10 @@ impl<'s, W: Write> Sim<'s, W> {
 
     /// Days [first, end) of simulation month `idx` (the first may be partial).
     fn range(&self, idx: u32) -> (i64, i64) {
-        (self.start_day.max(self.cal_start(idx)), self.cal_start(idx + 1))
+        (
+            self.start_day.max(self.cal_start(idx)),
+            self.cal_start(idx + 1),
+        )
     }
 
     /// Simulation month index of a day (may be past the last month).
@@ -268,7 +271,10 @@ impl<'s, W: Write> Sim<'s, W> {
             self.accounts_month(m)?;
         }
         self.sinks.leads.flush().context("writing leads")?;
-        self.sinks.opportunities.flush().context("writing opportunities")?;
+        self.sinks
+            .opportunities
+            .flush()
+            .context("writing opportunities")?;
         self.sinks.campaigns.flush().context("writing campaigns")?;
         self.sinks.revenue.flush().context("writing revenue")?;
         self.stats.customers = self.accounts.len() as u64;
@@ -302,14 +308,26 @@ impl<'s, W: Write> Sim<'s, W> {
         };
         let leads = header(TableKind::Leads, &LEAD_COLS)?;
         let opps = header(TableKind::Opportunities, &OPP_COLS)?;
-        self.sinks.leads.write_all(&leads).context("writing leads")?;
-        self.sinks.opportunities.write_all(&opps).context("writing opportunities")?;
+        self.sinks
+            .leads
+            .write_all(&leads)
+            .context("writing leads")?;
+        self.sinks
+            .opportunities
+            .write_all(&opps)
+            .context("writing opportunities")?;
         // Campaigns and revenue come from ad platforms and billing, not the
         // CRM: canonical headers whatever --headers says.
         let camp = format!("{}\n", CAMPAIGN_COLS.join(","));
         let rev = format!("{}\n", REVENUE_COLS.join(","));
-        self.sinks.campaigns.write_all(camp.as_bytes()).context("writing campaigns")?;
-        self.sinks.revenue.write_all(rev.as_bytes()).context("writing revenue")?;
+        self.sinks
+            .campaigns
+            .write_all(camp.as_bytes())
+            .context("writing campaigns")?;
+        self.sinks
+            .revenue
+            .write_all(rev.as_bytes())
+            .context("writing revenue")?;
         Ok(())
     }
 
@@ -320,7 +338,11 @@ impl<'s, W: Write> Sim<'s, W> {
         let ndays = (d1 - d0) as usize;
         let n = self.lead_counts[m as usize];
         self.counts = [[0; 31]; SLOTS];
-        let frac = if self.months > 1 { m as f64 / (self.months - 1) as f64 } else { 0.0 };
+        let frac = if self.months > 1 {
+            m as f64 / (self.months - 1) as f64
+        } else {
+            0.0
+        };
         let shares: Vec<f64> = CHANNELS
             .iter()
             .map(|c| c.share_start + (c.share_end - c.share_start) * frac)
@@ -329,14 +351,20 @@ impl<'s, W: Write> Sim<'s, W> {
             .filter(|d| EVENT_LEAD_DAYS.contains(&civil_from_days(*d).2))
             .count();
         // Leads per day: weekdays 1, weekend days 0.35.
-        let day_w: Vec<f64> = (d0..d1).map(|d| if weekday(d) < 5 { 1.0 } else { 0.35 }).collect();
+        let day_w: Vec<f64> = (d0..d1)
+            .map(|d| if weekday(d) < 5 { 1.0 } else { 0.35 })
+            .collect();
         let total_w: f64 = day_w.iter().sum();
         let mut cum = 0.0;
         let mut done = 0u64;
         for k in 0..ndays {
             let day = d0 + k as i64;
             cum += day_w[k];
-            let upto = if k + 1 == ndays { n } else { ((n as f64) * cum / total_w).floor() as u64 };
+            let upto = if k + 1 == ndays {
+                n
+            } else {
+                ((n as f64) * cum / total_w).floor() as u64
+            };
             let n_day = upto.saturating_sub(done);
             done = done.max(upto);
             let dom = civil_from_days(day).2;
@@ -383,10 +411,19 @@ impl<'s, W: Write> Sim<'s, W> {
                     .iter()
                     .map(|a| if a.2 == ch { a.3 } else { 0.0 })
                     .collect();
-                Some(Camp { slot: r.pick(&w) as u8, month: m })
+                Some(Camp {
+                    slot: r.pick(&w) as u8,
+                    month: m,
+                })
             }
-            WEBINAR => Some(Camp { slot: SLOT_WEBINAR as u8, month: m }),
-            EVENTS => Some(Camp { slot: SLOT_EVENT as u8, month: m }),
+            WEBINAR => Some(Camp {
+                slot: SLOT_WEBINAR as u8,
+                month: m,
+            }),
+            EVENTS => Some(Camp {
+                slot: SLOT_EVENT as u8,
+                month: m,
+            }),
             _ => None,
         };
         // Real CRMs lose a little tracking: 3% of paid leads have no
@@ -405,7 +442,11 @@ impl<'s, W: Write> Sim<'s, W> {
         let mut contact = None;
         let mut dq = None;
         let mut dq_reason = None;
-        let dq_w: &[f64] = if c.misfit_heavy { &DQ_WEIGHTS_MISFIT } else { &DQ_WEIGHTS };
+        let dq_w: &[f64] = if c.misfit_heavy {
+            &DQ_WEIGHTS_MISFIT
+        } else {
+            &DQ_WEIGHTS
+        };
         let day = MIN_PER_DAY as f64;
         if ch == OUTBOUND {
             // Prospected by sales: contacted at once, never an MQL; the
@@ -526,7 +567,10 @@ impl<'s, W: Write> Sim<'s, W> {
             row.opt_text(dq_seen.and(dq_reason));
             row.end();
         }
-        self.sinks.leads.write_all(&self.buf).context("writing leads")?;
+        self.sinks
+            .leads
+            .write_all(&self.buf)
+            .context("writing leads")?;
         self.stats.leads += 1;
 
         // Opportunities of the lead: 88% of SQLs get one a day or so later;
@@ -586,7 +630,11 @@ impl<'s, W: Write> Sim<'s, W> {
         let median = SEG_CYCLE_DAYS[seg] * if won { 1.0 } else { 0.8 };
         let cycle = r.lognormal(median, 0.5).round().clamp(1.0, 720.0) as i64;
         let close_day = created.div_euclid(MIN_PER_DAY) + cycle;
-        let w: &[f64] = if c.misfit_heavy { &LOSS_WEIGHTS_MISFIT } else { &LOSS_WEIGHTS };
+        let w: &[f64] = if c.misfit_heavy {
+            &LOSS_WEIGHTS_MISFIT
+        } else {
+            &LOSS_WEIGHTS
+        };
         resolve(r, self.end, created, close_day, won, stalled, amount, w)
     }
 
@@ -621,11 +669,16 @@ impl<'s, W: Write> Sim<'s, W> {
         let expected = self.lead_counts[m as usize] as f64 * 0.004;
         let n = (expected + self.lead_rng.f64()).floor() as u64;
         for _ in 0..n {
-            let ch = if self.lead_rng.chance(0.5) { OUTBOUND } else { REFERRAL };
+            let ch = if self.lead_rng.chance(0.5) {
+                OUTBOUND
+            } else {
+                REFERRAL
+            };
             let seg = self.lead_rng.pick(&[0.2, 0.4, 0.4]);
             let owners = owners_of(seg);
             let owner = owners.start + self.lead_rng.below(owners.len() as u64) as usize;
-            let created = d0 * MIN_PER_DAY + self.lead_rng.below(((d1 - d0) * MIN_PER_DAY) as u64) as i64;
+            let created =
+                d0 * MIN_PER_DAY + self.lead_rng.below(((d1 - d0) * MIN_PER_DAY) as u64) as i64;
             let account = self.next_account;
             self.next_account += 1;
             let out = self.new_business(ch, seg, created);
@@ -679,7 +732,10 @@ impl<'s, W: Write> Sim<'s, W> {
         row.text(OWNERS[o.owner].name);
         row.opt_text(o.loss_reason);
         row.end();
-        self.sinks.opportunities.write_all(&self.buf).context("writing opportunities")?;
+        self.sinks
+            .opportunities
+            .write_all(&self.buf)
+            .context("writing opportunities")?;
         self.stats.opportunities += 1;
         Ok(())
     }
@@ -734,11 +790,18 @@ impl<'s, W: Write> Sim<'s, W> {
                     let r = &mut self.camp_rng;
                     let clicks = (sp as f64 / 100.0 / (c.cpc * r.range(0.85, 1.15))).round();
                     let impr = (clicks / (c.ctr * r.range(0.8, 1.2))).round();
-                    (Some(impr as u64), Some(clicks as u64), Some(self.counts[slot][k] as u64))
+                    (
+                        Some(impr as u64),
+                        Some(clicks as u64),
+                        Some(self.counts[slot][k] as u64),
+                    )
                 } else {
                     (None, None, None)
                 };
-                let camp = Some(Camp { slot: slot as u8, month: m });
+                let camp = Some(Camp {
+                    slot: slot as u8,
+                    month: m,
+                });
                 let month0 = self.month0;
                 let mut row = Row::new(&mut self.buf, Headers::Canonical);
                 row.date(Some(day));
@@ -750,7 +813,10 @@ impl<'s, W: Write> Sim<'s, W> {
                 row.uint(clicks);
                 row.uint(conv);
                 row.end();
-                self.sinks.campaigns.write_all(&self.buf).context("writing campaigns")?;
+                self.sinks
+                    .campaigns
+                    .write_all(&self.buf)
+                    .context("writing campaigns")?;
                 self.stats.campaign_rows += 1;
             }
         }
@@ -839,7 +905,10 @@ impl<'s, W: Write> Sim<'s, W> {
                 row.cents(Some(a.mrr));
                 row.end();
             }
-            self.sinks.revenue.write_all(&self.buf).context("writing revenue")?;
+            self.sinks
+                .revenue
+                .write_all(&self.buf)
+                .context("writing revenue")?;
             self.stats.revenue_rows += 1;
             self.accounts[i] = a;
         }
@@ -861,7 +930,11 @@ impl<'s, W: Write> Sim<'s, W> {
             account: Some(a.num),
             lead: None,
             campaign: None,
-            channel: if typ == TYPE_NEW { Some(OUTBOUND) } else { None },
+            channel: if typ == TYPE_NEW {
+                Some(OUTBOUND)
+            } else {
+                None
+            },
             segment: Some(a.seg as usize),
             owner: a.owner as usize,
             loss_reason: out.loss_reason,
@@ -892,7 +965,16 @@ impl<'s, W: Write> Sim<'s, W> {
         };
         let arr = a.mrr as f64 * 12.0 / 100.0;
         let amount = cents(if won { arr * factor } else { arr });
-        let out = resolve(r, self.end, created, close_day, won, false, amount, &LOSS_WEIGHTS_RENEWAL);
+        let out = resolve(
+            r,
+            self.end,
+            created,
+            close_day,
+            won,
+            false,
+            amount,
+            &LOSS_WEIGHTS_RENEWAL,
+        );
         if out.close_day.is_some() {
             a.ren_month = a.anniv;
             a.ren_factor = factor;
@@ -909,7 +991,16 @@ impl<'s, W: Write> Sim<'s, W> {
         let won = r.chance(0.55);
         let cycle = r.lognormal(25.0, 0.5).round().clamp(1.0, 365.0) as i64;
         let close_day = created.div_euclid(MIN_PER_DAY) + cycle;
-        let out = resolve(r, self.end, created, close_day, won, false, amount, &LOSS_WEIGHTS_EXPANSION);
+        let out = resolve(
+            r,
+            self.end,
+            created,
+            close_day,
+            won,
+            false,
+            amount,
+            &LOSS_WEIGHTS_EXPANSION,
+        );
         match out.close_day {
             None => a.exp_month = BLOCKED,
             Some(cd) if out.won() => {
@@ -932,7 +1023,16 @@ impl<'s, W: Write> Sim<'s, W> {
         let won = r.chance(0.5);
         let cycle = r.lognormal(30.0, 0.5).round().clamp(1.0, 365.0) as i64;
         let close_day = created.div_euclid(MIN_PER_DAY) + cycle;
-        let out = resolve(r, self.end, created, close_day, won, false, amount, &LOSS_WEIGHTS);
+        let out = resolve(
+            r,
+            self.end,
+            created,
+            close_day,
+            won,
+            false,
+            amount,
+            &LOSS_WEIGHTS,
+        );
         match out.close_day {
             None => a.winback_month = BLOCKED,
             Some(cd) if out.won() => {
@@ -970,10 +1070,24 @@ fn resolve(
             ((f * 5.0) as usize).min(4)
         };
         // Early-stage deals often have no amount yet.
-        let amount = if stage == 0 && blank_amount { None } else { Some(amount) };
-        Outcome { close_day: None, stage, amount, loss_reason: None }
+        let amount = if stage == 0 && blank_amount {
+            None
+        } else {
+            Some(amount)
+        };
+        Outcome {
+            close_day: None,
+            stage,
+            amount,
+            loss_reason: None,
+        }
     } else if won {
-        Outcome { close_day: Some(close_day), stage: STAGE_WON, amount: Some(amount), loss_reason: None }
+        Outcome {
+            close_day: Some(close_day),
+            stage: STAGE_WON,
+            amount: Some(amount),
+            loss_reason: None,
+        }
     } else {
         Outcome {
             close_day: Some(close_day),

@@ -46,7 +46,11 @@ fn parse(bytes: &[u8]) -> Vec<HashMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            headers.iter().cloned().zip(rec.iter().map(String::from)).collect()
+            headers
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
         })
         .collect()
 }
@@ -97,7 +101,13 @@ fn row_counts_match_stats_and_exact_lead_count() {
     for l in parse(&d.leads) {
         let c = ts(&l["created_at"]);
         assert!(c >= first && c < end, "{c}");
-        for col in ["mql_at", "sal_at", "sql_at", "first_contact_at", "disqualified_at"] {
+        for col in [
+            "mql_at",
+            "sal_at",
+            "sql_at",
+            "first_contact_at",
+            "disqualified_at",
+        ] {
             if !l[col].is_empty() {
                 assert!(ts(&l[col]) < end, "{col} {}", l[col]);
             }
@@ -109,7 +119,12 @@ fn row_counts_match_stats_and_exact_lead_count() {
 fn zero_months_is_an_error() {
     let mut o = opts(10, 1, Headers::Canonical);
     o.months = 0;
-    let mut sinks = DemoSinks { leads: vec![], opportunities: vec![], campaigns: vec![], revenue: vec![] };
+    let mut sinks = DemoSinks {
+        leads: vec![],
+        opportunities: vec![],
+        campaigns: vec![],
+        revenue: vec![],
+    };
     let e = generate(&o, &mut sinks).unwrap_err();
     assert!(e.to_string().contains("--months"), "{e}");
 }
@@ -124,8 +139,14 @@ fn designed_properties_are_present() {
     let campaigns = parse(&d.campaigns);
     let has = |r: &HashMap<String, String>, c: &str| !r[c].is_empty();
 
-    let sql_without_mql = leads.iter().filter(|l| has(l, "sql_at") && !has(l, "mql_at")).count();
-    let sql_without_sal = leads.iter().filter(|l| has(l, "sql_at") && !has(l, "sal_at")).count();
+    let sql_without_mql = leads
+        .iter()
+        .filter(|l| has(l, "sql_at") && !has(l, "mql_at"))
+        .count();
+    let sql_without_sal = leads
+        .iter()
+        .filter(|l| has(l, "sql_at") && !has(l, "sal_at"))
+        .count();
     let contact_before_mql = leads
         .iter()
         .filter(|l| has(l, "mql_at") && has(l, "first_contact_at"))
@@ -150,13 +171,27 @@ fn designed_properties_are_present() {
     let over_2_weeks = responses.iter().filter(|m| **m > 14.0 * 1440.0).count();
     assert!(sql_without_mql > 20, "sql without mql: {sql_without_mql}");
     assert!(sql_without_sal > 20, "sql without sal: {sql_without_sal}");
-    assert!(contact_before_mql > 20, "contact before mql: {contact_before_mql}");
-    assert!(never_contacted_mqls > 50, "never contacted: {never_contacted_mqls}");
-    assert!(disqualified_mqls > 50, "disqualified mqls: {disqualified_mqls}");
-    assert!(within_5_min > 10 && over_2_weeks > 10, "{within_5_min} {over_2_weeks}");
+    assert!(
+        contact_before_mql > 20,
+        "contact before mql: {contact_before_mql}"
+    );
+    assert!(
+        never_contacted_mqls > 50,
+        "never contacted: {never_contacted_mqls}"
+    );
+    assert!(
+        disqualified_mqls > 50,
+        "disqualified mqls: {disqualified_mqls}"
+    );
+    assert!(
+        within_5_min > 10 && over_2_weeks > 10,
+        "{within_5_min} {over_2_weeks}"
+    );
 
     let count = |typ: &str, status: &str| {
-        opps.iter().filter(|o| o["type"] == typ && o["status"] == status).count()
+        opps.iter()
+            .filter(|o| o["type"] == typ && o["status"] == status)
+            .count()
     };
     for typ in ["new_business", "expansion", "renewal"] {
         for status in ["won", "lost", "open"] {
@@ -181,7 +216,13 @@ fn designed_properties_are_present() {
         assert_eq!(o["status"] == "lost", has(o, "loss_reason"), "{o:?}");
     }
     let reasons: HashSet<&str> = opps.iter().map(|o| o["loss_reason"].as_str()).collect();
-    for r in ["Not a fit", "No budget", "Lost to competitor", "Timing", "No decision"] {
+    for r in [
+        "Not a fit",
+        "No budget",
+        "Lost to competitor",
+        "Timing",
+        "No decision",
+    ] {
         assert!(reasons.contains(r), "no loss reason {r}");
     }
 
@@ -201,13 +242,22 @@ fn designed_properties_are_present() {
         by_acct.entry(&r["account_id"]).or_default().push((i, mrr));
     }
     let last_i = months.binary_search(&last).unwrap();
-    let churned = by_acct.values().filter(|v| v.iter().all(|(i, _)| *i < last_i)).count();
+    let churned = by_acct
+        .values()
+        .filter(|v| v.iter().all(|(i, _)| *i < last_i))
+        .count();
     let reactivated = by_acct
         .values()
         .filter(|v| v.windows(2).any(|w| w[1].0 > w[0].0 + 1))
         .count();
-    let up = by_acct.values().filter(|v| v.windows(2).any(|w| w[1].1 > w[0].1)).count();
-    let down = by_acct.values().filter(|v| v.windows(2).any(|w| w[1].1 < w[0].1)).count();
+    let up = by_acct
+        .values()
+        .filter(|v| v.windows(2).any(|w| w[1].1 > w[0].1))
+        .count();
+    let down = by_acct
+        .values()
+        .filter(|v| v.windows(2).any(|w| w[1].1 < w[0].1))
+        .count();
     assert!(churned > 5, "churned accounts: {churned}");
     assert!(reactivated > 0, "reactivated accounts: {reactivated}");
     assert!(up > 5 && down > 5, "expansion {up} contraction {down}");
@@ -221,9 +271,18 @@ fn designed_properties_are_present() {
         assert!(lead_channels.contains(c.name), "no lead from {}", c.name);
     }
     // Growth: the last 6 months hold more leads than the first 6.
-    let early = leads.iter().filter(|l| l["created_at"].as_str() < "2023-07").count();
-    let late = leads.iter().filter(|l| l["created_at"].as_str() >= "2024-07").count();
-    assert!(late as f64 > 1.5 * early as f64, "early {early} late {late}");
+    let early = leads
+        .iter()
+        .filter(|l| l["created_at"].as_str() < "2023-07")
+        .count();
+    let late = leads
+        .iter()
+        .filter(|l| l["created_at"].as_str() >= "2024-07")
+        .count();
+    assert!(
+        late as f64 > 1.5 * early as f64,
+        "early {early} late {late}"
+    );
 }
 
 /// Paid Social: most MQLs, fewest wins per MQL. Events: slowest follow-up
@@ -253,14 +312,29 @@ fn channels_differ_in_quality() {
                 *never.entry(ch).or_default() += 1.0;
             }
         } else {
-            let m = (ts(&l["first_contact_at"]) - ts(&l["mql_at"])).num_minutes().max(0);
+            let m = (ts(&l["first_contact_at"]) - ts(&l["mql_at"]))
+                .num_minutes()
+                .max(0);
             resp.entry(ch).or_default().push(m);
         }
     }
-    let inbound = ["Paid Search", "Organic Search", "Paid Social", "Events", "Referral", "Webinar"];
-    let most_mqls = inbound.iter().max_by(|a, b| mqls[*a].total_cmp(&mqls[*b])).unwrap();
+    let inbound = [
+        "Paid Search",
+        "Organic Search",
+        "Paid Social",
+        "Events",
+        "Referral",
+        "Webinar",
+    ];
+    let most_mqls = inbound
+        .iter()
+        .max_by(|a, b| mqls[*a].total_cmp(&mqls[*b]))
+        .unwrap();
     let rate = |c: &str| wins.get(c).copied().unwrap_or(0.0) / mqls[c];
-    let worst_win = inbound.iter().min_by(|a, b| rate(a).total_cmp(&rate(b))).unwrap();
+    let worst_win = inbound
+        .iter()
+        .min_by(|a, b| rate(a).total_cmp(&rate(b)))
+        .unwrap();
     assert_eq!(*most_mqls, "Paid Social");
     assert_eq!(*worst_win, "Paid Social");
     let never_share = |c: &str| never.get(c).copied().unwrap_or(0.0) / mqls[c];
@@ -276,7 +350,11 @@ fn channels_differ_in_quality() {
     let slowest = inbound.iter().max_by_key(|c| median(c)).unwrap();
     assert_eq!(*most_neglected, "Events");
     assert_eq!(*slowest, "Events");
-    assert!(median("Events") > 24 * 60, "Events median response {} min", median("Events"));
+    assert!(
+        median("Events") > 24 * 60,
+        "Events median response {} min",
+        median("Events")
+    );
 }
 
 /// Salesforce and HubSpot files hold the same values as the canonical ones:
@@ -285,7 +363,12 @@ fn channels_differ_in_quality() {
 fn header_styles_carry_the_same_information() {
     let (canon, _) = gen(&opts(1500, 21, Headers::Canonical));
     for (style, vendor, dt_fmt, d_fmt) in [
-        (Headers::Salesforce, "salesforce", "%m/%d/%Y %I:%M %p", "%m/%d/%Y"),
+        (
+            Headers::Salesforce,
+            "salesforce",
+            "%m/%d/%Y %I:%M %p",
+            "%m/%d/%Y",
+        ),
         (Headers::Hubspot, "hubspot", "%Y-%m-%d %H:%M", "%Y-%m-%d"),
     ] {
         let (other, _) = gen(&opts(1500, 21, style));
@@ -293,7 +376,12 @@ fn header_styles_carry_the_same_information() {
         assert_eq!(canon.revenue, other.revenue, "{vendor}");
         for (table, cols, a, b) in [
             (TableKind::Leads, &LEAD_COLS[..], &canon.leads, &other.leads),
-            (TableKind::Opportunities, &OPP_COLS[..], &canon.opportunities, &other.opportunities),
+            (
+                TableKind::Opportunities,
+                &OPP_COLS[..],
+                &canon.opportunities,
+                &other.opportunities,
+            ),
         ] {
             let preset = presets::find(vendor, table).unwrap();
             let (ra, rb) = (parse(a), parse(b));
@@ -358,14 +446,26 @@ fn write_dir_is_atomic_and_refuses_to_overwrite() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["campaigns.csv", "leads.csv", "opportunities.csv", "revenue.csv"]);
+    assert_eq!(
+        names,
+        [
+            "campaigns.csv",
+            "leads.csv",
+            "opportunities.csv",
+            "revenue.csv"
+        ]
+    );
     let before = std::fs::read(out.join("leads.csv")).unwrap();
     let e = write_dir(&opts(300, 2, Headers::Canonical), &out, false).unwrap_err();
     assert!(e.to_string().contains("--force"), "{e}");
     assert_eq!(std::fs::read(out.join("leads.csv")).unwrap(), before);
     write_dir(&opts(300, 2, Headers::Canonical), &out, true).unwrap();
     assert_ne!(std::fs::read(out.join("leads.csv")).unwrap(), before);
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 4, "a temporary file was left");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        4,
+        "a temporary file was left"
+    );
     // A file where the folder should be.
     let file = dir.path().join("plain");
     std::fs::write(&file, "x").unwrap();

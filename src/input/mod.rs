@@ -37,7 +37,20 @@ pub struct InputSpec {
 }
 
 /// Extensions a table file may have inside a folder, in order of preference.
-const EXTENSIONS: &[&str] = &["csv", "csv.gz", "tsv", "tsv.gz", "txt", "parquet", "pq", "ndjson", "ndjson.gz", "jsonl", "jsonl.gz", "json"];
+const EXTENSIONS: &[&str] = &[
+    "csv",
+    "csv.gz",
+    "tsv",
+    "tsv.gz",
+    "txt",
+    "parquet",
+    "pq",
+    "ndjson",
+    "ndjson.gz",
+    "jsonl",
+    "jsonl.gz",
+    "json",
+];
 
 /// A loaded table before the `as_of` cut, with `__line`/`__src` columns.
 pub struct RawTable {
@@ -60,7 +73,11 @@ pub struct Loaded {
 impl Loaded {
     /// One warning line per finding that changes what the analysis sees.
     pub fn warnings(&self) -> Vec<String> {
-        self.findings.iter().filter(|f| f.warn).map(|f| f.one_line()).collect()
+        self.findings
+            .iter()
+            .filter(|f| f.warn)
+            .map(|f| f.one_line())
+            .collect()
     }
 }
 
@@ -91,14 +108,25 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
             (TableKind::Campaigns, demo.campaigns),
             (TableKind::Revenue, demo.revenue),
         ] {
-            out.insert(kind, vec![Source::Bytes { name: format!("demo/{}.csv", kind.name()), data: Arc::new(bytes) }]);
+            out.insert(
+                kind,
+                vec![Source::Bytes {
+                    name: format!("demo/{}.csv", kind.name()),
+                    data: Arc::new(bytes),
+                }],
+            );
         }
         return Ok(out);
     }
-    let dir = spec.dir.clone().or_else(|| cfg.inputs.dir.as_ref().map(|d| cfg.resolve_path(d)));
+    let dir = spec
+        .dir
+        .clone()
+        .or_else(|| cfg.inputs.dir.as_ref().map(|d| cfg.resolve_path(d)));
     if let Some(dir) = &dir {
         let meta = std::fs::metadata(dir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => anyhow::anyhow!("`{}`: folder not found", dir.display()),
+            std::io::ErrorKind::NotFound => {
+                anyhow::anyhow!("`{}`: folder not found", dir.display())
+            }
             _ => anyhow::Error::new(e).context(format!("reading `{}`", dir.display())),
         })?;
         if !meta.is_dir() {
@@ -122,7 +150,11 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
     let cfg_one = |p: &Option<PathBuf>| p.as_ref().map(|p| Source::from_arg(&cfg.resolve_path(p)));
     for (kind, cli, conf) in [
         (TableKind::Leads, &spec.leads, &cfg.inputs.leads),
-        (TableKind::Opportunities, &spec.opportunities, &cfg.inputs.opportunities),
+        (
+            TableKind::Opportunities,
+            &spec.opportunities,
+            &cfg.inputs.opportunities,
+        ),
         (TableKind::Revenue, &spec.revenue, &cfg.inputs.revenue),
     ] {
         if let Some(p) = cli {
@@ -132,19 +164,33 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
         }
     }
     if !spec.campaigns.is_empty() {
-        out.insert(TableKind::Campaigns, spec.campaigns.iter().map(|p| Source::from_arg(p)).collect());
+        out.insert(
+            TableKind::Campaigns,
+            spec.campaigns.iter().map(|p| Source::from_arg(p)).collect(),
+        );
     } else {
         let conf = cfg.inputs.campaigns.paths();
         if !conf.is_empty() {
-            out.entry(TableKind::Campaigns)
-                .or_insert_with(|| conf.iter().map(|p| Source::from_arg(&cfg.resolve_path(p))).collect());
+            out.entry(TableKind::Campaigns).or_insert_with(|| {
+                conf.iter()
+                    .map(|p| Source::from_arg(&cfg.resolve_path(p)))
+                    .collect()
+            });
         }
     }
-    let stdin_users = out.values().flatten().filter(|s| matches!(s, Source::Stdin)).count();
+    let stdin_users = out
+        .values()
+        .flatten()
+        .filter(|s| matches!(s, Source::Stdin))
+        .count();
     if stdin_users > 1 {
         bail!("only one input can be read from standard input (`-`)");
     }
-    if out.is_empty() || (!spec.any_table && !out.contains_key(&TableKind::Leads) && !out.contains_key(&TableKind::Opportunities)) {
+    if out.is_empty()
+        || (!spec.any_table
+            && !out.contains_key(&TableKind::Leads)
+            && !out.contains_key(&TableKind::Opportunities))
+    {
         if out.is_empty() {
             bail!("no input: give a folder (revcycle kpis DIR), files (--leads FILE --opportunities FILE ...), [inputs] in revcycle.toml, or --demo");
         }
@@ -154,7 +200,10 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
 }
 
 fn find_in_dir(dir: &Path, table: &str) -> Option<PathBuf> {
-    EXTENSIONS.iter().map(|e| dir.join(format!("{table}.{e}"))).find(|p| p.is_file())
+    EXTENSIONS
+        .iter()
+        .map(|e| dir.join(format!("{table}.{e}")))
+        .find(|p| p.is_file())
 }
 
 /// Load every table, apply the `as_of` cut and deduplicate ids.
@@ -163,8 +212,17 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     let mut raw = Vec::new();
     let mut files = Vec::new();
     for (kind, srcs) in &sources {
-        let skip: &[&str] = if *kind == TableKind::Leads { &spec.skip_lead_columns } else { &[] };
-        let loader = TableLoad { kind: *kind, cfg, quiet, skip };
+        let skip: &[&str] = if *kind == TableKind::Leads {
+            &spec.skip_lead_columns
+        } else {
+            &[]
+        };
+        let loader = TableLoad {
+            kind: *kind,
+            cfg,
+            quiet,
+            skip,
+        };
         let mut frames = Vec::new();
         let mut present = BTreeSet::new();
         let mut names = Vec::new();
@@ -179,32 +237,61 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         }
         let mut frame = frames.remove(0);
         for f in frames {
-            frame.vstack_mut(&f).map_err(|e| anyhow::anyhow!("stacking {} files: {e}", kind.name()))?;
+            frame
+                .vstack_mut(&f)
+                .map_err(|e| anyhow::anyhow!("stacking {} files: {e}", kind.name()))?;
         }
-        raw.push(RawTable { kind: *kind, frame, present, files: names });
+        raw.push(RawTable {
+            kind: *kind,
+            frame,
+            present,
+            files: names,
+        });
     }
 
     let latest = latest_timestamp(&raw)?;
     let (as_of, as_of_given) = match as_of {
-        Some(text) => (parse_instant(text, cfg.day_first.unwrap_or(false)).with_context(|| "--as-of")?, true),
+        Some(text) => (
+            parse_instant(text, cfg.day_first.unwrap_or(false)).with_context(|| "--as-of")?,
+            true,
+        ),
         None => (latest.context("the inputs hold no timestamps")?, false),
     };
     let findings = quality::check(&raw, &files, as_of)?;
-    let mut ds = Dataset { leads: None, opportunities: None, campaigns: None, revenue: None, as_of };
+    let mut ds = Dataset {
+        leads: None,
+        opportunities: None,
+        campaigns: None,
+        revenue: None,
+        as_of,
+    };
     // Each table as read is dropped once cut: only one copy is alive at a time.
     for t in raw {
-        let dups = findings.iter().any(|f| f.check == "duplicate_ids" && f.table == t.kind.name());
+        let dups = findings
+            .iter()
+            .any(|f| f.check == "duplicate_ids" && f.table == t.kind.name());
         let frame = cut_at(t.kind, t.frame, as_of, dups)?;
-        *ds.table_mut(t.kind) = Some(Table { kind: t.kind, frame, present: t.present });
+        *ds.table_mut(t.kind) = Some(Table {
+            kind: t.kind,
+            frame,
+            present: t.present,
+        });
     }
-    Ok(Loaded { dataset: ds, files, findings, as_of_given })
+    Ok(Loaded {
+        dataset: ds,
+        files,
+        findings,
+        as_of_given,
+    })
 }
 
 /// Parse `--as-of`, `--from`, `--to` values: any timestamp form of the inputs.
 pub fn parse_instant(text: &str, day_first: bool) -> Result<i64> {
     parse::parse_timestamp(text)
         .and_then(|t| parse::resolve(t, day_first))
-        .with_context(|| format!("`{text}` is not a date (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"))
+        .with_context(|| {
+            format!("`{text}` is not a date (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
+        })
 }
 
 fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
@@ -214,7 +301,10 @@ fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
             if spec.kind != crate::model::ColumnKind::Timestamp {
                 continue;
             }
-            let c = t.frame.column(spec.name).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let c = t
+                .frame
+                .column(spec.name)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let phys = c.as_materialized_series().to_physical_repr();
             if let Ok(ca) = phys.i64() {
                 if let Some(m) = ca.max() {
@@ -229,7 +319,12 @@ fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
 /// The data as it stood at `as_of`: rows created after it left out, other
 /// timestamps after it nulled (an opportunity closed after it is open), ids
 /// deduplicated (first row kept), bookkeeping columns dropped.
-fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64, has_duplicates: bool) -> Result<DataFrame> {
+fn cut_at(
+    kind: TableKind,
+    frame: DataFrame,
+    as_of: i64,
+    has_duplicates: bool,
+) -> Result<DataFrame> {
     let ts = |v: i64| lit(v).cast(DataType::Datetime(TimeUnit::Microseconds, None));
     let created = kind.date_column();
     // Only do the work the data needs: usually nothing is after as_of and no
@@ -245,7 +340,11 @@ fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64, has_duplicates: bool) -
     let dedupe = has_duplicates && kind.id_column().is_some();
     let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
     if !filter_rows && nulled.is_empty() && !dedupe {
-        return frame.lazy().select(keep).collect().map_err(|e| anyhow::anyhow!("applying as_of: {e}"));
+        return frame
+            .lazy()
+            .select(keep)
+            .collect()
+            .map_err(|e| anyhow::anyhow!("applying as_of: {e}"));
     }
     let mut lf = frame.lazy();
     if filter_rows {
@@ -253,10 +352,14 @@ fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64, has_duplicates: bool) -
     }
     if kind == TableKind::Opportunities && nulled.contains(&"close_date") {
         lf = lf.with_column(
-            when(col("close_date").gt(ts(as_of)).and(col("status").neq(lit("open"))))
-                .then(lit("open"))
-                .otherwise(col("status"))
-                .alias("status"),
+            when(
+                col("close_date")
+                    .gt(ts(as_of))
+                    .and(col("status").neq(lit("open"))),
+            )
+            .then(lit("open"))
+            .otherwise(col("status"))
+            .alias("status"),
         );
     }
     if !nulled.is_empty() {
@@ -275,7 +378,9 @@ fn cut_at(kind: TableKind, frame: DataFrame, as_of: i64, has_duplicates: bool) -
     if let (true, Some(id)) = (dedupe, kind.id_column()) {
         lf = lf.unique_stable(Some(cols([id])), UniqueKeepStrategy::First);
     }
-    lf.select(keep).collect().map_err(|e| anyhow::anyhow!("applying as_of: {e}"))
+    lf.select(keep)
+        .collect()
+        .map_err(|e| anyhow::anyhow!("applying as_of: {e}"))
 }
 
 /// The largest value of a timestamp column (microseconds), if any.

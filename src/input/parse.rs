@@ -15,12 +15,20 @@ pub enum Ts {
     Exact(i64),
     /// `a/b/y`: `month_first` reads a as the month, `day_first` as the day;
     /// either is `None` when that reading is not a valid date.
-    Slash { month_first: Option<i64>, day_first: Option<i64>, a: u32, b: u32 },
+    Slash {
+        month_first: Option<i64>,
+        day_first: Option<i64>,
+        a: u32,
+        b: u32,
+    },
 }
 
 /// Values that mean "no value" in exports besides the empty string.
 pub fn is_null_token(s: &str) -> bool {
-    matches!(s, "" | "--" | "-" | "NULL" | "null" | "N/A" | "n/a" | "#N/A" | "NaN" | "nan" | "None")
+    matches!(
+        s,
+        "" | "--" | "-" | "NULL" | "null" | "N/A" | "n/a" | "#N/A" | "NaN" | "nan" | "None"
+    )
 }
 
 struct Cursor<'a> {
@@ -66,7 +74,10 @@ impl<'a> Cursor<'a> {
 
 fn days_from_civil(y: i32, m: u32, d: u32) -> Option<i64> {
     let date = NaiveDate::from_ymd_opt(y, m, d)?;
-    Some(date.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days())
+    Some(
+        date.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?)
+            .num_days(),
+    )
 }
 
 /// Time of day and zone after a date: `[T| ]HH:MM[:SS[.frac]] [AM|PM] [Z|UTC|±HH[:]MM]`.
@@ -119,7 +130,9 @@ fn time_part(c: &mut Cursor) -> Option<i64> {
     let mut hour = h;
     c.skip_spaces();
     let rest = c.rest();
-    if rest.len() >= 2 && (rest[..2].eq_ignore_ascii_case(b"AM") || rest[..2].eq_ignore_ascii_case(b"PM")) {
+    if rest.len() >= 2
+        && (rest[..2].eq_ignore_ascii_case(b"AM") || rest[..2].eq_ignore_ascii_case(b"PM"))
+    {
         if !(1..=12).contains(&hour) {
             return None;
         }
@@ -159,22 +172,31 @@ fn time_part(c: &mut Cursor) -> Option<i64> {
     if !c.done() {
         return None;
     }
-    Some((hour as i64 * 3600 + mi as i64 * 60 + s.min(59) as i64) * US_PER_SEC + frac_us - offset_us)
+    Some(
+        (hour as i64 * 3600 + mi as i64 * 60 + s.min(59) as i64) * US_PER_SEC + frac_us - offset_us,
+    )
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 fn month_name(word: &str) -> Option<u32> {
     let w = word.trim_end_matches('.').to_ascii_lowercase();
     if w.len() < 3 {
         return None;
     }
-    MONTHS.iter().position(|m| w.starts_with(m) && m.starts_with(&w[..3])).map(|i| i as u32 + 1)
+    MONTHS
+        .iter()
+        .position(|m| w.starts_with(m) && m.starts_with(&w[..3]))
+        .map(|i| i as u32 + 1)
 }
 
 /// `Jan 31, 2024`, `January 31 2024`, `31 Jan 2024` (optionally followed by a time).
 fn parse_named_month(s: &str) -> Option<i64> {
-    let mut parts = s.splitn(4, |c: char| c == ' ' || c == ',').filter(|p| !p.is_empty());
+    let mut parts = s
+        .splitn(4, |c: char| c == ' ' || c == ',')
+        .filter(|p| !p.is_empty());
     let p1 = parts.next()?;
     let p2 = parts.next()?;
     let p3 = parts.next()?;
@@ -192,7 +214,10 @@ fn parse_named_month(s: &str) -> Option<i64> {
         None => 0,
         Some(t) => {
             let t = format!(" {}", t.trim());
-            time_part(&mut Cursor { b: t.as_bytes(), i: 0 })?
+            time_part(&mut Cursor {
+                b: t.as_bytes(),
+                i: 0,
+            })?
         }
     };
     Some(days * US_PER_DAY + tod)
@@ -270,7 +295,12 @@ pub fn parse_timestamp(s: &str) -> Option<Ts> {
             if mf.is_none() && df.is_none() {
                 return None;
             }
-            Some(Ts::Slash { month_first: mf, day_first: df, a, b: bb })
+            Some(Ts::Slash {
+                month_first: mf,
+                day_first: df,
+                a,
+                b: bb,
+            })
         }
         _ => None,
     }
@@ -300,7 +330,12 @@ pub struct OrderEvidence {
 
 impl OrderEvidence {
     pub fn add(&mut self, ts: &Ts) {
-        if let Ts::Slash { month_first, day_first, .. } = ts {
+        if let Ts::Slash {
+            month_first,
+            day_first,
+            ..
+        } = ts
+        {
             self.seen = true;
             if day_first.is_none() {
                 self.needs_month_first = true;
@@ -326,7 +361,11 @@ impl OrderEvidence {
 pub fn resolve(ts: Ts, day_first: bool) -> Option<i64> {
     match ts {
         Ts::Exact(v) => Some(v),
-        Ts::Slash { month_first, day_first: df, .. } => {
+        Ts::Slash {
+            month_first,
+            day_first: df,
+            ..
+        } => {
             if day_first {
                 df
             } else {
@@ -345,12 +384,18 @@ fn strip_currency(s: &str) -> &str {
     let mut t = s.trim_matches(is_sym);
     for _ in 0..2 {
         let b = t.as_bytes();
-        if b.len() > 3 && b[..3].iter().all(|c| c.is_ascii_uppercase()) && !b[3].is_ascii_alphabetic() {
+        if b.len() > 3
+            && b[..3].iter().all(|c| c.is_ascii_uppercase())
+            && !b[3].is_ascii_alphabetic()
+        {
             t = t[3..].trim_matches(is_sym);
         }
         let b = t.as_bytes();
         let n = b.len();
-        if n > 3 && b[n - 3..].iter().all(|c| c.is_ascii_uppercase()) && !b[n - 4].is_ascii_alphabetic() {
+        if n > 3
+            && b[n - 3..].iter().all(|c| c.is_ascii_uppercase())
+            && !b[n - 4].is_ascii_alphabetic()
+        {
             t = t[..n - 3].trim_matches(is_sym);
         }
         if let Some(rest) = t.strip_prefix("R$") {
@@ -380,7 +425,10 @@ pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
         inner = &inner[1..inner.len() - 1];
     }
     let mut core = strip_currency(inner);
-    if let Some(rest) = core.strip_prefix('-').or_else(|| core.strip_prefix('\u{2212}')) {
+    if let Some(rest) = core
+        .strip_prefix('-')
+        .or_else(|| core.strip_prefix('\u{2212}'))
+    {
         neg = !neg;
         core = strip_currency(rest);
     } else if let Some(rest) = core.strip_prefix('+') {
@@ -413,10 +461,17 @@ pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
             None => (last.to_string(), None),
         }
     };
-    let group_sep: &[char] = if decimal_comma { &['.', ' '] } else { &[',', ' '] };
+    let group_sep: &[char] = if decimal_comma {
+        &['.', ' ']
+    } else {
+        &[',', ' ']
+    };
     // Thousands groups must be 3 digits after the first.
     let groups: Vec<&str> = int_part.split(group_sep).collect();
-    if groups.iter().any(|g| g.is_empty() || !g.bytes().all(|b| b.is_ascii_digit())) {
+    if groups
+        .iter()
+        .any(|g| g.is_empty() || !g.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
@@ -452,13 +507,28 @@ mod tests {
     #[test]
     fn iso_forms() {
         assert_eq!(exact("2024-01-31"), Some(at(2024, 1, 31, 0, 0, 0)));
-        assert_eq!(exact("2024-01-31T14:05:00Z"), Some(at(2024, 1, 31, 14, 5, 0)));
-        assert_eq!(exact("2024-01-31 14:05:09"), Some(at(2024, 1, 31, 14, 5, 9)));
+        assert_eq!(
+            exact("2024-01-31T14:05:00Z"),
+            Some(at(2024, 1, 31, 14, 5, 0))
+        );
+        assert_eq!(
+            exact("2024-01-31 14:05:09"),
+            Some(at(2024, 1, 31, 14, 5, 9))
+        );
         assert_eq!(exact("2024-01-31 14:05"), Some(at(2024, 1, 31, 14, 5, 0)));
         // zoned values are converted to UTC
-        assert_eq!(exact("2024-01-31T14:05:00+02:00"), Some(at(2024, 1, 31, 12, 5, 0)));
-        assert_eq!(exact("2024-01-31T00:30:00-0100"), Some(at(2024, 1, 31, 1, 30, 0)));
-        assert_eq!(exact("2024-01-31T14:05:00.250Z"), Some(at(2024, 1, 31, 14, 5, 0) + 250_000));
+        assert_eq!(
+            exact("2024-01-31T14:05:00+02:00"),
+            Some(at(2024, 1, 31, 12, 5, 0))
+        );
+        assert_eq!(
+            exact("2024-01-31T00:30:00-0100"),
+            Some(at(2024, 1, 31, 1, 30, 0))
+        );
+        assert_eq!(
+            exact("2024-01-31T14:05:00.250Z"),
+            Some(at(2024, 1, 31, 14, 5, 0) + 250_000)
+        );
         assert_eq!(exact("2024-01-31 2:05 PM"), Some(at(2024, 1, 31, 14, 5, 0)));
         assert_eq!(exact("2024-01-31 12:05 AM"), Some(at(2024, 1, 31, 0, 5, 0)));
         assert_eq!(exact("19970118"), Some(at(1997, 1, 18, 0, 0, 0)));
@@ -474,7 +544,15 @@ mod tests {
     #[test]
     fn slash_forms_keep_both_readings() {
         let t = parse_timestamp("1/31/2024").unwrap();
-        assert_eq!(t, Ts::Slash { month_first: Some(at(2024, 1, 31, 0, 0, 0)), day_first: None, a: 1, b: 31 });
+        assert_eq!(
+            t,
+            Ts::Slash {
+                month_first: Some(at(2024, 1, 31, 0, 0, 0)),
+                day_first: None,
+                a: 1,
+                b: 31
+            }
+        );
         let t = parse_timestamp("31/01/2024 14:05").unwrap();
         assert_eq!(resolve(t, true), Some(at(2024, 1, 31, 14, 5, 0)));
         assert_eq!(resolve(t, false), None);

@@ -278,12 +278,18 @@ pub static PRESETS: &[Preset] = &[
 
 /// The preset named `name` for `table`.
 pub fn find(name: &str, table: TableKind) -> Option<&'static Preset> {
-    PRESETS.iter().find(|p| p.table == table && p.name.eq_ignore_ascii_case(name))
+    PRESETS
+        .iter()
+        .find(|p| p.table == table && p.name.eq_ignore_ascii_case(name))
 }
 
 /// Names of the presets for `table`, for error messages.
 pub fn names(table: TableKind) -> Vec<&'static str> {
-    PRESETS.iter().filter(|p| p.table == table).map(|p| p.name).collect()
+    PRESETS
+        .iter()
+        .filter(|p| p.table == table)
+        .map(|p| p.name)
+        .collect()
 }
 
 /// Channel a campaign row gets from its ad platform when the export has no

@@ -31,12 +31,23 @@ impl Finding {
             .samples
             .iter()
             .take(3)
-            .map(|(f, l, v)| if v.is_empty() { format!("{f}:{l}") } else { format!("{f}:{l} `{v}`") })
+            .map(|(f, l, v)| {
+                if v.is_empty() {
+                    format!("{f}:{l}")
+                } else {
+                    format!("{f}:{l} `{v}`")
+                }
+            })
             .collect();
         if samples.is_empty() {
             format!("{}: {}", self.table, self.message)
         } else {
-            format!("{}: {} (e.g. {})", self.table, self.message, samples.join(", "))
+            format!(
+                "{}: {} (e.g. {})",
+                self.table,
+                self.message,
+                samples.join(", ")
+            )
         }
     }
 }
@@ -56,17 +67,30 @@ fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u6
         .clone()
         .lazy()
         .filter(cond)
-        .select([col(SRC_COL), col(LINE_COL), value.cast(DataType::String).alias("v")])
+        .select([
+            col(SRC_COL),
+            col(LINE_COL),
+            value.cast(DataType::String).alias("v"),
+        ])
         .collect()
         .map_err(pe)?;
     let n = hits.height() as u64;
     let head = hits.head(Some(5));
     let src = head.column(SRC_COL).map_err(pe)?.u32().map_err(pe)?.clone();
-    let line = head.column(LINE_COL).map_err(pe)?.i64().map_err(pe)?.clone();
+    let line = head
+        .column(LINE_COL)
+        .map_err(pe)?
+        .i64()
+        .map_err(pe)?
+        .clone();
     let v = head.column("v").map_err(pe)?.str().map_err(pe)?.clone();
     let mut out = Vec::new();
     for i in 0..head.height() {
-        let f = src.get(i).and_then(|s| t.files.get(s as usize)).cloned().unwrap_or_default();
+        let f = src
+            .get(i)
+            .and_then(|s| t.files.get(s as usize))
+            .cloned()
+            .unwrap_or_default();
         // timestamps cast to text end in ".000000" (and midnight in " 00:00:00")
         let text = v.get(i).unwrap_or("");
         let text = text.strip_suffix(".000000").unwrap_or(text);
@@ -105,8 +129,15 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
                 table: f.table.clone(),
                 check: "empty_required",
                 count: p.count,
-                message: format!("{}: {} rows left out: empty required column `{col}`", f.file, p.count),
-                samples: p.samples.iter().map(|(l, v)| (f.file.clone(), *l, v.clone())).collect(),
+                message: format!(
+                    "{}: {} rows left out: empty required column `{col}`",
+                    f.file, p.count
+                ),
+                samples: p
+                    .samples
+                    .iter()
+                    .map(|(l, v)| (f.file.clone(), *l, v.clone()))
+                    .collect(),
                 warn: true,
             });
         }
@@ -116,8 +147,15 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
                 table: f.table.clone(),
                 check: "unparseable",
                 count: p.count,
-                message: format!("{}: {} values of `{col}` could not be read and are null", f.file, p.count),
-                samples: p.samples.iter().map(|(l, v)| (f.file.clone(), *l, v.clone())).collect(),
+                message: format!(
+                    "{}: {} values of `{col}` could not be read and are null",
+                    f.file, p.count
+                ),
+                samples: p
+                    .samples
+                    .iter()
+                    .map(|(l, v)| (f.file.clone(), *l, v.clone()))
+                    .collect(),
                 warn: true,
             });
         }
@@ -125,7 +163,9 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     let get = |k: TableKind| raw.iter().find(|t| t.kind == k);
     // Duplicate ids.
     for t in raw {
-        let Some(id) = t.kind.id_column() else { continue };
+        let Some(id) = t.kind.id_column() else {
+            continue;
+        };
         // One hash pass to count distinct ids; the grouping below (slower)
         // runs only when some id repeats.
         let c = t.frame.column(id).map_err(pe)?;
@@ -145,16 +185,29 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
             .collect()
             .map_err(pe)?;
         if dups.height() > 0 {
-            let extra: u64 = dups.column("n").map_err(pe)?.as_materialized_series().sum::<u64>().map_err(pe)?
+            let extra: u64 = dups
+                .column("n")
+                .map_err(pe)?
+                .as_materialized_series()
+                .sum::<u64>()
+                .map_err(pe)?
                 - dups.height() as u64;
-            let ids = dups.column(id).map_err(pe)?.as_materialized_series().clone();
+            let ids = dups
+                .column(id)
+                .map_err(pe)?
+                .as_materialized_series()
+                .clone();
             let (_, samples) = sample(t, col(id).is_in(lit(ids).implode(false), false), col(id))?;
             out.push(Finding {
                 severity: "error",
                 table: t.kind.name().into(),
                 check: "duplicate_ids",
                 count: extra,
-                message: format!("{} duplicate rows of {} ids in `{id}`; the first row of each id is kept", extra, dups.height()),
+                message: format!(
+                    "{} duplicate rows of {} ids in `{id}`; the first row of each id is kept",
+                    extra,
+                    dups.height()
+                ),
                 samples,
                 warn: true,
             });
@@ -191,12 +244,18 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
                 .clone();
             let hits = sample(
                 opps,
-                col("lead_id").is_not_null().and(col("lead_id").is_in(lit(found).implode(false), false).not()),
+                col("lead_id")
+                    .is_not_null()
+                    .and(col("lead_id").is_in(lit(found).implode(false), false).not()),
                 col("lead_id"),
             )?;
-            out.extend(rows_finding("warning", "opportunities", "orphans", hits, |n| {
-                format!("{n} opportunities point to lead_id values not in the leads table")
-            }));
+            out.extend(rows_finding(
+                "warning",
+                "opportunities",
+                "orphans",
+                hits,
+                |n| format!("{n} opportunities point to lead_id values not in the leads table"),
+            ));
         }
     }
     // Stage dates out of order.
@@ -213,23 +272,37 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
             continue;
         }
         let hits = sample(t, col(*b).lt(col(*a)), col(*b))?;
-        out.extend(rows_finding("warning", kind.name(), "dates_out_of_order", hits, |n| {
-            format!("{n} rows have `{b}` before `{a}`")
-        }));
+        out.extend(rows_finding(
+            "warning",
+            kind.name(),
+            "dates_out_of_order",
+            hits,
+            |n| format!("{n} rows have `{b}` before `{a}`"),
+        ));
     }
     // Rows after as_of.
     for t in raw {
         let c = t.kind.date_column();
         let hits = sample(t, col(c).gt(ts(as_of)), col(c))?;
-        out.extend(rows_finding("warning", t.kind.name(), "after_as_of", hits, |n| {
-            format!("{n} rows have `{c}` after as_of and are left out")
-        }));
+        out.extend(rows_finding(
+            "warning",
+            t.kind.name(),
+            "after_as_of",
+            hits,
+            |n| format!("{n} rows have `{c}` after as_of and are left out"),
+        ));
     }
     // Negative amounts, spend, MRR.
-    for (kind, c) in [(TableKind::Opportunities, "amount"), (TableKind::Campaigns, "spend"), (TableKind::Revenue, "mrr")] {
+    for (kind, c) in [
+        (TableKind::Opportunities, "amount"),
+        (TableKind::Campaigns, "spend"),
+        (TableKind::Revenue, "mrr"),
+    ] {
         let Some(t) = get(kind) else { continue };
         let hits = sample(t, col(c).lt(lit(0.0)), col(c))?;
-        out.extend(rows_finding("error", kind.name(), "negative", hits, |n| format!("{n} rows have a negative `{c}`")));
+        out.extend(rows_finding("error", kind.name(), "negative", hits, |n| {
+            format!("{n} rows have a negative `{c}`")
+        }));
     }
     // Mixed currencies, within and across tables.
     let mut seen: Vec<(String, String)> = Vec::new();
@@ -243,11 +316,17 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
             .clone()
             .lazy()
             .filter(col("currency").is_not_null())
-            .select([col("currency").str().to_uppercase().unique().sort(Default::default())])
+            .select([col("currency")
+                .str()
+                .to_uppercase()
+                .unique()
+                .sort(Default::default())])
             .collect()
             .map_err(pe)?;
         let ca = u.column("currency").map_err(pe)?.str().map_err(pe)?.clone();
-        let vals: Vec<String> = (0..ca.len()).filter_map(|i| ca.get(i).map(String::from)).collect();
+        let vals: Vec<String> = (0..ca.len())
+            .filter_map(|i| ca.get(i).map(String::from))
+            .collect();
         for v in &vals {
             seen.push((kind.name().to_string(), v.clone()));
         }
@@ -258,12 +337,22 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     if distinct.len() > 1 {
         out.push(Finding {
             severity: "error",
-            table: seen.iter().map(|(t, _)| t.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>().join("+"),
+            table: seen
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join("+"),
             check: "mixed_currencies",
             count: distinct.len() as u64,
             message: format!(
                 "mixed currencies {}: amounts are added as if they were one currency",
-                distinct.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                distinct
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             samples: vec![],
             warn: true,

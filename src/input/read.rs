@@ -15,7 +15,10 @@ pub enum Source {
     Path(PathBuf),
     Stdin,
     /// Built-in bytes (the demo data set), with a display name.
-    Bytes { name: String, data: Arc<Vec<u8>> },
+    Bytes {
+        name: String,
+        data: Arc<Vec<u8>>,
+    },
 }
 
 impl Source {
@@ -83,17 +86,28 @@ pub fn open(src: &Source) -> Result<Opened> {
                 bail!("`{}` is a directory, expected a file", p.display());
             }
             let f = File::open(p).map_err(|e| io_error(e, p))?;
-            let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
             (Box::new(f), name)
         }
         Source::Stdin => (Box::new(std::io::stdin()), String::new()),
-        Source::Bytes { name, data } => (Box::new(Cursor::new(ArcBytes(data.clone()))), name.to_lowercase()),
+        Source::Bytes { name, data } => (
+            Box::new(Cursor::new(ArcBytes(data.clone()))),
+            name.to_lowercase(),
+        ),
     };
     let mut raw = BufReader::with_capacity(256 * 1024, raw);
-    let magic = raw.fill_buf().with_context(|| format!("reading `{}`", src.display()))?;
+    let magic = raw
+        .fill_buf()
+        .with_context(|| format!("reading `{}`", src.display()))?;
     let gzip = magic.starts_with(&[0x1f, 0x8b]);
     let mut stream: Box<dyn Read + Send> = if gzip {
-        Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(raw)))
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::read::MultiGzDecoder::new(raw),
+        ))
     } else {
         Box::new(raw)
     };
@@ -101,20 +115,32 @@ pub fn open(src: &Source) -> Result<Opened> {
     (&mut stream)
         .take(PREFIX_LEN as u64)
         .read_to_end(&mut prefix)
-        .with_context(|| format!("reading `{}`{}", src.display(), if gzip { " (gzip)" } else { "" }))?;
+        .with_context(|| {
+            format!(
+                "reading `{}`{}",
+                src.display(),
+                if gzip { " (gzip)" } else { "" }
+            )
+        })?;
     let stem = ext.trim_end_matches(".gz");
-    let format = if prefix.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
-        Format::Parquet
-    } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json") {
-        Format::Ndjson
-    } else if stem.ends_with(".csv") || stem.ends_with(".tsv") || stem.ends_with(".txt") {
-        Format::Csv
-    } else if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        Format::Ndjson
-    } else {
-        Format::Csv
-    };
-    Ok(Opened { format, gzip, prefix, rest: stream })
+    let format =
+        if prefix.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
+            Format::Parquet
+        } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json") {
+            Format::Ndjson
+        } else if stem.ends_with(".csv") || stem.ends_with(".tsv") || stem.ends_with(".txt") {
+            Format::Csv
+        } else if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            Format::Ndjson
+        } else {
+            Format::Csv
+        };
+    Ok(Opened {
+        format,
+        gzip,
+        prefix,
+        rest: stream,
+    })
 }
 
 struct ArcBytes(Arc<Vec<u8>>);
@@ -127,7 +153,9 @@ impl AsRef<[u8]> for ArcBytes {
 fn io_error(e: std::io::Error, p: &Path) -> anyhow::Error {
     match e.kind() {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("`{}`: file not found", p.display()),
-        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!("`{}`: permission denied", p.display()),
+        std::io::ErrorKind::PermissionDenied => {
+            anyhow::anyhow!("`{}`: permission denied", p.display())
+        }
         _ => anyhow::Error::new(e).context(format!("reading `{}`", p.display())),
     }
 }
@@ -150,7 +178,11 @@ pub fn check_text_prefix(name: &str, prefix: &[u8]) -> Result<()> {
 /// lines into the same number of fields.
 pub fn sniff_delimiter(prefix: &[u8]) -> u8 {
     let text = String::from_utf8_lossy(prefix);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(30).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(30)
+        .collect();
     let mut best = (b',', 0usize, 0usize);
     for d in [b',', b';', b'\t', b'|'] {
         let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, d)).collect();
@@ -199,7 +231,9 @@ pub fn csv_rows(
     delimiter: Option<u8>,
     score: &dyn Fn(&[String]) -> usize,
 ) -> Result<CsvRows> {
-    let Opened { mut prefix, rest, .. } = opened;
+    let Opened {
+        mut prefix, rest, ..
+    } = opened;
     check_text_prefix(name, &prefix)?;
     if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
         prefix.drain(..3);
@@ -215,7 +249,10 @@ pub fn csv_rows(
     let mut first_nonempty: Option<(usize, u64)> = None;
     for (i, rec) in probe.byte_records().take(30).enumerate() {
         let Ok(rec) = rec else { break };
-        let cells: Vec<String> = rec.iter().map(|c| String::from_utf8_lossy(c).trim().to_string()).collect();
+        let cells: Vec<String> = rec
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).trim().to_string())
+            .collect();
         if cells.iter().all(|c| c.is_empty()) {
             continue;
         }
@@ -243,7 +280,10 @@ pub fn csv_rows(
     let mut rec = csv::ByteRecord::new();
     let mut seen = 0;
     let headers = loop {
-        if !reader.read_byte_record(&mut rec).with_context(|| format!("reading `{name}`"))? {
+        if !reader
+            .read_byte_record(&mut rec)
+            .with_context(|| format!("reading `{name}`"))?
+        {
             bail!("`{name}` is empty");
         }
         if rec.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
@@ -255,19 +295,32 @@ pub fn csv_rows(
                 .enumerate()
                 .map(|(i, c)| match std::str::from_utf8(c) {
                     Ok(s) => Ok(s.trim().to_string()),
-                    Err(_) => bail!("`{name}`: line {header_line}, column {}: header is not UTF-8 text", i + 1),
+                    Err(_) => bail!(
+                        "`{name}`: line {header_line}, column {}: header is not UTF-8 text",
+                        i + 1
+                    ),
                 })
                 .collect::<Result<Vec<_>>>()?;
         }
         seen += 1;
     };
-    Ok(CsvRows { headers, preamble_lines: header_line.saturating_sub(1), delimiter, reader })
+    Ok(CsvRows {
+        headers,
+        preamble_lines: header_line.saturating_sub(1),
+        delimiter,
+        reader,
+    })
 }
 
 /// Read an NDJSON stream into headers (the keys of the first object, then any
 /// new key met in the first 1,000 lines) and rows of text.
-pub fn ndjson_rows(name: &str, opened: Opened) -> Result<(Vec<String>, Vec<(u64, Vec<Option<String>>)>)> {
-    let Opened { mut prefix, rest, .. } = opened;
+pub fn ndjson_rows(
+    name: &str,
+    opened: Opened,
+) -> Result<(Vec<String>, Vec<(u64, Vec<Option<String>>)>)> {
+    let Opened {
+        mut prefix, rest, ..
+    } = opened;
     check_text_prefix(name, &prefix)?;
     if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
         prefix.drain(..3);
@@ -277,14 +330,18 @@ pub fn ndjson_rows(name: &str, opened: Opened) -> Result<(Vec<String>, Vec<(u64,
     let mut objects = Vec::new();
     for (i, line) in reader.lines().enumerate() {
         let lineno = i as u64 + 1;
-        let line = line.map_err(|_| anyhow::anyhow!("`{name}`: line {lineno} is not UTF-8 text"))?;
+        let line =
+            line.map_err(|_| anyhow::anyhow!("`{name}`: line {lineno} is not UTF-8 text"))?;
         if line.trim().is_empty() {
             continue;
         }
         let v: serde_json::Value = serde_json::from_str(&line)
             .map_err(|e| anyhow::anyhow!("`{name}`: line {lineno}: not a JSON object ({e})"))?;
         let serde_json::Value::Object(map) = v else {
-            bail!("`{name}`: line {lineno}: expected a JSON object, found `{}`", truncate(&line, 40));
+            bail!(
+                "`{name}`: line {lineno}: expected a JSON object, found `{}`",
+                truncate(&line, 40)
+            );
         };
         if i < 1000 {
             for k in map.keys() {
@@ -314,25 +371,41 @@ pub fn ndjson_rows(name: &str, opened: Opened) -> Result<(Vec<String>, Vec<(u64,
 
 /// Read a Parquet file into headers and rows of text (typed columns are cast
 /// to text and parsed like CSV cells; line numbers are row numbers).
-pub fn parquet_rows(name: &str, opened: Opened) -> Result<(Vec<String>, Vec<(u64, Vec<Option<String>>)>)> {
+pub fn parquet_rows(
+    name: &str,
+    opened: Opened,
+) -> Result<(Vec<String>, Vec<(u64, Vec<Option<String>>)>)> {
     use polars::prelude::*;
-    let Opened { prefix, mut rest, .. } = opened;
+    let Opened {
+        prefix, mut rest, ..
+    } = opened;
     let mut bytes = prefix;
-    rest.read_to_end(&mut bytes).with_context(|| format!("reading `{name}`"))?;
+    rest.read_to_end(&mut bytes)
+        .with_context(|| format!("reading `{name}`"))?;
     let df = ParquetReader::new(Cursor::new(bytes))
         .finish()
         .map_err(|e| anyhow::anyhow!("`{name}`: not a readable Parquet file ({e})"))?;
-    let headers: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let headers: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut cols = Vec::new();
     for c in df.columns() {
-        let s = c
-            .cast(&DataType::String)
-            .map_err(|e| anyhow::anyhow!("`{name}`: column `{}` cannot be read as text ({e})", c.name()))?;
+        let s = c.cast(&DataType::String).map_err(|e| {
+            anyhow::anyhow!(
+                "`{name}`: column `{}` cannot be read as text ({e})",
+                c.name()
+            )
+        })?;
         cols.push(s.str().map_err(|e| anyhow::anyhow!("{e}"))?.clone());
     }
     let mut rows = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let vals = cols.iter().map(|c| c.get(i).map(|s| s.to_string())).collect();
+        let vals = cols
+            .iter()
+            .map(|c| c.get(i).map(|s| s.to_string()))
+            .collect();
         rows.push((i as u64 + 1, vals));
     }
     Ok((headers, rows))
@@ -353,7 +426,10 @@ mod tests {
     #[test]
     fn sniffs_delimiters() {
         assert_eq!(sniff_delimiter(b"a,b,c\n1,2,3\n"), b',');
-        assert_eq!(sniff_delimiter(b"id;c_date;spend\n1;2021-02-01;7307,37\n2;2021-02-02;1,5\n"), b';');
+        assert_eq!(
+            sniff_delimiter(b"id;c_date;spend\n1;2021-02-01;7307,37\n2;2021-02-02;1,5\n"),
+            b';'
+        );
         assert_eq!(sniff_delimiter(b"a\tb\tc\n1\t2,5\t3\n"), b'\t');
         assert_eq!(sniff_delimiter(b"a|b\n1|2\n"), b'|');
         // a quoted comma does not count

@@ -131,11 +131,17 @@ impl TableLoad<'_> {
     }
 
     fn day_first(&self) -> bool {
-        self.tcfg().day_first.or(self.cfg.day_first).unwrap_or(false)
+        self.tcfg()
+            .day_first
+            .or(self.cfg.day_first)
+            .unwrap_or(false)
     }
 
     fn decimal_comma(&self) -> bool {
-        self.tcfg().decimal_comma.or(self.cfg.decimal_comma).unwrap_or(false)
+        self.tcfg()
+            .decimal_comma
+            .or(self.cfg.decimal_comma)
+            .unwrap_or(false)
     }
 
     /// A column this command does not store (never a required one, never a
@@ -159,11 +165,17 @@ impl TableLoad<'_> {
     }
 
     /// Find a CSV file's delimiter (configured or sniffed) and header row.
-    fn csv_rows(&self, name: &str, opened: read::Opened, report: &mut FileReport) -> Result<read::CsvRows> {
+    fn csv_rows(
+        &self,
+        name: &str,
+        opened: read::Opened,
+        report: &mut FileReport,
+    ) -> Result<read::CsvRows> {
         let tcfg = self.tcfg();
         let configured: Vec<String> = tcfg.columns.values().cloned().collect();
         let kind = self.kind;
-        let score = |cells: &[String]| header_score(kind, tcfg.preset.as_deref(), &configured, cells);
+        let score =
+            |cells: &[String]| header_score(kind, tcfg.preset.as_deref(), &configured, cells);
         let delimiter = tcfg.delimiter.as_deref().map(|d| match d {
             "\\t" | "tab" => b'\t',
             d => d.as_bytes()[0],
@@ -178,7 +190,11 @@ impl TableLoad<'_> {
     }
 
     /// Load one source into a frame of every canonical column (plus `__line`).
-    pub fn load(&self, src: &Source, src_index: u32) -> Result<(DataFrame, BTreeSet<String>, FileReport)> {
+    pub fn load(
+        &self,
+        src: &Source,
+        src_index: u32,
+    ) -> Result<(DataFrame, BTreeSet<String>, FileReport)> {
         let (name, opened, mut report) = self.open(src)?;
         match opened.format {
             Format::Csv => {
@@ -324,14 +340,24 @@ impl TableLoad<'_> {
             .collect();
         let mut lines: Vec<i64> = Vec::new();
         let stage_idx = plans.iter().position(|p| p.spec.name == "stage");
-        let status_mapped = plans.iter().any(|p| p.spec.name == "status" && p.from.is_some());
+        let status_mapped = plans
+            .iter()
+            .any(|p| p.spec.name == "status" && p.from.is_some());
 
         let mut emit = |line: u64, fields: &[Option<&str>]| -> Result<()> {
-            if fields.iter().all(|f| f.map_or(true, |s| s.trim().is_empty())) {
+            if fields
+                .iter()
+                .all(|f| f.map_or(true, |s| s.trim().is_empty()))
+            {
                 return Ok(());
             }
             if skip_totals {
-                if let Some(first) = fields.iter().flatten().map(|s| s.trim()).find(|s| !s.is_empty()) {
+                if let Some(first) = fields
+                    .iter()
+                    .flatten()
+                    .map(|s| s.trim())
+                    .find(|s| !s.is_empty())
+                {
                     if first.len() >= 5 && first[..5].eq_ignore_ascii_case("total") {
                         report.footer_rows += 1;
                         return Ok(());
@@ -371,7 +397,11 @@ impl TableLoad<'_> {
                                 read::truncate(raw, 60)
                             );
                         } else {
-                            report.failures.entry(col.to_string()).or_default().add(line, raw);
+                            report
+                                .failures
+                                .entry(col.to_string())
+                                .or_default()
+                                .add(line, raw);
                             Cell::Null
                         }
                     }
@@ -392,7 +422,11 @@ impl TableLoad<'_> {
                                 }
                             );
                         } else {
-                            report.failures.entry(col.to_string()).or_default().add(line, raw);
+                            report
+                                .failures
+                                .entry(col.to_string())
+                                .or_default()
+                                .add(line, raw);
                             Cell::Null
                         }
                     }
@@ -402,7 +436,11 @@ impl TableLoad<'_> {
                         } else if let Some(s) = parse_status(raw) {
                             Cell::Text(s)
                         } else {
-                            report.failures.entry(col.to_string()).or_default().add(line, raw);
+                            report
+                                .failures
+                                .entry(col.to_string())
+                                .or_default()
+                                .add(line, raw);
                             Cell::Null
                         }
                     }
@@ -412,13 +450,21 @@ impl TableLoad<'_> {
                         } else if let Some(t) = stage_map.deal_type(raw) {
                             Cell::Text(t)
                         } else {
-                            report.failures.entry(col.to_string()).or_default().add(line, raw);
+                            report
+                                .failures
+                                .entry(col.to_string())
+                                .or_default()
+                                .add(line, raw);
                             Cell::Null
                         }
                     }
                 };
                 if plan.spec.required && matches!(cell, Cell::Null) {
-                    report.dropped_required.entry(col.to_string()).or_default().add(line, raw);
+                    report
+                        .dropped_required
+                        .entry(col.to_string())
+                        .or_default()
+                        .add(line, raw);
                     drop_row = true;
                 }
                 cells.push(cell);
@@ -445,7 +491,18 @@ impl TableLoad<'_> {
                     (Builder::Text(t), _) => t.append_null(),
                     (Builder::Num(v), Cell::Num(x)) => v.push(x),
                     (Builder::Num(v), _) => v.push(f64::NAN),
-                    (Builder::Ts { mf, df, ev, mf_sample, df_sample, mf_invalid, df_invalid }, Cell::Ts(ts)) => {
+                    (
+                        Builder::Ts {
+                            mf,
+                            df,
+                            ev,
+                            mf_sample,
+                            df_sample,
+                            mf_invalid,
+                            df_invalid,
+                        },
+                        Cell::Ts(ts),
+                    ) => {
                         ev.add(&ts);
                         match ts {
                             Ts::Exact(x) => {
@@ -454,7 +511,12 @@ impl TableLoad<'_> {
                                     d.push(x);
                                 }
                             }
-                            Ts::Slash { month_first, day_first: dfv, a, b } => {
+                            Ts::Slash {
+                                month_first,
+                                day_first: dfv,
+                                a,
+                                b,
+                            } => {
                                 if df.is_none() {
                                     *df = Some(mf.clone());
                                 }
@@ -501,13 +563,28 @@ impl TableLoad<'_> {
             }
             let series: Series = match b {
                 Builder::Skip => {
-                    columns.push(Column::full_null(col.into(), lines.len(), &dtype_of(plan.spec.kind)));
+                    columns.push(Column::full_null(
+                        col.into(),
+                        lines.len(),
+                        &dtype_of(plan.spec.kind),
+                    ));
                     continue;
                 }
                 Builder::Text(t) => t.finish().into_series(),
-                Builder::Num(v) => Float64Chunked::from_iter_options(col.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x)))
-                    .into_series(),
-                Builder::Ts { mf, df, ev, mf_sample, df_sample, mf_invalid, df_invalid } => {
+                Builder::Num(v) => Float64Chunked::from_iter_options(
+                    col.into(),
+                    v.into_iter().map(|x| (!x.is_nan()).then_some(x)),
+                )
+                .into_series(),
+                Builder::Ts {
+                    mf,
+                    df,
+                    ev,
+                    mf_sample,
+                    df_sample,
+                    mf_invalid,
+                    df_invalid,
+                } => {
                     let order = ev.order();
                     let use_df = match order {
                         DateOrder::DayFirst => true,
@@ -546,7 +623,11 @@ impl TableLoad<'_> {
                         // Values invalid in the chosen reading became null: count them.
                         let invalid = if use_df { df_invalid } else { mf_invalid };
                         // sample: a value that needs the other reading
-                        let sample = if use_df { mf_sample.clone() } else { df_sample.clone() };
+                        let sample = if use_df {
+                            mf_sample.clone()
+                        } else {
+                            df_sample.clone()
+                        };
                         let p = report.failures.entry(col.to_string()).or_default();
                         p.count += invalid;
                         if let Some(sample) = sample {
@@ -558,12 +639,17 @@ impl TableLoad<'_> {
                             *v = month_floor(*v);
                         }
                     }
-                    Int64Chunked::from_iter_options(col.into(), vals.into_iter().map(|v| (v != NULL_TS).then_some(v)))
-                        .into_datetime(TimeUnit::Microseconds, None)
-                        .into_series()
+                    Int64Chunked::from_iter_options(
+                        col.into(),
+                        vals.into_iter().map(|v| (v != NULL_TS).then_some(v)),
+                    )
+                    .into_datetime(TimeUnit::Microseconds, None)
+                    .into_series()
                 }
             };
-            let series = series.cast(&dtype_of(plan.spec.kind)).map_err(|e| anyhow::anyhow!("column {col}: {e}"))?;
+            let series = series
+                .cast(&dtype_of(plan.spec.kind))
+                .map_err(|e| anyhow::anyhow!("column {col}: {e}"))?;
             columns.push(series.into_column());
         }
         let height = lines.len();
@@ -609,7 +695,8 @@ impl TableLoad<'_> {
                 present.insert("currency".to_string());
             }
         }
-        df.with_column(Column::new(LINE_COL.into(), lines)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        df.with_column(Column::new(LINE_COL.into(), lines))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         df.with_column(Column::new(SRC_COL.into(), vec![src_index; height]))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok((df, present))
@@ -636,9 +723,17 @@ fn norm(s: &str) -> String {
 
 /// How well a row of cells looks like a header for `kind`: the best count of
 /// cells matching one preset's aliases, plus configured header names.
-pub fn header_score(kind: TableKind, preset: Option<&str>, configured: &[String], cells: &[String]) -> usize {
+pub fn header_score(
+    kind: TableKind,
+    preset: Option<&str>,
+    configured: &[String],
+    cells: &[String],
+) -> usize {
     let cells_n: BTreeSet<String> = cells.iter().map(|c| norm(c)).collect();
-    let conf = configured.iter().filter(|c| cells_n.contains(&norm(c))).count();
+    let conf = configured
+        .iter()
+        .filter(|c| cells_n.contains(&norm(c)))
+        .count();
     presets::PRESETS
         .iter()
         .filter(|p| p.table == kind && preset.map_or(true, |n| p.name.eq_ignore_ascii_case(n)))
@@ -665,7 +760,11 @@ fn preset_matches(p: &Preset, headers: &[String]) -> usize {
     n
 }
 
-fn choose_preset(kind: TableKind, tcfg: &TableConfig, headers: &[String]) -> (&'static Preset, &'static str) {
+fn choose_preset(
+    kind: TableKind,
+    tcfg: &TableConfig,
+    headers: &[String],
+) -> (&'static Preset, &'static str) {
     if let Some(name) = &tcfg.preset {
         if let Some(p) = presets::find(name, kind) {
             return (p, "configured");
@@ -678,7 +777,11 @@ fn choose_preset(kind: TableKind, tcfg: &TableConfig, headers: &[String]) -> (&'
             best = Some((p, s));
         }
     }
-    (best.map(|b| b.0).unwrap_or_else(|| presets::find("canonical", kind).expect("canonical preset")), "detected")
+    (
+        best.map(|b| b.0)
+            .unwrap_or_else(|| presets::find("canonical", kind).expect("canonical preset")),
+        "detected",
+    )
 }
 
 fn find_header(headers: &[String], name: &str) -> Option<usize> {
@@ -760,10 +863,25 @@ fn plan_columns(
                 if preset.name == "canonical" {
                     format!("expected a header named `{col}` or a mapping in revcycle.toml [{}.columns]", kind.name())
                 } else {
-                    format!("preset {} expects {}", preset.name, preset.aliases(col).iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))
+                    format!(
+                        "preset {} expects {}",
+                        preset.name,
+                        preset
+                            .aliases(col)
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    )
                 },
-                if headers.is_empty() { "(none)".to_string() } else { headers.join(", ") },
-                closest.map(|h| format!("; did you mean '{h}'?")).unwrap_or_default()
+                if headers.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    headers.join(", ")
+                },
+                closest
+                    .map(|h| format!("; did you mean '{h}'?"))
+                    .unwrap_or_default()
             );
         }
         if let Some(f) = &from {
@@ -774,7 +892,11 @@ fn plan_columns(
                 }
                 From::Constant(v) => format!("= \"{v}\""),
             };
-            report.mapping.push(Mapped { column: col.to_string(), source, via });
+            report.mapping.push(Mapped {
+                column: col.to_string(),
+                source,
+                via,
+            });
         }
         plans.push(Plan { spec, from });
     }
@@ -817,14 +939,25 @@ struct StageMap {
 }
 
 fn squash(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(|c| c.to_lowercase()).collect()
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect()
 }
 
 impl StageMap {
     fn new(t: &TableConfig) -> StageMap {
         StageMap {
-            stages: t.stage_map.iter().map(|(k, v)| (norm(k), v.clone())).collect(),
-            types: t.type_map.iter().map(|(k, v)| (norm(k), v.clone())).collect(),
+            stages: t
+                .stage_map
+                .iter()
+                .map(|(k, v)| (norm(k), v.clone()))
+                .collect(),
+            types: t
+                .type_map
+                .iter()
+                .map(|(k, v)| (norm(k), v.clone()))
+                .collect(),
         }
     }
 
@@ -848,13 +981,18 @@ impl StageMap {
         }
         let s = squash(raw);
         match s.as_str() {
-            "newbusiness" | "new" | "newbiz" | "newcustomer" | "new_business" => Some("new_business"),
+            "newbusiness" | "new" | "newbiz" | "newcustomer" | "new_business" => {
+                Some("new_business")
+            }
             "renewal" | "renew" | "existingbusinessrenewal" => Some("renewal"),
             _ if s.contains("renewal") => Some("renewal"),
-            "expansion" | "existingbusiness" | "upsell" | "upgrade" | "crosssell" | "addon" | "existingcustomer" => {
-                Some("expansion")
-            }
-            _ if s.starts_with("existingcustomer") || s.contains("upsell") || s.contains("upgrade") || s.contains("expansion") => {
+            "expansion" | "existingbusiness" | "upsell" | "upgrade" | "crosssell" | "addon"
+            | "existingcustomer" => Some("expansion"),
+            _ if s.starts_with("existingcustomer")
+                || s.contains("upsell")
+                || s.contains("upgrade")
+                || s.contains("expansion") =>
+            {
                 Some("expansion")
             }
             _ => None,
@@ -925,7 +1063,10 @@ mod tests {
         assert_eq!(m.status("Negotiation/Review"), "open");
         assert_eq!(m.deal_type("New Business"), Some("new_business"));
         assert_eq!(m.deal_type("Existing Business"), Some("expansion"));
-        assert_eq!(m.deal_type("Existing Customer - Upgrade"), Some("expansion"));
+        assert_eq!(
+            m.deal_type("Existing Customer - Upgrade"),
+            Some("expansion")
+        );
         assert_eq!(m.deal_type("Renewal"), Some("renewal"));
         assert_eq!(m.deal_type("Partner"), None);
         let mut t = TableConfig::default();

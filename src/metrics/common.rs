@@ -23,7 +23,14 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [Stage::Lead, Stage::Mql, Stage::Sal, Stage::Sql, Stage::Opportunity, Stage::Won];
+    pub const ALL: [Stage; 6] = [
+        Stage::Lead,
+        Stage::Mql,
+        Stage::Sal,
+        Stage::Sql,
+        Stage::Opportunity,
+        Stage::Won,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -63,9 +70,15 @@ impl Stage {
 /// The stages in use for these inputs (a stage whose source column holds at
 /// least one value), in ladder order. Empty without a leads table.
 pub fn ladder(ds: &Dataset) -> Vec<Stage> {
-    let Some(leads) = &ds.leads else { return Vec::new() };
+    let Some(leads) = &ds.leads else {
+        return Vec::new();
+    };
     let mut out = vec![Stage::Lead];
-    for (stage, col) in [(Stage::Mql, "mql_at"), (Stage::Sal, "sal_at"), (Stage::Sql, "sql_at")] {
+    for (stage, col) in [
+        (Stage::Mql, "mql_at"),
+        (Stage::Sal, "sal_at"),
+        (Stage::Sql, "sql_at"),
+    ] {
         if leads.has_values(col) {
             out.push(stage);
         }
@@ -85,7 +98,11 @@ pub fn ladder(ds: &Dataset) -> Vec<Stage> {
 pub fn campaign_channels(ds: &Dataset) -> LazyFrame {
     let camp = ds.table_or_empty(TableKind::Campaigns);
     camp.lazy()
-        .filter(col("campaign_id").is_not_null().and(col("channel").is_not_null()))
+        .filter(
+            col("campaign_id")
+                .is_not_null()
+                .and(col("channel").is_not_null()),
+        )
         .group_by([col("campaign_id"), col("channel")])
         .agg([len().alias("n")])
         .group_by([col("campaign_id")])
@@ -112,7 +129,11 @@ pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
     // lead, and the earliest close of those won.
     let opp_dates = opps
         .lazy()
-        .filter(col("lead_id").is_not_null().and(col("type").eq(lit("new_business"))))
+        .filter(
+            col("lead_id")
+                .is_not_null()
+                .and(col("type").eq(lit("new_business"))),
+        )
         .group_by([col("lead_id")])
         .agg([
             col("created_at").min().alias("raw_opportunity"),
@@ -206,7 +227,12 @@ pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame 
         .filter(col("lead_id").is_not_null())
         .group_by([col("lead_id")])
         .agg([col(col_name).drop_nulls().first().alias(&lead_col)]);
-    let mut lf = opps.join(lead_vals, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left));
+    let mut lf = opps.join(
+        lead_vals,
+        [col("lead_id")],
+        [col("lead_id")],
+        JoinArgs::new(JoinType::Left),
+    );
     let value = if by == Dimension::Channel {
         lf = lf.join(
             campaign_channels(ds),
@@ -219,7 +245,11 @@ pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame 
     } else {
         coalesce(&[col(col_name), col(&lead_col)])
     };
-    let schema_cols: Vec<Expr> = TableKind::Opportunities.columns().iter().map(|c| col(c.name)).collect();
+    let schema_cols: Vec<Expr> = TableKind::Opportunities
+        .columns()
+        .iter()
+        .map(|c| col(c.name))
+        .collect();
     let mut sel = schema_cols;
     sel.push(value.fill_null(lit(NONE_GROUP)).alias(DIM));
     lf.select(sel)
@@ -231,12 +261,21 @@ pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame 
 pub fn campaigns_with_dim(ds: &Dataset, by: Option<Dimension>) -> Option<LazyFrame> {
     let camp = ds.table_or_empty(TableKind::Campaigns).lazy();
     let lf = camp
-        .join(campaign_channels(ds), [col("campaign_id")], [col("campaign_id")], JoinArgs::new(JoinType::Left))
+        .join(
+            campaign_channels(ds),
+            [col("campaign_id")],
+            [col("campaign_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
     match by {
         None => Some(lf),
-        Some(Dimension::Channel) => Some(lf.with_column(col("channel").fill_null(lit(NONE_GROUP)).alias(DIM))),
-        Some(Dimension::Campaign) => Some(lf.with_column(col("campaign_id").fill_null(lit(NONE_GROUP)).alias(DIM))),
+        Some(Dimension::Channel) => {
+            Some(lf.with_column(col("channel").fill_null(lit(NONE_GROUP)).alias(DIM)))
+        }
+        Some(Dimension::Campaign) => {
+            Some(lf.with_column(col("campaign_id").fill_null(lit(NONE_GROUP)).alias(DIM)))
+        }
         Some(_) => None,
     }
 }

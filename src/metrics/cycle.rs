@@ -11,8 +11,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use polars::prelude::*;
 
+use crate::metrics::common::{
+    campaigns_with_dim, ladder, lead_stages, opportunities_with_dim, Stage, DIM,
+};
 use crate::metrics::common::{money_sum, to_micros, MICROS};
-use crate::metrics::common::{campaigns_with_dim, lead_stages, ladder, opportunities_with_dim, Stage, DIM};
 use crate::metrics::periods::{date_of, PeriodSpec};
 use crate::model::{Dataset, TableKind};
 use crate::output::bowtie::BowTie;
@@ -45,8 +47,15 @@ pub const CYCLE_METRICS: [&str; 20] = [
 
 /// Columns of the funnel-versus-cycle table after `period` and the optional
 /// dimension.
-pub const FUNNEL_VS_CYCLE_COLUMNS: [&str; 7] =
-    ["view", "revenue", "customers", "marketing_spend", "cost_per_customer", "roi", "unseen_by_funnel"];
+pub const FUNNEL_VS_CYCLE_COLUMNS: [&str; 7] = [
+    "view",
+    "revenue",
+    "customers",
+    "marketing_spend",
+    "cost_per_customer",
+    "roi",
+    "unseen_by_funnel",
+];
 
 /// The note shown when there is no revenue table.
 pub const NOTE_NO_REVENUE: &str =
@@ -83,8 +92,17 @@ pub struct CycleReport {
 /// Both tables, the bow tie and the notes in one pass over the data.
 pub fn cycle_report(ds: &Dataset, a: &Analysis) -> anyhow::Result<CycleReport> {
     let c = Computed::new(ds, a)?;
-    let bow_tie = if a.by.is_none() { bow_tie_from(ds, &c)? } else { bow_tie_numbers(ds, a)? };
-    Ok(CycleReport { cycle: cycle_frame(&c)?, funnel_vs_cycle: fvc_frame(&c)?, bow_tie, notes: notes(ds, a) })
+    let bow_tie = if a.by.is_none() {
+        bow_tie_from(ds, &c)?
+    } else {
+        bow_tie_numbers(ds, a)?
+    };
+    Ok(CycleReport {
+        cycle: cycle_frame(&c)?,
+        funnel_vs_cycle: fvc_frame(&c)?,
+        bow_tie,
+        notes: notes(ds, a),
+    })
 }
 
 /// The revenue-cycle table: one row per reported period (and `--by` value).
@@ -130,7 +148,12 @@ fn fvc_frame(c: &Computed) -> anyhow::Result<DataFrame> {
         let cycle_rev = v.cycle_revenue();
         for (name, rev, cust, uns) in [
             ("funnel", funnel_rev, v.new_customers, None),
-            ("cycle", cycle_rev, v.cycle_customers, sub(cycle_rev, funnel_rev)),
+            (
+                "cycle",
+                cycle_rev,
+                v.cycle_customers,
+                sub(cycle_rev, funnel_rev),
+            ),
         ] {
             view.push(name);
             revenue.push(rev);
@@ -163,7 +186,9 @@ pub fn bow_tie_numbers(ds: &Dataset, a: &Analysis) -> anyhow::Result<Option<BowT
 
 /// The bow tie of an unsplit computation.
 fn bow_tie_from(ds: &Dataset, c: &Computed) -> anyhow::Result<Option<BowTie>> {
-    let Some(&p) = c.grid.last() else { return Ok(None) };
+    let Some(&p) = c.grid.last() else {
+        return Ok(None);
+    };
     let v = c.values(p, None);
     let spec = c.spec;
     let complete = spec.end(p) <= ds.as_of;
@@ -181,7 +206,10 @@ fn bow_tie_from(ds: &Dataset, c: &Computed) -> anyhow::Result<Option<BowTie>> {
                 sel.push(in_p(col(stage.eff_col())).alias(name));
             }
         }
-        let df = lead_stages(ds, None).select(sel).collect().ctx("counting leads of the latest period")?;
+        let df = lead_stages(ds, None)
+            .select(sel)
+            .collect()
+            .ctx("counting leads of the latest period")?;
         leads = get_i64(&df, "leads", 0)?.map(|n| n as f64);
         mqls = get_i64(&df, "mqls", 0).ok().flatten().map(|n| n as f64);
         sqls = get_i64(&df, "sqls", 0).ok().flatten().map(|n| n as f64);
@@ -214,7 +242,12 @@ fn bow_tie_from(ds: &Dataset, c: &Computed) -> anyhow::Result<Option<BowTie>> {
         contraction_mrr: v.mrr.as_ref().map(|m| m.contraction),
         churned_mrr: v.mrr.as_ref().map(|m| m.churned),
         ending_mrr: v.mrr.as_ref().map(|m| m.ending),
-        nrr: v.mrr.as_ref().and_then(|m| div(Some(m.starting + m.expansion - m.contraction - m.churned), Some(m.starting))),
+        nrr: v.mrr.as_ref().and_then(|m| {
+            div(
+                Some(m.starting + m.expansion - m.contraction - m.churned),
+                Some(m.starting),
+            )
+        }),
     }))
 }
 
@@ -286,14 +319,18 @@ impl RowValues {
     }
 
     fn cac(&self) -> Option<f64> {
-        div(self.marketing_spend.map(|s| s + self.sales_cost), self.new_customers.map(|n| n as f64))
+        div(
+            self.marketing_spend.map(|s| s + self.sales_cost),
+            self.new_customers.map(|n| n as f64),
+        )
     }
 
     /// The values of [`CYCLE_METRICS`], in order.
     fn cycle_row(&self) -> Vec<Option<f64>> {
         let cycle_revenue = self.cycle_revenue();
         let existing = div(
-            self.expansion_bookings.and_then(|x| Some(x + self.renewal_bookings?)),
+            self.expansion_bookings
+                .and_then(|x| Some(x + self.renewal_bookings?)),
             cycle_revenue,
         );
         let mut row = vec![
@@ -308,11 +345,18 @@ impl RowValues {
         match &self.mrr {
             None => row.extend(std::iter::repeat_n(None, 13)),
             Some(m) => {
-                let nrr = div(Some(m.starting + m.expansion - m.contraction - m.churned), Some(m.starting));
-                let grr = div(Some(m.starting - m.contraction - m.churned), Some(m.starting));
+                let nrr = div(
+                    Some(m.starting + m.expansion - m.contraction - m.churned),
+                    Some(m.starting),
+                );
+                let grr = div(
+                    Some(m.starting - m.contraction - m.churned),
+                    Some(m.starting),
+                );
                 let logo_churn = div(Some(m.churned_accounts as f64), Some(m.active_s as f64));
                 let arpa = div(Some(m.ending), Some(m.active_e as f64));
-                let monthly_churn = logo_churn.map(|c| 1.0 - (1.0 - c).powf(1.0 / self.months as f64));
+                let monthly_churn =
+                    logo_churn.map(|c| 1.0 - (1.0 - c).powf(1.0 / self.months as f64));
                 let ltv = match (arpa, monthly_churn) {
                     (Some(arpa), Some(mc)) if mc != 0.0 => Some(arpa * self.gross_margin / mc),
                     _ => None,
@@ -355,15 +399,27 @@ impl<'a> Computed<'a> {
         let has_col = |c: &str| ds.opportunities.as_ref().is_some_and(|t| t.has(c));
         let has_close = has_col("close_date");
         let has_amount = has_close && has_col("amount");
-        let opps = if ds.opportunities.is_some() && has_close { Some(opp_aggregates(ds, a, &spec)?) } else { None };
-        let spend = if ds.campaigns.is_some() { spend_aggregates(ds, a, &spec)? } else { None };
+        let opps = if ds.opportunities.is_some() && has_close {
+            Some(opp_aggregates(ds, a, &spec)?)
+        } else {
+            None
+        };
+        let spend = if ds.campaigns.is_some() {
+            spend_aggregates(ds, a, &spec)?
+        } else {
+            None
+        };
 
         let mut months = HashMap::new();
         let mut windows = Vec::new();
         for &p in &grid {
             let first_m = PeriodSpec::month_index_of(spec.start(p));
             let end = spec.end(p);
-            let e = if end <= ds.as_of { PeriodSpec::month_index_of(end - 1) } else { PeriodSpec::month_index_of(ds.as_of) };
+            let e = if end <= ds.as_of {
+                PeriodSpec::month_index_of(end - 1)
+            } else {
+                PeriodSpec::month_index_of(ds.as_of)
+            };
             months.insert(p, e - first_m + 1);
             windows.push((p, first_m - 1, e));
         }
@@ -371,7 +427,17 @@ impl<'a> Computed<'a> {
             (Some(_), None) => Some(mrr_aggregates(ds, &windows)?),
             _ => None,
         };
-        Ok(Computed { a, spec, grid, dims, opps, has_amount, spend, mrr, months })
+        Ok(Computed {
+            a,
+            spec,
+            grid,
+            dims,
+            opps,
+            has_amount,
+            spend,
+            mrr,
+            months,
+        })
     }
 
     /// The output rows: every period, and within it every dimension value.
@@ -388,19 +454,37 @@ impl<'a> Computed<'a> {
 
     fn values(&self, p: i64, dim: Option<&str>) -> RowValues {
         let key = (p, dim.map(str::to_string));
-        let o = self.opps.as_ref().map(|m| m.get(&key).copied().unwrap_or_default());
-        let bookings = |f: fn(&OppAgg) -> f64| if self.has_amount { o.as_ref().map(f) } else { None };
+        let o = self
+            .opps
+            .as_ref()
+            .map(|m| m.get(&key).copied().unwrap_or_default());
+        let bookings = |f: fn(&OppAgg) -> f64| {
+            if self.has_amount {
+                o.as_ref().map(f)
+            } else {
+                None
+            }
+        };
         RowValues {
             new_bookings: bookings(|o| o.new_bookings),
             expansion_bookings: bookings(|o| o.expansion_bookings),
             renewal_bookings: bookings(|o| o.renewal_bookings),
             renewal_rate: o.and_then(|o| {
-                div(Some(o.renewals_won as f64), Some((o.renewals_won + o.renewals_lost) as f64))
+                div(
+                    Some(o.renewals_won as f64),
+                    Some((o.renewals_won + o.renewals_lost) as f64),
+                )
             }),
             new_customers: o.map(|o| o.new_customers),
             cycle_customers: o.map(|o| o.cycle_customers),
-            marketing_spend: self.spend.as_ref().map(|m| m.get(&key).copied().unwrap_or(0.0)),
-            mrr: self.mrr.as_ref().map(|m| m.get(&p).copied().unwrap_or_default()),
+            marketing_spend: self
+                .spend
+                .as_ref()
+                .map(|m| m.get(&key).copied().unwrap_or(0.0)),
+            mrr: self
+                .mrr
+                .as_ref()
+                .map(|m| m.get(&p).copied().unwrap_or_default()),
             months: self.months.get(&p).copied().unwrap_or(1),
             gross_margin: self.a.gross_margin,
             sales_cost: self.a.sales_cost,
@@ -420,7 +504,9 @@ impl<'a> Computed<'a> {
                 }
             }
         }
-        let period = Column::new("period".into(), days).cast(&DataType::Date).ctx("building the period column")?;
+        let period = Column::new("period".into(), days)
+            .cast(&DataType::Date)
+            .ctx("building the period column")?;
         let mut out = vec![period];
         if let Some(by) = self.a.by {
             out.push(Column::new(by.name().into(), dims));
@@ -437,9 +523,16 @@ fn earliest_row_date(ds: &Dataset) -> anyhow::Result<Option<i64>> {
         let Some(t) = ds.table(kind) else { continue };
         let df = t
             .lazy()
-            .select([col(kind.date_column()).cast(DataType::Int64).min().alias("m")])
+            .select([col(kind.date_column())
+                .cast(DataType::Int64)
+                .min()
+                .alias("m")])
             .collect()
-            .ctx(format!("finding the earliest {}.{}", kind.name(), kind.date_column()))?;
+            .ctx(format!(
+                "finding the earliest {}.{}",
+                kind.name(),
+                kind.date_column()
+            ))?;
         if let Some(m) = get_i64(&df, "m", 0)? {
             first = Some(first.map_or(m, |f| f.min(m)));
         }
@@ -464,7 +557,10 @@ fn dimension_values(ds: &Dataset, a: &Analysis) -> anyhow::Result<Vec<String>> {
     }
     let mut out = BTreeSet::new();
     for lf in frames {
-        let df = lf.unique(None, UniqueKeepStrategy::Any).collect().ctx("listing --by values")?;
+        let df = lf
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .ctx("listing --by values")?;
         out.extend(col_str(&df, DIM)?.into_iter().flatten());
     }
     Ok(out.into_iter().collect())
@@ -496,9 +592,12 @@ fn opp_aggregates(
         .with_column(spec.index_expr(col("close_date")).alias(PERIOD_COL))
         .group_by(group_keys(a))
         .agg([
-            money_sum(col("amount").filter(won().and(of_type("new_business")))).alias("new_bookings"),
-            money_sum(col("amount").filter(won().and(of_type("expansion")))).alias("expansion_bookings"),
-            money_sum(col("amount").filter(won().and(of_type("renewal")))).alias("renewal_bookings"),
+            money_sum(col("amount").filter(won().and(of_type("new_business"))))
+                .alias("new_bookings"),
+            money_sum(col("amount").filter(won().and(of_type("expansion"))))
+                .alias("expansion_bookings"),
+            money_sum(col("amount").filter(won().and(of_type("renewal"))))
+                .alias("renewal_bookings"),
             count(won().and(of_type("renewal"))).alias("renewals_won"),
             count(lost().and(of_type("renewal"))).alias("renewals_lost"),
             customer()
@@ -506,16 +605,33 @@ fn opp_aggregates(
                 .n_unique()
                 .cast(DataType::Int64)
                 .alias("new_customers"),
-            customer().filter(won()).n_unique().cast(DataType::Int64).alias("cycle_customers"),
+            customer()
+                .filter(won())
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("cycle_customers"),
         ])
         .collect()
         .ctx("aggregating opportunities by period")?;
     let periods = col_i64(&df, PERIOD_COL)?;
-    let dims = if a.by.is_some() { col_str(&df, DIM)? } else { vec![None; df.height()] };
+    let dims = if a.by.is_some() {
+        col_str(&df, DIM)?
+    } else {
+        vec![None; df.height()]
+    };
     let f = |name: &str| col_f64(&df, name);
     let n = |name: &str| col_i64(&df, name);
-    let (nb, eb, rb) = (f("new_bookings")?, f("expansion_bookings")?, f("renewal_bookings")?);
-    let (rw, rl, nc, cc) = (n("renewals_won")?, n("renewals_lost")?, n("new_customers")?, n("cycle_customers")?);
+    let (nb, eb, rb) = (
+        f("new_bookings")?,
+        f("expansion_bookings")?,
+        f("renewal_bookings")?,
+    );
+    let (rw, rl, nc, cc) = (
+        n("renewals_won")?,
+        n("renewals_lost")?,
+        n("new_customers")?,
+        n("cycle_customers")?,
+    );
     let mut out = HashMap::new();
     for i in 0..df.height() {
         let Some(p) = periods[i] else { continue };
@@ -540,7 +656,9 @@ fn spend_aggregates(
     a: &Analysis,
     spec: &PeriodSpec,
 ) -> anyhow::Result<Option<HashMap<(i64, Option<String>), f64>>> {
-    let Some(lf) = campaigns_with_dim(ds, a.by) else { return Ok(None) };
+    let Some(lf) = campaigns_with_dim(ds, a.by) else {
+        return Ok(None);
+    };
     let df = lf
         .filter(col("date").is_not_null())
         .with_column(spec.index_expr(col("date")).alias(PERIOD_COL))
@@ -549,7 +667,11 @@ fn spend_aggregates(
         .collect()
         .ctx("aggregating marketing spend by period")?;
     let periods = col_i64(&df, PERIOD_COL)?;
-    let dims = if a.by.is_some() { col_str(&df, DIM)? } else { vec![None; df.height()] };
+    let dims = if a.by.is_some() {
+        col_str(&df, DIM)?
+    } else {
+        vec![None; df.height()]
+    };
     let spend = col_f64(&df, "marketing_spend")?;
     let mut out = HashMap::new();
     for i in 0..df.height() {
@@ -561,8 +683,13 @@ fn spend_aggregates(
 
 /// MRR movements per period. `windows` holds (period, s, e) with `s` and `e`
 /// month indices (months since year 0).
-fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<HashMap<i64, MrrAgg>> {
-    let Some(rev) = &ds.revenue else { return Ok(HashMap::new()) };
+fn mrr_aggregates(
+    ds: &Dataset,
+    windows: &[(i64, i64, i64)],
+) -> anyhow::Result<HashMap<i64, MrrAgg>> {
+    let Some(rev) = &ds.revenue else {
+        return Ok(HashMap::new());
+    };
     if windows.is_empty() {
         return Ok(HashMap::new());
     }
@@ -572,7 +699,8 @@ fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<H
         .lazy()
         .filter(month.clone().is_not_null())
         .with_column(
-            (month.clone().dt().year().cast(DataType::Int64) * lit(12i64) + month.dt().month().cast(DataType::Int64)
+            (month.clone().dt().year().cast(DataType::Int64) * lit(12i64)
+                + month.dt().month().cast(DataType::Int64)
                 - lit(1i64))
             .alias("__m"),
         )
@@ -592,8 +720,18 @@ fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<H
     let side = |key: &str, s: Expr, e: Expr| {
         periods
             .clone()
-            .join(by_month.clone(), [col(key)], [col("__m")], JoinArgs::new(JoinType::Inner))
-            .select([col("__pi"), col("account_id"), s.alias("mrr_s"), e.alias("mrr_e")])
+            .join(
+                by_month.clone(),
+                [col(key)],
+                [col("__m")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .select([
+                col("__pi"),
+                col("account_id"),
+                s.alias("mrr_s"),
+                e.alias("mrr_e"),
+            ])
     };
     let s_side = side("__s", col("__mrr"), lit(0i64).cast(DataType::Int64));
     let e_side = side("__e", lit(0i64).cast(DataType::Int64), col("__mrr"));
@@ -610,10 +748,16 @@ fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<H
             money(col("mrr_s").filter(act_s())).alias("starting"),
             money(col("mrr_e").filter(act_e())).alias("ending"),
             money(col("mrr_e").filter(act_e().and(act_s().not()))).alias("new"),
-            money((col("mrr_e") - col("mrr_s")).filter(act_s().and(act_e()).and(col("mrr_e").gt(col("mrr_s")))))
-                .alias("expansion"),
-            money((col("mrr_s") - col("mrr_e")).filter(act_s().and(act_e()).and(col("mrr_s").gt(col("mrr_e")))))
-                .alias("contraction"),
+            money(
+                (col("mrr_e") - col("mrr_s"))
+                    .filter(act_s().and(act_e()).and(col("mrr_e").gt(col("mrr_s")))),
+            )
+            .alias("expansion"),
+            money(
+                (col("mrr_s") - col("mrr_e"))
+                    .filter(act_s().and(act_e()).and(col("mrr_s").gt(col("mrr_e")))),
+            )
+            .alias("contraction"),
             money(col("mrr_s").filter(act_s().and(act_e().not()))).alias("churned"),
             count(act_s()).alias("active_s"),
             count(act_e()).alias("active_e"),
@@ -624,9 +768,11 @@ fn mrr_aggregates(ds: &Dataset, windows: &[(i64, i64, i64)]) -> anyhow::Result<H
     let periods = col_i64(&df, "__pi")?;
     let f = |name: &str| col_f64(&df, name);
     let n = |name: &str| col_i64(&df, name);
-    let (starting, ending, new, expansion) = (f("starting")?, f("ending")?, f("new")?, f("expansion")?);
+    let (starting, ending, new, expansion) =
+        (f("starting")?, f("ending")?, f("new")?, f("expansion")?);
     let (contraction, churned) = (f("contraction")?, f("churned")?);
-    let (active_s, active_e, churned_accounts) = (n("active_s")?, n("active_e")?, n("churned_accounts")?);
+    let (active_s, active_e, churned_accounts) =
+        (n("active_s")?, n("active_e")?, n("churned_accounts")?);
     let mut out = HashMap::new();
     for i in 0..df.height() {
         let Some(p) = periods[i] else { continue };
@@ -690,7 +836,12 @@ fn col_f64(df: &DataFrame, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
 }
 
 fn col_str(df: &DataFrame, name: &str) -> anyhow::Result<Vec<Option<String>>> {
-    Ok(df.column(name)?.str()?.iter().map(|s| s.map(str::to_string)).collect())
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|s| s.map(str::to_string))
+        .collect())
 }
 
 #[cfg(test)]
@@ -707,19 +858,34 @@ mod tests {
     /// The fixture through the real loader (`input::load`), as `revcycle
     /// cycle fixtures/cycle --as-of 2024-04-15` reads it.
     fn ds() -> Dataset {
-        let spec = crate::input::InputSpec { dir: Some(fixture("cycle")), ..Default::default() };
+        let spec = crate::input::InputSpec {
+            dir: Some(fixture("cycle")),
+            ..Default::default()
+        };
         let cfg = crate::config::Config::default();
-        crate::input::load(&spec, &cfg, Some("2024-04-15"), true).expect("fixture loads").dataset
+        crate::input::load(&spec, &cfg, Some("2024-04-15"), true)
+            .expect("fixture loads")
+            .dataset
     }
 
-
     fn analysis(period: PeriodKind) -> Analysis {
-        Analysis { period, ..Analysis::default() }
+        Analysis {
+            period,
+            ..Analysis::default()
+        }
     }
 
     fn periods(df: &DataFrame) -> Vec<String> {
-        let c = df.column("period").unwrap().cast(&DataType::String).unwrap();
-        c.str().unwrap().iter().map(|s| s.unwrap().to_string()).collect()
+        let c = df
+            .column("period")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        c.str()
+            .unwrap()
+            .iter()
+            .map(|s| s.unwrap().to_string())
+            .collect()
     }
 
     fn value(df: &DataFrame, name: &str, row: usize) -> Option<f64> {
@@ -736,7 +902,10 @@ mod tests {
     }
 
     fn assert_rows(df: &DataFrame, cols: &[&str], expected: &[(&str, Vec<Option<f64>>)]) {
-        assert_eq!(periods(df), expected.iter().map(|r| r.0.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            periods(df),
+            expected.iter().map(|r| r.0.to_string()).collect::<Vec<_>>()
+        );
         for (row, (period, want)) in expected.iter().enumerate() {
             assert_eq!(want.len(), cols.len(), "test table row {period}");
             for (name, w) in cols.iter().zip(want) {
@@ -753,22 +922,156 @@ mod tests {
     /// Expected cycle rows by month, columns in CYCLE_METRICS order.
     fn month_rows() -> Vec<(&'static str, Vec<Option<f64>>)> {
         vec![
-            ("2023-11-01", vec![s(0.), s(0.), s(0.), s(0.), s(0.), N, N,
-                s(0.), s(380.), s(0.), s(0.), s(0.), s(380.), N, N, N, s(95.), N, N, N]),
-            ("2023-12-01", vec![s(0.), s(0.), s(1200.), s(0.), s(1200.), s(1.), s(1.),
-                s(380.), s(0.), s(0.), s(0.), s(0.), s(380.), s(1.), s(1.), s(0.), s(95.), N, N, N]),
-            ("2024-01-01", vec![s(960.), s(0.), s(1440.), s(960.), s(2400.), s(0.6), s(0.5),
-                s(380.), s(80.), s(0.), s(80.), s(50.), s(330.), s(250. / 380.), s(250. / 380.), s(0.25),
-                s(82.5), s(264.), s(0.33), s(800. / 66.)]),
-            ("2024-02-01", vec![s(1020.), s(650.), s(0.), s(1020.), s(1670.), s(650. / 1670.), N,
-                s(330.), s(50.), s(50.), s(0.), s(0.), s(430.), s(380. / 330.), s(1.), s(0.), s(86.), N, N,
-                s(350. / 68.8)]),
-            ("2024-03-01", vec![s(0.), s(100.), s(0.), s(0.), s(100.), s(1.), s(0.),
-                s(430.), s(60.), s(0.), s(0.), s(30.), s(460.), s(400. / 430.), s(400. / 430.), s(0.2),
-                s(92.), s(368.), N, N]),
-            ("2024-04-01", vec![s(0.), s(240.), s(0.), s(0.), s(240.), s(1.), N,
-                s(460.), s(0.), s(20.), s(0.), s(80.), s(400.), s(400. / 460.), s(380. / 460.), s(0.2),
-                s(100.), s(400.), N, N]),
+            (
+                "2023-11-01",
+                vec![
+                    s(0.),
+                    s(0.),
+                    s(0.),
+                    s(0.),
+                    s(0.),
+                    N,
+                    N,
+                    s(0.),
+                    s(380.),
+                    s(0.),
+                    s(0.),
+                    s(0.),
+                    s(380.),
+                    N,
+                    N,
+                    N,
+                    s(95.),
+                    N,
+                    N,
+                    N,
+                ],
+            ),
+            (
+                "2023-12-01",
+                vec![
+                    s(0.),
+                    s(0.),
+                    s(1200.),
+                    s(0.),
+                    s(1200.),
+                    s(1.),
+                    s(1.),
+                    s(380.),
+                    s(0.),
+                    s(0.),
+                    s(0.),
+                    s(0.),
+                    s(380.),
+                    s(1.),
+                    s(1.),
+                    s(0.),
+                    s(95.),
+                    N,
+                    N,
+                    N,
+                ],
+            ),
+            (
+                "2024-01-01",
+                vec![
+                    s(960.),
+                    s(0.),
+                    s(1440.),
+                    s(960.),
+                    s(2400.),
+                    s(0.6),
+                    s(0.5),
+                    s(380.),
+                    s(80.),
+                    s(0.),
+                    s(80.),
+                    s(50.),
+                    s(330.),
+                    s(250. / 380.),
+                    s(250. / 380.),
+                    s(0.25),
+                    s(82.5),
+                    s(264.),
+                    s(0.33),
+                    s(800. / 66.),
+                ],
+            ),
+            (
+                "2024-02-01",
+                vec![
+                    s(1020.),
+                    s(650.),
+                    s(0.),
+                    s(1020.),
+                    s(1670.),
+                    s(650. / 1670.),
+                    N,
+                    s(330.),
+                    s(50.),
+                    s(50.),
+                    s(0.),
+                    s(0.),
+                    s(430.),
+                    s(380. / 330.),
+                    s(1.),
+                    s(0.),
+                    s(86.),
+                    N,
+                    N,
+                    s(350. / 68.8),
+                ],
+            ),
+            (
+                "2024-03-01",
+                vec![
+                    s(0.),
+                    s(100.),
+                    s(0.),
+                    s(0.),
+                    s(100.),
+                    s(1.),
+                    s(0.),
+                    s(430.),
+                    s(60.),
+                    s(0.),
+                    s(0.),
+                    s(30.),
+                    s(460.),
+                    s(400. / 430.),
+                    s(400. / 430.),
+                    s(0.2),
+                    s(92.),
+                    s(368.),
+                    N,
+                    N,
+                ],
+            ),
+            (
+                "2024-04-01",
+                vec![
+                    s(0.),
+                    s(240.),
+                    s(0.),
+                    s(0.),
+                    s(240.),
+                    s(1.),
+                    N,
+                    s(460.),
+                    s(0.),
+                    s(20.),
+                    s(0.),
+                    s(80.),
+                    s(400.),
+                    s(400. / 460.),
+                    s(380. / 460.),
+                    s(0.2),
+                    s(100.),
+                    s(400.),
+                    N,
+                    N,
+                ],
+            ),
         ]
     }
 
@@ -777,14 +1080,81 @@ mod tests {
         let q1_ltv = 92.0 * 0.8 / q1_churn;
         let q1_cac = 1900.0 / 3.0;
         vec![
-            ("2023-10-01", vec![s(0.), s(0.), s(1200.), s(0.), s(1200.), s(1.), s(1.),
-                s(0.), s(380.), s(0.), s(0.), s(0.), s(380.), N, N, N, s(95.), N, N, N]),
-            ("2024-01-01", vec![s(1980.), s(750.), s(1440.), s(1980.), s(4170.), s(2190. / 4170.), s(1. / 3.),
-                s(380.), s(130.), s(60.), s(80.), s(30.), s(460.), s(330. / 380.), s(270. / 380.), s(0.25),
-                s(92.), s(q1_ltv), s(q1_ltv / q1_cac), s(q1_cac / 73.6)]),
-            ("2024-04-01", vec![s(0.), s(240.), s(0.), s(0.), s(240.), s(1.), N,
-                s(460.), s(0.), s(20.), s(0.), s(80.), s(400.), s(400. / 460.), s(380. / 460.), s(0.2),
-                s(100.), s(400.), N, N]),
+            (
+                "2023-10-01",
+                vec![
+                    s(0.),
+                    s(0.),
+                    s(1200.),
+                    s(0.),
+                    s(1200.),
+                    s(1.),
+                    s(1.),
+                    s(0.),
+                    s(380.),
+                    s(0.),
+                    s(0.),
+                    s(0.),
+                    s(380.),
+                    N,
+                    N,
+                    N,
+                    s(95.),
+                    N,
+                    N,
+                    N,
+                ],
+            ),
+            (
+                "2024-01-01",
+                vec![
+                    s(1980.),
+                    s(750.),
+                    s(1440.),
+                    s(1980.),
+                    s(4170.),
+                    s(2190. / 4170.),
+                    s(1. / 3.),
+                    s(380.),
+                    s(130.),
+                    s(60.),
+                    s(80.),
+                    s(30.),
+                    s(460.),
+                    s(330. / 380.),
+                    s(270. / 380.),
+                    s(0.25),
+                    s(92.),
+                    s(q1_ltv),
+                    s(q1_ltv / q1_cac),
+                    s(q1_cac / 73.6),
+                ],
+            ),
+            (
+                "2024-04-01",
+                vec![
+                    s(0.),
+                    s(240.),
+                    s(0.),
+                    s(0.),
+                    s(240.),
+                    s(1.),
+                    N,
+                    s(460.),
+                    s(0.),
+                    s(20.),
+                    s(0.),
+                    s(80.),
+                    s(400.),
+                    s(400. / 460.),
+                    s(380. / 460.),
+                    s(0.2),
+                    s(100.),
+                    s(400.),
+                    N,
+                    N,
+                ],
+            ),
         ]
     }
 
@@ -806,21 +1176,33 @@ mod tests {
         // Spot-check the literal Q1 values of EXPECTED.md.
         assert!(close(value(&df, "ltv", 1), Some(804.9019967835357)));
         assert!(close(value(&df, "ltv_to_cac", 1), Some(1.2708978896582142)));
-        assert!(close(value(&df, "cac_payback_months", 1), Some(8.605072463768115)));
+        assert!(close(
+            value(&df, "cac_payback_months", 1),
+            Some(8.605072463768115)
+        ));
     }
 
     #[test]
     fn sales_cost_enters_cac() {
-        let a = Analysis { sales_cost: 100.0, ..analysis(PeriodKind::Month) };
+        let a = Analysis {
+            sales_cost: 100.0,
+            ..analysis(PeriodKind::Month)
+        };
         let df = cycle(&ds(), &a).unwrap();
         // January: cac = (800 + 100) / 1 = 900.
         assert!(close(value(&df, "ltv_to_cac", 2), Some(264.0 / 900.0)));
-        assert!(close(value(&df, "cac_payback_months", 2), Some(900.0 / 66.0)));
+        assert!(close(
+            value(&df, "cac_payback_months", 2),
+            Some(900.0 / 66.0)
+        ));
     }
 
     #[test]
     fn from_still_reads_earlier_months() {
-        let a = Analysis { from: Some(parse_ts("2024-02-01").unwrap()), ..analysis(PeriodKind::Month) };
+        let a = Analysis {
+            from: Some(parse_ts("2024-02-01").unwrap()),
+            ..analysis(PeriodKind::Month)
+        };
         let df = cycle(&ds(), &a).unwrap();
         let rows: Vec<_> = month_rows().into_iter().skip(3).collect();
         assert_rows(&df, &CYCLE_METRICS, &rows);
@@ -838,7 +1220,10 @@ mod tests {
             }
         }
         assert_rows(&df, &CYCLE_METRICS, &rows);
-        assert_eq!(notes(&d, &analysis(PeriodKind::Month)), vec![NOTE_NO_REVENUE.to_string()]);
+        assert_eq!(
+            notes(&d, &analysis(PeriodKind::Month)),
+            vec![NOTE_NO_REVENUE.to_string()]
+        );
         assert!(notes(&ds(), &analysis(PeriodKind::Month)).is_empty());
     }
 
@@ -863,22 +1248,60 @@ mod tests {
             ("2023-11-01", vec![s(0.), s(0.), s(500.), N, s(-1.), N]),
             ("2023-11-01", vec![s(0.), s(0.), s(500.), N, s(-1.), s(0.)]),
             ("2023-12-01", vec![s(0.), s(0.), s(500.), N, s(-1.), N]),
-            ("2023-12-01", vec![s(1200.), s(1.), s(500.), s(500.), s(1.4), s(1200.)]),
-            ("2024-01-01", vec![s(960.), s(1.), s(800.), s(800.), s(0.2), N]),
-            ("2024-01-01", vec![s(2400.), s(2.), s(800.), s(400.), s(2.0), s(1440.)]),
-            ("2024-02-01", vec![s(1020.), s(2.), s(700.), s(350.), s(320. / 700.), N]),
-            ("2024-02-01", vec![s(1670.), s(3.), s(700.), s(700. / 3.), s(970. / 700.), s(650.)]),
+            (
+                "2023-12-01",
+                vec![s(1200.), s(1.), s(500.), s(500.), s(1.4), s(1200.)],
+            ),
+            (
+                "2024-01-01",
+                vec![s(960.), s(1.), s(800.), s(800.), s(0.2), N],
+            ),
+            (
+                "2024-01-01",
+                vec![s(2400.), s(2.), s(800.), s(400.), s(2.0), s(1440.)],
+            ),
+            (
+                "2024-02-01",
+                vec![s(1020.), s(2.), s(700.), s(350.), s(320. / 700.), N],
+            ),
+            (
+                "2024-02-01",
+                vec![
+                    s(1670.),
+                    s(3.),
+                    s(700.),
+                    s(700. / 3.),
+                    s(970. / 700.),
+                    s(650.),
+                ],
+            ),
             ("2024-03-01", vec![s(0.), s(0.), s(400.), N, s(-1.), N]),
-            ("2024-03-01", vec![s(100.), s(1.), s(400.), s(400.), s(-0.75), s(100.)]),
+            (
+                "2024-03-01",
+                vec![s(100.), s(1.), s(400.), s(400.), s(-0.75), s(100.)],
+            ),
             ("2024-04-01", vec![s(0.), s(0.), s(0.), N, N, N]),
             ("2024-04-01", vec![s(240.), s(1.), s(0.), s(0.), N, s(240.)]),
         ]
     }
 
-    const FVC: [&str; 6] = ["revenue", "customers", "marketing_spend", "cost_per_customer", "roi", "unseen_by_funnel"];
+    const FVC: [&str; 6] = [
+        "revenue",
+        "customers",
+        "marketing_spend",
+        "cost_per_customer",
+        "roi",
+        "unseen_by_funnel",
+    ];
 
     fn views(df: &DataFrame) -> Vec<String> {
-        df.column("view").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect()
+        df.column("view")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|s| s.unwrap().to_string())
+            .collect()
     }
 
     #[test]
@@ -902,9 +1325,25 @@ mod tests {
             &FVC,
             &[
                 ("2023-10-01", vec![s(0.), s(0.), s(1000.), N, s(-1.), N]),
-                ("2023-10-01", vec![s(1200.), s(1.), s(1000.), s(1000.), s(0.2), s(1200.)]),
-                ("2024-01-01", vec![s(1980.), s(3.), s(1900.), s(1900. / 3.), s(80. / 1900.), N]),
-                ("2024-01-01", vec![s(4170.), s(6.), s(1900.), s(1900. / 6.), s(2270. / 1900.), s(2190.)]),
+                (
+                    "2023-10-01",
+                    vec![s(1200.), s(1.), s(1000.), s(1000.), s(0.2), s(1200.)],
+                ),
+                (
+                    "2024-01-01",
+                    vec![s(1980.), s(3.), s(1900.), s(1900. / 3.), s(80. / 1900.), N],
+                ),
+                (
+                    "2024-01-01",
+                    vec![
+                        s(4170.),
+                        s(6.),
+                        s(1900.),
+                        s(1900. / 6.),
+                        s(2270. / 1900.),
+                        s(2190.),
+                    ],
+                ),
                 ("2024-04-01", vec![s(0.), s(0.), s(0.), N, N, N]),
                 ("2024-04-01", vec![s(240.), s(1.), s(0.), s(0.), N, s(240.)]),
             ],
@@ -913,11 +1352,21 @@ mod tests {
 
     #[test]
     fn split_by_channel() {
-        let a = Analysis { by: Some(Dimension::Channel), ..analysis(PeriodKind::Month) };
+        let a = Analysis {
+            by: Some(Dimension::Channel),
+            ..analysis(PeriodKind::Month)
+        };
         let d = ds();
         let df = cycle(&d, &a).unwrap();
         assert_eq!(df.height(), 18);
-        let ch: Vec<String> = df.column("channel").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect();
+        let ch: Vec<String> = df
+            .column("channel")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|s| s.unwrap().to_string())
+            .collect();
         assert_eq!(&ch[..3], ["(none)", "events", "paid_search"]);
         // February is rows 9..12.
         assert_eq!(periods(&df)[9], "2024-02-01");
@@ -930,7 +1379,10 @@ mod tests {
             (11, [s(600.), s(0.), s(0.)]),
         ];
         for (row, w) in want {
-            for (name, w) in ["new_bookings", "expansion_bookings", "renewal_bookings"].iter().zip(w) {
+            for (name, w) in ["new_bookings", "expansion_bookings", "renewal_bookings"]
+                .iter()
+                .zip(w)
+            {
                 assert!(close(value(&df, name, row), w), "row {row} {name}");
             }
             for name in &CYCLE_METRICS[7..] {
@@ -945,7 +1397,10 @@ mod tests {
         let spend: Vec<Option<f64>> = (18..24).map(|r| value(&f, "marketing_spend", r)).collect();
         assert_eq!(spend, [s(0.), s(0.), s(300.), s(300.), s(400.), s(400.)]);
         // Spend does not split by segment: null there.
-        let seg = Analysis { by: Some(Dimension::Segment), ..analysis(PeriodKind::Month) };
+        let seg = Analysis {
+            by: Some(Dimension::Segment),
+            ..analysis(PeriodKind::Month)
+        };
         let f = funnel_vs_cycle(&d, &seg).unwrap();
         assert!((0..f.height()).all(|r| value(&f, "marketing_spend", r).is_none()));
     }
@@ -960,9 +1415,19 @@ mod tests {
                 (b.leads, b.mqls, b.sqls, b.opportunities, b.new_customers),
                 (s(3.), s(2.), s(1.), s(1.), s(0.))
             );
-            assert_eq!((b.new_bookings, b.expansion_bookings, b.renewal_bookings), (s(0.), s(240.), s(0.)));
             assert_eq!(
-                (b.starting_mrr, b.new_mrr, b.expansion_mrr, b.contraction_mrr, b.churned_mrr, b.ending_mrr),
+                (b.new_bookings, b.expansion_bookings, b.renewal_bookings),
+                (s(0.), s(240.), s(0.))
+            );
+            assert_eq!(
+                (
+                    b.starting_mrr,
+                    b.new_mrr,
+                    b.expansion_mrr,
+                    b.contraction_mrr,
+                    b.churned_mrr,
+                    b.ending_mrr
+                ),
                 (s(460.), s(0.), s(20.), s(0.), s(80.), s(400.))
             );
             assert!(close(b.nrr, s(400. / 460.)));
@@ -974,12 +1439,21 @@ mod tests {
         let a = analysis(PeriodKind::Quarter);
         let r = cycle_report(&ds(), &a).unwrap();
         assert!(r.cycle.equals_missing(&cycle(&ds(), &a).unwrap()));
-        assert!(r.funnel_vs_cycle.equals_missing(&funnel_vs_cycle(&ds(), &a).unwrap()));
+        assert!(r
+            .funnel_vs_cycle
+            .equals_missing(&funnel_vs_cycle(&ds(), &a).unwrap()));
         assert_eq!(r.bow_tie, bow_tie_numbers(&ds(), &a).unwrap());
         assert!(r.notes.is_empty());
-        let by = Analysis { by: Some(Dimension::Owner), ..a.clone() };
+        let by = Analysis {
+            by: Some(Dimension::Owner),
+            ..a.clone()
+        };
         let r = cycle_report(&ds(), &by).unwrap();
-        assert_eq!(r.bow_tie, bow_tie_numbers(&ds(), &a).unwrap(), "the bow tie is never split");
+        assert_eq!(
+            r.bow_tie,
+            bow_tie_numbers(&ds(), &a).unwrap(),
+            "the bow tie is never split"
+        );
         assert_eq!(r.cycle.get_column_names()[1].as_str(), "owner");
     }
 
@@ -987,8 +1461,17 @@ mod tests {
     /// new_bookings, new_customers (funnel customers), marketing_spend, cac.
     #[test]
     fn agrees_with_kpis() {
-        for (period, by) in [(PeriodKind::Month, None), (PeriodKind::Quarter, None), (PeriodKind::Month, Some(Dimension::Channel))] {
-            let a = Analysis { period, by, sales_cost: 50.0, ..Analysis::default() };
+        for (period, by) in [
+            (PeriodKind::Month, None),
+            (PeriodKind::Quarter, None),
+            (PeriodKind::Month, Some(Dimension::Channel)),
+        ] {
+            let a = Analysis {
+                period,
+                by,
+                sales_cost: 50.0,
+                ..Analysis::default()
+            };
             let d = ds();
             let k = crate::metrics::kpis::kpis(&d, &a).unwrap();
             let c = cycle(&d, &a).unwrap();
@@ -996,13 +1479,28 @@ mod tests {
             assert_eq!(k.height(), c.height(), "{period:?} {by:?}");
             assert_eq!(periods(&k), periods(&c));
             if let Some(by) = by {
-                assert!(k.column(by.name()).unwrap().equals_missing(c.column(by.name()).unwrap()));
+                assert!(k
+                    .column(by.name())
+                    .unwrap()
+                    .equals_missing(c.column(by.name()).unwrap()));
             }
             for r in 0..c.height() {
                 let ctx = format!("{period:?} {by:?} row {r}");
-                assert!(close(value(&k, "new_bookings", r), value(&c, "new_bookings", r)), "{ctx}");
-                assert!(close(value(&k, "new_customers", r), value(&f, "customers", 2 * r)), "{ctx}");
-                assert!(close(value(&k, "marketing_spend", r), value(&f, "marketing_spend", 2 * r)), "{ctx}");
+                assert!(
+                    close(value(&k, "new_bookings", r), value(&c, "new_bookings", r)),
+                    "{ctx}"
+                );
+                assert!(
+                    close(value(&k, "new_customers", r), value(&f, "customers", 2 * r)),
+                    "{ctx}"
+                );
+                assert!(
+                    close(
+                        value(&k, "marketing_spend", r),
+                        value(&f, "marketing_spend", 2 * r)
+                    ),
+                    "{ctx}"
+                );
                 let cac = div(
                     value(&f, "marketing_spend", 2 * r).map(|s| s + 50.0),
                     value(&f, "customers", 2 * r),
@@ -1010,7 +1508,11 @@ mod tests {
                 // Under a split kpis leaves cac null when sales_cost != 0 (it
                 // does not split); the cycle's cac is only used unsplit.
                 if by.is_none() {
-                    assert!(close(value(&k, "cac", r), cac), "{ctx}: kpis cac {:?}, mine {cac:?}", value(&k, "cac", r));
+                    assert!(
+                        close(value(&k, "cac", r), cac),
+                        "{ctx}: kpis cac {:?}, mine {cac:?}",
+                        value(&k, "cac", r)
+                    );
                 }
             }
         }
@@ -1022,7 +1524,10 @@ mod tests {
         assert_eq!(periods(&df), ["2023-11-01"]);
         // s = 2023-10 (empty), e = 2024-04: every account active in April is new.
         assert!(close(value(&df, "new_mrr", 0), s(400.)));
-        assert!(close(value(&df, "cycle_revenue", 0), s(1980. + 990. + 2640.)));
+        assert!(close(
+            value(&df, "cycle_revenue", 0),
+            s(1980. + 990. + 2640.)
+        ));
         assert_eq!(value(&df, "nrr", 0), None);
     }
 
@@ -1031,15 +1536,32 @@ mod tests {
     /// including before 1970 and with a fiscal year. (Belongs in periods.rs.)
     #[test]
     fn index_expr_agrees_with_index_of() {
-        let stamps: Vec<i64> = ["1969-12-28", "1969-12-29", "1965-03-31", "2023-12-31T23:59:59Z", "2024-01-01", "2024-03-31", "2024-04-01"]
-            .iter()
-            .map(|t| parse_ts(t).unwrap())
-            .collect();
-        for (kind, fys) in [(PeriodKind::Week, 1), (PeriodKind::Quarter, 1), (PeriodKind::Quarter, 2), (PeriodKind::Year, 4), (PeriodKind::Month, 1)] {
+        let stamps: Vec<i64> = [
+            "1969-12-28",
+            "1969-12-29",
+            "1965-03-31",
+            "2023-12-31T23:59:59Z",
+            "2024-01-01",
+            "2024-03-31",
+            "2024-04-01",
+        ]
+        .iter()
+        .map(|t| parse_ts(t).unwrap())
+        .collect();
+        for (kind, fys) in [
+            (PeriodKind::Week, 1),
+            (PeriodKind::Quarter, 1),
+            (PeriodKind::Quarter, 2),
+            (PeriodKind::Year, 4),
+            (PeriodKind::Month, 1),
+        ] {
             let spec = PeriodSpec::new(kind, fys, 0);
-            let df = df!("t" => stamps.clone()).unwrap()
+            let df = df!("t" => stamps.clone())
+                .unwrap()
                 .lazy()
-                .select([spec.index_expr(col("t").cast(DataType::Datetime(TimeUnit::Microseconds, None))).alias("i")])
+                .select([spec
+                    .index_expr(col("t").cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+                    .alias("i")])
                 .collect()
                 .unwrap();
             let got = col_i64(&df, "i").unwrap();

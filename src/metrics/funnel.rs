@@ -28,7 +28,11 @@ fn median_col(s: Stage) -> String {
 /// and in ladder order. No rows without a leads table.
 pub fn funnel(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     let base = Base::new(ds, a)?;
-    let ladder: Vec<Stage> = if base.leads.is_some() { base.ladder.clone() } else { Vec::new() };
+    let ladder: Vec<Stage> = if base.leads.is_some() {
+        base.ladder.clone()
+    } else {
+        Vec::new()
+    };
     let periods = &base.reported;
     let np = periods.len();
     let nd = base.dims.len();
@@ -40,7 +44,8 @@ pub fn funnel(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
                 aggs.push(col(s.eff_col()).is_not_null().sum().alias(reached_col(s)));
                 if i > 0 {
                     let prev = ladder[i - 1];
-                    let days = micros_between(col(prev.eff_col()), col(s.eff_col())) / lit(US_PER_DAY as f64);
+                    let days = micros_between(col(prev.eff_col()), col(s.eff_col()))
+                        / lit(US_PER_DAY as f64);
                     aggs.push(days.median().alias(median_col(s)));
                 }
             }
@@ -49,8 +54,17 @@ pub fn funnel(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             let mut reached = Vec::new();
             let mut medians = Vec::new();
             for (i, &s) in ladder.iter().enumerate() {
-                reached.push(floats(&df, &reached_col(s))?.into_iter().map(|v| v.unwrap_or(0.0)).collect::<Vec<_>>());
-                medians.push(if i > 0 { floats(&df, &median_col(s))? } else { vec![None; np * nd] });
+                reached.push(
+                    floats(&df, &reached_col(s))?
+                        .into_iter()
+                        .map(|v| v.unwrap_or(0.0))
+                        .collect::<Vec<_>>(),
+                );
+                medians.push(if i > 0 {
+                    floats(&df, &median_col(s))?
+                } else {
+                    vec![None; np * nd]
+                });
             }
             (reached, medians)
         }
@@ -119,7 +133,11 @@ mod tests {
     const AS_OF: &str = "2024-05-03T00:00:00";
 
     fn run(period: PeriodKind, by: Option<Dimension>) -> DataFrame {
-        let a = Analysis { period, by, ..Analysis::default() };
+        let a = Analysis {
+            period,
+            by,
+            ..Analysis::default()
+        };
         funnel(&load_fixture("basic", AS_OF), &a).unwrap()
     }
 
@@ -135,12 +153,20 @@ mod tests {
 
     #[test]
     fn month_by_channel() {
-        assert_expected("basic", "funnel month by channel", &run(PeriodKind::Month, Some(Dimension::Channel)));
+        assert_expected(
+            "basic",
+            "funnel month by channel",
+            &run(PeriodKind::Month, Some(Dimension::Channel)),
+        );
     }
 
     #[test]
     fn quarter_by_channel() {
-        assert_expected("basic", "funnel quarter by channel", &run(PeriodKind::Quarter, Some(Dimension::Channel)));
+        assert_expected(
+            "basic",
+            "funnel quarter by channel",
+            &run(PeriodKind::Quarter, Some(Dimension::Channel)),
+        );
     }
 
     #[test]

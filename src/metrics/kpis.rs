@@ -60,14 +60,24 @@ pub fn unit_of(id: &str) -> Option<Unit> {
     Some(match id {
         "period" | "cohort" => Unit::Date,
         "channel" | "segment" | "owner" | "campaign" | "stage" => Unit::Text,
-        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals" | "new_customers"
-        | "reached" | "dropped" => Unit::Count,
-        "new_bookings" | "pipeline_created" | "marketing_spend" | "avg_deal_size" | "open_pipeline"
-        | "cost_per_lead" | "cost_per_mql" | "cost_per_sql" | "cost_per_opportunity" | "cac" => Unit::Money,
+        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
+        | "new_customers" | "reached" | "dropped" => Unit::Count,
+        "new_bookings"
+        | "pipeline_created"
+        | "marketing_spend"
+        | "avg_deal_size"
+        | "open_pipeline"
+        | "cost_per_lead"
+        | "cost_per_mql"
+        | "cost_per_sql"
+        | "cost_per_opportunity"
+        | "cac" => Unit::Money,
         "pipeline_velocity" => Unit::MoneyPerDay,
-        "win_rate" | "lead_velocity_rate" | "followup_rate" | "conversion_from_previous" | "conversion_from_lead" => {
-            Unit::Rate
-        }
+        "win_rate"
+        | "lead_velocity_rate"
+        | "followup_rate"
+        | "conversion_from_previous"
+        | "conversion_from_lead" => Unit::Rate,
         id if id.ends_with("_rate") => Unit::Rate,
         "roas" => Unit::Ratio,
         "sales_cycle_days" | "cohort_age_days" | "median_days_from_previous" => Unit::Days,
@@ -190,7 +200,10 @@ impl Base {
                 if by.is_some() {
                     unique_dims(&all, &mut dims)?;
                 }
-                let nb = all.column("type")?.as_materialized_series().equal("new_business")?;
+                let nb = all
+                    .column("type")?
+                    .as_materialized_series()
+                    .equal("new_business")?;
                 Some(all.filter(&nb)?)
             }
             None => None,
@@ -267,7 +280,12 @@ pub(crate) fn agg_by(spec: &PeriodSpec, lf: LazyFrame, ts: Expr, aggs: Vec<Expr>
 pub(crate) fn join_all(grid: LazyFrame, aggs: Vec<LazyFrame>) -> Result<DataFrame> {
     let mut lf = grid;
     for agg in aggs {
-        lf = lf.join(agg, [col(P), col(DIM)], [col(P), col(DIM)], JoinArgs::new(JoinType::Left));
+        lf = lf.join(
+            agg,
+            [col(P), col(DIM)],
+            [col(P), col(DIM)],
+            JoinArgs::new(JoinType::Left),
+        );
     }
     lf.sort([ROW], SortMultipleOptions::default())
         .collect()
@@ -285,7 +303,10 @@ pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 
 /// A count column: missing aggregate = 0.
 fn counts(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
-    Ok(floats(df, name)?.into_iter().map(|v| v.unwrap_or(0.0)).collect())
+    Ok(floats(df, name)?
+        .into_iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect())
 }
 
 /// Microseconds between two timestamp expressions, as f64.
@@ -332,7 +353,10 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
 
     // --- leads: cohort aggregates by created_at, stage volumes by effective date.
     let contact_known = has_lead_col("first_contact_at");
-    let worked_known = contact_known || [Stage::Sal, Stage::Sql, Stage::Opportunity].into_iter().any(in_use);
+    let worked_known = contact_known
+        || [Stage::Sal, Stage::Sql, Stage::Opportunity]
+            .into_iter()
+            .any(in_use);
     let followup_known = in_use(Stage::Mql) && worked_known;
     if let Some(leads) = &base.leads {
         // start: mql_at when present, else created_at (raw_mql is mql_at).
@@ -343,7 +367,12 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         };
         let mut cohort = vec![len().alias("leads")];
         for &s in &base.ladder {
-            cohort.push(col(s.eff_col()).is_not_null().sum().alias(format!("reached_{}", s.name())));
+            cohort.push(
+                col(s.eff_col())
+                    .is_not_null()
+                    .sum()
+                    .alias(format!("reached_{}", s.name())),
+            );
         }
         if contact_known {
             let hours = micros_between(start.clone(), col("first_contact_at")) / lit(US_PER_HOUR);
@@ -357,9 +386,12 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         }
         if followup_known {
             let sla_us = (a.sla_days * US_PER_DAY as f64) as i64;
-            let eligible = col(Stage::Mql.eff_col())
-                .is_not_null()
-                .and(start.clone().cast(DataType::Int64).lt_eq(lit(as_of.saturating_sub(sla_us))));
+            let eligible = col(Stage::Mql.eff_col()).is_not_null().and(
+                start
+                    .clone()
+                    .cast(DataType::Int64)
+                    .lt_eq(lit(as_of.saturating_sub(sla_us))),
+            );
             let mut worked = lit(false);
             if contact_known {
                 worked = worked.or(col("first_contact_at").is_not_null());
@@ -372,11 +404,21 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             cohort.push(eligible.clone().sum().alias("followup_den"));
             cohort.push(eligible.and(worked).sum().alias("followup_num"));
         }
-        aggs.push(agg_by(&spec, leads.clone().lazy(), col("created_at"), cohort));
+        aggs.push(agg_by(
+            &spec,
+            leads.clone().lazy(),
+            col("created_at"),
+            cohort,
+        ));
         for s in [Stage::Mql, Stage::Sal, Stage::Sql] {
             if in_use(s) {
                 let name = format!("{}s", s.name());
-                aggs.push(agg_by(&spec, leads.clone().lazy(), col(s.eff_col()), vec![len().alias(name)]));
+                aggs.push(agg_by(
+                    &spec,
+                    leads.clone().lazy(),
+                    col(s.eff_col()),
+                    vec![len().alias(name)],
+                ));
             }
         }
     }
@@ -422,7 +464,12 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             add.push(money_sum(col("amount")).alias("open_add_amt"));
             sub.push(money_sum(col("amount")).alias("open_sub_amt"));
         }
-        aggs.push(agg_by(&spec, lf().filter(never.not()), col("created_at"), add));
+        aggs.push(agg_by(
+            &spec,
+            lf().filter(never.not()),
+            col("created_at"),
+            add,
+        ));
         let closed_rows = lf()
             .filter(is_open.not().and(col("close_date").is_not_null()))
             .with_columns([
@@ -443,7 +490,12 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
 
     // --- spend.
     if let Some(camps) = &base.camps {
-        aggs.push(agg_by(&spec, camps.clone().lazy(), col("date"), vec![money_sum(col("spend")).alias("marketing_spend")]));
+        aggs.push(agg_by(
+            &spec,
+            camps.clone().lazy(),
+            col("date"),
+            vec![money_sum(col("spend")).alias("marketing_spend")],
+        ));
     }
 
     let df = join_all(grid, aggs)?;
@@ -463,11 +515,18 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     };
     // Count columns: Some(0) when the input is there, None when it is not.
     let avail = |ok: bool, v: Vec<f64>| -> Vec<Option<f64>> {
-        v.into_iter().map(|x| if ok { Some(x) } else { None }).collect()
+        v.into_iter()
+            .map(|x| if ok { Some(x) } else { None })
+            .collect()
     };
 
     let leads_n = avail(leads_present, cnt("leads")?);
-    let stage_n = |s: Stage| -> Result<Vec<Option<f64>>> { Ok(avail(leads_present && in_use(s), cnt(&format!("{}s", s.name()))?)) };
+    let stage_n = |s: Stage| -> Result<Vec<Option<f64>>> {
+        Ok(avail(
+            leads_present && in_use(s),
+            cnt(&format!("{}s", s.name()))?,
+        ))
+    };
     let mqls = stage_n(Stage::Mql)?;
     let sals = stage_n(Stage::Sal)?;
     let sqls = stage_n(Stage::Sql)?;
@@ -504,11 +563,16 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         }
     }
 
-    let sales_cost = if a.by.is_some() && a.sales_cost != 0.0 { None } else { Some(a.sales_cost) };
+    let sales_cost = if a.by.is_some() && a.sales_cost != 0.0 {
+        None
+    } else {
+        Some(a.sales_cost)
+    };
 
     // Assemble the metric columns over the full grid.
     let mut cols: Vec<(&str, Out)> = Vec::new();
-    let int = |v: &Vec<Option<f64>>| Out::Int(v.iter().map(|x| x.map(|x| x.round() as i64)).collect());
+    let int =
+        |v: &Vec<Option<f64>>| Out::Int(v.iter().map(|x| x.map(|x| x.round() as i64)).collect());
     cols.push(("leads", int(&leads_n)));
     cols.push(("mqls", int(&mqls)));
     cols.push(("sals", int(&sals)));
@@ -535,10 +599,21 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     }
 
     let win_rate: Vec<Option<f64>> = (0..nrows)
-        .map(|i| ratio(won_deals[i], won_deals[i].zip(lost_deals[i]).map(|(w, l)| w + l)))
+        .map(|i| {
+            ratio(
+                won_deals[i],
+                won_deals[i].zip(lost_deals[i]).map(|(w, l)| w + l),
+            )
+        })
         .collect();
-    let avg_deal_size: Vec<Option<f64>> = (0..nrows).map(|i| ratio(new_bookings[i], won_deals[i])).collect();
-    let sales_cycle_days: Vec<Option<f64>> = if has_close { sales_cycle_days } else { vec![None; nrows] };
+    let avg_deal_size: Vec<Option<f64>> = (0..nrows)
+        .map(|i| ratio(new_bookings[i], won_deals[i]))
+        .collect();
+    let sales_cycle_days: Vec<Option<f64>> = if has_close {
+        sales_cycle_days
+    } else {
+        vec![None; nrows]
+    };
     let pipeline_velocity: Vec<Option<f64>> = (0..nrows)
         .map(|i| {
             let num = open_n[i]? * win_rate[i]? * avg_deal_size[i]?;
@@ -553,17 +628,36 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             ratio(mqls[i].zip(mqls[i - 1]).map(|(c, p)| c - p), mqls[i - 1])
         })
         .collect();
-    let speed: Vec<Option<f64>> = if leads_present && contact_known { speed } else { vec![None; nrows] };
+    let speed: Vec<Option<f64>> = if leads_present && contact_known {
+        speed
+    } else {
+        vec![None; nrows]
+    };
     let followup_rate: Vec<Option<f64>> = (0..nrows)
-        .map(|i| if leads_present && followup_known { ratio(Some(fu_num[i]), Some(fu_den[i])) } else { None })
+        .map(|i| {
+            if leads_present && followup_known {
+                ratio(Some(fu_num[i]), Some(fu_den[i]))
+            } else {
+                None
+            }
+        })
         .collect();
     let per = |den: &Vec<Option<f64>>| -> Vec<Option<f64>> {
-        (0..nrows).map(|i| ratio(marketing_spend[i], den[i])).collect()
+        (0..nrows)
+            .map(|i| ratio(marketing_spend[i], den[i]))
+            .collect()
     };
     let cac: Vec<Option<f64>> = (0..nrows)
-        .map(|i| ratio(marketing_spend[i].zip(sales_cost).map(|(m, s)| m + s), new_customers[i]))
+        .map(|i| {
+            ratio(
+                marketing_spend[i].zip(sales_cost).map(|(m, s)| m + s),
+                new_customers[i],
+            )
+        })
         .collect();
-    let roas: Vec<Option<f64>> = (0..nrows).map(|i| ratio(new_bookings[i], marketing_spend[i])).collect();
+    let roas: Vec<Option<f64>> = (0..nrows)
+        .map(|i| ratio(new_bookings[i], marketing_spend[i]))
+        .collect();
 
     cols.push(("win_rate", Out::Float(win_rate)));
     cols.push(("avg_deal_size", Out::Float(avg_deal_size)));
@@ -600,12 +694,17 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         let vals: Vec<String> = order.iter().map(|&(d, _)| base.dims[d].clone()).collect();
         out.push(Column::new(by.name().into(), vals));
     }
-    let ages: Vec<f64> = order.iter().map(|&(_, p)| base.age_days(base.full[p], as_of)).collect();
+    let ages: Vec<f64> = order
+        .iter()
+        .map(|&(_, p)| base.age_days(base.full[p], as_of))
+        .collect();
     out.push(Column::new("cohort_age_days".into(), ages));
     for (name, v) in cols {
         out.push(match v {
             Out::Int(v) => Column::new(name.into(), idx.iter().map(|&i| v[i]).collect::<Vec<_>>()),
-            Out::Float(v) => Column::new(name.into(), idx.iter().map(|&i| v[i]).collect::<Vec<_>>()),
+            Out::Float(v) => {
+                Column::new(name.into(), idx.iter().map(|&i| v[i]).collect::<Vec<_>>())
+            }
         });
     }
     Ok(DataFrame::new(n_out, out)?)
@@ -620,7 +719,11 @@ mod tests {
     const AS_OF: &str = "2024-05-03T00:00:00";
 
     fn analysis(period: PeriodKind, by: Option<Dimension>) -> Analysis {
-        Analysis { period, by, ..Analysis::default() }
+        Analysis {
+            period,
+            by,
+            ..Analysis::default()
+        }
     }
 
     fn run(period: PeriodKind, by: Option<Dimension>) -> DataFrame {
@@ -648,12 +751,20 @@ mod tests {
 
     #[test]
     fn month_by_channel() {
-        assert_expected("basic", "kpis month by channel", &run(PeriodKind::Month, Some(Dimension::Channel)));
+        assert_expected(
+            "basic",
+            "kpis month by channel",
+            &run(PeriodKind::Month, Some(Dimension::Channel)),
+        );
     }
 
     #[test]
     fn quarter_by_channel() {
-        assert_expected("basic", "kpis quarter by channel", &run(PeriodKind::Quarter, Some(Dimension::Channel)));
+        assert_expected(
+            "basic",
+            "kpis quarter by channel",
+            &run(PeriodKind::Quarter, Some(Dimension::Channel)),
+        );
     }
 
     #[test]
@@ -666,7 +777,11 @@ mod tests {
     #[test]
     fn from_cuts_rows_but_lead_velocity_reads_the_period_before() {
         let ds = load_fixture("basic", AS_OF);
-        let a = Analysis { from: Some(ts("2024-03-15")), to: Some(ts("2024-04-01")), ..Analysis::default() };
+        let a = Analysis {
+            from: Some(ts("2024-03-15")),
+            to: Some(ts("2024-04-01")),
+            ..Analysis::default()
+        };
         let df = kpis(&ds, &a).unwrap();
         let periods: Vec<String> = crate::metrics::testutil::cells(&df)[0].1.clone();
         assert_eq!(periods, ["2024-03-01", "2024-04-01"]);
@@ -684,17 +799,31 @@ mod tests {
         let n = leads.frame.height();
         leads
             .frame
-            .with_column(Column::full_null("sal_at".into(), n, &DataType::Datetime(TimeUnit::Microseconds, None)))
+            .with_column(Column::full_null(
+                "sal_at".into(),
+                n,
+                &DataType::Datetime(TimeUnit::Microseconds, None),
+            ))
             .unwrap();
         let df = kpis(&ds, &analysis(PeriodKind::Month, None)).unwrap();
-        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-        let i = names.iter().position(|c| c == "mql_to_sql_rate").expect("mql_to_sql_rate");
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let i = names
+            .iter()
+            .position(|c| c == "mql_to_sql_rate")
+            .expect("mql_to_sql_rate");
         assert_eq!(names[i - 1], "sal_to_sql_rate");
         assert_eq!(names[i + 1], "sql_to_opportunity_rate");
         assert_eq!(column(&df, "sals"), [None, None, None, None]);
         assert_eq!(column(&df, "mql_to_sal_rate"), [None, None, None, None]);
         // Feb: 3 of 4 MQLs reached SQL; Mar: L7 of L6, L7; Apr: none of 3.
-        assert_eq!(column(&df, "mql_to_sql_rate"), [Some(0.75), Some(0.5), Some(0.0), None]);
+        assert_eq!(
+            column(&df, "mql_to_sql_rate"),
+            [Some(0.75), Some(0.5), Some(0.0), None]
+        );
     }
 
     #[test]
@@ -702,16 +831,37 @@ mod tests {
         let mut ds = load_fixture("basic", AS_OF);
         ds.campaigns = None;
         let df = kpis(&ds, &analysis(PeriodKind::Month, None)).unwrap();
-        for c in ["marketing_spend", "cost_per_lead", "cost_per_mql", "cost_per_sql", "cost_per_opportunity", "cac", "roas"] {
+        for c in [
+            "marketing_spend",
+            "cost_per_lead",
+            "cost_per_mql",
+            "cost_per_sql",
+            "cost_per_opportunity",
+            "cac",
+            "roas",
+        ] {
             assert_eq!(column(&df, c), [None, None, None, None], "{c}");
         }
-        assert_eq!(column(&df, "leads"), [Some(4.0), Some(3.0), Some(3.0), Some(0.0)]);
+        assert_eq!(
+            column(&df, "leads"),
+            [Some(4.0), Some(3.0), Some(3.0), Some(0.0)]
+        );
         ds.opportunities = None;
         let df = kpis(&ds, &analysis(PeriodKind::Month, None)).unwrap();
-        for c in ["opportunities", "won_deals", "new_bookings", "open_pipeline", "win_rate", "sql_to_opportunity_rate"] {
+        for c in [
+            "opportunities",
+            "won_deals",
+            "new_bookings",
+            "open_pipeline",
+            "win_rate",
+            "sql_to_opportunity_rate",
+        ] {
             assert_eq!(column(&df, c), [None, None, None, None], "{c}");
         }
-        assert_eq!(column(&df, "sqls"), [Some(3.0), Some(1.0), Some(0.0), Some(0.0)]);
+        assert_eq!(
+            column(&df, "sqls"),
+            [Some(3.0), Some(1.0), Some(0.0), Some(0.0)]
+        );
     }
 
     #[test]
@@ -720,13 +870,19 @@ mod tests {
         // No segment values in the fixture: one `(none)` group per period.
         assert_eq!(df.height(), 4);
         assert_eq!(column(&df, "marketing_spend"), [None, None, None, None]);
-        assert_eq!(column(&df, "leads"), [Some(4.0), Some(3.0), Some(3.0), Some(0.0)]);
+        assert_eq!(
+            column(&df, "leads"),
+            [Some(4.0), Some(3.0), Some(3.0), Some(0.0)]
+        );
     }
 
     #[test]
     fn sales_cost_goes_into_cac() {
         let ds = load_fixture("basic", AS_OF);
-        let a = Analysis { sales_cost: 100.0, ..Analysis::default() };
+        let a = Analysis {
+            sales_cost: 100.0,
+            ..Analysis::default()
+        };
         let df = kpis(&ds, &a).unwrap();
         // Mar: (200 + 100) / 1; Apr: (230 + 100) / 3.
         assert_eq!(column(&df, "cac"), [None, Some(300.0), Some(110.0), None]);
@@ -750,7 +906,11 @@ mod tests {
     #[test]
     fn sales_cost_has_no_dimension() {
         let ds = load_fixture("basic", AS_OF);
-        let a = Analysis { sales_cost: 100.0, by: Some(Dimension::Channel), ..Analysis::default() };
+        let a = Analysis {
+            sales_cost: 100.0,
+            by: Some(Dimension::Channel),
+            ..Analysis::default()
+        };
         let df = kpis(&ds, &a).unwrap();
         assert!(column(&df, "cac").iter().all(Option::is_none));
         // Without sales cost the split cac is spend / customers (see EXPECTED.md).
@@ -766,7 +926,10 @@ mod tests {
         leads.frame = leads.frame.vstack(&first).unwrap();
         let df = kpis(&ds, &analysis(PeriodKind::Month, Some(Dimension::Channel))).unwrap();
         // Feb: events O2, search O1, social O6 -- as without the duplicate.
-        assert_eq!(&column(&df, "opportunities")[..3], [Some(1.0), Some(1.0), Some(1.0)]);
+        assert_eq!(
+            &column(&df, "opportunities")[..3],
+            [Some(1.0), Some(1.0), Some(1.0)]
+        );
     }
 
     #[test]

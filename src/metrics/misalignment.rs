@@ -12,8 +12,8 @@ use anyhow::{Context as _, Result};
 use polars::prelude::*;
 
 use crate::metrics::common::{
-    money_sum,
-    campaign_channels, campaigns_with_dim, ladder, lead_stages, opportunities_with_dim, Stage, DIM,
+    campaign_channels, campaigns_with_dim, ladder, lead_stages, money_sum, opportunities_with_dim,
+    Stage, DIM,
 };
 use crate::metrics::periods::{PeriodKind, PeriodSpec};
 use crate::model::{Dataset, TableKind};
@@ -94,7 +94,10 @@ pub fn wilson(k: f64, n: f64) -> Option<(f64, f64)> {
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;
     let half = Z / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some(((center - half).clamp(0.0, 1.0), (center + half).clamp(0.0, 1.0)))
+    Some((
+        (center - half).clamp(0.0, 1.0),
+        (center + half).clamp(0.0, 1.0),
+    ))
 }
 
 /// A measured share k / n with its Wilson interval.
@@ -129,7 +132,13 @@ pub fn bucket_label(bounds: &[f64], i: usize) -> String {
     if i < bounds.len() {
         format!("<= {}h", fmt_num(bounds[i]))
     } else {
-        format!("> {}h", bounds.last().map(|b| fmt_num(*b)).unwrap_or_else(|| "0".into()))
+        format!(
+            "> {}h",
+            bounds
+                .last()
+                .map(|b| fmt_num(*b))
+                .unwrap_or_else(|| "0".into())
+        )
     }
 }
 
@@ -138,7 +147,13 @@ pub fn bucket_stem(bounds: &[f64], i: usize) -> String {
     if i < bounds.len() {
         format!("bucket_le_{}h", fmt_num(bounds[i]))
     } else {
-        format!("bucket_gt_{}h", bounds.last().map(|b| fmt_num(*b)).unwrap_or_else(|| "0".into()))
+        format!(
+            "bucket_gt_{}h",
+            bounds
+                .last()
+                .map(|b| fmt_num(*b))
+                .unwrap_or_else(|| "0".into())
+        )
     }
 }
 
@@ -257,7 +272,9 @@ fn one_minus_tvd(p: &BTreeMap<String, f64>, q: &BTreeMap<String, f64>) -> Option
     let keys: BTreeSet<&String> = p.keys().chain(q.keys()).collect();
     let tvd: f64 = keys
         .into_iter()
-        .map(|k| (p.get(k).copied().unwrap_or(0.0) / sp - q.get(k).copied().unwrap_or(0.0) / sq).abs())
+        .map(|k| {
+            (p.get(k).copied().unwrap_or(0.0) / sp - q.get(k).copied().unwrap_or(0.0) / sq).abs()
+        })
         .sum::<f64>()
         * 0.5;
     Some(1.0 - tvd)
@@ -270,7 +287,11 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
     let uses = |s: Stage| stages.contains(&s);
     let leads_has = |c: &str| ds.has_values(TableKind::Leads, c);
     let opps_has = |c: &str| ds.has_values(TableKind::Opportunities, c);
-    let spend_lf = if ds.campaigns.is_some() { campaigns_with_dim(ds, a.by) } else { None };
+    let spend_lf = if ds.campaigns.is_some() {
+        campaigns_with_dim(ds, a.by)
+    } else {
+        None
+    };
     let av = Avail {
         mql: uses(Stage::Mql),
         accept: if uses(Stage::Sal) {
@@ -298,14 +319,23 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
     let group_expr = || if a.by.is_some() { col(DIM) } else { lit(ALL) };
 
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let blank = Group { buckets: vec![(0, 0); nb], ..Default::default() };
+    let blank = Group {
+        buckets: vec![(0, 0); nb],
+        ..Default::default()
+    };
     if a.by.is_none() {
         groups.insert(ALL.to_string(), blank.clone());
     }
 
     // ---- leads ----------------------------------------------------------
     if ds.leads.is_some() {
-        let reached = |s: Stage| if uses(s) { col(s.eff_col()).is_not_null() } else { lit(false) };
+        let reached = |s: Stage| {
+            if uses(s) {
+                col(s.eff_col()).is_not_null()
+            } else {
+                lit(false)
+            }
+        };
         let mut worked = col("first_contact_at").is_not_null();
         for s in [Stage::Sal, Stage::Sql, Stage::Opportunity] {
             if uses(s) {
@@ -318,14 +348,17 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             col("created_at")
         };
         let sla_us = a.sla_days * 86_400e6;
-        let resp = (col("first_contact_at").cast(DataType::Int64) - col("__start").cast(DataType::Int64))
-            .cast(DataType::Float64)
+        let resp = (col("first_contact_at").cast(DataType::Int64)
+            - col("__start").cast(DataType::Int64))
+        .cast(DataType::Float64)
             / lit(3_600e6);
         // Bucket index: the first bound the response time is at or under
         // (bounds inclusive), else the last, open-ended bucket.
         let mut bucket = lit(bounds.len() as i64);
         for (i, b) in bounds.iter().enumerate().rev() {
-            bucket = when(col("__resp").lt_eq(lit(*b))).then(lit(i as i64)).otherwise(bucket);
+            bucket = when(col("__resp").lt_eq(lit(*b)))
+                .then(lit(i as i64))
+                .otherwise(bucket);
         }
         // "Did not reach sql": when SQL is not in use, the next stage in use
         // (opportunity) stands in for it.
@@ -356,8 +389,13 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
                     .gt_eq(lit(sla_us))
                     .and(col("__mql"))
                     .alias("__sla"),
-                col("__mql").and(col("first_contact_at").is_not_null()).alias("__contacted"),
-                when(resp.clone().lt(lit(0.0))).then(lit(0.0)).otherwise(resp).alias("__resp"),
+                col("__mql")
+                    .and(col("first_contact_at").is_not_null())
+                    .alias("__contacted"),
+                when(resp.clone().lt(lit(0.0)))
+                    .then(lit(0.0))
+                    .otherwise(resp)
+                    .alias("__resp"),
             ])
             .with_columns([bucket.alias("__bucket")])
             .select([
@@ -390,16 +428,24 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .agg([
                 i64_sum(col("__mql"), "mqls"),
                 i64_sum(col("__mql").and(col("__worked")), "worked"),
-                i64_sum(col("__mql").and(col("__worked")).and(col("__won")), "worked_won"),
+                i64_sum(
+                    col("__mql").and(col("__worked")).and(col("__won")),
+                    "worked_won",
+                ),
                 i64_sum(col("__sla"), "sla_mqls"),
                 i64_sum(col("__sla").and(col("__worked").not()), "unworked"),
                 i64_sum(col("__contacted"), "contacted"),
-                i64_sum(col("__contacted").and(col("__resp").lt_eq(lit(SPEED_HOURS))), "contacted_fast"),
+                i64_sum(
+                    col("__contacted").and(col("__resp").lt_eq(lit(SPEED_HOURS))),
+                    "contacted_fast",
+                ),
                 i64_sum(col("__mql").and(col("__acc")), "accepted"),
                 i64_sum(col("__sql"), "sql"),
                 i64_sum(col("__sql").and(col("__won")), "sql_won"),
                 i64_sum(
-                    col("__mql").and(col("disqualified_at").is_not_null()).and(col("__past_sql").not()),
+                    col("__mql")
+                        .and(col("disqualified_at").is_not_null())
+                        .and(col("__past_sql").not()),
                     "rejected",
                 ),
             ])
@@ -408,10 +454,22 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .context("aggregating leads for misalignment")?;
         let keys = col_str(&agg, G)?;
         let fields = [
-            "mqls", "worked", "worked_won", "sla_mqls", "unworked", "contacted", "contacted_fast", "accepted",
-            "sql", "sql_won", "rejected",
+            "mqls",
+            "worked",
+            "worked_won",
+            "sla_mqls",
+            "unworked",
+            "contacted",
+            "contacted_fast",
+            "accepted",
+            "sql",
+            "sql_won",
+            "rejected",
         ];
-        let vals: Vec<Vec<i64>> = fields.iter().map(|f| col_i64(&agg, f)).collect::<Result<_>>()?;
+        let vals: Vec<Vec<i64>> = fields
+            .iter()
+            .map(|f| col_i64(&agg, f))
+            .collect::<Result<_>>()?;
         for (r, k) in keys.iter().enumerate() {
             let g = groups.entry(k.clone()).or_insert_with(|| blank.clone());
             g.mqls = vals[0][r];
@@ -431,13 +489,23 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .clone()
             .filter(col("__contacted"))
             .group_by([col(G), col("__bucket")])
-            .agg([len().cast(DataType::Int64).alias("n"), i64_sum(col("__sql"), "sql")])
+            .agg([
+                len().cast(DataType::Int64).alias("n"),
+                i64_sum(col("__sql"), "sql"),
+            ])
             .collect()
             .map_err(anyhow::Error::from)
             .context("counting response-time buckets")?;
-        let (keys, idx, n, s) = (col_str(&bk, G)?, col_i64(&bk, "__bucket")?, col_i64(&bk, "n")?, col_i64(&bk, "sql")?);
+        let (keys, idx, n, s) = (
+            col_str(&bk, G)?,
+            col_i64(&bk, "__bucket")?,
+            col_i64(&bk, "n")?,
+            col_i64(&bk, "sql")?,
+        );
         for r in 0..keys.len() {
-            let g = groups.entry(keys[r].clone()).or_insert_with(|| blank.clone());
+            let g = groups
+                .entry(keys[r].clone())
+                .or_insert_with(|| blank.clone());
             if let Some(slot) = g.buckets.get_mut(idx[r] as usize) {
                 *slot = (n[r], s[r]);
             }
@@ -452,10 +520,20 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
                 .collect()
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("MQL {src} mix"))?;
-            let (keys, cats, n) = (col_str(&mix, G)?, col_str(&mix, "__cat")?, col_i64(&mix, "n")?);
+            let (keys, cats, n) = (
+                col_str(&mix, G)?,
+                col_str(&mix, "__cat")?,
+                col_i64(&mix, "n")?,
+            );
             for r in 0..keys.len() {
-                let g = groups.entry(keys[r].clone()).or_insert_with(|| blank.clone());
-                let m = if is_seg { &mut g.mql_segments } else { &mut g.mql_channels };
+                let g = groups
+                    .entry(keys[r].clone())
+                    .or_insert_with(|| blank.clone());
+                let m = if is_seg {
+                    &mut g.mql_segments
+                } else {
+                    &mut g.mql_channels
+                };
                 *m.entry(cats[r].clone()).or_insert(0.0) += n[r] as f64;
             }
         }
@@ -472,25 +550,51 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             col("segment").alias("__lead_segment"),
             col("channel").alias("__lead_channel"),
         ]);
-        let camp = campaign_channels(ds).select([col("campaign_id"), col("campaign_channel").alias("__camp_channel")]);
+        let camp = campaign_channels(ds).select([
+            col("campaign_id"),
+            col("campaign_channel").alias("__camp_channel"),
+        ]);
         let lf = opportunities_with_dim(ds, a.by)
             .filter(
                 col("type")
                     .eq(lit("new_business"))
                     .and(in_range(col("close_date"), a))
-                    .and(col("status").eq(lit("won")).or(col("status").eq(lit("lost")))),
+                    .and(
+                        col("status")
+                            .eq(lit("won"))
+                            .or(col("status").eq(lit("lost"))),
+                    ),
             )
-            .join(lead_info, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left))
-            .join(camp, [col("campaign_id")], [col("campaign_id")], JoinArgs::new(JoinType::Left))
+            .join(
+                lead_info,
+                [col("lead_id")],
+                [col("lead_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .join(
+                camp,
+                [col("campaign_id")],
+                [col("campaign_id")],
+                JoinArgs::new(JoinType::Left),
+            )
             .with_columns([
                 group_expr().alias(G),
                 col("status").eq(lit("won")).alias("__won"),
-                coalesce(&[col("segment"), col("__lead_segment")]).fill_null(lit(NONE_GROUP)).alias("__seg"),
+                coalesce(&[col("segment"), col("__lead_segment")])
+                    .fill_null(lit(NONE_GROUP))
+                    .alias("__seg"),
                 coalesce(&[col("channel"), col("__lead_channel"), col("__camp_channel")])
                     .fill_null(lit(NONE_GROUP))
                     .alias("__chan"),
             ])
-            .select([col(G), col("__won"), col("__seg"), col("__chan"), col("amount"), col("loss_reason")]);
+            .select([
+                col(G),
+                col("__won"),
+                col("__seg"),
+                col("__chan"),
+                col("amount"),
+                col("loss_reason"),
+            ]);
         // Four aggregations read these closed deals: join once.
         let lf = lf
             .collect()
@@ -503,15 +607,22 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .agg([
                 i64_sum(col("__won"), "won"),
                 i64_sum(col("__won").not(), "lost"),
-                money_sum(when(col("__won")).then(col("amount")).otherwise(lit(0.0))).alias("bookings"),
+                money_sum(when(col("__won")).then(col("amount")).otherwise(lit(0.0)))
+                    .alias("bookings"),
             ])
             .collect()
             .map_err(anyhow::Error::from)
             .context("aggregating deals for misalignment")?;
-        let (keys, won, lost, bookings) =
-            (col_str(&agg, G)?, col_i64(&agg, "won")?, col_i64(&agg, "lost")?, col_f64(&agg, "bookings")?);
+        let (keys, won, lost, bookings) = (
+            col_str(&agg, G)?,
+            col_i64(&agg, "won")?,
+            col_i64(&agg, "lost")?,
+            col_f64(&agg, "bookings")?,
+        );
         for r in 0..keys.len() {
-            let g = groups.entry(keys[r].clone()).or_insert_with(|| blank.clone());
+            let g = groups
+                .entry(keys[r].clone())
+                .or_insert_with(|| blank.clone());
             g.won_deals = won[r];
             g.lost_deals = lost[r];
             g.bookings = bookings[r];
@@ -520,16 +631,29 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .clone()
             .filter(col("__won").not())
             .group_by([col(G), col("loss_reason")])
-            .agg([len().cast(DataType::Int64).alias("n"), money_sum(col("amount")).alias("amount")])
+            .agg([
+                len().cast(DataType::Int64).alias("n"),
+                money_sum(col("amount")).alias("amount"),
+            ])
             .collect()
             .map_err(anyhow::Error::from)
             .context("lost deals by reason")?;
-        let reasons: Vec<Option<String>> =
-            lost_df.column("loss_reason")?.str()?.iter().map(|v| v.map(str::to_string)).collect();
-        let (keys, n, amount) = (col_str(&lost_df, G)?, col_i64(&lost_df, "n")?, col_f64(&lost_df, "amount")?);
+        let reasons: Vec<Option<String>> = lost_df
+            .column("loss_reason")?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+        let (keys, n, amount) = (
+            col_str(&lost_df, G)?,
+            col_i64(&lost_df, "n")?,
+            col_f64(&lost_df, "amount")?,
+        );
         for r in 0..keys.len() {
             if let Some(reason) = &reasons[r] {
-                let g = groups.entry(keys[r].clone()).or_insert_with(|| blank.clone());
+                let g = groups
+                    .entry(keys[r].clone())
+                    .or_insert_with(|| blank.clone());
                 g.lost_by_reason.push((reason.clone(), n[r], amount[r]));
             }
         }
@@ -541,9 +665,15 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .collect()
             .map_err(anyhow::Error::from)
             .context("won deals by segment")?;
-        let (keys, cats, n) = (col_str(&seg, G)?, col_str(&seg, "__seg")?, col_i64(&seg, "n")?);
+        let (keys, cats, n) = (
+            col_str(&seg, G)?,
+            col_str(&seg, "__seg")?,
+            col_i64(&seg, "n")?,
+        );
         for r in 0..keys.len() {
-            let g = groups.entry(keys[r].clone()).or_insert_with(|| blank.clone());
+            let g = groups
+                .entry(keys[r].clone())
+                .or_insert_with(|| blank.clone());
             *g.won_segments.entry(cats[r].clone()).or_insert(0.0) += n[r] as f64;
         }
         let ch = won_lf
@@ -552,9 +682,15 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .collect()
             .map_err(anyhow::Error::from)
             .context("bookings by channel")?;
-        let (keys, cats, amt) = (col_str(&ch, G)?, col_str(&ch, "__chan")?, col_f64(&ch, "amount")?);
+        let (keys, cats, amt) = (
+            col_str(&ch, G)?,
+            col_str(&ch, "__chan")?,
+            col_f64(&ch, "amount")?,
+        );
         for r in 0..keys.len() {
-            let g = groups.entry(keys[r].clone()).or_insert_with(|| blank.clone());
+            let g = groups
+                .entry(keys[r].clone())
+                .or_insert_with(|| blank.clone());
             *g.booking_channels.entry(cats[r].clone()).or_insert(0.0) += amt[r];
         }
     }
@@ -570,7 +706,9 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             .context("summing spend for misalignment")?;
         let (keys, spend) = (col_str(&sp, G)?, col_f64(&sp, "spend")?);
         for r in 0..keys.len() {
-            let g = groups.entry(keys[r].clone()).or_insert_with(|| blank.clone());
+            let g = groups
+                .entry(keys[r].clone())
+                .or_insert_with(|| blank.clone());
             g.spend = spend[r];
         }
     }
@@ -592,7 +730,13 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
 
     let frame = build_frame(&rows, a.by, &bounds)?;
     let channels = if a.by.is_none() && av.channel {
-        let split = misalignment(ds, &Analysis { by: Some(Dimension::Channel), ..a.clone() })?;
+        let split = misalignment(
+            ds,
+            &Analysis {
+                by: Some(Dimension::Channel),
+                ..a.clone()
+            },
+        )?;
         Some(
             split
                 .frame
@@ -670,7 +814,10 @@ fn compute_group(
     let contact_ok = lead_ok && av.contact;
 
     // Range-level KPIs.
-    let win = Rate { k: g.won_deals, n: g.won_deals + g.lost_deals };
+    let win = Rate {
+        k: g.won_deals,
+        n: g.won_deals + g.lost_deals,
+    };
     let win_rate = if av.opps { win.value() } else { None };
     let new_bookings = (av.opps && av.amount).then_some(g.bookings);
     let avg_deal = match new_bookings {
@@ -684,7 +831,10 @@ fn compute_group(
     };
 
     // worked_mql_win_rate.
-    let wmw = Rate { k: g.worked_won, n: g.worked };
+    let wmw = Rate {
+        k: g.worked_won,
+        n: g.worked,
+    };
     // "Worked" needs no first_contact_at: without it, a lead counts as
     // worked when it reached sal, sql or opportunity (the spec's other arms).
     let wmw_ok = lead_ok && av.won;
@@ -692,22 +842,40 @@ fn compute_group(
 
     // Unworked MQLs.
     let unworked = opt_if(contact_ok, g.unworked);
-    let unworked_lost = match (unworked, wmw_ok.then(|| (wmw.value(), wmw.low(), wmw.high())), avg_deal) {
+    let unworked_lost = match (
+        unworked,
+        wmw_ok.then(|| (wmw.value(), wmw.low(), wmw.high())),
+        avg_deal,
+    ) {
         (Some(u), Some((Some(v), Some(lo), Some(hi))), Some(ads)) => {
             let u = u as f64;
-            Some(Money { v: u * v * ads, lo: u * lo * ads, hi: u * hi * ads })
+            Some(Money {
+                v: u * v * ads,
+                lo: u * lo * ads,
+                hi: u * hi * ads,
+            })
         }
         _ => None,
     };
     let unworked_wasted = match (unworked, cost_per_mql) {
-        (Some(u), Some(c)) => Some(Money { v: u as f64 * c, lo: u as f64 * c, hi: u as f64 * c }),
+        (Some(u), Some(c)) => Some(Money {
+            v: u as f64 * c,
+            lo: u as f64 * c,
+            hi: u as f64 * c,
+        }),
         _ => None,
     };
 
     // Slow follow-up.
-    let sql_rate = Rate { k: g.sql_won, n: g.sql };
+    let sql_rate = Rate {
+        k: g.sql_won,
+        n: g.sql,
+    };
     let sql_rate_ok = av.sql && av.won;
-    let base = g.buckets.iter().position(|(n, _)| *n >= a.min_sample as i64);
+    let base = g
+        .buckets
+        .iter()
+        .position(|(n, _)| *n >= a.min_sample as i64);
     let mut brs: Vec<BucketRow> = g
         .buckets
         .iter()
@@ -734,13 +902,29 @@ fn compute_group(
         match (sql_rate_ok.then_some(sql_rate), avg_deal) {
             (Some(sr), Some(ads)) if sr.n > 0 => {
                 let qb = brs[b].q;
-                let (qv, ql, qh) = (qb.value().unwrap_or(0.0), qb.low().unwrap_or(0.0), qb.high().unwrap_or(0.0));
-                let (sv, sl, sh) = (sr.value().unwrap_or(0.0), sr.low().unwrap_or(0.0), sr.high().unwrap_or(0.0));
-                let mut total = Money { v: 0.0, lo: 0.0, hi: 0.0 };
+                let (qv, ql, qh) = (
+                    qb.value().unwrap_or(0.0),
+                    qb.low().unwrap_or(0.0),
+                    qb.high().unwrap_or(0.0),
+                );
+                let (sv, sl, sh) = (
+                    sr.value().unwrap_or(0.0),
+                    sr.low().unwrap_or(0.0),
+                    sr.high().unwrap_or(0.0),
+                );
+                let mut total = Money {
+                    v: 0.0,
+                    lo: 0.0,
+                    hi: 0.0,
+                };
                 for br in brs.iter_mut().skip(b + 1) {
                     let n = br.n as f64;
                     let m = if br.n == 0 {
-                        Money { v: 0.0, lo: 0.0, hi: 0.0 }
+                        Money {
+                            v: 0.0,
+                            lo: 0.0,
+                            hi: 0.0,
+                        }
                     } else {
                         let q = br.q;
                         Money {
@@ -767,7 +951,10 @@ fn compute_group(
     };
     if slow.is_none() && contact_ok && av.sql && base.is_some() {
         if !sql_rate_ok || sql_rate.n == 0 {
-            note("slow follow-up: no lead reached sql and a won deal stage to measure sql_win_rate".into());
+            note(
+                "slow follow-up: no lead reached sql and a won deal stage to measure sql_win_rate"
+                    .into(),
+            );
         } else if avg_deal.is_none() {
             note("slow follow-up: avg_deal_size is unknown (no won new-business deal with an amount in the range)".into());
         }
@@ -776,7 +963,11 @@ fn compute_group(
     // Rejected MQLs.
     let rejected = opt_if(lead_ok && av.disq, g.rejected);
     let rejected_wasted = match (rejected, cost_per_mql) {
-        (Some(r), Some(c)) => Some(Money { v: r as f64 * c, lo: r as f64 * c, hi: r as f64 * c }),
+        (Some(r), Some(c)) => Some(Money {
+            v: r as f64 * c,
+            lo: r as f64 * c,
+            hi: r as f64 * c,
+        }),
         _ => None,
     };
 
@@ -785,19 +976,32 @@ fn compute_group(
     let (mut misfit_n, mut misfit_amt) = (0i64, 0.0f64);
     for (reason, n, amt) in &g.lost_by_reason {
         let r = reason.to_lowercase();
-        if misfit_reasons.iter().any(|m| !m.is_empty() && r.contains(m.as_str())) {
+        if misfit_reasons
+            .iter()
+            .any(|m| !m.is_empty() && r.contains(m.as_str()))
+        {
             misfit_n += n;
             misfit_amt += amt;
         }
     }
     let misfit_ok = av.opps && av.amount && av.loss_reason;
     let misfit = match (misfit_ok, win_rate, win.low(), win.high()) {
-        (true, Some(v), Some(lo), Some(hi)) => Some(Money { v: v * misfit_amt, lo: lo * misfit_amt, hi: hi * misfit_amt }),
+        (true, Some(v), Some(lo), Some(hi)) => Some(Money {
+            v: v * misfit_amt,
+            lo: lo * misfit_amt,
+            hi: hi * misfit_amt,
+        }),
         _ => None,
     };
 
     // Total.
-    let parts = [unworked_lost, unworked_wasted, slow, rejected_wasted, misfit];
+    let parts = [
+        unworked_lost,
+        unworked_wasted,
+        slow,
+        rejected_wasted,
+        misfit,
+    ];
     let computed: Vec<Money> = parts.iter().flatten().copied().collect();
     let (cost, cost_lo, cost_hi) = if computed.is_empty() {
         (None, None, None)
@@ -815,10 +1019,38 @@ fn compute_group(
     let uplift = new_bookings.map(|b| b * a.uplift);
 
     // Alignment score.
-    let followup = if contact_ok { Rate { k: g.sla_mqls - g.unworked, n: g.sla_mqls }.value() } else { None };
-    let speed = if contact_ok { Rate { k: g.contacted_fast, n: g.contacted }.value() } else { None };
-    let acceptance = if lead_ok && av.accept.is_some() { Rate { k: g.accepted, n: g.mqls }.value() } else { None };
-    let icp = if av.segment && lead_ok && av.opps { one_minus_tvd(&g.mql_segments, &g.won_segments) } else { None };
+    let followup = if contact_ok {
+        Rate {
+            k: g.sla_mqls - g.unworked,
+            n: g.sla_mqls,
+        }
+        .value()
+    } else {
+        None
+    };
+    let speed = if contact_ok {
+        Rate {
+            k: g.contacted_fast,
+            n: g.contacted,
+        }
+        .value()
+    } else {
+        None
+    };
+    let acceptance = if lead_ok && av.accept.is_some() {
+        Rate {
+            k: g.accepted,
+            n: g.mqls,
+        }
+        .value()
+    } else {
+        None
+    };
+    let icp = if av.segment && lead_ok && av.opps {
+        one_minus_tvd(&g.mql_segments, &g.won_segments)
+    } else {
+        None
+    };
     let channel = if av.channel && lead_ok && av.opps && av.amount {
         one_minus_tvd(&g.mql_channels, &g.booking_channels)
     } else {
@@ -826,7 +1058,8 @@ fn compute_group(
     };
     let comps = [followup, speed, acceptance, icp, channel];
     let present: Vec<f64> = comps.iter().flatten().copied().collect();
-    let score = (!present.is_empty()).then(|| 100.0 * present.iter().sum::<f64>() / present.len() as f64);
+    let score =
+        (!present.is_empty()).then(|| 100.0 * present.iter().sum::<f64>() / present.len() as f64);
 
     // Group-level notes for empty samples.
     if contact_ok && av.won && g.worked == 0 {
@@ -851,11 +1084,23 @@ fn compute_group(
     // Frame cells, spec ids first.
     f(&mut row, "worked_mql_win_rate", wmw_v);
     i(&mut row, "unworked_mqls", unworked);
-    f(&mut row, "unworked_mql_lost_revenue", unworked_lost.map(|m| m.v));
-    f(&mut row, "unworked_mql_wasted_spend", unworked_wasted.map(|m| m.v));
+    f(
+        &mut row,
+        "unworked_mql_lost_revenue",
+        unworked_lost.map(|m| m.v),
+    );
+    f(
+        &mut row,
+        "unworked_mql_wasted_spend",
+        unworked_wasted.map(|m| m.v),
+    );
     f(&mut row, "slow_followup_lost_revenue", slow.map(|m| m.v));
     i(&mut row, "rejected_mqls", rejected);
-    f(&mut row, "rejected_mql_wasted_spend", rejected_wasted.map(|m| m.v));
+    f(
+        &mut row,
+        "rejected_mql_wasted_spend",
+        rejected_wasted.map(|m| m.v),
+    );
     f(&mut row, "misfit_lost_pipeline", misfit.map(|m| m.v));
     f(&mut row, "misalignment_cost", cost);
     f(&mut row, "misalignment_cost_low", cost_lo);
@@ -872,37 +1117,85 @@ fn compute_group(
     i(&mut row, "mqls_reached", opt_if(lead_ok, g.mqls));
     i(&mut row, "worked_mqls", opt_if(lead_ok, g.worked));
     i(&mut row, "worked_mqls_won", opt_if(wmw_ok, g.worked_won));
-    f(&mut row, "worked_mql_win_rate_low", if wmw_ok { wmw.low() } else { None });
-    f(&mut row, "worked_mql_win_rate_high", if wmw_ok { wmw.high() } else { None });
+    f(
+        &mut row,
+        "worked_mql_win_rate_low",
+        if wmw_ok { wmw.low() } else { None },
+    );
+    f(
+        &mut row,
+        "worked_mql_win_rate_high",
+        if wmw_ok { wmw.high() } else { None },
+    );
     i(&mut row, "sla_mqls", opt_if(contact_ok, g.sla_mqls));
     i(&mut row, "contacted_mqls", opt_if(contact_ok, g.contacted));
-    i(&mut row, "contacted_within_24h", opt_if(contact_ok, g.contacted_fast));
-    i(&mut row, "accepted_mqls", opt_if(lead_ok && av.accept.is_some(), g.accepted));
+    i(
+        &mut row,
+        "contacted_within_24h",
+        opt_if(contact_ok, g.contacted_fast),
+    );
+    i(
+        &mut row,
+        "accepted_mqls",
+        opt_if(lead_ok && av.accept.is_some(), g.accepted),
+    );
     i(&mut row, "sql_reached", opt_if(av.sql, g.sql));
     i(&mut row, "sql_won", opt_if(sql_rate_ok, g.sql_won));
-    f(&mut row, "sql_win_rate", if sql_rate_ok { sql_rate.value() } else { None });
-    f(&mut row, "sql_win_rate_low", if sql_rate_ok { sql_rate.low() } else { None });
-    f(&mut row, "sql_win_rate_high", if sql_rate_ok { sql_rate.high() } else { None });
-    let base_label = if contact_ok && av.sql { base.map(|b| bucket_label(bounds, b)) } else { None };
+    f(
+        &mut row,
+        "sql_win_rate",
+        if sql_rate_ok { sql_rate.value() } else { None },
+    );
+    f(
+        &mut row,
+        "sql_win_rate_low",
+        if sql_rate_ok { sql_rate.low() } else { None },
+    );
+    f(
+        &mut row,
+        "sql_win_rate_high",
+        if sql_rate_ok { sql_rate.high() } else { None },
+    );
+    let base_label = if contact_ok && av.sql {
+        base.map(|b| bucket_label(bounds, b))
+    } else {
+        None
+    };
     row.insert("followup_base_bucket".into(), Cell::S(base_label));
     for (ix, br) in brs.iter().enumerate() {
         let stem = bucket_stem(bounds, ix);
         let ok = contact_ok && av.sql;
         i(&mut row, &format!("{stem}_n"), opt_if(contact_ok, br.n));
         i(&mut row, &format!("{stem}_sql_reached"), opt_if(ok, br.sql));
-        f(&mut row, &format!("{stem}_q"), if ok { br.q.value() } else { None });
+        f(
+            &mut row,
+            &format!("{stem}_q"),
+            if ok { br.q.value() } else { None },
+        );
     }
     i(&mut row, "won_deals", opt_if(av.opps, g.won_deals));
     i(&mut row, "lost_deals", opt_if(av.opps, g.lost_deals));
     f(&mut row, "win_rate", win_rate);
-    f(&mut row, "win_rate_low", if av.opps { win.low() } else { None });
-    f(&mut row, "win_rate_high", if av.opps { win.high() } else { None });
+    f(
+        &mut row,
+        "win_rate_low",
+        if av.opps { win.low() } else { None },
+    );
+    f(
+        &mut row,
+        "win_rate_high",
+        if av.opps { win.high() } else { None },
+    );
     f(&mut row, "new_bookings", new_bookings);
     f(&mut row, "avg_deal_size", avg_deal);
     f(&mut row, "marketing_spend", spend);
     f(&mut row, "cost_per_mql", cost_per_mql);
     i(&mut row, "misfit_lost_deals", opt_if(misfit_ok, misfit_n));
-    f(&mut row, "misfit_lost_amount", misfit_ok.then_some(misfit_amt));
+    f(
+        &mut row,
+        "misfit_lost_amount",
+        misfit_ok.then_some(misfit_amt),
+    );
 
     if !contact_ok {
         brs.clear();
@@ -929,7 +1222,9 @@ fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
         );
     }
     if av.contact && av.mql && !av.sql {
-        notes.push("slow follow-up needs leads.sql_at (share of each bucket that reached sql)".into());
+        notes.push(
+            "slow follow-up needs leads.sql_at (share of each bucket that reached sql)".into(),
+        );
     }
     if !av.won {
         notes.push("won stage not in use (needs opportunities.lead_id and close_date): lead win rates are null".into());
@@ -938,7 +1233,10 @@ fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
         notes.push("rejected MQLs need leads.disqualified_at".into());
     }
     if !av.opps {
-        notes.push("win_rate, avg_deal_size, new_bookings and misfit losses need an opportunities table".into());
+        notes.push(
+            "win_rate, avg_deal_size, new_bookings and misfit losses need an opportunities table"
+                .into(),
+        );
     } else {
         if !av.amount {
             notes.push("money values need opportunities.amount".into());
@@ -949,7 +1247,10 @@ fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
     }
     if !av.spend {
         if a.by.is_some() && matches!(a.by, Some(Dimension::Segment) | Some(Dimension::Owner)) {
-            notes.push("spend does not split by segment or owner: cost_per_mql and wasted spend are null".into());
+            notes.push(
+                "spend does not split by segment or owner: cost_per_mql and wasted spend are null"
+                    .into(),
+            );
         } else {
             notes.push("wasted spend needs a campaigns table (cost_per_mql)".into());
         }
@@ -961,7 +1262,9 @@ fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
         notes.push("icp_component needs a segment column (leads or opportunities)".into());
     }
     if !av.channel {
-        notes.push("channel_component needs a channel column (leads, opportunities or campaigns)".into());
+        notes.push(
+            "channel_component needs a channel column (leads, opportunities or campaigns)".into(),
+        );
     }
     match a.by {
         Some(Dimension::Segment) => {
@@ -996,13 +1299,32 @@ fn assumptions(a: &Analysis, as_of: i64) -> Vec<(String, String)> {
         ("sla_days".into(), fmt_num(a.sla_days)),
         (
             "response_buckets_hours".into(),
-            (0..=bounds.len()).map(|i| bucket_label(bounds, i)).collect::<Vec<_>>().join(", "),
+            (0..=bounds.len())
+                .map(|i| bucket_label(bounds, i))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         ("min_sample".into(), a.min_sample.to_string()),
-        ("misfit_reasons".into(), a.misfit_reasons.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ")),
+        (
+            "misfit_reasons".into(),
+            a.misfit_reasons
+                .iter()
+                .map(|r| format!("\"{r}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         ("uplift".into(), fmt_num(a.uplift)),
-        ("gross_margin".into(), format!("{} (not applied: the costs are revenue and spend)", fmt_num(a.gross_margin))),
-        ("confidence".into(), format!("95% Wilson intervals, z = {Z}")),
+        (
+            "gross_margin".into(),
+            format!(
+                "{} (not applied: the costs are revenue and spend)",
+                fmt_num(a.gross_margin)
+            ),
+        ),
+        (
+            "confidence".into(),
+            format!("95% Wilson intervals, z = {Z}"),
+        ),
     ]
 }
 
@@ -1079,45 +1401,106 @@ fn build_frame(rows: &[(String, Row)], by: Option<Dimension>, bounds: &[f64]) ->
         let s = match kind {
             Some(Cell::I(_)) => Series::new(
                 name.as_str().into(),
-                cells.iter().map(|c| if let Some(Cell::I(v)) = c { *v } else { None }).collect::<Vec<_>>(),
+                cells
+                    .iter()
+                    .map(|c| if let Some(Cell::I(v)) = c { *v } else { None })
+                    .collect::<Vec<_>>(),
             ),
             Some(Cell::S(_)) => Series::new(
                 name.as_str().into(),
-                cells.iter().map(|c| if let Some(Cell::S(v)) = c { v.clone() } else { None }).collect::<Vec<_>>(),
+                cells
+                    .iter()
+                    .map(|c| {
+                        if let Some(Cell::S(v)) = c {
+                            v.clone()
+                        } else {
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>(),
             ),
             _ => Series::new(
                 name.as_str().into(),
-                cells.iter().map(|c| if let Some(Cell::F(v)) = c { *v } else { None }).collect::<Vec<_>>(),
+                cells
+                    .iter()
+                    .map(|c| if let Some(Cell::F(v)) = c { *v } else { None })
+                    .collect::<Vec<_>>(),
             ),
         };
         cols.push(s.into_column());
     }
-    DataFrame::new_infer_height(cols).map_err(anyhow::Error::from).context("building the misalignment table")
+    DataFrame::new_infer_height(cols)
+        .map_err(anyhow::Error::from)
+        .context("building the misalignment table")
 }
 
-fn build_buckets(rows: &[(String, Vec<BucketRow>)], by: Option<Dimension>, _bounds: &[f64]) -> Result<DataFrame> {
-    let flat: Vec<(&String, &BucketRow)> = rows.iter().flat_map(|(k, v)| v.iter().map(move |b| (k, b))).collect();
+fn build_buckets(
+    rows: &[(String, Vec<BucketRow>)],
+    by: Option<Dimension>,
+    _bounds: &[f64],
+) -> Result<DataFrame> {
+    let flat: Vec<(&String, &BucketRow)> = rows
+        .iter()
+        .flat_map(|(k, v)| v.iter().map(move |b| (k, b)))
+        .collect();
     let mut cols: Vec<Column> = Vec::new();
     if let Some(by) = by {
-        cols.push(Series::new(by.name().into(), flat.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>()).into_column());
+        cols.push(
+            Series::new(
+                by.name().into(),
+                flat.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>(),
+            )
+            .into_column(),
+        );
     }
     let fs = |name: &str, f: &dyn Fn(&BucketRow) -> Option<f64>| {
-        Series::new(name.into(), flat.iter().map(|(_, b)| f(b)).collect::<Vec<_>>()).into_column()
+        Series::new(
+            name.into(),
+            flat.iter().map(|(_, b)| f(b)).collect::<Vec<_>>(),
+        )
+        .into_column()
     };
-    cols.push(Series::new("bucket".into(), flat.iter().map(|(_, b)| b.label.clone()).collect::<Vec<_>>()).into_column());
-    cols.push(Series::new("n".into(), flat.iter().map(|(_, b)| b.n).collect::<Vec<_>>()).into_column());
-    cols.push(Series::new("sql_reached".into(), flat.iter().map(|(_, b)| b.sql).collect::<Vec<_>>()).into_column());
+    cols.push(
+        Series::new(
+            "bucket".into(),
+            flat.iter()
+                .map(|(_, b)| b.label.clone())
+                .collect::<Vec<_>>(),
+        )
+        .into_column(),
+    );
+    cols.push(
+        Series::new(
+            "n".into(),
+            flat.iter().map(|(_, b)| b.n).collect::<Vec<_>>(),
+        )
+        .into_column(),
+    );
+    cols.push(
+        Series::new(
+            "sql_reached".into(),
+            flat.iter().map(|(_, b)| b.sql).collect::<Vec<_>>(),
+        )
+        .into_column(),
+    );
     cols.push(fs("q", &|b| b.q.value()));
     cols.push(fs("q_low", &|b| b.q.low()));
     cols.push(fs("q_high", &|b| b.q.high()));
     cols.push(
-        Series::new("role".into(), flat.iter().map(|(_, b)| b.role.map(str::to_string)).collect::<Vec<_>>())
-            .into_column(),
+        Series::new(
+            "role".into(),
+            flat.iter()
+                .map(|(_, b)| b.role.map(str::to_string))
+                .collect::<Vec<_>>(),
+        )
+        .into_column(),
     );
     cols.push(fs("lost_revenue", &|b| b.lost.map(|m| m.v)));
     cols.push(fs("lost_revenue_low", &|b| b.lost.map(|m| m.lo)));
     cols.push(fs("lost_revenue_high", &|b| b.lost.map(|m| m.hi)));
-    DataFrame::new_infer_height(cols).map_err(anyhow::Error::from).context("building the response-time bucket table")
+    DataFrame::new_infer_height(cols)
+        .map_err(anyhow::Error::from)
+        .context("building the response-time bucket table")
 }
 
 #[cfg(test)]
@@ -1127,7 +1510,11 @@ mod tests {
     use crate::metrics::testutil_misalign::fixture;
 
     fn analysis(by: Option<Dimension>) -> Analysis {
-        Analysis { by, min_sample: 2, ..Analysis::default() }
+        Analysis {
+            by,
+            min_sample: 2,
+            ..Analysis::default()
+        }
     }
 
     fn row_of(df: &DataFrame, by: Option<&str>, key: Option<&str>) -> usize {
@@ -1145,7 +1532,9 @@ mod tests {
     }
 
     fn num(df: &DataFrame, name: &str, r: usize) -> Option<f64> {
-        let c = df.column(name).unwrap_or_else(|_| panic!("no column {name}"));
+        let c = df
+            .column(name)
+            .unwrap_or_else(|_| panic!("no column {name}"));
         let c = c.cast(&DataType::Float64).unwrap();
         c.f64().unwrap().get(r)
     }
@@ -1246,7 +1635,10 @@ mod tests {
     #[test]
     fn wilson_known_values() {
         let (lo, hi) = wilson(3.0, 10.0).unwrap();
-        assert!((lo - 0.107791267406).abs() < 1e-11 && (hi - 0.603221852539).abs() < 1e-11, "{lo} {hi}");
+        assert!(
+            (lo - 0.107791267406).abs() < 1e-11 && (hi - 0.603221852539).abs() < 1e-11,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson(0.0, 1.0).unwrap();
         assert_eq!(lo, 0.0);
         assert!((hi - 0.793450685623).abs() < 1e-11);
@@ -1261,19 +1653,47 @@ mod tests {
         let ds = fixture("misalignment");
         let m = misalignment(&ds, &analysis(None)).unwrap();
         assert_eq!(m.frame.height(), 1);
-        let names: Vec<String> = m.frame.get_column_names().iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = m
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(names, columns(&[1.0, 24.0, 72.0]));
         check(&m.frame, 0, &whole());
-        let base = m.frame.column("followup_base_bucket").unwrap().str().unwrap().get(0).map(str::to_string);
+        let base = m
+            .frame
+            .column("followup_base_bucket")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .map(str::to_string);
         assert_eq!(base.as_deref(), Some("<= 1h"));
         assert!(m.notes.is_empty(), "{:?}", m.notes);
 
         // Bucket table: labels, roles, per-bucket lost revenue and bounds.
         let b = &m.buckets;
         assert_eq!(b.height(), 4);
-        let labels: Vec<_> = b.column("bucket").unwrap().str().unwrap().iter().flatten().map(str::to_string).collect();
+        let labels: Vec<_> = b
+            .column("bucket")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
         assert_eq!(labels, ["<= 1h", "<= 24h", "<= 72h", "> 72h"]);
-        let roles: Vec<_> = b.column("role").unwrap().str().unwrap().iter().flatten().map(str::to_string).collect();
+        let roles: Vec<_> = b
+            .column("role")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
         assert_eq!(roles, ["base", "slower", "slower", "slower"]);
         close(b, "lost_revenue", 0, None);
         close(b, "lost_revenue", 1, Some(4500.0));
@@ -1291,8 +1711,16 @@ mod tests {
     fn by_channel() {
         let ds = fixture("misalignment");
         let m = misalignment(&ds, &analysis(Some(Dimension::Channel))).unwrap();
-        let groups: Vec<_> =
-            m.frame.column("channel").unwrap().str().unwrap().iter().flatten().map(str::to_string).collect();
+        let groups: Vec<_> = m
+            .frame
+            .column("channel")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
         assert_eq!(groups, ["Organic", "Paid"]);
         assert_eq!(m.frame.get_column_names()[0].as_str(), "channel");
         let paid = Want {
@@ -1400,8 +1828,16 @@ mod tests {
                 ("misfit_lost_amount", Some(4000.0)),
             ],
         };
-        check(&m.frame, row_of(&m.frame, Some("channel"), Some("Paid")), &paid);
-        check(&m.frame, row_of(&m.frame, Some("channel"), Some("Organic")), &organic);
+        check(
+            &m.frame,
+            row_of(&m.frame, Some("channel"), Some("Paid")),
+            &paid,
+        );
+        check(
+            &m.frame,
+            row_of(&m.frame, Some("channel"), Some("Organic")),
+            &organic,
+        );
         assert_eq!(m.buckets.height(), 8);
         assert_eq!(m.buckets.get_column_names()[0].as_str(), "channel");
     }
@@ -1409,15 +1845,25 @@ mod tests {
     #[test]
     fn min_sample_too_high_nulls_slow_followup_only() {
         let ds = fixture("misalignment");
-        let a = Analysis { min_sample: 5, ..Analysis::default() };
+        let a = Analysis {
+            min_sample: 5,
+            ..Analysis::default()
+        };
         let m = misalignment(&ds, &a).unwrap();
         close(&m.frame, "slow_followup_lost_revenue", 0, None);
         // The other four money components still add up: 13500 + 450 + 450 + 5000.
         close(&m.frame, "misalignment_cost", 0, Some(19400.0));
         close(&m.frame, "misalignment_cost_low", 0, Some(7626.7700981101));
-        close(&m.frame, "misalignment_cost_high", 0, Some(94325.6260120170 - 58156.8057125951));
+        close(
+            &m.frame,
+            "misalignment_cost_high",
+            0,
+            Some(94325.6260120170 - 58156.8057125951),
+        );
         assert!(
-            m.notes.iter().any(|n| n.contains("no response-time bucket has 5 contacted MQLs (min_sample)")),
+            m.notes
+                .iter()
+                .any(|n| n.contains("no response-time bucket has 5 contacted MQLs (min_sample)")),
             "{:?}",
             m.notes
         );
@@ -1451,17 +1897,33 @@ mod tests {
         close(f, "misfit_lost_pipeline", 0, Some(5000.0));
         close(f, "misalignment_cost", 0, Some(5450.0));
         close(f, "misalignment_cost_low", 0, Some(450.0 + 1876.1630648265));
-        close(f, "misalignment_cost_high", 0, Some(450.0 + 8123.8369351735));
+        close(
+            f,
+            "misalignment_cost_high",
+            0,
+            Some(450.0 + 8123.8369351735),
+        );
         close(f, "misalignment_cost_share", 0, Some(5450.0 / 45000.0));
         close(f, "alignment_uplift_scenario", 0, Some(15300.0));
         close(f, "acceptance_component", 0, Some(0.5));
         close(f, "icp_component", 0, Some(17.0 / 21.0));
         close(f, "channel_component", 0, Some(41.0 / 63.0));
-        close(f, "alignment_score", 0, Some(100.0 * (0.5 + 17.0 / 21.0 + 41.0 / 63.0) / 3.0));
+        close(
+            f,
+            "alignment_score",
+            0,
+            Some(100.0 * (0.5 + 17.0 / 21.0 + 41.0 / 63.0) / 3.0),
+        );
         close(f, "mqls_reached", 0, Some(14.0));
         close(f, "sql_win_rate", 0, Some(0.6));
         assert_eq!(m.buckets.height(), 0);
-        assert!(m.notes.iter().any(|n| n.contains("follow-up components need leads.first_contact_at")), "{:?}", m.notes);
+        assert!(
+            m.notes
+                .iter()
+                .any(|n| n.contains("follow-up components need leads.first_contact_at")),
+            "{:?}",
+            m.notes
+        );
     }
 
     #[test]
@@ -1478,7 +1940,13 @@ mod tests {
             min_sample: 2,
             ..Analysis::default()
         };
-        assert_eq!(range_bounds(&a), (Some(ts("2024-01-01").unwrap()), Some(ts("2024-01-08").unwrap())));
+        assert_eq!(
+            range_bounds(&a),
+            (
+                Some(ts("2024-01-01").unwrap()),
+                Some(ts("2024-01-08").unwrap())
+            )
+        );
         let m = misalignment(&ds, &a).unwrap();
         let f = &m.frame;
         close(f, "mqls_reached", 0, Some(6.0));
@@ -1496,9 +1964,22 @@ mod tests {
         close(f, "misalignment_cost", 0, Some(350.0));
         close(f, "misalignment_cost_share", 0, None);
         // Month periods: --from 2024-01-15 --to 2024-02-10 covers January and February.
-        let a = Analysis { from: Some(ts("2024-01-15").unwrap()), to: Some(ts("2024-02-10").unwrap()), ..a };
-        let a = Analysis { period: PeriodKind::Month, ..a };
-        assert_eq!(range_bounds(&a), (Some(ts("2024-01-01").unwrap()), Some(ts("2024-03-01").unwrap())));
+        let a = Analysis {
+            from: Some(ts("2024-01-15").unwrap()),
+            to: Some(ts("2024-02-10").unwrap()),
+            ..a
+        };
+        let a = Analysis {
+            period: PeriodKind::Month,
+            ..a
+        };
+        assert_eq!(
+            range_bounds(&a),
+            (
+                Some(ts("2024-01-01").unwrap()),
+                Some(ts("2024-03-01").unwrap())
+            )
+        );
     }
 }
 
@@ -1512,9 +1993,14 @@ mod real_loader_tests {
     use crate::input::{load, InputSpec};
 
     fn load_fixture(name: &str, by: Option<Dimension>) -> (Dataset, Analysis) {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
         let cfg = Config::load(Some(&dir.join("revcycle.toml"))).expect("config");
-        let spec = InputSpec { dir: Some(dir), ..InputSpec::default() };
+        let spec = InputSpec {
+            dir: Some(dir),
+            ..InputSpec::default()
+        };
         let loaded = load(&spec, &cfg, None, true).expect("loads");
         let mut a = crate::cmd::common::analysis(&cfg, &PeriodArgs::default()).expect("settings");
         a.by = by;
@@ -1522,14 +2008,23 @@ mod real_loader_tests {
     }
 
     fn get(df: &DataFrame, name: &str, r: usize) -> Option<f64> {
-        df.column(name).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().get(r)
+        df.column(name)
+            .unwrap()
+            .cast(&DataType::Float64)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(r)
     }
 
     #[test]
     fn real_loader_gives_the_same_answers() {
         let (ds, a) = load_fixture("misalignment", None);
         assert_eq!(a.min_sample, 2);
-        assert_eq!(ds.as_of, crate::metrics::testutil_misalign::ts("2024-04-30").unwrap());
+        assert_eq!(
+            ds.as_of,
+            crate::metrics::testutil_misalign::ts("2024-04-30").unwrap()
+        );
         let m = misalignment(&ds, &a).unwrap();
         let f = &m.frame;
         for (id, want) in [
@@ -1542,7 +2037,10 @@ mod real_loader_tests {
             ("alignment_score", 67.924297924298),
         ] {
             let got = get(f, id, 0).unwrap_or_else(|| panic!("{id} null"));
-            assert!((got - want).abs() < 1e-6 * want.max(1.0), "{id}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-6 * want.max(1.0),
+                "{id}: {got} vs {want}"
+            );
         }
         let (ds, a) = load_fixture("misalignment", Some(Dimension::Channel));
         let m = misalignment(&ds, &a).unwrap();
@@ -1566,20 +2064,35 @@ mod demo_tests {
     #[test]
     fn demo_names_slow_and_mql_rich_channels() {
         let cfg = Config::default();
-        let spec = InputSpec { demo: true, ..InputSpec::default() };
+        let spec = InputSpec {
+            demo: true,
+            ..InputSpec::default()
+        };
         let loaded = load(&spec, &cfg, None, true).expect("demo loads");
         // Whole range (what `revcycle misalignment --demo` prints) and --by channel.
         let whole = misalignment(&loaded.dataset, &Analysis::default()).unwrap();
         let text = crate::output::misalignment::render(&whole, "$", 140);
-        assert!(text.contains("slowest to follow up: channel Events"), "{text}");
-        assert!(text.contains("rich in MQLs, poor in wins: channel Paid Social"), "{text}");
-        let a = Analysis { by: Some(Dimension::Channel), ..Analysis::default() };
+        assert!(
+            text.contains("slowest to follow up: channel Events"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rich in MQLs, poor in wins: channel Paid Social"),
+            "{text}"
+        );
+        let a = Analysis {
+            by: Some(Dimension::Channel),
+            ..Analysis::default()
+        };
         let m = misalignment(&loaded.dataset, &a).unwrap();
         let text = crate::output::misalignment::render(&m, "$", 140);
         assert!(
             text.contains("slowest to follow up: channel Events"),
             "{text}"
         );
-        assert!(text.contains("rich in MQLs, poor in wins: channel Paid Social"), "{text}");
+        assert!(
+            text.contains("rich in MQLs, poor in wins: channel Paid Social"),
+            "{text}"
+        );
     }
 }

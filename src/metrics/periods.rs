@@ -45,7 +45,11 @@ pub struct PeriodSpec {
 
 impl PeriodSpec {
     pub fn new(kind: PeriodKind, fiscal_year_start: u32, all_start: i64) -> Self {
-        PeriodSpec { kind, fiscal_year_start: fiscal_year_start.clamp(1, 12), all_start }
+        PeriodSpec {
+            kind,
+            fiscal_year_start: fiscal_year_start.clamp(1, 12),
+            all_start,
+        }
     }
 
     fn fiscal_shift(&self) -> i64 {
@@ -67,7 +71,10 @@ impl PeriodSpec {
             PeriodKind::Month => month_index(),
             PeriodKind::Quarter => floor_div(month_index() - lit(self.fiscal_shift()), 3),
             PeriodKind::Year => floor_div(month_index() - lit(self.fiscal_shift()), 12),
-            PeriodKind::Week => floor_div(floor_div(ts.clone().cast(DataType::Int64), US_PER_DAY) + lit(3i64), 7),
+            PeriodKind::Week => floor_div(
+                floor_div(ts.clone().cast(DataType::Int64), US_PER_DAY) + lit(3i64),
+                7,
+            ),
             // 0 for every timestamp, null stays null
             PeriodKind::All => ts.clone().cast(DataType::Int64) * lit(0i64),
         }
@@ -173,7 +180,10 @@ mod tests {
         let p = PeriodSpec::new(PeriodKind::Week, 1, 0);
         // 2024-01-03 is a Wednesday; its ISO week starts Monday 2024-01-01.
         let i = p.index_of(ts(2024, 1, 3));
-        assert_eq!(p.start_date(i), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+        assert_eq!(
+            p.start_date(i),
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+        );
         // Sunday 2024-01-07 is still that week, Monday 2024-01-08 is the next.
         assert_eq!(p.index_of(ts(2024, 1, 7)), i);
         assert_eq!(p.index_of(ts(2024, 1, 8)), i + 1);
@@ -183,11 +193,20 @@ mod tests {
     fn fiscal_quarters_and_years() {
         // Fiscal year starting in April: 2024-03-31 is in FY starting 2023-04-01.
         let y = PeriodSpec::new(PeriodKind::Year, 4, 0);
-        assert_eq!(y.start_date(y.index_of(ts(2024, 3, 31))), NaiveDate::from_ymd_opt(2023, 4, 1).unwrap());
-        assert_eq!(y.start_date(y.index_of(ts(2024, 4, 1))), NaiveDate::from_ymd_opt(2024, 4, 1).unwrap());
+        assert_eq!(
+            y.start_date(y.index_of(ts(2024, 3, 31))),
+            NaiveDate::from_ymd_opt(2023, 4, 1).unwrap()
+        );
+        assert_eq!(
+            y.start_date(y.index_of(ts(2024, 4, 1))),
+            NaiveDate::from_ymd_opt(2024, 4, 1).unwrap()
+        );
         let q = PeriodSpec::new(PeriodKind::Quarter, 2, 0);
         // Fiscal quarters Feb-Apr, May-Jul, ...: 2024-01-15 is in the quarter starting 2023-11-01.
-        assert_eq!(q.start_date(q.index_of(ts(2024, 1, 15))), NaiveDate::from_ymd_opt(2023, 11, 1).unwrap());
+        assert_eq!(
+            q.start_date(q.index_of(ts(2024, 1, 15))),
+            NaiveDate::from_ymd_opt(2023, 11, 1).unwrap()
+        );
         assert_eq!(q.end(q.index_of(ts(2024, 1, 15))), ts(2024, 2, 1));
     }
 
@@ -203,13 +222,28 @@ mod tests {
             ts(2024, 4, 1),
         ];
         let dt = DataType::Datetime(TimeUnit::Microseconds, None);
-        let df = DataFrame::new(stamps.len(), vec![Column::new("t".into(), stamps.to_vec()).cast(&dt).unwrap()])
-            .unwrap();
-        for kind in [PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year, PeriodKind::All] {
+        let df = DataFrame::new(
+            stamps.len(),
+            vec![Column::new("t".into(), stamps.to_vec()).cast(&dt).unwrap()],
+        )
+        .unwrap();
+        for kind in [
+            PeriodKind::Week,
+            PeriodKind::Month,
+            PeriodKind::Quarter,
+            PeriodKind::Year,
+            PeriodKind::All,
+        ] {
             for fy in [1, 2, 4] {
                 let p = PeriodSpec::new(kind, fy, 0);
-                let out = df.clone().lazy().select([p.index_expr(col("t")).alias("i")]).collect().unwrap();
-                let got: Vec<Option<i64>> = out.column("i").unwrap().i64().unwrap().iter().collect();
+                let out = df
+                    .clone()
+                    .lazy()
+                    .select([p.index_expr(col("t")).alias("i")])
+                    .collect()
+                    .unwrap();
+                let got: Vec<Option<i64>> =
+                    out.column("i").unwrap().i64().unwrap().iter().collect();
                 let want: Vec<Option<i64>> = stamps.iter().map(|&t| Some(p.index_of(t))).collect();
                 assert_eq!(got, want, "{kind:?} fiscal start {fy}");
             }
@@ -221,7 +255,17 @@ mod tests {
         let m = PeriodSpec::new(PeriodKind::Month, 1, 0);
         let g = m.grid(ts(2024, 1, 20), ts(2024, 4, 2), None, None);
         assert_eq!(g.len(), 4);
-        let g = m.grid(ts(2024, 1, 20), ts(2024, 4, 2), Some(ts(2024, 2, 15)), Some(ts(2024, 3, 1)));
-        assert_eq!(g.iter().map(|&p| m.start_date(p).to_string()).collect::<Vec<_>>(), ["2024-02-01", "2024-03-01"]);
+        let g = m.grid(
+            ts(2024, 1, 20),
+            ts(2024, 4, 2),
+            Some(ts(2024, 2, 15)),
+            Some(ts(2024, 3, 1)),
+        );
+        assert_eq!(
+            g.iter()
+                .map(|&p| m.start_date(p).to_string())
+                .collect::<Vec<_>>(),
+            ["2024-02-01", "2024-03-01"]
+        );
     }
 }

@@ -13,7 +13,9 @@ pub mod expected;
 
 /// Folder of fixture `name` (`fixtures/<name>`).
 pub fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Parse an ISO timestamp (`2024-01-05T10:00:00Z`, `2024-01-05 10:00:00`,
@@ -22,7 +24,9 @@ pub fn ts(s: &str) -> i64 {
     let s = s.trim().trim_end_matches('Z');
     let dt = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S"))
-        .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_hms_opt(0, 0, 0).unwrap()))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_hms_opt(0, 0, 0).unwrap())
+        })
         .unwrap_or_else(|e| panic!("bad timestamp {s:?}: {e}"));
     dt.and_utc().timestamp_micros()
 }
@@ -30,7 +34,10 @@ pub fn ts(s: &str) -> i64 {
 /// Load a fixture folder through the real loader (`input::load`), with
 /// `as_of` given or, when None, the latest timestamp in the files.
 pub fn load_dir(dir: &Path, as_of: Option<&str>) -> anyhow::Result<Dataset> {
-    let spec = crate::input::InputSpec { dir: Some(dir.to_path_buf()), ..Default::default() };
+    let spec = crate::input::InputSpec {
+        dir: Some(dir.to_path_buf()),
+        ..Default::default()
+    };
     Ok(crate::input::load(&spec, &crate::config::Config::default(), as_of, true)?.dataset)
 }
 
@@ -45,7 +52,12 @@ pub fn cells(df: &DataFrame) -> Vec<(String, Vec<String>)> {
         .iter()
         .map(|c| {
             let s = c.cast(&DataType::String).unwrap();
-            let v = s.str().unwrap().iter().map(|v| v.map_or("-".to_string(), str::to_string)).collect();
+            let v = s
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map_or("-".to_string(), str::to_string))
+                .collect();
             (c.name().to_string(), v)
         })
         .collect()

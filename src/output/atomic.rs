@@ -117,7 +117,11 @@ mod tests {
         write_atomic(&target, b"one\n").unwrap();
         write_atomic(&target, b"two\n").unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "two\n");
-        assert_eq!(entries(dir.path()), vec!["out.csv"], "no temporary file left");
+        assert_eq!(
+            entries(dir.path()),
+            vec!["out.csv"],
+            "no temporary file left"
+        );
     }
 
     #[test]

@@ -62,8 +62,14 @@ pub fn bow_tie(b: &BowTie, currency: &str, width: usize) -> String {
 
     let mut out = String::new();
     let state = if b.complete { "" } else { ", in progress" };
-    out.push_str(&format!("Revenue cycle — {} of {}{}\n\n", b.period_kind, b.period, state));
-    out.push_str(&format!("{:>wing$} │ {}\n", "ACQUISITION (the funnel)", "RETENTION & EXPANSION (the cycle)"));
+    out.push_str(&format!(
+        "Revenue cycle — {} of {}{}\n\n",
+        b.period_kind, b.period, state
+    ));
+    out.push_str(&format!(
+        "{:>wing$} │ {}\n",
+        "ACQUISITION (the funnel)", "RETENTION & EXPANSION (the cycle)"
+    ));
     let rows = left.len().max(right.len());
     // The knot sits on the "new customers" row: the funnel ends there.
     let knot_row = left.len() - 1;
@@ -71,7 +77,12 @@ pub fn bow_tie(b: &BowTie, currency: &str, width: usize) -> String {
         let l = match left.get(i) {
             Some((label, v)) => {
                 let bar = bar_of(*v, left_max, bar_w);
-                format!("{:<LABEL_W$}{:>NUM_W$} {:>bar_w$}", label, fmt_count(*v), bar)
+                format!(
+                    "{:<LABEL_W$}{:>NUM_W$} {:>bar_w$}",
+                    label,
+                    fmt_count(*v),
+                    bar
+                )
             }
             None => String::new(),
         };
@@ -79,16 +90,34 @@ pub fn bow_tie(b: &BowTie, currency: &str, width: usize) -> String {
             Some((label, v, sign)) => {
                 let bar = bar_of(*v, right_max, bar_w);
                 let label = format!("{}{}", sign.prefix(), label);
-                format!("{:<bar_w$} {:<LABEL_W$}{:>NUM_W$}", bar, label, fmt_money(*v, currency))
+                format!(
+                    "{:<bar_w$} {:<LABEL_W$}{:>NUM_W$}",
+                    bar,
+                    label,
+                    fmt_money(*v, currency)
+                )
             }
             None => String::new(),
         };
         let knot = if i == knot_row { "◆" } else { "│" };
-        out.push_str(&format!("{:>wing$} {} {}", l, knot, r).trim_end().to_string());
+        out.push_str(
+            &format!("{:>wing$} {} {}", l, knot, r)
+                .trim_end()
+                .to_string(),
+        );
         out.push('\n');
     }
-    let pct = |v: Option<f64>| v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "–".into());
-    out.push_str(&format!("{:>wing$} │ {:bar_w$} {:<LABEL_W$}{:>NUM_W$}\n", "", "", "NRR", pct(b.nrr)));
+    let pct = |v: Option<f64>| {
+        v.map(|x| format!("{:.1}%", x * 100.0))
+            .unwrap_or_else(|| "–".into())
+    };
+    out.push_str(&format!(
+        "{:>wing$} │ {:bar_w$} {:<LABEL_W$}{:>NUM_W$}\n",
+        "",
+        "",
+        "NRR",
+        pct(b.nrr)
+    ));
 
     // Bookings: what a funnel-only view credits, and what it never sees.
     out.push('\n');
@@ -108,7 +137,11 @@ pub fn bow_tie(b: &BowTie, currency: &str, width: usize) -> String {
         _ => None,
     };
     if let (Some(u), Some(t)) = (unseen, total) {
-        let share = if t > 0.0 { format!(" ({:.0}% of cycle revenue)", u / t * 100.0) } else { String::new() };
+        let share = if t > 0.0 {
+            format!(" ({:.0}% of cycle revenue)", u / t * 100.0)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
             "unseen by a funnel-only view: {}{} — revenue from existing customers\n",
             money(Some(u)),
@@ -215,16 +248,28 @@ mod tests {
     #[test]
     fn draws_both_wings_and_the_unseen_revenue() {
         let s = bow_tie(&sample(), "$", 100);
-        assert!(s.starts_with("Revenue cycle — month of 2024-04-01, in progress\n"), "{s}");
+        assert!(
+            s.starts_with("Revenue cycle — month of 2024-04-01, in progress\n"),
+            "{s}"
+        );
         let leads = s.lines().find(|l| l.contains("leads")).unwrap();
         // 3 leads is the widest left bar; 460 starting MRR the widest right bar.
         let bar_w = (100 - 3) / 2 - (LABEL_W + NUM_W + 2);
         assert!(leads.contains(&BAR.to_string().repeat(bar_w)), "{s}");
         assert!(leads.contains("$460"), "{s}");
         let knot = s.lines().find(|l| l.contains("new customers")).unwrap();
-        assert!(knot.contains('◆') && knot.contains("− churned") && knot.contains("$80"), "{s}");
-        assert!(s.lines().any(|l| l.contains("NRR") && l.ends_with("87.0%")), "{s}");
-        assert!(s.contains("unseen by a funnel-only view: $240 (100% of cycle revenue)"), "{s}");
+        assert!(
+            knot.contains('◆') && knot.contains("− churned") && knot.contains("$80"),
+            "{s}"
+        );
+        assert!(
+            s.lines().any(|l| l.contains("NRR") && l.ends_with("87.0%")),
+            "{s}"
+        );
+        assert!(
+            s.contains("unseen by a funnel-only view: $240 (100% of cycle revenue)"),
+            "{s}"
+        );
         assert!(s.lines().all(|l| l.chars().count() <= 100), "{s}");
     }
 
@@ -234,8 +279,15 @@ mod tests {
         b.starting_mrr = None;
         b.leads = None;
         let s = bow_tie(&b, "EUR", 80);
-        assert!(s.lines().any(|l| l.contains("leads") && l.contains('–')), "{s}");
-        assert!(s.lines().any(|l| l.contains("starting MRR") && l.contains('–')), "{s}");
+        assert!(
+            s.lines().any(|l| l.contains("leads") && l.contains('–')),
+            "{s}"
+        );
+        assert!(
+            s.lines()
+                .any(|l| l.contains("starting MRR") && l.contains('–')),
+            "{s}"
+        );
         assert!(s.contains("240 EUR"), "{s}");
     }
 

@@ -57,22 +57,63 @@ pub fn kind_of(column: &str) -> ValueKind {
         | "new_customers" | "reached" | "dropped" | "customers" | "unworked_mqls"
         | "rejected_mqls" | "rows" | "count" | "accounts" | "n" => Count,
         // Money.
-        "new_bookings" | "pipeline_created" | "marketing_spend" | "avg_deal_size"
-        | "open_pipeline" | "pipeline_velocity" | "cac" | "expansion_bookings"
-        | "renewal_bookings" | "funnel_revenue" | "cycle_revenue" | "starting_mrr"
-        | "ending_mrr" | "new_mrr" | "expansion_mrr" | "contraction_mrr" | "churned_mrr"
-        | "arpa" | "ltv" | "revenue" | "cost_per_customer" | "unseen_by_funnel"
-        | "unworked_mql_lost_revenue" | "unworked_mql_wasted_spend"
-        | "slow_followup_lost_revenue" | "rejected_mql_wasted_spend" | "misfit_lost_pipeline"
-        | "misalignment_cost" | "misalignment_cost_low" | "misalignment_cost_high"
-        | "alignment_uplift_scenario" | "sales_cost" | "amount" | "spend" | "mrr" => Money,
+        "new_bookings"
+        | "pipeline_created"
+        | "marketing_spend"
+        | "avg_deal_size"
+        | "open_pipeline"
+        | "pipeline_velocity"
+        | "cac"
+        | "expansion_bookings"
+        | "renewal_bookings"
+        | "funnel_revenue"
+        | "cycle_revenue"
+        | "starting_mrr"
+        | "ending_mrr"
+        | "new_mrr"
+        | "expansion_mrr"
+        | "contraction_mrr"
+        | "churned_mrr"
+        | "arpa"
+        | "ltv"
+        | "revenue"
+        | "cost_per_customer"
+        | "unseen_by_funnel"
+        | "unworked_mql_lost_revenue"
+        | "unworked_mql_wasted_spend"
+        | "slow_followup_lost_revenue"
+        | "rejected_mql_wasted_spend"
+        | "misfit_lost_pipeline"
+        | "misalignment_cost"
+        | "misalignment_cost_low"
+        | "misalignment_cost_high"
+        | "alignment_uplift_scenario"
+        | "sales_cost"
+        | "amount"
+        | "spend"
+        | "mrr" => Money,
         // Fractions shown as percentages.
-        "win_rate" | "lead_velocity_rate" | "followup_rate" | "renewal_rate"
-        | "logo_churn_rate" | "worked_mql_win_rate" | "sql_win_rate"
-        | "existing_customer_share" | "misalignment_cost_share" | "nrr" | "grr" | "roi"
-        | "conversion_from_previous" | "conversion_from_lead" | "followup_component"
-        | "speed_component" | "acceptance_component" | "icp_component"
-        | "channel_component" | "gross_margin" | "uplift" => Rate,
+        "win_rate"
+        | "lead_velocity_rate"
+        | "followup_rate"
+        | "renewal_rate"
+        | "logo_churn_rate"
+        | "worked_mql_win_rate"
+        | "sql_win_rate"
+        | "existing_customer_share"
+        | "misalignment_cost_share"
+        | "nrr"
+        | "grr"
+        | "roi"
+        | "conversion_from_previous"
+        | "conversion_from_lead"
+        | "followup_component"
+        | "speed_component"
+        | "acceptance_component"
+        | "icp_component"
+        | "channel_component"
+        | "gross_margin"
+        | "uplift" => Rate,
         "roas" | "ltv_to_cac" => Ratio,
         "sales_cycle_days" | "median_days_from_previous" | "cohort_age_days" | "sla_days" => Days,
         "speed_to_lead_hours" => Hours,
@@ -116,9 +157,17 @@ fn by_suffix(name: &str) -> ValueKind {
 pub fn higher_is_better(column: &str) -> Option<bool> {
     match column {
         "marketing_spend" | "sales_cost" | "cohort_age_days" | "dropped" | "amount" => None,
-        "lost_deals" | "sales_cycle_days" | "speed_to_lead_hours" | "cac"
-        | "cac_payback_months" | "churned_mrr" | "contraction_mrr" | "logo_churn_rate"
-        | "median_days_from_previous" | "unworked_mqls" | "rejected_mqls" => Some(false),
+        "lost_deals"
+        | "sales_cycle_days"
+        | "speed_to_lead_hours"
+        | "cac"
+        | "cac_payback_months"
+        | "churned_mrr"
+        | "contraction_mrr"
+        | "logo_churn_rate"
+        | "median_days_from_previous"
+        | "unworked_mqls"
+        | "rejected_mqls" => Some(false),
         c if c.starts_with("cost_per_") || c.starts_with("misalignment_cost") => Some(false),
         c if c.ends_with("_wasted_spend") || c.ends_with("_lost_revenue") => Some(false),
         c if c.ends_with("_lost_pipeline") => Some(false),
@@ -260,15 +309,18 @@ fn nearly_whole(v: f64) -> bool {
 
 /// Money with the currency label: a symbol before the number, a code after it.
 pub fn money(v: f64, currency: &str) -> String {
-    let decimals = if !nearly_whole(v) && v.abs() < 100.0 { 2 } else { 0 };
+    let decimals = if !nearly_whole(v) && v.abs() < 100.0 {
+        2
+    } else {
+        0
+    };
     let digits = grouped(v.abs(), decimals);
     let negative = v < 0.0 && digits.chars().any(|c| c.is_ascii_digit() && c != '0');
     let sign = if negative { "-" } else { "" };
     let label = currency.trim();
     if label.is_empty() {
         format!("{sign}{digits}")
-    } else if label.chars().any(|c| c.is_alphabetic()) && label.chars().all(|c| c.is_alphabetic())
-    {
+    } else if label.chars().any(|c| c.is_alphabetic()) && label.chars().all(|c| c.is_alphabetic()) {
         format!("{sign}{digits} {label}")
     } else {
         format!("{sign}{label}{digits}")
@@ -426,8 +478,14 @@ mod tests {
         assert_eq!(h(AnyValue::Float64(12345.67), ValueKind::Money), "$12,346");
         assert_eq!(h(AnyValue::Float64(42.371), ValueKind::Money), "$42.37");
         assert_eq!(h(AnyValue::Float64(-1200.0), ValueKind::Money), "-$1,200");
-        assert_eq!(human(AnyValue::Float64(1200.0), ValueKind::Money, "USD"), "1,200 USD");
-        assert_eq!(human(AnyValue::Float64(1200.0), ValueKind::Money, ""), "1,200");
+        assert_eq!(
+            human(AnyValue::Float64(1200.0), ValueKind::Money, "USD"),
+            "1,200 USD"
+        );
+        assert_eq!(
+            human(AnyValue::Float64(1200.0), ValueKind::Money, ""),
+            "1,200"
+        );
         assert_eq!(h(AnyValue::Float64(12.34), ValueKind::Days), "12.3");
         assert_eq!(h(AnyValue::Float64(3.2), ValueKind::Ratio), "3.2x");
         assert_eq!(h(AnyValue::Float64(0.456), ValueKind::Ratio), "0.46x");
@@ -435,7 +493,10 @@ mod tests {
         assert_eq!(h(AnyValue::Null, ValueKind::Money), NULL_TEXT);
         assert_eq!(h(AnyValue::Float64(f64::NAN), ValueKind::Rate), NULL_TEXT);
         assert_eq!(h(AnyValue::Date(19723), ValueKind::Date), "2024-01-01");
-        assert_eq!(h(AnyValue::String("Paid Search"), ValueKind::Text), "Paid Search");
+        assert_eq!(
+            h(AnyValue::String("Paid Search"), ValueKind::Text),
+            "Paid Search"
+        );
     }
 
     #[test]

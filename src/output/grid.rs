@@ -42,7 +42,10 @@ pub(crate) struct GridCell {
 
 impl GridCell {
     pub fn plain(text: impl Into<String>) -> Self {
-        GridCell { text: text.into(), tone: Tone::Plain }
+        GridCell {
+            text: text.into(),
+            tone: Tone::Plain,
+        }
     }
 }
 
@@ -115,7 +118,13 @@ pub(crate) fn generic(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
         header: columns.iter().map(|c| c.name().to_string()).collect(),
         align: columns
             .iter()
-            .map(|c| if is_numeric(c) { Align::Right } else { Align::Left })
+            .map(|c| {
+                if is_numeric(c) {
+                    Align::Right
+                } else {
+                    Align::Left
+                }
+            })
             .collect(),
         rows: Vec::with_capacity(df.height()),
     };
@@ -123,11 +132,18 @@ pub(crate) fn generic(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
     for row in 0..df.height() {
         let mut cells = Vec::with_capacity(columns.len());
         for (col, kind) in columns.iter().zip(&kinds) {
-            cells.push(GridCell::plain(human_val(&cell(col, row)?, *kind, &opts.currency)));
+            cells.push(GridCell::plain(human_val(
+                &cell(col, row)?,
+                *kind,
+                &opts.currency,
+            )));
         }
         grid.rows.push(cells);
     }
-    Ok(Layout { grids: vec![grid], notes: Vec::new() })
+    Ok(Layout {
+        grids: vec![grid],
+        notes: Vec::new(),
+    })
 }
 
 /// Distinct values of a time column, sorted, with their labels.
@@ -155,7 +171,10 @@ fn periods_of(col: &Column) -> Result<(Periods, Vec<Option<usize>>)> {
     }
     seen.sort_by_key(|(k, _)| *k);
     let index: HashMap<i64, usize> = seen.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect();
-    let rows = per_row.into_iter().map(|k| k.and_then(|k| index.get(&k).copied())).collect();
+    let rows = per_row
+        .into_iter()
+        .map(|k| k.and_then(|k| index.get(&k).copied()))
+        .collect();
     let (keys, labels) = seen.into_iter().unzip();
     Ok((Periods { keys, labels }, rows))
 }
@@ -230,9 +249,17 @@ pub(crate) fn kpis(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
                 values.push(GridCell::plain(human_val(&v, kind, &opts.currency)));
             }
             let delta = if with_change {
-                let how = if is_numeric(col) { change_kind(kind) } else { ChangeKind::None };
+                let how = if is_numeric(col) {
+                    change_kind(kind)
+                } else {
+                    ChangeKind::None
+                };
                 let dv = change(numbers[n - 2], numbers[n - 1], how);
-                let text = if how == ChangeKind::None { String::new() } else { human_change(dv, how) };
+                let text = if how == ChangeKind::None {
+                    String::new()
+                } else {
+                    human_change(dv, how)
+                };
                 // Colour a change that shows as one (not `0.0%`), by whether
                 // that direction is good news for this metric.
                 let moved = text.starts_with('+') || text.starts_with('-');
@@ -425,8 +452,10 @@ pub(crate) fn funnel(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
             grid.header.push(label.to_string());
             grid.align.push(Align::Right);
         }
-        let counts: Vec<Option<f64>> =
-            rows.iter().map(|&r| cell(reached, r).map(|v| v.as_f64())).collect::<Result<_>>()?;
+        let counts: Vec<Option<f64>> = rows
+            .iter()
+            .map(|&r| cell(reached, r).map(|v| v.as_f64()))
+            .collect::<Result<_>>()?;
         let base = counts.first().copied().flatten();
         let mut shares = Vec::with_capacity(rows.len());
         for (&r, count) in rows.iter().zip(&counts) {
@@ -437,12 +466,19 @@ pub(crate) fn funnel(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
             shares.push(share);
             let mut cells = vec![
                 GridCell::plain(human_val(&cell(stage, r)?, ValueKind::Text, "")),
-                GridCell { text: String::new(), tone: Tone::Bar },
+                GridCell {
+                    text: String::new(),
+                    tone: Tone::Bar,
+                },
                 GridCell::plain(human_val(&cell(reached, r)?, ValueKind::Count, "")),
             ];
             for (col, _) in &extra {
                 let kind = kind_of(col.name());
-                cells.push(GridCell::plain(human_val(&cell(col, r)?, kind, &opts.currency)));
+                cells.push(GridCell::plain(human_val(
+                    &cell(col, r)?,
+                    kind,
+                    &opts.currency,
+                )));
             }
             grid.rows.push(cells);
         }
@@ -451,11 +487,22 @@ pub(crate) fn funnel(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
             heading.push_str(&format!(" · {name}: {}", dims[*d]));
         }
         if let Some(b) = base {
-            heading.push_str(&format!(" · {} leads", human_val(&Val::Float(b), ValueKind::Count, "")));
+            heading.push_str(&format!(
+                " · {} leads",
+                human_val(&Val::Float(b), ValueKind::Count, "")
+            ));
         }
         if let Some(age) = age {
-            if let Some(a) = rows.first().map(|&r| cell(age, r)).transpose()?.and_then(|v| v.as_f64()) {
-                heading.push_str(&format!(" · {} days old", human_val(&Val::Float(a), ValueKind::Days, "")));
+            if let Some(a) = rows
+                .first()
+                .map(|&r| cell(age, r))
+                .transpose()?
+                .and_then(|v| v.as_f64())
+            {
+                heading.push_str(&format!(
+                    " · {} days old",
+                    human_val(&Val::Float(a), ValueKind::Days, "")
+                ));
             }
         }
         grid.heading = Some(heading);
@@ -485,7 +532,11 @@ pub(crate) fn funnel(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
     if first_cohort > 0 {
         layout.notes.push(format!(
             "{first_cohort} earlier {} not shown (use --format csv, or --from)",
-            if first_cohort == 1 { "cohort" } else { "cohorts" }
+            if first_cohort == 1 {
+                "cohort"
+            } else {
+                "cohorts"
+            }
         ));
     }
     Ok(layout)

@@ -26,7 +26,8 @@ pub fn to_csv(df: &DataFrame) -> Result<Vec<u8>> {
         }
         w.write_record(&record).context("writing CSV row")?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))
 }
 
 pub(crate) fn cell(col: &Column, row: usize) -> Result<Val> {
@@ -154,7 +155,10 @@ mod tests {
         let period = Series::new("period".into(), &[d(1), d(2), d(3)]);
         let leads = Series::new("leads".into(), &[10u32, 0, 12345]);
         let rate = Series::new("win_rate".into(), &[Some(0.25), None, Some(f64::NAN)]);
-        let money = Series::new("new_bookings".into(), &[Some(1234.5), Some(0.1 + 0.2), None]);
+        let money = Series::new(
+            "new_bookings".into(),
+            &[Some(1234.5), Some(0.1 + 0.2), None],
+        );
         let text = Series::new(
             "channel".into(),
             &[Some("=SUM(A1)"), Some("-5"), Some("-abc")],
@@ -229,8 +233,7 @@ mod tests {
     fn json_several_sections_is_an_object() {
         let f = frame();
         let empty = f.head(Some(0));
-        let text =
-            String::from_utf8(to_json(&[("kpis", &f), ("notes", &empty)]).unwrap()).unwrap();
+        let text = String::from_utf8(to_json(&[("kpis", &f), ("notes", &empty)]).unwrap()).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["kpis"].as_array().unwrap().len(), 3);
         assert_eq!(v["notes"].as_array().unwrap().len(), 0);

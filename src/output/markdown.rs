@@ -6,7 +6,9 @@ use super::grid::{Align, Grid, Layout};
 
 /// Cell text safe inside a markdown table.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 pub(crate) fn grid_md(g: &Grid, out: &mut String) {
@@ -68,7 +70,14 @@ mod tests {
             rows: vec![vec![GridCell::plain("leads"), GridCell::plain("1,234")]],
         };
         let mut out = String::new();
-        layout_md(&Layout { grids: vec![g], notes: vec!["MRR needs --revenue".into()] }, &[], &mut out);
+        layout_md(
+            &Layout {
+                grids: vec![g],
+                notes: vec!["MRR needs --revenue".into()],
+            },
+            &[],
+            &mut out,
+        );
         assert_eq!(
             out,
             "**channel: a\\|b**\n\n| metric | 2024-01-01 |\n| --- | ---: |\n| leads | 1,234 |\n\n_MRR needs --revenue_\n"

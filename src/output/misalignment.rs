@@ -16,13 +16,29 @@ pub fn render(m: &Misalignment, currency: &str, width: usize) -> String {
             .frame
             .column(by.name())
             .ok()
-            .and_then(|c| c.str().ok().map(|s| s.iter().map(|v| v.map(str::to_string)).collect()))
+            .and_then(|c| {
+                c.str()
+                    .ok()
+                    .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
+            })
             .unwrap_or_default(),
         None => vec![None],
     };
-    let range = m.assumptions.iter().find(|(k, _)| k == "range").map(|(_, v)| v.as_str()).unwrap_or("all data");
-    let as_of = m.assumptions.iter().find(|(k, _)| k == "as_of").map(|(_, v)| v.as_str()).unwrap_or("");
-    out.push_str(&format!("What sales and marketing misalignment costs: {range}, as of {as_of}\n"));
+    let range = m
+        .assumptions
+        .iter()
+        .find(|(k, _)| k == "range")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("all data");
+    let as_of = m
+        .assumptions
+        .iter()
+        .find(|(k, _)| k == "as_of")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    out.push_str(&format!(
+        "What sales and marketing misalignment costs: {range}, as of {as_of}\n"
+    ));
     match (m.by, &m.channels) {
         (Some(by), _) if groups.len() > 1 => highlights(&mut out, &m.frame, by.name(), currency),
         (None, Some(ch)) if ch.height() > 1 => {
@@ -59,10 +75,21 @@ pub fn render(m: &Misalignment, currency: &str, width: usize) -> String {
 /// the one slowest to follow up and the one richest in MQLs but poorest in
 /// wins, named up front.
 fn highlights(out: &mut String, frame: &DataFrame, by: &str, cur: &str) {
-    let Some(keys) = frame.column(by).ok().and_then(|c| c.str().ok().cloned()) else { return };
+    let Some(keys) = frame.column(by).ok().and_then(|c| c.str().ok().cloned()) else {
+        return;
+    };
     let n = frame.height();
     let name = |r: usize| keys.get(r).unwrap_or_default().to_string();
-    let g = |col: &str, r: usize| -> Option<f64> { frame.column(col).ok()?.cast(&DataType::Float64).ok()?.f64().ok()?.get(r) };
+    let g = |col: &str, r: usize| -> Option<f64> {
+        frame
+            .column(col)
+            .ok()?
+            .cast(&DataType::Float64)
+            .ok()?
+            .f64()
+            .ok()?
+            .get(r)
+    };
     let argmax = |score: &dyn Fn(usize) -> Option<f64>| {
         (0..n)
             .filter_map(|r| score(r).map(|v| (r, v)))
@@ -70,12 +97,17 @@ fn highlights(out: &mut String, frame: &DataFrame, by: &str, cur: &str) {
     };
     let mut lines = Vec::new();
     if let Some((r, v)) = argmax(&|r| g("misalignment_cost", r)) {
-        lines.push(format!("largest cost: {} {} ({})", by, name(r), money(v, cur)));
+        lines.push(format!(
+            "largest cost: {} {} ({})",
+            by,
+            name(r),
+            money(v, cur)
+        ));
     }
     // Slowest: lowest share contacted within 24 h (then lowest follow-up rate).
-    if let Some((r, _)) =
-        argmax(&|r| g("speed_component", r).map(|s| -s - g("followup_component", r).unwrap_or(0.0) * 1e-6))
-    {
+    if let Some((r, _)) = argmax(&|r| {
+        g("speed_component", r).map(|s| -s - g("followup_component", r).unwrap_or(0.0) * 1e-6)
+    }) {
         lines.push(format!(
             "slowest to follow up: {} {} ({} of contacted MQLs reached within 24 h, {} of MQLs past the SLA worked)",
             by,
@@ -87,7 +119,8 @@ fn highlights(out: &mut String, frame: &DataFrame, by: &str, cur: &str) {
     let total_mqls: f64 = (0..n).filter_map(|r| g("mqls_reached", r)).sum();
     let total_won: f64 = (0..n).filter_map(|r| g("won_deals", r)).sum();
     if total_mqls > 0.0 && total_won > 0.0 {
-        let gap = |r: usize| Some(g("mqls_reached", r)? / total_mqls - g("won_deals", r)? / total_won);
+        let gap =
+            |r: usize| Some(g("mqls_reached", r)? / total_mqls - g("won_deals", r)? / total_won);
         if let Some((r, d)) = argmax(&gap) {
             if d > 0.0 {
                 lines.push(format!(
@@ -111,7 +144,13 @@ fn f(m: &Misalignment, name: &str, r: usize) -> Option<f64> {
 }
 
 fn s(m: &Misalignment, name: &str, r: usize) -> Option<String> {
-    m.frame.column(name).ok()?.str().ok()?.get(r).map(str::to_string)
+    m.frame
+        .column(name)
+        .ok()?
+        .str()
+        .ok()?
+        .get(r)
+        .map(str::to_string)
 }
 
 /// 12345.6 -> "12,346" with the currency label.
@@ -187,10 +226,15 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
     let g = |name: &str| f(m, name, r);
     // "1 MQL", "3 MQLs".
     let count = |v: Option<f64>, one: &str, many: &str| {
-        v.map(|v| format!("{v:.0} {}", if v == 1.0 { one } else { many })).unwrap_or_else(|| "n/a".into())
+        v.map(|v| format!("{v:.0} {}", if v == 1.0 { one } else { many }))
+            .unwrap_or_else(|| "n/a".into())
     };
     let cpm = match (g("cost_per_mql"), g("marketing_spend"), g("mqls_reached")) {
-        (Some(c), Some(s), Some(n)) => format!("cost per MQL {} ({} / {n:.0} MQLs)", money(c, cur), money(s, cur)),
+        (Some(c), Some(s), Some(n)) => format!(
+            "cost per MQL {} ({} / {n:.0} MQLs)",
+            money(c, cur),
+            money(s, cur)
+        ),
         _ => "cost per MQL n/a".into(),
     };
     let base = s(m, "followup_base_bucket", r);
@@ -201,14 +245,28 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         let row = bucket_row(m, r, b)?;
         Some(format!(
             "MQLs contacted {b} reached SQL: {}, slower buckets below; SQL win rate {}",
-            rate_iv(g(&format!("{stem}_q")), row.0, row.1, g(&format!("{stem}_n"))),
-            rate_iv(g("sql_win_rate"), g("sql_win_rate_low"), g("sql_win_rate_high"), g("sql_reached")),
+            rate_iv(
+                g(&format!("{stem}_q")),
+                row.0,
+                row.1,
+                g(&format!("{stem}_n"))
+            ),
+            rate_iv(
+                g("sql_win_rate"),
+                g("sql_win_rate_low"),
+                g("sql_win_rate_high"),
+                g("sql_reached")
+            ),
         ))
     });
     let slower_n: Option<f64> = base.as_ref().and_then(|b| {
         let ix = m.bucket_labels.iter().position(|l| l == b)?;
         let bounds = bounds_of(m);
-        Some((ix + 1..m.bucket_labels.len()).filter_map(|i| g(&format!("{}_n", bucket_stem(&bounds, i)))).sum())
+        Some(
+            (ix + 1..m.bucket_labels.len())
+                .filter_map(|i| g(&format!("{}_n", bucket_stem(&bounds, i))))
+                .sum(),
+        )
     });
     let mut lines = vec![
         Line {
@@ -216,8 +274,15 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
             count: count(g("unworked_mqls"), "MQL", "MQLs"),
             rate: format!(
                 "worked-MQL win rate {} x avg deal {}",
-                rate_iv(g("worked_mql_win_rate"), g("worked_mql_win_rate_low"), g("worked_mql_win_rate_high"), g("worked_mqls")),
-                g("avg_deal_size").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into())
+                rate_iv(
+                    g("worked_mql_win_rate"),
+                    g("worked_mql_win_rate_low"),
+                    g("worked_mql_win_rate_high"),
+                    g("worked_mqls")
+                ),
+                g("avg_deal_size")
+                    .map(|v| money(v, cur))
+                    .unwrap_or_else(|| "n/a".into())
             ),
             value: g("unworked_mql_lost_revenue"),
         },
@@ -244,11 +309,18 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
             count: count(g("misfit_lost_deals"), "lost deal", "lost deals"),
             rate: format!(
                 "win rate {} x {} lost to misfit reasons",
-                rate_iv(g("win_rate"), g("win_rate_low"), g("win_rate_high"), match (g("won_deals"), g("lost_deals")) {
-                    (Some(a), Some(b)) => Some(a + b),
-                    _ => None,
-                }),
-                g("misfit_lost_amount").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into())
+                rate_iv(
+                    g("win_rate"),
+                    g("win_rate_low"),
+                    g("win_rate_high"),
+                    match (g("won_deals"), g("lost_deals")) {
+                        (Some(a), Some(b)) => Some(a + b),
+                        _ => None,
+                    }
+                ),
+                g("misfit_lost_amount")
+                    .map(|v| money(v, cur))
+                    .unwrap_or_else(|| "n/a".into())
             ),
             value: g("misfit_lost_pipeline"),
         },
@@ -266,23 +338,41 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         Some(t) => out.push_str(&format!(
             "Estimated cost of misalignment: {} (95% range {} to {}){}\n",
             money(t, cur),
-            g("misalignment_cost_low").map(|v| money(v, cur)).unwrap_or_default(),
-            g("misalignment_cost_high").map(|v| money(v, cur)).unwrap_or_default(),
+            g("misalignment_cost_low")
+                .map(|v| money(v, cur))
+                .unwrap_or_default(),
+            g("misalignment_cost_high")
+                .map(|v| money(v, cur))
+                .unwrap_or_default(),
             match (g("misalignment_cost_share"), g("new_bookings")) {
                 (Some(s), Some(b)) => format!(", {} of new bookings ({})", pct(s), money(b, cur)),
                 _ => String::new(),
             }
         )),
-        None => out.push_str("Estimated cost of misalignment: n/a (no component could be computed)\n"),
+        None => {
+            out.push_str("Estimated cost of misalignment: n/a (no component could be computed)\n")
+        }
     }
     let mut t = new_table(width);
-    t.set_header(vec!["Component", "Count", "Rate used (95% interval)", "Value", "Share"]);
+    t.set_header(vec![
+        "Component",
+        "Count",
+        "Rate used (95% interval)",
+        "Value",
+        "Share",
+    ]);
     for l in &lines {
         t.add_row(vec![
             l.label.to_string(),
             l.count.clone(),
-            if l.value.is_none() { "not computed: see the notes below".to_string() } else { l.rate.clone() },
-            l.value.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
+            if l.value.is_none() {
+                "not computed: see the notes below".to_string()
+            } else {
+                l.rate.clone()
+            },
+            l.value
+                .map(|v| money(v, cur))
+                .unwrap_or_else(|| "n/a".into()),
             match (l.value, total) {
                 (Some(v), Some(t)) if t > 0.0 => pct(v / t),
                 _ => "".into(),
@@ -294,8 +384,12 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         String::new(),
         format!(
             "95% range {} to {}",
-            g("misalignment_cost_low").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
-            g("misalignment_cost_high").map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into())
+            g("misalignment_cost_low")
+                .map(|v| money(v, cur))
+                .unwrap_or_else(|| "n/a".into()),
+            g("misalignment_cost_high")
+                .map(|v| money(v, cur))
+                .unwrap_or_else(|| "n/a".into())
         ),
         total.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
         total.map(|_| "100.0%".to_string()).unwrap_or_default(),
@@ -310,16 +404,30 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
 
     // Response-time buckets.
     if let Some(rows) = buckets_of(m, r) {
-        out.push_str("Follow-up speed: share of contacted MQLs that reached SQL, by response time\n");
+        out.push_str(
+            "Follow-up speed: share of contacted MQLs that reached SQL, by response time\n",
+        );
         let mut t = new_table(width);
-        t.set_header(vec!["Response time", "MQLs", "Reached SQL", "Share (95% interval)", "Role", "Lost revenue"]);
+        t.set_header(vec![
+            "Response time",
+            "MQLs",
+            "Reached SQL",
+            "Share (95% interval)",
+            "Role",
+            "Lost revenue",
+        ]);
         for b in rows {
             t.add_row(vec![
                 b.label,
                 format!("{}", b.n),
                 format!("{}", b.sql),
                 match b.q {
-                    Some(q) => format!("{} ({:.1}–{:.1}%)", pct(q), b.lo.unwrap_or(0.0) * 100.0, b.hi.unwrap_or(0.0) * 100.0),
+                    Some(q) => format!(
+                        "{} ({:.1}–{:.1}%)",
+                        pct(q),
+                        b.lo.unwrap_or(0.0) * 100.0,
+                        b.hi.unwrap_or(0.0) * 100.0
+                    ),
                     None => "n/a".into(),
                 },
                 b.role.unwrap_or_default(),
@@ -333,7 +441,9 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
     // Alignment score.
     out.push_str(&format!(
         "Alignment score: {}\n",
-        g("alignment_score").map(|v| format!("{v:.0} / 100")).unwrap_or_else(|| "n/a".into())
+        g("alignment_score")
+            .map(|v| format!("{v:.0} / 100"))
+            .unwrap_or_else(|| "n/a".into())
     ));
     let mut t = new_table(width);
     t.set_header(vec!["Component", "Value", "What it measures"]);
@@ -359,10 +469,22 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         (
             "Acceptance",
             "acceptance_component",
-            format!("MQLs accepted by sales ({} of {})", fmt_count(g("accepted_mqls")), fmt_count(g("mqls_reached"))),
+            format!(
+                "MQLs accepted by sales ({} of {})",
+                fmt_count(g("accepted_mqls")),
+                fmt_count(g("mqls_reached"))
+            ),
         ),
-        ("ICP agreement", "icp_component", "1 - distance between the segment mix of MQLs and of won deals".into()),
-        ("Channel agreement", "channel_component", "1 - distance between the channel mix of MQLs and of new bookings".into()),
+        (
+            "ICP agreement",
+            "icp_component",
+            "1 - distance between the segment mix of MQLs and of won deals".into(),
+        ),
+        (
+            "Channel agreement",
+            "channel_component",
+            "1 - distance between the channel mix of MQLs and of new bookings".into(),
+        ),
     ];
     for (label, id, what) in comps {
         t.add_row(vec![label.to_string(), opt_pct(g(id)), what]);
@@ -411,7 +533,9 @@ struct BucketLine {
 
 fn bucket_row(m: &Misalignment, r: usize, label: &str) -> Option<(Option<f64>, Option<f64>)> {
     let rows = buckets_of(m, r)?;
-    rows.into_iter().find(|b| b.label == label).map(|b| (b.lo, b.hi))
+    rows.into_iter()
+        .find(|b| b.label == label)
+        .map(|b| (b.lo, b.hi))
 }
 
 fn buckets_of(m: &Misalignment, r: usize) -> Option<Vec<BucketLine>> {
@@ -420,7 +544,15 @@ fn buckets_of(m: &Misalignment, r: usize) -> Option<Vec<BucketLine>> {
         return None;
     }
     let key: Option<String> = match m.by {
-        Some(by) => Some(m.frame.column(by.name()).ok()?.str().ok()?.get(r)?.to_string()),
+        Some(by) => Some(
+            m.frame
+                .column(by.name())
+                .ok()?
+                .str()
+                .ok()?
+                .get(r)?
+                .to_string(),
+        ),
         None => None,
     };
     let fcol = |name: &str| -> Option<Vec<Option<f64>>> {
@@ -428,12 +560,26 @@ fn buckets_of(m: &Misalignment, r: usize) -> Option<Vec<BucketLine>> {
         Some(c.f64().ok()?.iter().collect())
     };
     let scol = |name: &str| -> Option<Vec<Option<String>>> {
-        Some(b.column(name).ok()?.str().ok()?.iter().map(|v| v.map(str::to_string)).collect())
+        Some(
+            b.column(name)
+                .ok()?
+                .str()
+                .ok()?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect(),
+        )
     };
     let labels = scol("bucket")?;
     let roles = scol("role")?;
-    let (n, sql, q, lo, hi, lost) =
-        (fcol("n")?, fcol("sql_reached")?, fcol("q")?, fcol("q_low")?, fcol("q_high")?, fcol("lost_revenue")?);
+    let (n, sql, q, lo, hi, lost) = (
+        fcol("n")?,
+        fcol("sql_reached")?,
+        fcol("q")?,
+        fcol("q_low")?,
+        fcol("q_high")?,
+        fcol("lost_revenue")?,
+    );
     let keys = match (m.by, &key) {
         (Some(by), Some(_)) => Some(scol(by.name())?),
         _ => None,
@@ -469,14 +615,24 @@ mod tests {
     #[test]
     fn counts_read_as_english() {
         let ds = fixture("misalignment");
-        let m = misalignment(&ds, &Analysis { by: Some(Dimension::Channel), min_sample: 2, ..Analysis::default() })
-            .unwrap();
+        let m = misalignment(
+            &ds,
+            &Analysis {
+                by: Some(Dimension::Channel),
+                min_sample: 2,
+                ..Analysis::default()
+            },
+        )
+        .unwrap();
         let text = render(&m, "", 140);
         assert!(text.contains("1 MQL "), "{text}"); // Organic: 1 unworked
         assert!(text.contains("2 MQLs"), "{text}");
         assert!(text.contains("1 lost deal "), "{text}");
         assert!(text.contains("3 MQLs slower than base"), "{text}"); // Paid
-        assert!(!text.contains("1 MQLs") && !text.contains("1 lost deals"), "{text}");
+        assert!(
+            !text.contains("1 MQLs") && !text.contains("1 lost deals"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -490,7 +646,14 @@ mod tests {
     #[test]
     fn renders_largest_first_with_benchmark_label() {
         let ds = fixture("misalignment");
-        let m = misalignment(&ds, &Analysis { min_sample: 2, ..Analysis::default() }).unwrap();
+        let m = misalignment(
+            &ds,
+            &Analysis {
+                min_sample: 2,
+                ..Analysis::default()
+            },
+        )
+        .unwrap();
         let text = render(&m, "USD", 120);
         eprintln!("{text}");
         // Slow follow-up (15,750) before unworked lost revenue (13,500) before misfit (5,000).
@@ -498,28 +661,60 @@ mod tests {
         let unworked = text.find("Unworked MQLs: lost revenue").unwrap();
         let misfit = text.find("Misfit losses").unwrap();
         assert!(slow < unworked && unworked < misfit, "{text}");
-        assert!(text.contains("35,150 USD (95% range 7,627 USD to 94,326 USD)"), "{text}");
-        assert!(text.contains("published benchmark, not a measurement"), "{text}");
+        assert!(
+            text.contains("35,150 USD (95% range 7,627 USD to 94,326 USD)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("published benchmark, not a measurement"),
+            "{text}"
+        );
         assert!(text.contains("Alignment score: 68 / 100"), "{text}");
         assert!(text.contains("min_sample: 2"), "{text}");
         // Without --by the channels are still named (same figures as --by channel).
         assert!(text.contains("Where, by channel:"), "{text}");
-        assert!(text.contains("slowest to follow up: channel Paid (60.0% of contacted"), "{text}");
-        assert!(text.contains("rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"), "{text}");
+        assert!(
+            text.contains("slowest to follow up: channel Paid (60.0% of contacted"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
     fn renders_one_block_per_group() {
         let ds = fixture("misalignment");
-        let m = misalignment(&ds, &Analysis { by: Some(Dimension::Channel), min_sample: 2, ..Analysis::default() })
-            .unwrap();
+        let m = misalignment(
+            &ds,
+            &Analysis {
+                by: Some(Dimension::Channel),
+                min_sample: 2,
+                ..Analysis::default()
+            },
+        )
+        .unwrap();
         let text = render(&m, "$", 100);
         assert!(text.contains("== channel Organic =="), "{text}");
         assert!(text.contains("== channel Paid =="), "{text}");
         assert!(text.contains("$22,600"), "{text}");
         // Paid: 22,600 > 9,300; 60% within 24 h < 75%; 57.1% of MQLs but 33.3% of wins.
-        assert!(text.contains("largest cost: channel Paid ($22,600)"), "{text}");
-        assert!(text.contains("slowest to follow up: channel Paid (60.0% of contacted"), "{text}");
-        assert!(text.contains("rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"), "{text}");
+        assert!(
+            text.contains("largest cost: channel Paid ($22,600)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("slowest to follow up: channel Paid (60.0% of contacted"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"
+            ),
+            "{text}"
+        );
     }
 }

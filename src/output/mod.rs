@@ -172,7 +172,13 @@ pub struct Section {
 
 impl Section {
     pub fn new(name: impl Into<String>, frame: DataFrame) -> Section {
-        Section { name: name.into(), title: None, frame, notes: Vec::new(), render: Renderer::Generic }
+        Section {
+            name: name.into(),
+            title: None,
+            frame,
+            notes: Vec::new(),
+            render: Renderer::Generic,
+        }
     }
 
     pub fn with_render(mut self, render: Renderer) -> Section {
@@ -220,7 +226,10 @@ impl Document {
 
     /// A document of one section.
     pub fn single(section: Section) -> Document {
-        Document { sections: vec![section], main: 0 }
+        Document {
+            sections: vec![section],
+            main: 0,
+        }
     }
 
     /// Adds a section (builder style).
@@ -258,7 +267,9 @@ pub fn emit(doc: &Document, opts: &OutputOptions) -> Result<()> {
         Some(path) => write_atomic(path, &bytes)?,
         None => write_stdout(&bytes)?,
     }
-    if matches!(opts.format, Format::Csv | Format::Json) && !opts.quiet && io::stderr().is_terminal()
+    if matches!(opts.format, Format::Csv | Format::Json)
+        && !opts.quiet
+        && io::stderr().is_terminal()
     {
         let sections: Vec<&Section> = match opts.format {
             Format::Csv => doc.main_section().into_iter().collect(),
@@ -277,13 +288,17 @@ pub fn emit(doc: &Document, opts: &OutputOptions) -> Result<()> {
 pub fn render(doc: &Document, opts: &OutputOptions) -> Result<Vec<u8>> {
     match opts.format {
         Format::Csv => match doc.main_section() {
-            Some(s) => machine::to_csv(&s.frame)
-                .with_context(|| format!("writing `{}` as CSV", s.name)),
+            Some(s) => {
+                machine::to_csv(&s.frame).with_context(|| format!("writing `{}` as CSV", s.name))
+            }
             None => Ok(Vec::new()),
         },
         Format::Json => {
-            let parts: Vec<(&str, &DataFrame)> =
-                doc.sections.iter().map(|s| (s.name.as_str(), &s.frame)).collect();
+            let parts: Vec<(&str, &DataFrame)> = doc
+                .sections
+                .iter()
+                .map(|s| (s.name.as_str(), &s.frame))
+                .collect();
             if parts.is_empty() {
                 return Ok(b"[]\n".to_vec());
             }
@@ -339,7 +354,11 @@ fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {
 
 fn render_markdown(doc: &Document, opts: &OutputOptions) -> Result<String> {
     // Markdown is never fitted to a terminal.
-    let md_opts = OutputOptions { width: None, color: false, ..opts.clone() };
+    let md_opts = OutputOptions {
+        width: None,
+        color: false,
+        ..opts.clone()
+    };
     let mut out = String::new();
     for (i, s) in doc.sections.iter().enumerate() {
         if i > 0 {
@@ -432,7 +451,10 @@ mod tests {
         assert!(t.contains("$2,500"), "{t}");
         assert!(t.contains("MRR metrics need a revenue table (--revenue)\n"));
         assert!(t.contains("\nassumptions\n"));
-        let quiet = OutputOptions { quiet: true, ..OutputOptions::plain(Format::Table, "$") };
+        let quiet = OutputOptions {
+            quiet: true,
+            ..OutputOptions::plain(Format::Table, "$")
+        };
         let q = String::from_utf8(render(&doc(), &quiet).unwrap()).unwrap();
         assert!(!q.contains("MRR metrics") && q.contains("+20.0%"));
     }
@@ -449,10 +471,16 @@ mod tests {
     #[test]
     fn markdown_has_a_heading_per_section() {
         let m = text(&doc(), Format::Markdown);
-        assert!(m.starts_with("## kpis\n\n| metric | 2024-01-01 | 2024-02-01 | Δ vs prev |\n"), "{m}");
+        assert!(
+            m.starts_with("## kpis\n\n| metric | 2024-01-01 | 2024-02-01 | Δ vs prev |\n"),
+            "{m}"
+        );
         assert!(m.contains("| leads | 100 | 120 | +20.0% |"), "{m}");
         assert!(m.contains("## assumptions"), "{m}");
-        assert!(m.contains("_MRR metrics need a revenue table (--revenue)_"), "{m}");
+        assert!(
+            m.contains("_MRR metrics need a revenue table (--revenue)_"),
+            "{m}"
+        );
     }
 
     fn env(terminal: bool, no_color: bool, columns: Option<&str>) -> Env<fn() -> Option<u16>> {
@@ -468,7 +496,10 @@ mod tests {
     #[test]
     fn resolve_colour_and_width() {
         use crate::cli::{FormatArg, OutputArgs};
-        let table = OutputArgs { format: FormatArg::Table, output: None };
+        let table = OutputArgs {
+            format: FormatArg::Table,
+            output: None,
+        };
         let o = OutputOptions::resolve_in(&table, false, "$", env(true, false, None));
         assert!(o.color);
         assert_eq!(o.width, Some(120));
@@ -482,14 +513,23 @@ mod tests {
         let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, Some("80")));
         assert!(!o.color && o.width == Some(80));
         // -o FILE: neither, even on a terminal; `-o -` is standard output.
-        let file = OutputArgs { format: FormatArg::Table, output: Some("k.txt".into()) };
+        let file = OutputArgs {
+            format: FormatArg::Table,
+            output: Some("k.txt".into()),
+        };
         let o = OutputOptions::resolve_in(&file, false, "$", env(true, false, Some("80")));
         assert!(!o.color && o.width.is_none() && o.path.is_some());
-        let dash = OutputArgs { format: FormatArg::Table, output: Some("-".into()) };
+        let dash = OutputArgs {
+            format: FormatArg::Table,
+            output: Some("-".into()),
+        };
         let o = OutputOptions::resolve_in(&dash, false, "$", env(true, false, None));
         assert!(o.color && o.path.is_none());
         // Colour is for tables only.
-        let csv = OutputArgs { format: FormatArg::Csv, output: None };
+        let csv = OutputArgs {
+            format: FormatArg::Csv,
+            output: None,
+        };
         let o = OutputOptions::resolve_in(&csv, true, "$", env(true, false, None));
         assert!(!o.color && o.quiet && o.format == Format::Csv);
     }
@@ -498,9 +538,14 @@ mod tests {
     fn emit_to_a_file_is_atomic() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kpis.csv");
-        let opts = OutputOptions { path: Some(path.clone()), ..OutputOptions::plain(Format::Csv, "") };
+        let opts = OutputOptions {
+            path: Some(path.clone()),
+            ..OutputOptions::plain(Format::Csv, "")
+        };
         emit(&doc(), &opts).unwrap();
-        assert!(std::fs::read_to_string(&path).unwrap().starts_with("period,leads"));
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("period,leads"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

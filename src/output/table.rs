@@ -31,7 +31,11 @@ pub fn funnel_table(df: &DataFrame, opts: &OutputOptions) -> Result<(String, Vec
     Ok(draw_layout(&grid::funnel(df, opts)?, opts, false))
 }
 
-pub(crate) fn draw_layout(layout: &Layout, opts: &OutputOptions, wrap: bool) -> (String, Vec<String>) {
+pub(crate) fn draw_layout(
+    layout: &Layout,
+    opts: &OutputOptions,
+    wrap: bool,
+) -> (String, Vec<String>) {
     let mut out = String::new();
     for (i, g) in layout.grids.iter().enumerate() {
         if i > 0 {
@@ -75,7 +79,8 @@ fn draw(g: &Grid, opts: &OutputOptions, wrap: bool) -> String {
     }
     match (wrap, opts.width) {
         (true, Some(w)) => {
-            t.set_width(w).set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(w)
+                .set_content_arrangement(ContentArrangement::Dynamic);
         }
         _ => {
             t.set_content_arrangement(ContentArrangement::Disabled);
@@ -147,8 +152,10 @@ mod tests {
         let period = Series::new("period".into(), &[d(2024, 1), d(2024, 2), d(2024, 3)]);
         let leads = Series::new("leads".into(), &[9000u32, 11000, 12345]);
         let rate = Series::new("win_rate".into(), &[Some(0.25), Some(0.20), Some(0.234)]);
-        let bookings =
-            Series::new("new_bookings".into(), &[Some(50_000.0), Some(80_000.0), Some(60_000.0)]);
+        let bookings = Series::new(
+            "new_bookings".into(),
+            &[Some(50_000.0), Some(80_000.0), Some(60_000.0)],
+        );
         let cycle = Series::new("sales_cycle_days".into(), &[Some(30.0), None, Some(42.26)]);
         DataFrame::new_infer_height(vec![
             period.into(),
@@ -178,11 +185,26 @@ mod tests {
         let (text, notes) = kpis_table(&kpis_frame(), &opts(None)).unwrap();
         assert!(notes.is_empty());
         let header = cells(line_of(&text, "metric"));
-        assert_eq!(header, ["metric", "2024-01-01", "2024-02-01", "2024-03-01", "Δ vs prev"]);
+        assert_eq!(
+            header,
+            [
+                "metric",
+                "2024-01-01",
+                "2024-02-01",
+                "2024-03-01",
+                "Δ vs prev"
+            ]
+        );
         // leads: 11,000 -> 12,345 = 1,345 / 11,000 = +12.23% -> "+12.2%".
-        assert_eq!(cells(line_of(&text, "leads")), ["leads", "9,000", "11,000", "12,345", "+12.2%"]);
+        assert_eq!(
+            cells(line_of(&text, "leads")),
+            ["leads", "9,000", "11,000", "12,345", "+12.2%"]
+        );
         // win_rate: 0.20 -> 0.234 = +3.4 percentage points.
-        assert_eq!(cells(line_of(&text, "win_rate")), ["win_rate", "25.0%", "20.0%", "23.4%", "+3.4 pp"]);
+        assert_eq!(
+            cells(line_of(&text, "win_rate")),
+            ["win_rate", "25.0%", "20.0%", "23.4%", "+3.4 pp"]
+        );
         // new_bookings: 80,000 -> 60,000 = -25%.
         assert_eq!(
             cells(line_of(&text, "new_bookings")),
@@ -202,22 +224,37 @@ mod tests {
         // One period column is 10 chars of content + 3 = 13 wide: one less fits.
         let width = (full_width - 1) as u16;
         let (text, notes) = kpis_table(&kpis_frame(), &opts(Some(width))).unwrap();
-        assert!(text.lines().all(|l| l.chars().count() <= width as usize), "{text}");
+        assert!(
+            text.lines().all(|l| l.chars().count() <= width as usize),
+            "{text}"
+        );
         assert!(!text.contains("2024-01-01"), "{text}");
         assert!(text.contains("2024-02-01") && text.contains("2024-03-01"));
-        assert_eq!(notes, ["1 earlier period not shown (use --format csv, or a wider terminal)"]);
-        assert_eq!(full_width - 13, text.lines().map(|l| l.chars().count()).max().unwrap());
+        assert_eq!(
+            notes,
+            ["1 earlier period not shown (use --format csv, or a wider terminal)"]
+        );
+        assert_eq!(
+            full_width - 13,
+            text.lines().map(|l| l.chars().count()).max().unwrap()
+        );
         // Far too narrow: the latest period and the change stay.
         let (text, notes) = kpis_table(&kpis_frame(), &opts(Some(20))).unwrap();
         assert!(text.contains("2024-03-01") && !text.contains("2024-02-01"));
         assert!(text.contains("+12.2%"));
-        assert_eq!(notes, ["2 earlier periods not shown (use --format csv, or a wider terminal)"]);
+        assert_eq!(
+            notes,
+            ["2 earlier periods not shown (use --format csv, or a wider terminal)"]
+        );
     }
 
     #[test]
     fn kpis_one_block_per_dimension_value() {
         let period = Series::new("period".into(), &[d(2024, 1), d(2024, 1), d(2024, 2)]);
-        let channel = Series::new("channel".into(), &[Some("Paid Search"), None, Some("Paid Search")]);
+        let channel = Series::new(
+            "channel".into(),
+            &[Some("Paid Search"), None, Some("Paid Search")],
+        );
         let leads = Series::new("leads".into(), &[10u32, 4, 15]);
         let df =
             DataFrame::new_infer_height(vec![period.into(), channel.into(), leads.into()]).unwrap();
@@ -227,7 +264,10 @@ mod tests {
         // Paid Search 10 -> 15 = +50%; (none) has no February row.
         assert!(text.contains("+50.0%"), "{text}");
         let none_block = text.split("channel: (none)").nth(1).unwrap();
-        assert_eq!(cells(line_of(none_block, "leads")), ["leads", "4", "–", "–"]);
+        assert_eq!(
+            cells(line_of(none_block, "leads")),
+            ["leads", "4", "–", "–"]
+        );
     }
 
     #[test]
@@ -243,9 +283,19 @@ mod tests {
     fn funnel_frame() -> DataFrame {
         let cohort = Series::new(
             "cohort".into(),
-            &[d(2024, 2), d(2024, 2), d(2024, 2), d(2024, 1), d(2024, 1), d(2024, 1)],
+            &[
+                d(2024, 2),
+                d(2024, 2),
+                d(2024, 2),
+                d(2024, 1),
+                d(2024, 1),
+                d(2024, 1),
+            ],
         );
-        let stage = Series::new("stage".into(), &["lead", "mql", "won", "lead", "mql", "won"]);
+        let stage = Series::new(
+            "stage".into(),
+            &["lead", "mql", "won", "lead", "mql", "won"],
+        );
         let reached = Series::new("reached".into(), &[200u32, 100, 50, 100, 25, 0]);
         let from_prev = Series::new(
             "conversion_from_previous".into(),
@@ -253,14 +303,27 @@ mod tests {
         );
         let from_lead = Series::new(
             "conversion_from_lead".into(),
-            &[Some(1.0), Some(0.5), Some(0.25), Some(1.0), Some(0.25), Some(0.0)],
+            &[
+                Some(1.0),
+                Some(0.5),
+                Some(0.25),
+                Some(1.0),
+                Some(0.25),
+                Some(0.0),
+            ],
         );
         let median = Series::new(
             "median_days_from_previous".into(),
             &[None, Some(3.5), Some(40.0), None, Some(2.0), None],
         );
-        let dropped = Series::new("dropped".into(), &[None, Some(100u32), Some(50), None, Some(75), Some(25)]);
-        let age = Series::new("cohort_age_days".into(), &[29.5f64, 29.5, 29.5, 60.5, 60.5, 60.5]);
+        let dropped = Series::new(
+            "dropped".into(),
+            &[None, Some(100u32), Some(50), None, Some(75), Some(25)],
+        );
+        let age = Series::new(
+            "cohort_age_days".into(),
+            &[29.5f64, 29.5, 29.5, 60.5, 60.5, 60.5],
+        );
         DataFrame::new_infer_height(vec![
             cohort.into(),
             stage.into(),
@@ -287,7 +350,10 @@ mod tests {
         let feb = text.find("cohort 2024-02-01").unwrap();
         assert!(jan < feb, "{text}");
         let feb_block = &text[feb..];
-        assert!(feb_block.starts_with("cohort 2024-02-01 · 200 leads · 29.5 days old"), "{feb_block}");
+        assert!(
+            feb_block.starts_with("cohort 2024-02-01 · 200 leads · 29.5 days old"),
+            "{feb_block}"
+        );
         // 200, 100, 50 of 200 with 24-char bars: 24, 12, 6 full blocks.
         assert_eq!(bar_len(line_of(feb_block, "lead")), 24);
         assert_eq!(bar_len(line_of(feb_block, "mql")), 12);
@@ -298,7 +364,10 @@ mod tests {
         let jan_block = &text[jan..feb];
         assert_eq!(bar_len(line_of(jan_block, "mql")), 6);
         assert_eq!(bar_len(line_of(jan_block, "won")), 0);
-        assert_eq!(cells(line_of(jan_block, "lead"))[2..], ["100", "–", "100.0%", "–", "–"]);
+        assert_eq!(
+            cells(line_of(jan_block, "lead"))[2..],
+            ["100", "–", "100.0%", "–", "–"]
+        );
     }
 
     #[test]
@@ -329,7 +398,10 @@ mod tests {
         ])
         .unwrap();
         let (text, notes) = funnel_table(&df, &opts(Some(100))).unwrap();
-        assert_eq!(notes, ["6 earlier cohorts not shown (use --format csv, or --from)"]);
+        assert_eq!(
+            notes,
+            ["6 earlier cohorts not shown (use --format csv, or --from)"]
+        );
         assert!(!text.contains("cohort 2024-06-01") && text.contains("cohort 2024-07-01"));
         assert!(text.contains("cohort 2024-12-01"));
         // Not a terminal: everything.
@@ -341,9 +413,15 @@ mod tests {
     fn empty_frames_draw_the_header_only() {
         let empty = kpis_frame().head(Some(0));
         let (text, notes) = kpis_table(&empty, &opts(Some(80))).unwrap();
-        assert!(text.contains("period") && text.contains("win_rate") && notes.is_empty(), "{text}");
+        assert!(
+            text.contains("period") && text.contains("win_rate") && notes.is_empty(),
+            "{text}"
+        );
         let (text, _) = funnel_table(&funnel_frame().head(Some(0)), &opts(Some(80))).unwrap();
-        assert!(text.contains("cohort") && text.contains("reached"), "{text}");
+        assert!(
+            text.contains("cohort") && text.contains("reached"),
+            "{text}"
+        );
     }
 
     #[test]

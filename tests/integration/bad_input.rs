@@ -8,7 +8,12 @@ fn fails_with(args: &[&str], needles: &[&str]) {
     let o = run(args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{}", show(args, &o));
-    assert_eq!(err.lines().count(), 1, "one line expected\n{}", show(args, &o));
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "one line expected\n{}",
+        show(args, &o)
+    );
     assert!(err.starts_with("revcycle: "), "{}", show(args, &o));
     assert!(!err.contains("panicked"), "{}", show(args, &o));
     for n in needles {
@@ -20,7 +25,12 @@ fn fails_with(args: &[&str], needles: &[&str]) {
 fn missing_required_column_suggests_closest_header() {
     fails_with(
         &["validate", "--leads", "fixtures/bad/missing_column.csv"],
-        &["fixtures/bad/missing_column.csv", "missing required column `created_at`", "headers found: Lead ID, Create Dte, Lead Source", "did you mean 'Create Dte'?"],
+        &[
+            "fixtures/bad/missing_column.csv",
+            "missing required column `created_at`",
+            "headers found: Lead ID, Create Dte, Lead Source",
+            "did you mean 'Create Dte'?",
+        ],
     );
 }
 
@@ -28,7 +38,12 @@ fn missing_required_column_suggests_closest_header() {
 fn unparseable_required_value_names_line_and_value() {
     fails_with(
         &["validate", "--leads", "fixtures/bad/bad_date.csv"],
-        &["fixtures/bad/bad_date.csv", "line 3", "column `created_at`", "`soon` is not a date"],
+        &[
+            "fixtures/bad/bad_date.csv",
+            "line 3",
+            "column `created_at`",
+            "`soon` is not a date",
+        ],
     );
 }
 
@@ -36,20 +51,42 @@ fn unparseable_required_value_names_line_and_value() {
 fn unparseable_required_number() {
     fails_with(
         &["validate", "--campaigns", "fixtures/bad/bad_spend.csv"],
-        &["fixtures/bad/bad_spend.csv", "line 3", "column `spend`", "`1O0` is not a number"],
+        &[
+            "fixtures/bad/bad_spend.csv",
+            "line 3",
+            "column `spend`",
+            "`1O0` is not a number",
+        ],
     );
 }
 
 #[test]
 fn unparseable_optional_value_becomes_null_and_is_counted() {
-    let args = ["validate", "--opportunities", "fixtures/bad/bad_amount_optional.csv"];
+    let args = [
+        "validate",
+        "--opportunities",
+        "fixtures/bad/bad_amount_optional.csv",
+    ];
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("1 values of `amount` could not be read and are null"), "{}", show(&args, &o));
-    assert!(out.contains("bad_amount_optional.csv:3 `12abc`"), "{}", show(&args, &o));
+    assert!(
+        out.contains("1 values of `amount` could not be read and are null"),
+        "{}",
+        show(&args, &o)
+    );
+    assert!(
+        out.contains("bad_amount_optional.csv:3 `12abc`"),
+        "{}",
+        show(&args, &o)
+    );
     // --strict turns it into exit 1
-    let args = ["validate", "--strict", "--opportunities", "fixtures/bad/bad_amount_optional.csv"];
+    let args = [
+        "validate",
+        "--strict",
+        "--opportunities",
+        "fixtures/bad/bad_amount_optional.csv",
+    ];
     assert_eq!(run(&args).status.code(), Some(1));
 }
 
@@ -61,40 +98,64 @@ fn empty_required_value_drops_the_row_with_a_count() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("rows: 3 read, 2 kept"), "{}", show(&args, &o));
     assert!(out.contains("1 rows left out: empty required column `lead_id` (e.g. fixtures/bad/empty_required.csv:3)"), "{}", show(&args, &o));
-    assert!(out.contains("1 values of `mql_at` could not be read"), "{}", show(&args, &o));
+    assert!(
+        out.contains("1 values of `mql_at` could not be read"),
+        "{}",
+        show(&args, &o)
+    );
 }
 
 #[test]
 fn empty_file() {
-    fails_with(&["validate", "--leads", "fixtures/bad/empty.csv"], &["fixtures/bad/empty.csv", "is empty"]);
+    fails_with(
+        &["validate", "--leads", "fixtures/bad/empty.csv"],
+        &["fixtures/bad/empty.csv", "is empty"],
+    );
 }
 
 #[test]
 fn header_only_file() {
-    fails_with(&["validate", "--leads", "fixtures/bad/header_only.csv"], &["fixtures/bad/header_only.csv", "no data rows"]);
+    fails_with(
+        &["validate", "--leads", "fixtures/bad/header_only.csv"],
+        &["fixtures/bad/header_only.csv", "no data rows"],
+    );
 }
 
 #[test]
 fn binary_file() {
-    fails_with(&["validate", "--leads", "fixtures/bad/binary.csv"], &["fixtures/bad/binary.csv", "binary file"]);
+    fails_with(
+        &["validate", "--leads", "fixtures/bad/binary.csv"],
+        &["fixtures/bad/binary.csv", "binary file"],
+    );
 }
 
 #[test]
 fn non_utf8_file() {
     fails_with(
         &["validate", "--leads", "fixtures/bad/latin1.csv"],
-        &["fixtures/bad/latin1.csv", "line 2", "column `channel`", "not UTF-8"],
+        &[
+            "fixtures/bad/latin1.csv",
+            "line 2",
+            "column `channel`",
+            "not UTF-8",
+        ],
     );
 }
 
 #[test]
 fn file_not_found() {
-    fails_with(&["validate", "--leads", "fixtures/bad/nope.csv"], &["fixtures/bad/nope.csv", "file not found"]);
+    fails_with(
+        &["validate", "--leads", "fixtures/bad/nope.csv"],
+        &["fixtures/bad/nope.csv", "file not found"],
+    );
 }
 
 #[test]
 fn directory_instead_of_file() {
-    fails_with(&["validate", "--leads", "fixtures/bad"], &["fixtures/bad", "is a directory"]);
+    fails_with(
+        &["validate", "--leads", "fixtures/bad"],
+        &["fixtures/bad", "is a directory"],
+    );
 }
 
 #[test]
@@ -120,15 +181,31 @@ fn bad_configuration_is_one_line() {
     std::fs::write(&cfg, "[leads.columns]\ncreated = \"Create Date\"\n").unwrap();
     let cs = cfg.to_string_lossy().to_string();
     fails_with(
-        &["validate", "--config", &cs, "--leads", "fixtures/presets/salesforce_leads.csv"],
-        &["[leads] names unknown column `created`", "did you mean 'created_at'?"],
+        &[
+            "validate",
+            "--config",
+            &cs,
+            "--leads",
+            "fixtures/presets/salesforce_leads.csv",
+        ],
+        &[
+            "[leads] names unknown column `created`",
+            "did you mean 'created_at'?",
+        ],
     );
 }
 
 #[test]
 fn validate_reports_every_quality_problem() {
     // fixtures/quality/README.md lists each problem with its line.
-    let args = ["validate", "fixtures/quality", "--as-of", "2024-02-01", "--format", "json"];
+    let args = [
+        "validate",
+        "fixtures/quality",
+        "--as-of",
+        "2024-02-01",
+        "--format",
+        "json",
+    ];
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -145,24 +222,58 @@ fn validate_reports_every_quality_problem() {
     assert_eq!(f["samples"][0][1], 3);
     let f = find("orphans", "lead_id");
     assert_eq!(f["count"], 1);
-    assert_eq!(f["samples"][0], serde_json::json!(["fixtures/quality/opportunities.csv", 3, "L9"]));
-    assert_eq!(find("dates_out_of_order", "`sql_at` before `mql_at`")["samples"][0][1], 3);
-    assert_eq!(find("dates_out_of_order", "`mql_at` before `created_at`")["samples"][0][1], 5);
-    assert_eq!(find("dates_out_of_order", "`close_date` before `created_at`")["samples"][0][1], 3);
+    assert_eq!(
+        f["samples"][0],
+        serde_json::json!(["fixtures/quality/opportunities.csv", 3, "L9"])
+    );
+    assert_eq!(
+        find("dates_out_of_order", "`sql_at` before `mql_at`")["samples"][0][1],
+        3
+    );
+    assert_eq!(
+        find("dates_out_of_order", "`mql_at` before `created_at`")["samples"][0][1],
+        5
+    );
+    assert_eq!(
+        find("dates_out_of_order", "`close_date` before `created_at`")["samples"][0][1],
+        3
+    );
     let f = find("after_as_of", "created_at");
-    assert_eq!((f["count"].as_u64(), f["samples"][0][1].as_u64()), (Some(1), Some(6)));
+    assert_eq!(
+        (f["count"].as_u64(), f["samples"][0][1].as_u64()),
+        (Some(1), Some(6))
+    );
     assert_eq!(find("negative", "`amount`")["samples"][0][2], "-50.0");
     assert_eq!(find("negative", "`spend`")["samples"][0][1], 3);
     assert!(find("mixed_currencies", "EUR, USD")["count"] == 2);
     // --strict: these include error-level findings
-    let strict = ["validate", "fixtures/quality", "--as-of", "2024-02-01", "--strict"];
+    let strict = [
+        "validate",
+        "fixtures/quality",
+        "--as-of",
+        "2024-02-01",
+        "--strict",
+    ];
     assert_eq!(run(&strict).status.code(), Some(1));
     // analysis goes on, with one warning line per finding on standard error
-    let kpis = ["kpis", "fixtures/quality", "--as-of", "2024-02-01", "--format", "csv"];
+    let kpis = [
+        "kpis",
+        "fixtures/quality",
+        "--as-of",
+        "2024-02-01",
+        "--format",
+        "csv",
+    ];
     let o = run(&kpis);
     assert!(o.status.success(), "{}", show(&kpis, &o));
     let err = stderr(&o);
-    assert!(err.lines().filter(|l| l.starts_with("revcycle: warning: ")).count() >= 9, "{err}");
+    assert!(
+        err.lines()
+            .filter(|l| l.starts_with("revcycle: warning: "))
+            .count()
+            >= 9,
+        "{err}"
+    );
 }
 
 #[test]
@@ -173,7 +284,12 @@ fn mixed_date_orders_in_an_optional_column_are_counted() {
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("dates in mql_at: mixed month-first and day-first values: read as month/day/year"), "{out}");
+    assert!(
+        out.contains(
+            "dates in mql_at: mixed month-first and day-first values: read as month/day/year"
+        ),
+        "{out}"
+    );
     assert!(out.contains("1 values of `mql_at` could not be read and are null (e.g. fixtures/bad/mixed_dates.csv:3 `31/1/…`)"), "{out}");
 }
 

@@ -47,7 +47,8 @@ fn json_of(args: &[String], o: &Output) -> serde_json::Value {
 }
 
 fn close(a: &serde_json::Value, b: f64) -> bool {
-    a.as_f64().is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0))
+    a.as_f64()
+        .is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0))
 }
 
 /// (testcase name, Some("failure"/"error") or None) in document order.
@@ -60,9 +61,14 @@ fn junit_cases(xml: &str) -> (u64, Vec<(String, Option<String>, String)>) {
             Event::Eof => break,
             Event::Start(e) | Event::Empty(e) => {
                 let attr = |name: &[u8]| -> Option<String> {
-                    e.attributes().flatten().find(|a| a.key.as_ref() == name).map(|a| {
-                        a.decode_and_unescape_value(r.decoder()).unwrap().into_owned()
-                    })
+                    e.attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == name)
+                        .map(|a| {
+                            a.decode_and_unescape_value(r.decoder())
+                                .unwrap()
+                                .into_owned()
+                        })
                 };
                 match e.name().as_ref() {
                     b"testsuite" => tests = attr(b"tests").unwrap().parse().unwrap(),
@@ -170,7 +176,10 @@ min = 1
     assert_eq!(o.status.code(), Some(1), "{}", show(&refs, &o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("FAIL") && out.contains("PASS"), "{out}");
-    assert!(out.contains("75.0%") && out.contains(">= 80.0%"), "value and bound for people: {out}");
+    assert!(
+        out.contains("75.0%") && out.contains(">= 80.0%"),
+        "value and bound for people: {out}"
+    );
     assert!(out.contains("win_rate = 75.0% is below min 80.0%"), "{out}");
 
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -208,23 +217,48 @@ by = { channel = "serch" }
 "#,
     );
     let junit = d.path().join("junit.xml");
-    let (args, o) = check(&rules, AS_OF, &["--junit", junit.to_str().unwrap(), "--format", "json"]);
+    let (args, o) = check(
+        &rules,
+        AS_OF,
+        &["--junit", junit.to_str().unwrap(), "--format", "json"],
+    );
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(o.status.code(), Some(2), "{}", show(&refs, &o));
     let v = json_of(&args, &o);
     let r = v["rules"].as_array().unwrap();
     assert_eq!(r[0]["status"], "error");
-    assert!(r[0]["message"].as_str().unwrap().contains("did you mean 'win_rate'"), "{v:#}");
+    assert!(
+        r[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean 'win_rate'"),
+        "{v:#}"
+    );
     assert_eq!(r[1]["status"], "error");
-    assert!(r[1]["message"].as_str().unwrap().contains("needs revenue table"), "{v:#}");
+    assert!(
+        r[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs revenue table"),
+        "{v:#}"
+    );
     assert_eq!(r[2]["status"], "fail");
     assert_eq!(r[3]["status"], "error");
-    assert!(r[3]["message"].as_str().unwrap().contains("did you mean 'search'"), "{v:#}");
+    assert!(
+        r[3]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean 'search'"),
+        "{v:#}"
+    );
 
     let (tests, cases) = junit_cases(&std::fs::read_to_string(&junit).unwrap());
     assert_eq!(tests, 4);
     let kinds: Vec<Option<&str>> = cases.iter().map(|c| c.1.as_deref()).collect();
-    assert_eq!(kinds, vec![Some("error"), Some("error"), Some("failure"), Some("error")]);
+    assert_eq!(
+        kinds,
+        vec![Some("error"), Some("error"), Some("failure"), Some("error")]
+    );
 }
 
 #[test]
@@ -233,7 +267,12 @@ fn latest_means_latest_complete_period() {
     let rules = rules_file(d.path(), "[[rule]]\nmetric = \"leads\"\nmin = 0\n");
     // March ends 2024-04-01 > as_of: February is the latest complete month.
     let (args, o) = check(&rules, "2024-03-31T00:00:00", &["--format", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&args.iter().map(String::as_str).collect::<Vec<_>>(), &o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        show(&args.iter().map(String::as_str).collect::<Vec<_>>(), &o)
+    );
     let v = json_of(&args, &o);
     assert_eq!(v["rules"][0]["period"], "2024-02-01");
     assert!(close(&v["rules"][0]["value"], 4.0));
@@ -243,11 +282,20 @@ fn latest_means_latest_complete_period() {
     assert_eq!(v["rules"][0]["period"], "2024-03-01");
     assert!(close(&v["rules"][0]["value"], 3.0));
     // February has no month before it: a change rule cannot be evaluated.
-    let rules = rules_file(d.path(), "[[rule]]\nmetric = \"leads\"\nchange_vs_previous = { min = -0.5 }\n");
+    let rules = rules_file(
+        d.path(),
+        "[[rule]]\nmetric = \"leads\"\nchange_vs_previous = { min = -0.5 }\n",
+    );
     let (args, o) = check(&rules, "2024-03-31T00:00:00", &["--format", "json"]);
     assert_eq!(o.status.code(), Some(2));
     let v = json_of(&args, &o);
-    assert!(v["rules"][0]["message"].as_str().unwrap().contains("no month before 2024-02-01"), "{v:#}");
+    assert!(
+        v["rules"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no month before 2024-02-01"),
+        "{v:#}"
+    );
 }
 
 #[test]
@@ -263,14 +311,20 @@ fn a_bad_rules_file_is_one_error_line_naming_file_rule_and_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.starts_with("revcycle: rules file `"), "{err}");
-    assert!(err.contains("rules.toml") && err.contains("rule 2 (line 5)") && err.contains("no bound"), "{err}");
+    assert!(
+        err.contains("rules.toml") && err.contains("rule 2 (line 5)") && err.contains("no bound"),
+        "{err}"
+    );
     assert!(o.stdout.is_empty());
 
     let rules = rules_file(d.path(), "[[rule]]\nmetric = \"leads\"\nmin = [\n");
     let (_, o) = check(&rules, AS_OF, &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("rules.toml`:"), "TOML errors name the line: {err}");
+    assert!(
+        err.contains("rules.toml`:"),
+        "TOML errors name the line: {err}"
+    );
 }
 
 #[test]

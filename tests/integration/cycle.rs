@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join("cycle")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("cycle")
 }
 
 /// Runs revcycle; panics with the command, stdout and stderr unless it exits 0.
@@ -16,7 +18,10 @@ fn run(args: &[&str]) -> String {
 
 /// Like `run`, returning (stdout, stderr).
 fn run_both(args: &[&str]) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_revcycle")).args(args).output().expect("revcycle runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_revcycle"))
+        .args(args)
+        .output()
+        .expect("revcycle runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -32,7 +37,10 @@ fn run_both(args: &[&str]) -> (String, String) {
 fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers = rdr.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = rdr.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+    let rows = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
     (headers, rows)
 }
 
@@ -60,11 +68,28 @@ ending_mrr,nrr,grr,logo_churn_rate,arpa,ltv,ltv_to_cac,cac_payback_months";
 
 fn cycle_csv_by_month() {
     let dir = fixture();
-    let out = run(&["cycle", dir.to_str().unwrap(), "--as-of", "2024-04-15", "--format", "csv"]);
+    let out = run(&[
+        "cycle",
+        dir.to_str().unwrap(),
+        "--as-of",
+        "2024-04-15",
+        "--format",
+        "csv",
+    ]);
     let (headers, rows) = csv_rows(&out);
     assert_eq!(headers.join(","), HEADER);
     let periods: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(periods, ["2023-11-01", "2023-12-01", "2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"]);
+    assert_eq!(
+        periods,
+        [
+            "2023-11-01",
+            "2023-12-01",
+            "2024-01-01",
+            "2024-02-01",
+            "2024-03-01",
+            "2024-04-01"
+        ]
+    );
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     // January: a new account, a contraction and a churn.
     let jan = &rows[2];
@@ -82,7 +107,11 @@ fn cycle_csv_by_month() {
         ("ltv_to_cac", Some(0.33)),
         ("cac_payback_months", Some(800.0 / 66.0)),
     ] {
-        assert!(close(num(&jan[col(name)]), want), "2024-01 {name}: {:?}", jan[col(name)]);
+        assert!(
+            close(num(&jan[col(name)]), want),
+            "2024-01 {name}: {:?}",
+            jan[col(name)]
+        );
     }
     // November: nothing before it, so NRR is empty (null), not 0.
     assert_eq!(rows[0][col("nrr")], "");
@@ -92,7 +121,16 @@ fn cycle_csv_by_month() {
 
 fn cycle_csv_by_quarter() {
     let dir = fixture();
-    let out = run(&["cycle", dir.to_str().unwrap(), "--as-of", "2024-04-15", "--format", "csv", "--period", "quarter"]);
+    let out = run(&[
+        "cycle",
+        dir.to_str().unwrap(),
+        "--as-of",
+        "2024-04-15",
+        "--format",
+        "csv",
+        "--period",
+        "quarter",
+    ]);
     let (headers, rows) = csv_rows(&out);
     assert_eq!(headers.join(","), HEADER);
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -110,7 +148,11 @@ fn cycle_csv_by_quarter() {
         ("grr", Some(270.0 / 380.0)),
         ("ltv", Some(804.9019967835357)),
     ] {
-        assert!(close(num(&q1[col(name)]), want), "Q1 {name}: {:?}", q1[col(name)]);
+        assert!(
+            close(num(&q1[col(name)]), want),
+            "Q1 {name}: {:?}",
+            q1[col(name)]
+        );
     }
 }
 
@@ -118,14 +160,23 @@ fn cycle_csv_by_quarter() {
 
 fn cycle_json_has_both_tables() {
     let dir = fixture();
-    let out = run(&["cycle", dir.to_str().unwrap(), "--as-of", "2024-04-15", "--format", "json"]);
+    let out = run(&[
+        "cycle",
+        dir.to_str().unwrap(),
+        "--as-of",
+        "2024-04-15",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     let cycle = v["cycle"].as_array().expect("cycle array");
     assert_eq!(cycle.len(), 6);
     assert_eq!(cycle[3]["period"], "2024-02-01");
     assert_eq!(cycle[3]["expansion_bookings"].as_f64(), Some(650.0));
     assert!(cycle[0]["nrr"].is_null());
-    let fvc = v["funnel_vs_cycle"].as_array().expect("funnel_vs_cycle array");
+    let fvc = v["funnel_vs_cycle"]
+        .as_array()
+        .expect("funnel_vs_cycle array");
     assert_eq!(fvc.len(), 12);
     assert_eq!(fvc[7]["view"], "cycle");
     assert_eq!(fvc[7]["customers"].as_f64(), Some(3.0));
@@ -141,10 +192,25 @@ fn cycle_without_revenue_says_which_input_is_missing() {
         std::fs::copy(fixture().join(f), tmp.path().join(f)).unwrap();
     }
     // The note may go to stdout (under the table) or stderr.
-    let (out, err) = run_both(&["cycle", tmp.path().to_str().unwrap(), "--as-of", "2024-04-15"]);
+    let (out, err) = run_both(&[
+        "cycle",
+        tmp.path().to_str().unwrap(),
+        "--as-of",
+        "2024-04-15",
+    ]);
     let out = format!("{out}{err}");
-    assert!(out.contains("need a revenue table: --revenue FILE or revenue.* in the folder"), "{out}");
-    let out = run(&["cycle", tmp.path().to_str().unwrap(), "--as-of", "2024-04-15", "--format", "csv"]);
+    assert!(
+        out.contains("need a revenue table: --revenue FILE or revenue.* in the folder"),
+        "{out}"
+    );
+    let out = run(&[
+        "cycle",
+        tmp.path().to_str().unwrap(),
+        "--as-of",
+        "2024-04-15",
+        "--format",
+        "csv",
+    ]);
     let (headers, rows) = csv_rows(&out);
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     assert_eq!(rows[2][col("starting_mrr")], "");

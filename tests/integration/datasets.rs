@@ -26,7 +26,11 @@ fn maven_crm_pipeline() {
     // 8,800 deals; the 500 Prospecting deals have no engage_date (created_at) and are left out.
     validate(
         "examples/maven-crm.toml",
-        &["rows: 8800 read, 8300 kept", "500 rows left out: empty required column `created_at`", "stage          <- \"deal_stage\""],
+        &[
+            "rows: 8800 read, 8300 kept",
+            "500 rows left out: empty required column `created_at`",
+            "stage          <- \"deal_stage\"",
+        ],
     );
 }
 
@@ -34,11 +38,23 @@ fn maven_crm_pipeline() {
 fn olist_funnel() {
     validate(
         "examples/olist-funnel.toml",
-        &["rows: 8000 read, 8000 kept", "rows: 842 read, 842 kept", "status         <- = \"won\"", "mql_at     <- \"first_contact_date\""],
+        &[
+            "rows: 8000 read, 8000 kept",
+            "rows: 842 read, 842 kept",
+            "status         <- = \"won\"",
+            "mql_at     <- \"first_contact_date\"",
+        ],
     );
 }
 
 #[test]
 fn marketing_semicolon_decimal_comma() {
-    validate("examples/digital-marketing-kpis.toml", &["delimiter \";\"", "rows: 308 read, 308 kept", "findings: none"]);
+    validate(
+        "examples/digital-marketing-kpis.toml",
+        &[
+            "delimiter \";\"",
+            "rows: 308 read, 308 kept",
+            "findings: none",
+        ],
+    );
 }

@@ -8,7 +8,10 @@ use revcycle::model::TableKind;
 use crate::util::{run, show};
 
 fn load_dir(dir: &std::path::Path) -> revcycle::input::Loaded {
-    let spec = InputSpec { dir: Some(dir.to_path_buf()), ..Default::default() };
+    let spec = InputSpec {
+        dir: Some(dir.to_path_buf()),
+        ..Default::default()
+    };
     input::load(&spec, &Config::default(), None, true).expect("demo files load")
 }
 
@@ -19,7 +22,19 @@ fn header_styles_load_to_identical_frames() {
     for style in ["canonical", "salesforce", "hubspot"] {
         let out = tmp.path().join(style);
         let outs = out.to_string_lossy().to_string();
-        let args = ["demo", "--out", &outs, "--leads", "400", "--seed", "7", "--months", "6", "--headers", style];
+        let args = [
+            "demo",
+            "--out",
+            &outs,
+            "--leads",
+            "400",
+            "--seed",
+            "7",
+            "--months",
+            "6",
+            "--headers",
+            style,
+        ];
         let o = run(&args);
         assert!(o.status.success(), "{}", show(&args, &o));
         let l = load_dir(&out);
@@ -40,7 +55,8 @@ fn header_styles_load_to_identical_frames() {
                     continue; // raw stage names are the vendor's own
                 }
                 assert!(
-                    ca.as_materialized_series().equals_missing(cb.as_materialized_series()),
+                    ca.as_materialized_series()
+                        .equals_missing(cb.as_materialized_series()),
                     "{style} {}.{} differs from canonical",
                     kind.name(),
                     c.name
@@ -57,7 +73,9 @@ fn same_seed_same_bytes() {
     for run_no in 0..2 {
         let out = tmp.path().join(format!("r{run_no}"));
         let outs = out.to_string_lossy().to_string();
-        let args = ["demo", "--out", &outs, "--leads", "300", "--seed", "11", "--months", "4"];
+        let args = [
+            "demo", "--out", &outs, "--leads", "300", "--seed", "11", "--months", "4",
+        ];
         let o = run(&args);
         assert!(o.status.success(), "{}", show(&args, &o));
         bytes.push(std::fs::read(out.join("leads.csv")).unwrap());

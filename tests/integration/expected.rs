@@ -40,10 +40,12 @@ pub fn block(md: &str, name: &str) -> Vec<(String, Vec<String>)> {
             .map(|(i, h)| (h.clone(), body[1..].iter().map(|r| r[i].clone()).collect()))
             .collect()
     } else {
-        body.into_iter().map(|mut r| {
-            let name = r.remove(0);
-            (name, r)
-        }).collect()
+        body.into_iter()
+            .map(|mut r| {
+                let name = r.remove(0);
+                (name, r)
+            })
+            .collect()
     }
 }
 
@@ -61,15 +63,17 @@ pub fn cell_matches(expected: &str, actual: &str) -> bool {
         return expected == actual;
     }
     match (number(expected), actual.parse::<f64>().ok()) {
-        (Some(e), Some(a)) => {
-            (e - a).abs() <= 1e-9 * e.abs().max(1.0)
-        }
+        (Some(e), Some(a)) => (e - a).abs() <= 1e-9 * e.abs().max(1.0),
         _ => expected == actual,
     }
 }
 
 /// Compare whole outputs given as (column, cells); panics with every mismatch.
-pub fn assert_matches(what: &str, expected: &[(String, Vec<String>)], actual: &[(String, Vec<String>)]) {
+pub fn assert_matches(
+    what: &str,
+    expected: &[(String, Vec<String>)],
+    actual: &[(String, Vec<String>)],
+) {
     let names_e: Vec<&str> = expected.iter().map(|c| c.0.as_str()).collect();
     let names_a: Vec<&str> = actual.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(names_a, names_e, "{what}: columns");
@@ -82,5 +86,10 @@ pub fn assert_matches(what: &str, expected: &[(String, Vec<String>)], actual: &[
             }
         }
     }
-    assert!(errors.is_empty(), "{what}: {} mismatches:\n{}", errors.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{what}: {} mismatches:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
 }

@@ -39,13 +39,23 @@ fn run(args: &[&str]) -> String {
 /// CSV output as (column, cells), empty cells as `-`.
 fn csv_cells(text: &str) -> Vec<(String, Vec<String>)> {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr.headers().expect("csv header").iter().map(str::to_string).collect();
-    let mut cols: Vec<(String, Vec<String>)> = headers.into_iter().map(|h| (h, Vec::new())).collect();
+    let headers: Vec<String> = rdr
+        .headers()
+        .expect("csv header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut cols: Vec<(String, Vec<String>)> =
+        headers.into_iter().map(|h| (h, Vec::new())).collect();
     for rec in rdr.records() {
         let rec = rec.expect("csv record");
         for (i, c) in cols.iter_mut().enumerate() {
             let v = rec.get(i).unwrap_or("");
-            c.1.push(if v.is_empty() { "-".to_string() } else { v.to_string() });
+            c.1.push(if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.to_string()
+            });
         }
     }
     cols
@@ -82,10 +92,18 @@ fn json_cells(text: &str) -> Vec<(String, Vec<String>)> {
 }
 
 fn check(command: &str, block: &str, extra: &[&str]) {
-    let md = std::fs::read_to_string(root().join("fixtures/basic/EXPECTED.md")).expect("EXPECTED.md");
+    let md =
+        std::fs::read_to_string(root().join("fixtures/basic/EXPECTED.md")).expect("EXPECTED.md");
     let want = expected::block(&md, block);
     for format in ["csv", "json"] {
-        let mut args = vec![command, "fixtures/basic", "--as-of", AS_OF, "--format", format];
+        let mut args = vec![
+            command,
+            "fixtures/basic",
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+        ];
         args.extend_from_slice(extra);
         let out = run(&args);
         let got = if format == "csv" {
@@ -133,7 +151,11 @@ fn kpis_month_by_channel() {
 #[test]
 
 fn kpis_quarter_by_channel() {
-    check("kpis", "kpis quarter by channel", &["--period", "quarter", "--by", "channel"]);
+    check(
+        "kpis",
+        "kpis quarter by channel",
+        &["--period", "quarter", "--by", "channel"],
+    );
 }
 
 #[test]
@@ -157,5 +179,9 @@ fn funnel_month_by_channel() {
 #[test]
 
 fn funnel_quarter_by_channel() {
-    check("funnel", "funnel quarter by channel", &["--period", "quarter", "--by", "channel"]);
+    check(
+        "funnel",
+        "funnel quarter by channel",
+        &["--period", "quarter", "--by", "channel"],
+    );
 }

@@ -10,7 +10,9 @@ use crate::util::{root, run, show};
 #[test]
 fn closed_pipe_exits_zero_quietly() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_revcycle"))
-        .args(["funnel", "--demo", "--period", "week", "--format", "csv", "-q"])
+        .args([
+            "funnel", "--demo", "--period", "week", "--format", "csv", "-q",
+        ])
         .current_dir(root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -23,7 +25,12 @@ fn closed_pipe_exits_zero_quietly() {
     drop(out); // like `| head -c 16`
     let status = child.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert_eq!(status.code(), Some(0), "stderr: {err}");
     assert!(err.is_empty(), "stderr: {err}");
     assert_eq!(&first[..7], b"cohort,");
@@ -34,15 +41,30 @@ fn output_file_is_written_whole_with_no_temporary_left() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kpis.csv");
     let ps = path.to_string_lossy().to_string();
-    let args = ["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00", "--format", "csv", "-o", &ps];
+    let args = [
+        "kpis",
+        "fixtures/basic",
+        "--as-of",
+        "2024-05-03T00:00:00",
+        "--format",
+        "csv",
+        "-o",
+        &ps,
+    ];
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
     assert!(o.stdout.is_empty());
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("period,cohort_age_days,leads,mqls,"), "{text}");
+    assert!(
+        text.starts_with("period,cohort_age_days,leads,mqls,"),
+        "{text}"
+    );
     // header + 4 months (Feb-May 2024)
     assert_eq!(text.lines().count(), 5, "{text}");
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }
 
@@ -51,7 +73,15 @@ fn failed_run_leaves_no_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kpis.csv");
     let ps = path.to_string_lossy().to_string();
-    let args = ["kpis", "--leads", "fixtures/bad/bad_date.csv", "--format", "csv", "-o", &ps];
+    let args = [
+        "kpis",
+        "--leads",
+        "fixtures/bad/bad_date.csv",
+        "--format",
+        "csv",
+        "-o",
+        &ps,
+    ];
     let o = run(&args);
     assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -66,6 +96,9 @@ fn same_input_same_bytes() {
         let args = [cmd, "--demo", "--format", "csv", "-q"];
         let runs: Vec<Vec<u8>> = (0..3).map(|_| run(&args).stdout).collect();
         assert!(!runs[0].is_empty());
-        assert!(runs.iter().all(|r| r == &runs[0]), "{cmd}: outputs differ between runs");
+        assert!(
+            runs.iter().all(|r| r == &runs[0]),
+            "{cmd}: outputs differ between runs"
+        );
     }
 }

@@ -50,7 +50,12 @@ fn same_csv(a: &str, b: &str, what: &str) {
 }
 
 fn report(out: &Path, extra: &[&str]) -> (Vec<String>, std::process::Output) {
-    let mut args = vec!["report".to_string(), "--demo".into(), "--out".into(), out.display().to_string()];
+    let mut args = vec![
+        "report".to_string(),
+        "--demo".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     (args.clone(), run(&refs))
@@ -67,9 +72,16 @@ fn demo_report_folder_summary_and_manifest() {
     let (args, o) = report(&out, &[]);
     assert!(o.status.success(), "{}", show(&args_ref(&args), &o));
     assert_eq!(names(&out), FILES);
-    assert_eq!(names(d.path()), vec!["weekly-report"], "no temporary folder left");
+    assert_eq!(
+        names(d.path()),
+        vec!["weekly-report"],
+        "no temporary folder left"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(&format!("revcycle: wrote 9 files to {}", out.display())), "{err}");
+    assert!(
+        err.contains(&format!("revcycle: wrote 9 files to {}", out.display())),
+        "{err}"
+    );
 
     // summary.md against the committed snapshot.
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
@@ -77,36 +89,66 @@ fn demo_report_folder_summary_and_manifest() {
     if std::env::var("REVCYCLE_BLESS").is_ok_and(|v| v == "1") {
         std::fs::write(&expected_path, &summary).unwrap();
     }
-    let expected = std::fs::read_to_string(&expected_path).expect("the snapshot (REVCYCLE_BLESS=1 writes it)");
-    assert_eq!(summary, expected, "summary.md differs from {}", expected_path.display());
+    let expected =
+        std::fs::read_to_string(&expected_path).expect("the snapshot (REVCYCLE_BLESS=1 writes it)");
+    assert_eq!(
+        summary,
+        expected,
+        "summary.md differs from {}",
+        expected_path.display()
+    );
     // The demo's as_of is 2024-12-31 22:14: December is not complete.
-    assert!(summary.contains("latest complete month: 2024-11-01"), "{summary}");
-    assert!(summary.contains("| metric | 2024-11-01 | 2024-10-01 | change |"), "{summary}");
+    assert!(
+        summary.contains("latest complete month: 2024-11-01"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| metric | 2024-11-01 | 2024-10-01 | change |"),
+        "{summary}"
+    );
     assert!(summary.contains("the largest component is `"), "{summary}");
     assert!(summary.contains("## Data quality"), "{summary}");
 
     // The CSVs are the commands' CSVs (floating-point sums may differ in the
     // last bits from run to run: polars adds in parallel).
-    for (file, cmd) in [("kpis.csv", "kpis"), ("funnel.csv", "funnel"), ("cycle.csv", "cycle")] {
+    for (file, cmd) in [
+        ("kpis.csv", "kpis"),
+        ("funnel.csv", "funnel"),
+        ("cycle.csv", "cycle"),
+    ] {
         let o = run(&[cmd, "--demo", "--format", "csv", "-q"]);
-        same_csv(&std::fs::read_to_string(out.join(file)).unwrap(), &String::from_utf8_lossy(&o.stdout), file);
+        same_csv(
+            &std::fs::read_to_string(out.join(file)).unwrap(),
+            &String::from_utf8_lossy(&o.stdout),
+            file,
+        );
     }
     let alignment = std::fs::read_to_string(out.join("alignment.csv")).unwrap();
     assert!(alignment.starts_with(
         "alignment_score,followup_component,speed_component,acceptance_component,icp_component,channel_component\n"
     ));
     let dq = std::fs::read_to_string(out.join("data_quality.csv")).unwrap();
-    assert!(dq.starts_with("severity,table,check,count,message,"), "{dq}");
+    assert!(
+        dq.starts_with("severity,table,check,count,message,"),
+        "{dq}"
+    );
 
     // The manifest.
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["revcycle_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(m["as_of"], "2024-12-31T22:14:00Z");
     assert_eq!(m["latest_complete_period"], "2024-11-01");
     assert_eq!(m["options"]["period"], "month");
     let inputs = m["inputs"].as_array().unwrap();
-    let tables: Vec<&str> = inputs.iter().map(|i| i["table"].as_str().unwrap()).collect();
-    assert_eq!(tables, vec!["leads", "opportunities", "campaigns", "revenue"]);
+    let tables: Vec<&str> = inputs
+        .iter()
+        .map(|i| i["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tables,
+        vec!["leads", "opportunities", "campaigns", "revenue"]
+    );
     for i in inputs {
         assert_eq!(i["sha256"].as_str().unwrap().len(), 64);
         assert!(i["bytes"].as_u64().unwrap() > 0);
@@ -118,7 +160,10 @@ fn demo_report_folder_summary_and_manifest() {
     assert_eq!(listed, FILES);
     for f in files {
         let bytes = std::fs::read(out.join(f["file"].as_str().unwrap())).unwrap();
-        let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(f["sha256"], sha.as_str());
         assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);
     }
@@ -138,7 +183,11 @@ fn a_run_failing_after_the_first_file_leaves_nothing() {
     assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("forced failure after the first file"));
     assert!(!out.exists(), "no half-written DIR");
-    assert!(names(&d.path().join("reports")).is_empty(), "no temporary folder: {:?}", names(&d.path().join("reports")));
+    assert!(
+        names(&d.path().join("reports")).is_empty(),
+        "no temporary folder: {:?}",
+        names(&d.path().join("reports"))
+    );
 }
 
 #[test]
@@ -154,9 +203,17 @@ fn an_existing_folder_is_replaced_only_with_force() {
 
     let (args, o) = report(&out, &["--force", "-q"]);
     assert!(o.status.success(), "{}", show(&args_ref(&args), &o));
-    assert!(o.stderr.is_empty(), "-q: nothing on stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "-q: nothing on stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(names(&out), FILES, "replaced, not merged");
-    assert_eq!(names(d.path()), vec!["r"], "no old or temporary folder left");
+    assert_eq!(
+        names(d.path()),
+        vec!["r"],
+        "no old or temporary folder left"
+    );
 }
 
 #[test]
@@ -180,7 +237,15 @@ fn out_accepts_strftime_patterns() {
 fn summary_numbers_on_the_basic_fixture() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("r");
-    let args = ["report", "fixtures/basic", "--as-of", "2024-05-03T00:00:00", "--out", out.to_str().unwrap(), "-q"];
+    let args = [
+        "report",
+        "fixtures/basic",
+        "--as-of",
+        "2024-05-03T00:00:00",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ];
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
     let s = std::fs::read_to_string(out.join("summary.md")).unwrap();
@@ -199,14 +264,21 @@ fn summary_numbers_on_the_basic_fixture() {
         assert!(s.lines().any(|l| l == line), "missing `{line}` in\n{s}");
     }
     // No revenue input: MRR metrics are left out, not shown as blanks.
-    assert!(!s.contains("| nrr |") && !s.contains("| ending_mrr |"), "{s}");
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        !s.contains("| nrr |") && !s.contains("| ending_mrr |"),
+        "{s}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["as_of"], "2024-05-03T00:00:00Z");
     assert_eq!(m["as_of_given"], true);
     let leads = &m["inputs"][0];
     assert_eq!(leads["file"], "fixtures/basic/leads.csv");
     let bytes = std::fs::read(root().join("fixtures/basic/leads.csv")).unwrap();
-    let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(leads["sha256"], sha.as_str());
     assert_eq!(leads["bytes"].as_u64().unwrap(), bytes.len() as u64);
 }
@@ -228,10 +300,17 @@ fn the_weekly_wrapper_writes_todays_report_and_keeps_the_last_n() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", show(&["weekly-report.sh"], &o));
-    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "quiet under cron");
+    assert!(
+        o.stdout.is_empty() && o.stderr.is_empty(),
+        "quiet under cron"
+    );
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
     let mut want = vec!["2020-01-03".to_string(), "notes".to_string(), today.clone()];
     want.sort();
-    assert_eq!(names(&reports), want, "the newest 2 dated folders kept, other folders untouched");
+    assert_eq!(
+        names(&reports),
+        want,
+        "the newest 2 dated folders kept, other folders untouched"
+    );
     assert_eq!(names(&reports.join(&today)), FILES);
 }

@@ -19,14 +19,27 @@ fn table(name: &str, args: &[&str], columns: u16) {
 
 #[test]
 fn kpis_month_table() {
-    table("kpis_basic_month", &["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00"], 140);
+    table(
+        "kpis_basic_month",
+        &["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00"],
+        140,
+    );
 }
 
 #[test]
 fn kpis_quarter_by_channel_table() {
     table(
         "kpis_basic_quarter_by_channel",
-        &["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00", "--period", "quarter", "--by", "channel"],
+        &[
+            "kpis",
+            "fixtures/basic",
+            "--as-of",
+            "2024-05-03T00:00:00",
+            "--period",
+            "quarter",
+            "--by",
+            "channel",
+        ],
         140,
     );
 }
@@ -34,24 +47,48 @@ fn kpis_quarter_by_channel_table() {
 #[test]
 fn kpis_table_fits_a_narrow_terminal() {
     // 70 columns: only the latest periods fit, and the table says how many were left out.
-    table("kpis_basic_narrow", &["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00"], 70);
+    table(
+        "kpis_basic_narrow",
+        &["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00"],
+        70,
+    );
 }
 
 #[test]
 fn funnel_table() {
-    table("funnel_basic_month", &["funnel", "fixtures/basic", "--as-of", "2024-05-03T00:00:00"], 120);
+    table(
+        "funnel_basic_month",
+        &["funnel", "fixtures/basic", "--as-of", "2024-05-03T00:00:00"],
+        120,
+    );
 }
 
 #[test]
 fn cycle_table() {
-    table("cycle_quarter", &["cycle", "fixtures/cycle", "--as-of", "2024-04-15", "--period", "quarter"], 140);
+    table(
+        "cycle_quarter",
+        &[
+            "cycle",
+            "fixtures/cycle",
+            "--as-of",
+            "2024-04-15",
+            "--period",
+            "quarter",
+        ],
+        140,
+    );
 }
 
 #[test]
 fn misalignment_table() {
     table(
         "misalignment",
-        &["misalignment", "fixtures/misalignment", "--config", "fixtures/misalignment/revcycle.toml"],
+        &[
+            "misalignment",
+            "fixtures/misalignment",
+            "--config",
+            "fixtures/misalignment/revcycle.toml",
+        ],
         140,
     );
 }

@@ -17,7 +17,9 @@ pub fn fixture(p: &str) -> PathBuf {
 /// Run `revcycle ARGS` in `dir` (the crate root when None) with no standard input.
 pub fn run_in(dir: Option<&Path>, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_revcycle"));
-    cmd.args(args).current_dir(dir.unwrap_or(&root())).env_remove("NO_COLOR");
+    cmd.args(args)
+        .current_dir(dir.unwrap_or(&root()))
+        .env_remove("NO_COLOR");
     cmd.stdin(std::process::Stdio::null());
     cmd.output().expect("run revcycle")
 }
@@ -44,7 +46,9 @@ pub fn stderr(o: &Output) -> String {
 /// A column of a frame as text: timestamps `YYYY-MM-DD HH:MM:SS`, numbers
 /// with `{}`, null as "".
 pub fn texts(df: &DataFrame, name: &str) -> Vec<String> {
-    let c = df.column(name).unwrap_or_else(|_| panic!("no column {name}"));
+    let c = df
+        .column(name)
+        .unwrap_or_else(|_| panic!("no column {name}"));
     let s = c.as_materialized_series();
     match s.dtype() {
         DataType::Datetime(_, _) => {
@@ -63,12 +67,16 @@ pub fn texts(df: &DataFrame, name: &str) -> Vec<String> {
         }
         DataType::Float64 => {
             let ca = s.f64().unwrap();
-            (0..ca.len()).map(|i| ca.get(i).map(|v| format!("{v}")).unwrap_or_default()).collect()
+            (0..ca.len())
+                .map(|i| ca.get(i).map(|v| format!("{v}")).unwrap_or_default())
+                .collect()
         }
         _ => {
             let s = s.cast(&DataType::String).unwrap();
             let ca = s.str().unwrap();
-            (0..ca.len()).map(|i| ca.get(i).unwrap_or("").to_string()).collect()
+            (0..ca.len())
+                .map(|i| ca.get(i).unwrap_or("").to_string())
+                .collect()
         }
     }
 }
@@ -76,7 +84,10 @@ pub fn texts(df: &DataFrame, name: &str) -> Vec<String> {
 /// Run with a fixed terminal width (the table layout reads `COLUMNS`).
 pub fn run_width(args: &[&str], columns: u16) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_revcycle"));
-    cmd.args(args).current_dir(root()).env("COLUMNS", columns.to_string()).env("NO_COLOR", "1");
+    cmd.args(args)
+        .current_dir(root())
+        .env("COLUMNS", columns.to_string())
+        .env("NO_COLOR", "1");
     cmd.stdin(std::process::Stdio::null());
     cmd.output().expect("run revcycle")
 }
@@ -84,14 +95,20 @@ pub fn run_width(args: &[&str], columns: u16) -> Output {
 /// Compare `text` with `tests/integration/snapshots/NAME.txt`. With
 /// `REVCYCLE_BLESS=1` the file is (re)written instead; a missing file fails.
 pub fn assert_snapshot(name: &str, text: &str) {
-    let path = root().join("tests/integration/snapshots").join(format!("{name}.txt"));
+    let path = root()
+        .join("tests/integration/snapshots")
+        .join(format!("{name}.txt"));
     if std::env::var_os("REVCYCLE_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("no snapshot {}: run with REVCYCLE_BLESS=1 and review it", path.display()));
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}: run with REVCYCLE_BLESS=1 and review it",
+            path.display()
+        )
+    });
     if want != text {
         panic!(
             "snapshot {} differs (REVCYCLE_BLESS=1 rewrites it after review)\n--- want\n{want}\n--- got\n{text}",
