@@ -19,10 +19,9 @@
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{bail, Context, Result};
 use chrono::format::{Item, StrftimeItems};
@@ -92,7 +91,10 @@ pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
     }
     let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
     let files = build(&p, cmd)?;
-    write_folder(&target, &files, cmd.force)?;
+    let fail_after_first = std::env::var(FAIL_ENV)
+        .is_ok_and(|v| v == "1")
+        .then_some(FAIL_ENV);
+    crate::output::atomic::write_atomic_folder(&target, &files, cmd.force, fail_after_first)?;
     if !ctx.quiet {
         eprintln!(
             "revcycle: wrote {} files to {}",
@@ -143,7 +145,10 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
             "alignment.csv".into(),
             to_csv(&alignment_frame(&m.frame, a)?)?,
         ),
-        ("data_quality.csv".into(), findings_csv(&p.loaded.findings)?),
+        (
+            "data_quality.csv".into(),
+            input::quality::findings_csv(&p.loaded.findings)?,
+        ),
     ];
 
     // The summary reads the unsplit tables.
@@ -177,40 +182,6 @@ fn alignment_frame(frame: &DataFrame, a: &Analysis) -> Result<DataFrame> {
     frame
         .select(cols)
         .map_err(|e| anyhow::anyhow!("selecting the alignment columns: {e}"))
-}
-
-/// The data-quality findings, as `validate --format csv` writes them.
-fn findings_csv(findings: &[input::quality::Finding]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "severity",
-        "table",
-        "check",
-        "count",
-        "message",
-        "sample_file",
-        "sample_line",
-        "sample_value",
-    ])?;
-    for f in findings {
-        let (sf, sl, sv) = f.samples.first().cloned().unwrap_or_default();
-        w.write_record([
-            f.severity.to_string(),
-            crate::output::escape_formula(&f.table),
-            f.check.to_string(),
-            f.count.to_string(),
-            crate::output::escape_formula(&f.message),
-            crate::output::escape_formula(&sf),
-            if sl > 0 {
-                sl.to_string()
-            } else {
-                String::new()
-            },
-            crate::output::escape_formula(&sv),
-        ])?;
-    }
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("writing data_quality.csv: {}", e.error()))
 }
 
 struct Summary {
@@ -512,111 +483,6 @@ fn manifest(
     Ok(out)
 }
 
-fn folder_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// A free name `.NAME.WHAT-PID-N` beside `target`.
-fn sibling(target: &Path, what: &str) -> Result<PathBuf> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = target
-        .file_name()
-        .with_context(|| format!("`{}` is not a folder name", target.display()))?
-        .to_string_lossy()
-        .into_owned();
-    let dir = folder_of(target);
-    for _ in 0..1000 {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let p = dir.join(format!(".{name}.{what}-{}-{n}", std::process::id()));
-        if fs::symlink_metadata(&p).is_err() {
-            return Ok(p);
-        }
-    }
-    bail!("no free temporary name beside `{}`", target.display())
-}
-
-/// Removes a folder on drop unless disarmed.
-struct RemoveDirOnDrop(Option<PathBuf>);
-
-impl RemoveDirOnDrop {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for RemoveDirOnDrop {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = fs::remove_dir_all(p);
-        }
-    }
-}
-
-fn remove_any(p: &Path) -> std::io::Result<()> {
-    if fs::symlink_metadata(p)?.is_dir() {
-        fs::remove_dir_all(p)
-    } else {
-        fs::remove_file(p)
-    }
-}
-
-/// Writes `files` into a temporary folder beside `target`, then renames it
-/// into place. With `force`, an existing `target` is replaced.
-pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<()> {
-    let parent = folder_of(target);
-    fs::create_dir_all(&parent).with_context(|| format!("creating `{}`", parent.display()))?;
-    let tmp = sibling(target, "tmp")?;
-    fs::create_dir(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
-    let guard = RemoveDirOnDrop(Some(tmp.clone()));
-    let fail_early = std::env::var(FAIL_ENV).is_ok_and(|v| v == "1");
-    for (i, (name, bytes)) in files.iter().enumerate() {
-        let path = tmp.join(name);
-        let mut f = File::create(&path).with_context(|| format!("writing `{}`", path.display()))?;
-        f.write_all(bytes)
-            .with_context(|| format!("writing `{}`", path.display()))?;
-        f.sync_all()
-            .with_context(|| format!("writing `{}`", path.display()))?;
-        if fail_early && i == 0 {
-            bail!(
-                "writing the report into `{}`: forced failure after the first file ({FAIL_ENV})",
-                target.display()
-            );
-        }
-    }
-    if let Ok(d) = File::open(&tmp) {
-        let _ = d.sync_all();
-    }
-    if fs::symlink_metadata(target).is_ok() {
-        if !force {
-            bail!(
-                "`{}` already exists; use --force to replace it",
-                target.display()
-            );
-        }
-        let old = sibling(target, "old")?;
-        fs::rename(target, &old)
-            .with_context(|| format!("moving the old `{}` away", target.display()))?;
-        if let Err(e) = fs::rename(&tmp, target) {
-            let _ = fs::rename(&old, target);
-            return Err(anyhow::Error::new(e)
-                .context(format!("renaming the report into `{}`", target.display())));
-        }
-        guard.disarm();
-        remove_any(&old).with_context(|| format!("removing the old report `{}`", old.display()))?;
-    } else {
-        fs::rename(&tmp, target)
-            .with_context(|| format!("renaming the report into `{}`", target.display()))?;
-        guard.disarm();
-    }
-    if let Ok(d) = File::open(&parent) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,12 +521,24 @@ mod tests {
             ("a.csv".to_string(), b"1\n".to_vec()),
             ("b.md".to_string(), b"x".to_vec()),
         ];
-        write_folder(&target, &files, false).unwrap();
+        crate::output::atomic::write_atomic_folder(&target, &files, false, None).unwrap();
         assert_eq!(names(&target), vec!["a.csv", "b.md"]);
-        let err = write_folder(&target, &[("c".into(), vec![])], false).unwrap_err();
+        let err = crate::output::atomic::write_atomic_folder(
+            &target,
+            &[("c".into(), vec![])],
+            false,
+            None,
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("--force"));
         assert_eq!(names(&target), vec!["a.csv", "b.md"]);
-        write_folder(&target, &[("c".into(), b"new".to_vec())], true).unwrap();
+        crate::output::atomic::write_atomic_folder(
+            &target,
+            &[("c".into(), b"new".to_vec())],
+            true,
+            None,
+        )
+        .unwrap();
         assert_eq!(names(&target), vec!["c"]);
         assert_eq!(
             names(&d.path().join("sub")),

@@ -17,7 +17,9 @@ pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
     let (_cfg, loaded) = common::load_with(&cmd.input, ctx, true)?;
     let text = match cmd.output.format {
         FormatArg::Json => serde_json::to_string_pretty(&json(&loaded))? + "\n",
-        FormatArg::Csv => csv_findings(&loaded)?,
+        FormatArg::Csv => {
+            String::from_utf8(crate::input::quality::findings_csv(&loaded.findings)?)?
+        }
         FormatArg::Table | FormatArg::Markdown => human(&loaded),
     };
     crate::cmd::write_output(cmd.output.output.as_deref(), text.as_bytes(), ctx)?;
@@ -155,36 +157,4 @@ fn json(l: &Loaded) -> serde_json::Value {
         "findings": l.findings,
         "metrics": metrics,
     })
-}
-
-fn csv_findings(l: &Loaded) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "severity",
-        "table",
-        "check",
-        "count",
-        "message",
-        "sample_file",
-        "sample_line",
-        "sample_value",
-    ])?;
-    for f in &l.findings {
-        let (sf, sl, sv) = f.samples.first().cloned().unwrap_or_default();
-        w.write_record([
-            f.severity.to_string(),
-            f.table.clone(),
-            f.check.to_string(),
-            f.count.to_string(),
-            f.message.clone(),
-            sf,
-            if sl > 0 {
-                sl.to_string()
-            } else {
-                String::new()
-            },
-            sv,
-        ])?;
-    }
-    Ok(String::from_utf8(w.into_inner()?)?)
 }

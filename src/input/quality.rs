@@ -360,3 +360,38 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     }
     Ok(out)
 }
+
+/// The findings as CSV (`validate --format csv`, the report's data_quality.csv),
+/// free text escaped against spreadsheet formulas.
+pub fn findings_csv(findings: &[Finding]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "severity",
+        "table",
+        "check",
+        "count",
+        "message",
+        "sample_file",
+        "sample_line",
+        "sample_value",
+    ])?;
+    for f in findings {
+        let (sf, sl, sv) = f.samples.first().cloned().unwrap_or_default();
+        w.write_record([
+            f.severity.to_string(),
+            crate::output::escape_formula(&f.table),
+            f.check.to_string(),
+            f.count.to_string(),
+            crate::output::escape_formula(&f.message),
+            crate::output::escape_formula(&sf),
+            if sl > 0 {
+                sl.to_string()
+            } else {
+                String::new()
+            },
+            crate::output::escape_formula(&sv),
+        ])?;
+    }
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("writing the findings as CSV: {}", e.error()))
+}

@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -92,9 +92,97 @@ impl RemoveOnDrop {
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            let _ = fs::remove_file(p);
+            let _ = remove_any(&p);
         }
     }
+}
+
+/// A free name `.NAME.WHAT-PID-N` beside `target`.
+fn sibling(target: &Path, what: &str) -> Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = target
+        .file_name()
+        .with_context(|| format!("`{}` is not a folder name", target.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = folder_of(target);
+    for _ in 0..1000 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let p = dir.join(format!(".{name}.{what}-{}-{n}", std::process::id()));
+        if fs::symlink_metadata(&p).is_err() {
+            return Ok(p);
+        }
+    }
+    bail!("no free temporary name beside `{}`", target.display())
+}
+
+fn remove_any(p: &Path) -> std::io::Result<()> {
+    if fs::symlink_metadata(p)?.is_dir() {
+        fs::remove_dir_all(p)
+    } else {
+        fs::remove_file(p)
+    }
+}
+
+/// Writes `files` into a temporary folder beside `target`, then renames it
+/// into place. With `force`, an existing `target` is replaced.
+///
+/// `fail_after_first: Some(why)` makes the write fail after the first file,
+/// naming `why` (for the test that a failed run leaves no folder).
+pub fn write_atomic_folder(
+    target: &Path,
+    files: &[(String, Vec<u8>)],
+    force: bool,
+    fail_after_first: Option<&str>,
+) -> Result<()> {
+    let parent = folder_of(target).to_path_buf();
+    fs::create_dir_all(&parent).with_context(|| format!("creating `{}`", parent.display()))?;
+    let tmp = sibling(target, "tmp")?;
+    fs::create_dir(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
+    let guard = RemoveOnDrop(Some(tmp.clone()));
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        let path = tmp.join(name);
+        let mut f = File::create(&path).with_context(|| format!("writing `{}`", path.display()))?;
+        f.write_all(bytes)
+            .with_context(|| format!("writing `{}`", path.display()))?;
+        f.sync_all()
+            .with_context(|| format!("writing `{}`", path.display()))?;
+        if let (Some(why), 0) = (fail_after_first, i) {
+            bail!(
+                "writing the report into `{}`: forced failure after the first file ({why})",
+                target.display()
+            );
+        }
+    }
+    if let Ok(d) = File::open(&tmp) {
+        let _ = d.sync_all();
+    }
+    if fs::symlink_metadata(target).is_ok() {
+        if !force {
+            bail!(
+                "`{}` already exists; use --force to replace it",
+                target.display()
+            );
+        }
+        let old = sibling(target, "old")?;
+        fs::rename(target, &old)
+            .with_context(|| format!("moving the old `{}` away", target.display()))?;
+        if let Err(e) = fs::rename(&tmp, target) {
+            let _ = fs::rename(&old, target);
+            return Err(anyhow::Error::new(e)
+                .context(format!("renaming the report into `{}`", target.display())));
+        }
+        guard.disarm();
+        remove_any(&old).with_context(|| format!("removing the old report `{}`", old.display()))?;
+    } else {
+        fs::rename(&tmp, target)
+            .with_context(|| format!("renaming the report into `{}`", target.display()))?;
+        guard.disarm();
+    }
+    if let Ok(d) = File::open(&parent) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
