@@ -100,6 +100,28 @@ fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u6
     Ok((n, out))
 }
 
+/// A finding from a problem met while loading file `f` (error level).
+fn file_finding(
+    f: &FileReport,
+    check: &'static str,
+    p: &super::table::Problem,
+    message: String,
+) -> Finding {
+    Finding {
+        severity: "error",
+        table: f.table.clone(),
+        check,
+        count: p.count,
+        message,
+        samples: p
+            .samples
+            .iter()
+            .map(|(l, v)| (f.file.clone(), *l, v.clone()))
+            .collect(),
+        warn: true,
+    }
+}
+
 /// A finding from a row check, when any row matched.
 fn rows_finding(
     severity: &'static str,
@@ -124,40 +146,18 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     // Per-file findings from parsing.
     for f in files {
         for (col, p) in &f.dropped_required {
-            out.push(Finding {
-                severity: "error",
-                table: f.table.clone(),
-                check: "empty_required",
-                count: p.count,
-                message: format!(
-                    "{}: {} rows left out: empty required column `{col}`",
-                    f.file, p.count
-                ),
-                samples: p
-                    .samples
-                    .iter()
-                    .map(|(l, v)| (f.file.clone(), *l, v.clone()))
-                    .collect(),
-                warn: true,
-            });
+            let message = format!(
+                "{}: {} rows left out: empty required column `{col}`",
+                f.file, p.count
+            );
+            out.push(file_finding(f, "empty_required", p, message));
         }
         for (col, p) in &f.failures {
-            out.push(Finding {
-                severity: "error",
-                table: f.table.clone(),
-                check: "unparseable",
-                count: p.count,
-                message: format!(
-                    "{}: {} values of `{col}` could not be read and are null",
-                    f.file, p.count
-                ),
-                samples: p
-                    .samples
-                    .iter()
-                    .map(|(l, v)| (f.file.clone(), *l, v.clone()))
-                    .collect(),
-                warn: true,
-            });
+            let message = format!(
+                "{}: {} values of `{col}` could not be read and are null",
+                f.file, p.count
+            );
+            out.push(file_finding(f, "unparseable", p, message));
         }
     }
     let get = |k: TableKind| raw.iter().find(|t| t.kind == k);

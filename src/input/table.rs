@@ -397,12 +397,7 @@ impl TableLoad<'_> {
                                 read::truncate(raw, 60)
                             );
                         } else {
-                            report
-                                .failures
-                                .entry(col.to_string())
-                                .or_default()
-                                .add(line, raw);
-                            Cell::Null
+                            unreadable(report, col, line, raw)
                         }
                     }
                     ColumnKind::Number => {
@@ -422,12 +417,7 @@ impl TableLoad<'_> {
                                 }
                             );
                         } else {
-                            report
-                                .failures
-                                .entry(col.to_string())
-                                .or_default()
-                                .add(line, raw);
-                            Cell::Null
+                            unreadable(report, col, line, raw)
                         }
                     }
                     ColumnKind::Status => {
@@ -436,12 +426,7 @@ impl TableLoad<'_> {
                         } else if let Some(s) = parse_status(raw) {
                             Cell::Text(s)
                         } else {
-                            report
-                                .failures
-                                .entry(col.to_string())
-                                .or_default()
-                                .add(line, raw);
-                            Cell::Null
+                            unreadable(report, col, line, raw)
                         }
                     }
                     ColumnKind::DealType => {
@@ -450,12 +435,7 @@ impl TableLoad<'_> {
                         } else if let Some(t) = stage_map.deal_type(raw) {
                             Cell::Text(t)
                         } else {
-                            report
-                                .failures
-                                .entry(col.to_string())
-                                .or_default()
-                                .add(line, raw);
-                            Cell::Null
+                            unreadable(report, col, line, raw)
                         }
                     }
                 };
@@ -701,6 +681,16 @@ impl TableLoad<'_> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok((df, present))
     }
+}
+
+/// An unreadable value in an optional column: counted with a sample, and null.
+fn unreadable<'a>(report: &mut FileReport, col: &str, line: u64, raw: &str) -> Cell<'a> {
+    report
+        .failures
+        .entry(col.to_string())
+        .or_default()
+        .add(line, raw);
+    Cell::Null
 }
 
 fn month_floor(us: i64) -> i64 {
