@@ -5,8 +5,6 @@
 
 use std::process::ExitCode;
 
-use polars::prelude::*;
-
 use crate::cli::AnalysisCmd;
 use crate::cmd::common;
 use crate::metrics::misalignment::misalignment;
@@ -28,17 +26,11 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     } else {
         main = main.with_notes(m.notes.clone());
     }
-    let (names, values): (Vec<String>, Vec<String>) = m.assumptions.iter().cloned().unzip();
-    let assumptions = DataFrame::new_infer_height(vec![
-        Column::new("assumption".into(), names),
-        Column::new("value".into(), values),
-    ])
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut doc = Document::single(main);
     if opts.format != Format::Table {
         doc = doc
             .with(Section::new("response_buckets", m.buckets.clone()))
-            .with(Section::new("assumptions", assumptions));
+            .with(Section::new("assumptions", m.assumptions_frame()?));
     }
     output::emit(&doc, &opts)?;
     Ok(ExitCode::SUCCESS)

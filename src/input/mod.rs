@@ -18,7 +18,7 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::model::{Dataset, Table, TableKind};
 use read::Source;
-use table::{FileReport, TableLoad, LINE_COL, SRC_COL};
+use table::{FileReport, TableLoad};
 
 /// Which files feed which table, as the user named them.
 #[derive(Debug, Clone, Default)]
@@ -388,9 +388,4 @@ fn column_max(df: &DataFrame, name: &str) -> Result<Option<i64>> {
     let c = df.column(name).map_err(|e| anyhow::anyhow!("{e}"))?;
     let phys = c.as_materialized_series().to_physical_repr();
     Ok(phys.i64().ok().and_then(|ca| ca.max()))
-}
-
-/// Drop revcycle's bookkeeping columns.
-pub fn without_bookkeeping(df: &DataFrame) -> DataFrame {
-    df.drop_many([LINE_COL, SRC_COL])
 }
