@@ -602,7 +602,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn spec(&self, kind: PeriodKind) -> Result<PeriodSpec> {
-        let first = crate::metrics::kpis::earliest_row_date(self.ds)?.unwrap_or(self.ds.as_of);
+        let first = crate::metrics::common::earliest_row_date(self.ds)?.unwrap_or(self.ds.as_of);
         Ok(PeriodSpec::new(kind, self.base.fiscal_year_start, first))
     }
 

@@ -298,3 +298,26 @@ pub fn to_micros(x: Expr) -> Expr {
 pub fn money_sum(x: Expr) -> Expr {
     to_micros(x).sum().cast(DataType::Float64) / lit(MICROS)
 }
+
+/// The earliest row date of the inputs: the minimum of `leads.created_at`,
+/// `opportunities.created_at`, `campaigns.date` and `revenue.month`
+/// (microseconds, UTC). `None` when every table is empty.
+pub fn earliest_row_date(ds: &Dataset) -> anyhow::Result<Option<i64>> {
+    let mut first: Option<i64> = None;
+    for kind in TableKind::ALL {
+        let Some(t) = ds.table(kind) else { continue };
+        let c = kind.date_column();
+        let min = t
+            .frame
+            .column(c)
+            .and_then(|s| s.cast(&DataType::Int64))
+            .map_err(|e| crate::metrics::kpis::pctx(e, format!("reading {}.{c}", kind.name())))?
+            .i64()
+            .map_err(|e| crate::metrics::kpis::pctx(e, format!("reading {}.{c}", kind.name())))?
+            .min();
+        if let Some(m) = min {
+            first = Some(first.map_or(m, |f: i64| f.min(m)));
+        }
+    }
+    Ok(first)
+}

@@ -16,7 +16,7 @@ use crate::metrics::common::{
 };
 use crate::metrics::common::{money_sum, to_micros, MICROS};
 use crate::metrics::periods::{date_of, PeriodSpec};
-use crate::model::{Dataset, TableKind};
+use crate::model::Dataset;
 use crate::output::bowtie::BowTie;
 use crate::settings::Analysis;
 
@@ -385,7 +385,7 @@ impl RowValues {
 
 impl<'a> Computed<'a> {
     fn new(ds: &Dataset, a: &'a Analysis) -> anyhow::Result<Self> {
-        let first = earliest_row_date(ds)?.unwrap_or(ds.as_of);
+        let first = crate::metrics::common::earliest_row_date(ds)?.unwrap_or(ds.as_of);
         let spec = PeriodSpec::new(a.period, a.fiscal_year_start, first.min(ds.as_of));
         let grid = spec.grid(first, ds.as_of, a.from, a.to);
 
@@ -513,31 +513,6 @@ impl<'a> Computed<'a> {
         }
         Ok(out)
     }
-}
-
-/// The earliest row date of any loaded table (microseconds), `None` when every
-/// table is empty or absent.
-fn earliest_row_date(ds: &Dataset) -> anyhow::Result<Option<i64>> {
-    let mut first: Option<i64> = None;
-    for kind in TableKind::ALL {
-        let Some(t) = ds.table(kind) else { continue };
-        let df = t
-            .lazy()
-            .select([col(kind.date_column())
-                .cast(DataType::Int64)
-                .min()
-                .alias("m")])
-            .collect()
-            .ctx(format!(
-                "finding the earliest {}.{}",
-                kind.name(),
-                kind.date_column()
-            ))?;
-        if let Some(m) = get_i64(&df, "m", 0)? {
-            first = Some(first.map_or(m, |f| f.min(m)));
-        }
-    }
-    Ok(first)
 }
 
 /// Every `--by` value met in any table (leads, opportunities, spend rows that

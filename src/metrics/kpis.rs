@@ -14,7 +14,7 @@ use polars::prelude::*;
 
 use crate::metrics::common::{self, money_sum, Stage, DIM};
 use crate::metrics::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
-use crate::model::{Dataset, TableKind};
+use crate::model::Dataset;
 use crate::settings::{Analysis, Dimension};
 
 /// Column of the period index in every intermediate frame.
@@ -86,29 +86,6 @@ pub fn unit_of(id: &str) -> Option<Unit> {
     })
 }
 
-/// The earliest row date of the inputs: the minimum of `leads.created_at`,
-/// `opportunities.created_at`, `campaigns.date` and `revenue.month`
-/// (microseconds, UTC). `None` when every table is empty.
-pub fn earliest_row_date(ds: &Dataset) -> Result<Option<i64>> {
-    let mut first: Option<i64> = None;
-    for kind in TableKind::ALL {
-        let Some(t) = ds.table(kind) else { continue };
-        let c = kind.date_column();
-        let min = t
-            .frame
-            .column(c)
-            .and_then(|s| s.cast(&DataType::Int64))
-            .map_err(|e| pctx(e, format!("reading {}.{c}", kind.name())))?
-            .i64()
-            .map_err(|e| pctx(e, format!("reading {}.{c}", kind.name())))?
-            .min();
-        if let Some(m) = min {
-            first = Some(first.map_or(m, |f: i64| f.min(m)));
-        }
-    }
-    Ok(first)
-}
-
 /// Wrap a polars error with what was being done.
 pub(crate) fn pctx(e: PolarsError, what: impl std::fmt::Display) -> anyhow::Error {
     anyhow::Error::from(e).context(what.to_string())
@@ -153,7 +130,7 @@ fn unique_dims(df: &DataFrame, out: &mut BTreeSet<String>) -> Result<()> {
 
 impl Base {
     pub fn new(ds: &Dataset, a: &Analysis) -> Result<Base> {
-        let first = earliest_row_date(ds)?.unwrap_or(ds.as_of);
+        let first = common::earliest_row_date(ds)?.unwrap_or(ds.as_of);
         let spec = PeriodSpec::new(a.period, a.fiscal_year_start, first.min(ds.as_of));
         let full = spec.grid(first, ds.as_of, None, None);
         let reported = spec.grid(first, ds.as_of, a.from, a.to);
