@@ -33,7 +33,7 @@ for n in "${sizes[@]}"; do
     data="$dir/$n"
     if [ ! -f "$data/.complete" ]; then
         rm -rf "$data"
-        measure "demo --leads $n" "$bin" demo --out "$data" --leads "$n" -q
+        measure "demo --rows $n" "$bin" demo --out "$data" --rows "$n" -q
         touch "$data/.complete"
     fi
     for cmd in kpis funnel cycle misalignment; do

@@ -25,27 +25,75 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The shared KPI scorecard, by period
+    #[command(after_help = "Examples:
+  revcycle kpis --demo
+  revcycle kpis exports/ --period quarter --by channel
+  revcycle kpis --leads leads.csv --opportunities opps.csv --format csv -o kpis.csv")]
     Kpis(AnalysisCmd),
     /// The cohort funnel, stage by stage
+    #[command(after_help = "Examples:
+  revcycle funnel --demo
+  revcycle funnel exports/ --period quarter --from 2024-01-01
+  revcycle funnel exports/ --by channel --format json")]
     Funnel(AnalysisCmd),
     /// Revenue-cycle metrics and funnel versus cycle
+    #[command(after_help = "Examples:
+  revcycle cycle --demo
+  revcycle cycle exports/ --revenue billing/mrr.csv --period quarter")]
     Cycle(AnalysisCmd),
     /// What sales and marketing misalignment costs, and the alignment score
+    #[command(after_help = "Examples:
+  revcycle misalignment --demo
+  revcycle misalignment exports/ --by channel
+  revcycle misalignment exports/ --from 2024-01-01 --format json")]
     Misalignment(AnalysisCmd),
     /// Every table as CSV plus summary.md and manifest.json, into a folder
+    #[command(after_help = "Examples:
+  revcycle report --demo --out weekly-report
+  revcycle report exports/ --out 'reports/%Y-%m-%d' --period week
+  revcycle report exports/ --out latest --force -q")]
     Report(ReportCmd),
     /// KPI threshold rules for CI: exit 1 when a rule fails
+    #[command(after_help = "Examples:
+  revcycle check examples/rules.toml --demo
+  revcycle check rules.toml exports/ --junit check.xml
+
+Exit codes: 0 every rule passed, 1 a rule failed, 2 a rule could not be evaluated.")]
     Check(CheckCmd),
     /// Data-quality report of the inputs and which metrics they support
+    #[command(after_help = "Examples:
+  revcycle validate exports/
+  revcycle validate --config revcycle.toml --strict
+  revcycle validate exports/ --format csv -o findings.csv")]
     Validate(ValidateCmd),
     /// Write a realistic, seeded sample data set
+    #[command(after_help = "Examples:
+  revcycle demo --out demo-data
+  revcycle demo --out big --rows 1000000 --seed 7
+  revcycle demo --out sf --headers salesforce")]
     Demo(DemoCmd),
     /// Write a commented revcycle.toml, pre-filled from input files
+    #[command(after_help = "Examples:
+  revcycle init
+  revcycle init --leads leads.csv --opportunities opps.csv
+  revcycle init exports/ -o exports/revcycle.toml --force")]
     Init(InitCmd),
+    /// Shell completions (bash, zsh, fish, powershell, elvish) on standard output
+    #[command(after_help = "Examples:
+  revcycle completions bash > ~/.local/share/bash-completion/completions/revcycle
+  revcycle completions zsh > ~/.zfunc/_revcycle
+  revcycle completions fish > ~/.config/fish/completions/revcycle.fish")]
+    Completions(CompletionsCmd),
+    /// The manual page (roff) on standard output, or one page per command into a folder
+    #[command(after_help = "Examples:
+  revcycle man | man -l -
+  revcycle man --out /usr/local/share/man/man1")]
+    Man(ManCmd),
 }
 
 /// Where the data comes from; shared by every command that reads inputs.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Input")]
 pub struct InputArgs {
     /// Folder holding leads.*, opportunities.*, campaigns.*, revenue.*
     #[arg(value_name = "DIR")]
@@ -81,8 +129,9 @@ pub struct InputArgs {
 }
 
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Analysis")]
 pub struct PeriodArgs {
-    /// Reporting period
+    /// Reporting period [default: month, or `period` in revcycle.toml]
     #[arg(long, value_enum)]
     pub period: Option<PeriodArg>,
 
@@ -100,6 +149,7 @@ pub struct PeriodArgs {
 }
 
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
@@ -127,10 +177,10 @@ pub struct ReportCmd {
     #[command(flatten)]
     pub period: PeriodArgs,
     /// Output folder; strftime patterns allowed (reports/%Y-%m-%d)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: String,
     /// Replace DIR when it exists
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub force: bool,
 }
 
@@ -141,11 +191,11 @@ pub struct CheckCmd {
     pub rules: PathBuf,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Reporting period the rules look at
-    #[arg(long, value_enum)]
+    /// Reporting period the rules look at [default: month, or `period` in revcycle.toml]
+    #[arg(long, value_enum, help_heading = "Analysis")]
     pub period: Option<PeriodArg>,
     /// Write JUnit XML (one testcase per rule)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub junit: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -156,7 +206,7 @@ pub struct ValidateCmd {
     #[command(flatten)]
     pub input: InputArgs,
     /// Exit 1 when an error-level finding is reported
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub strict: bool,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -167,8 +217,8 @@ pub struct DemoCmd {
     /// Folder to write leads, opportunities, campaigns and revenue into
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Number of leads
-    #[arg(long = "leads", value_name = "N", default_value_t = 5000)]
+    /// Number of leads to generate (`--leads` is the old name of this flag)
+    #[arg(long = "rows", alias = "leads", value_name = "N", default_value_t = 5000)]
     pub leads: u64,
     /// Random seed: the same seed writes the same bytes
     #[arg(long, default_value_t = 42)]
@@ -203,6 +253,24 @@ pub struct InitCmd {
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsCmd {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ManCmd {
+    /// Write revcycle.1 and one revcycle-COMMAND.1 per command into DIR
+    /// instead of printing revcycle.1
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the command-line reference as Markdown (the generated part of docs/cli.md)
+    #[arg(long, conflicts_with = "out")]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -7,11 +7,13 @@ use crate::Ctx;
 
 pub mod check;
 pub mod common;
+pub mod completions;
 pub mod cycle;
 pub mod demo;
 pub mod funnel;
 pub mod init;
 pub mod kpis;
+pub mod man;
 pub mod misalignment;
 pub mod report;
 pub mod validate;
@@ -27,6 +29,8 @@ pub fn run(command: Command, ctx: Ctx) -> anyhow::Result<ExitCode> {
         Command::Validate(c) => validate::run(&c, ctx),
         Command::Demo(c) => demo::run(&c, ctx),
         Command::Init(c) => init::run(&c, ctx),
+        Command::Completions(c) => completions::run(&c, ctx),
+        Command::Man(c) => man::run(&c, ctx),
     }
 }
 
