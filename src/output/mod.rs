@@ -16,6 +16,7 @@
 
 pub mod atomic;
 pub mod bowtie;
+pub mod chart;
 pub mod format;
 pub(crate) mod grid;
 pub mod machine;
