@@ -64,6 +64,8 @@ fn open_svg(out: &mut String, w: f64, h: f64, class: &str, title: &str) {
 pub fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
     let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo.min(hi), lo.max(hi)) } else { (0.0, 1.0) };
     let span = if hi - lo > 0.0 { hi - lo } else if hi != 0.0 { hi.abs() } else { 1.0 };
+    // A flat range still gets an axis of one step above it.
+    let hi = if hi > lo { hi } else { lo + span };
     let raw = span / count.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
@@ -400,7 +402,8 @@ mod tests {
         assert_eq!(nice_ticks(0.0, 100.0, 4), vec![0.0, 25.0, 50.0, 75.0, 100.0]);
         // Step 25 (span 100 / 4); -30 needs -50 below it, 70 needs 75 above.
         assert_eq!(nice_ticks(-30.0, 70.0, 4), vec![-50.0, -25.0, 0.0, 25.0, 50.0, 75.0]);
-        assert_eq!(nice_ticks(0.0, 0.0, 4), vec![0.0, 0.25]);
+        // All zero: an axis from 0 to 1 so that the bars have a scale.
+        assert_eq!(nice_ticks(0.0, 0.0, 4), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
         let t = nice_ticks(3.0, 1234.0, 5);
         assert_eq!(t.first(), Some(&0.0));
         assert!(t.last().copied().unwrap() >= 1234.0);
