@@ -9,6 +9,7 @@ pub mod kpis;
 pub mod misalignment;
 pub mod periods;
 pub mod registry;
+pub mod retention;
 #[cfg(test)]
 pub mod testutil;
 #[cfg(test)]
