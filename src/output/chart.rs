@@ -373,6 +373,88 @@ pub fn heatmap(
     out
 }
 
+/// The bow tie: acquisition bars narrowing toward the knot on the left
+/// (right-aligned), retention and expansion bars growing from it on the
+/// right. Each side is scaled to its own largest value (counts on the left,
+/// money on the right).
+pub fn bowtie(title: &str, left: &[Bar], right: &[Bar]) -> String {
+    let row = 30.0;
+    let half = 330.0;
+    let knot = 24.0;
+    let label_w = 110.0;
+    let w = 2.0 * half + knot;
+    let rows = left.len().max(right.len()).max(1);
+    let top = 26.0;
+    let h = top + row * rows as f64 + 6.0;
+    let plot = half - label_w - 4.0;
+    let scale = |bars: &[Bar]| {
+        let m = bars.iter().map(|b| b.value).filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
+        if m > 0.0 { plot / m } else { 0.0 }
+    };
+    let (ls, rs) = (scale(left), scale(right));
+    let mut out = String::new();
+    open_svg(&mut out, w, h, "bowtie", title);
+    let _ = write!(
+        out,
+        r#"<text class="tick" x="{}" y="14" text-anchor="end">ACQUISITION (the funnel)</text><text class="tick" x="{}" y="14">RETENTION &amp; EXPANSION (the cycle)</text>"#,
+        n(half - 4.0),
+        n(half + knot + 4.0)
+    );
+    let _ = write!(
+        out,
+        r#"<rect class="knot" x="{}" y="{}" width="{}" height="{}" fill="{}"/>"#,
+        n(half + 4.0),
+        n(top),
+        n(knot - 8.0),
+        n(row * rows as f64),
+        PALETTE[7]
+    );
+    for (i, b) in left.iter().enumerate() {
+        let y = top + i as f64 * row;
+        let bw = if b.value.is_finite() { b.value.max(0.0) * ls } else { 0.0 };
+        let _ = write!(
+            out,
+            r#"<rect class="bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect><text class="label" x="4" y="{}">{}</text><text class="value" x="{}" y="{}" text-anchor="end">{}</text>"#,
+            n(half - bw),
+            n(y + 4.0),
+            n(bw),
+            n(row - 8.0),
+            PALETTE[0],
+            escape(&b.label),
+            escape(&b.text),
+            n(y + row * 0.45),
+            escape(&b.label),
+            n(label_w - 4.0),
+            n(y + row * 0.85),
+            escape(&b.text)
+        );
+    }
+    for (i, b) in right.iter().enumerate() {
+        let y = top + i as f64 * row;
+        let bw = if b.value.is_finite() { b.value.max(0.0) * rs } else { 0.0 };
+        let x0 = half + knot;
+        let _ = write!(
+            out,
+            r#"<rect class="bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect><text class="label" x="{}" y="{}" text-anchor="end">{}</text><text class="value" x="{}" y="{}" text-anchor="end">{}</text>"#,
+            n(x0),
+            n(y + 4.0),
+            n(bw),
+            n(row - 8.0),
+            PALETTE[2],
+            escape(&b.label),
+            escape(&b.text),
+            n(w - 4.0),
+            n(y + row * 0.45),
+            escape(&b.label),
+            n(w - 4.0),
+            n(y + row * 0.85),
+            escape(&b.text)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// An axis label for people: `1.2M`, `350k`, `12`.
 pub fn short_number(v: f64) -> String {
     let a = v.abs();
@@ -475,6 +557,19 @@ mod tests {
         assert_eq!(spark_text(&v), "▁▂ █");
         assert_eq!(spark_text(&[Some(5.0), Some(5.0)]), "▄▄");
         assert_eq!(spark_text(&[]), "");
+    }
+
+    #[test]
+    fn bowtie_has_both_wings() {
+        let b = |label: &str, value: f64| Bar { label: label.into(), value, text: format!("{value}"), range: None };
+        let svg = bowtie("Bow tie", &[b("leads", 100.0), b("MQLs", 50.0)], &[b("starting MRR", 10.0), b("new", 2.0), b("ending", 12.0)]);
+        assert_eq!(count(&svg, r#"<rect class="bar""#), 5);
+        // Left scale: plot 216 for 100 leads, so MQLs (50) draw 108 wide and
+        // end at the knot (x = 330): they start at 222, on the second row
+        // (y = 26 + 30 + 4).
+        assert!(svg.contains(r#"<rect class="bar" x="222" y="60" width="108""#), "{svg}");
+        // Right: ending (12) is the largest: 216 wide from x = 354.
+        assert!(svg.contains(r#"x="354" y="90" width="216""#), "{svg}");
     }
 
     #[test]
