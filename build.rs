@@ -1,11 +1,25 @@
-//! Tests that read the real public exports in `../shared/datasets` are
-//! compiled as `#[ignore]`d (visibly, with the reason) when the folder is not
-//! beside the clone; see `tests/integration/datasets.rs`.
+//! Tests that need something a fresh clone may lack are compiled as
+//! `#[ignore]`d (visibly, with the reason) when it is missing: the real
+//! public exports in `../shared/datasets` (`has_datasets`, see
+//! `tests/integration/datasets.rs`) and a headless Chromium (`has_chromium`,
+//! see `tests/integration/report_html.rs`).
 
 use std::path::Path;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(has_datasets)");
+    println!("cargo::rustc-check-cfg=cfg(has_chromium)");
+    println!("cargo::rerun-if-env-changed=PATH");
+    if let Some(path) = std::env::var_os("PATH") {
+        let found = std::env::split_paths(&path).any(|d| {
+            ["chromium", "chromium-browser", "google-chrome"]
+                .iter()
+                .any(|b| d.join(b).is_file())
+        });
+        if found {
+            println!("cargo::rustc-cfg=has_chromium");
+        }
+    }
     println!("cargo::rerun-if-changed=build.rs");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets");
     if dir.is_dir() {

@@ -182,6 +182,10 @@ pub struct ReportCmd {
     /// Replace DIR when it exists
     #[arg(long, help_heading = "Output")]
     pub force: bool,
+    /// Open DIR/report.html in the default browser when done ($BROWSER, else
+    /// xdg-open on a Linux desktop, open on macOS, start on Windows)
+    #[arg(long, help_heading = "Output")]
+    pub open: bool,
 }
 
 #[derive(Debug, Args, Clone)]

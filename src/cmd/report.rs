@@ -102,7 +102,59 @@ pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
             target.display()
         );
     }
+    if cmd.open {
+        open_in_browser(&target.join("report.html"), ctx);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--open`: hands the page to `$BROWSER`, else the desktop's opener. Not
+/// being on a desktop is not an error (the report is written): one line says
+/// where the page is.
+fn open_in_browser(page: &Path, ctx: Ctx) {
+    use std::process::{Command, Stdio};
+    let browser = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
+    let desktop = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let mut command = if let Some(b) = browser {
+        let mut c = Command::new(b.trim());
+        c.arg(page);
+        c
+    } else if cfg!(target_os = "macos") {
+        let mut c = Command::new("open");
+        c.arg(page);
+        c
+    } else if cfg!(windows) {
+        let mut c = Command::new("cmd");
+        c.args(["/C", "start", ""]).arg(page);
+        c
+    } else if desktop {
+        let mut c = Command::new("xdg-open");
+        c.arg(page);
+        c
+    } else {
+        if !ctx.quiet {
+            eprintln!(
+                "revcycle: --open: no desktop here (no DISPLAY or WAYLAND_DISPLAY, no BROWSER); the page is {}",
+                page.display()
+            );
+        }
+        return;
+    };
+    let spawned = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    // Not waited for: a browser started directly runs until it is closed,
+    // and this process ends right after.
+    match spawned {
+        Ok(_) => {}
+        Err(e) => {
+            if !ctx.quiet {
+                eprintln!("revcycle: warning: --open: could not start a browser ({e}); the page is {}", page.display());
+            }
+        }
+    }
 }
 
 /// Expands strftime `%` codes of `pattern` with `now`; a bad code is an error.
@@ -151,25 +203,125 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
         ),
     ];
 
-    // The summary reads the unsplit tables.
-    let (k1, c1, m1) = if a.by.is_some() {
+    // The summary and the page read the unsplit tables.
+    let (k1, f1, c1, m1) = if a.by.is_some() {
         let plain = Analysis {
             by: None,
             ..a.clone()
         };
         (
             kpis(ds, &plain)?,
-            cycle_report(ds, &plain)?.cycle,
+            funnel(ds, &plain)?,
+            cycle_report(ds, &plain)?,
             misalignment(ds, &plain)?,
         )
     } else {
-        (k, c.cycle, m)
+        (k, f, c, m)
     };
-    let s = summary(p, &k1, &c1, &m1)?;
+    let s = summary(p, &k1, &c1.cycle, &m1)?;
+    let page = html_page(p, &k1, &f1, &c1, &m1)?;
     files.push(("summary.md".into(), s.text.into_bytes()));
+    files.push(("report.html".into(), page.into_bytes()));
     let manifest = manifest(p, cmd, &files, s.latest.as_deref(), &m1.assumptions)?;
     files.push(("manifest.json".into(), manifest));
     Ok(files)
+}
+
+/// `report.html` (see `output::html`): the unsplit tables drawn as charts.
+fn html_page(
+    p: &Prepared,
+    k: &DataFrame,
+    f: &DataFrame,
+    c: &crate::metrics::cycle::CycleReport,
+    m: &Misalignment,
+) -> Result<String> {
+    let ds = &p.loaded.dataset;
+    let a = &p.analysis;
+    let periods = frame_periods(k, "period")?;
+    let latest = if a.period == PeriodKind::All {
+        (!periods.is_empty()).then_some(0)
+    } else {
+        let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
+        latest_complete_row(&periods, &spec, ds.as_of)
+    };
+    let retention = crate::metrics::retention::gather(ds)
+        .context("computing cohort retention")?
+        .map(|g| crate::metrics::retention::compute(&g, 12, 12));
+    // The bow tie of the latest complete period (the one the KPI cards and
+    // the MRR bridge show), read from the tables.
+    let bow_tie = match latest {
+        Some(r) => {
+            let cperiods = frame_periods(&c.cycle, "period")?;
+            let cr = cperiods.iter().position(|x| *x == periods[r]);
+            let kv = |id: &str| -> Result<Option<f64>> {
+                if k.column(id).is_err() { return Ok(None); }
+                frame_f64(k, id, r)
+            };
+            let cv = |id: &str| -> Result<Option<f64>> {
+                match cr {
+                    Some(i) if c.cycle.column(id).is_ok() => frame_f64(&c.cycle, id, i),
+                    _ => Ok(None),
+                }
+            };
+            let mrr = ds.revenue.is_some();
+            let mv = |id: &str| -> Result<Option<f64>> { if mrr { cv(id) } else { Ok(None) } };
+            Some(crate::output::bowtie::BowTie {
+                period: chrono::NaiveDate::parse_from_str(&periods[r], "%Y-%m-%d").unwrap_or_default(),
+                period_kind: a.period.name(),
+                complete: true,
+                leads: kv("leads")?,
+                mqls: kv("mqls")?,
+                sqls: kv("sqls")?,
+                opportunities: kv("opportunities")?,
+                new_customers: kv("new_customers")?,
+                new_bookings: cv("new_bookings")?,
+                expansion_bookings: cv("expansion_bookings")?,
+                renewal_bookings: cv("renewal_bookings")?,
+                starting_mrr: mv("starting_mrr")?,
+                new_mrr: mv("new_mrr")?,
+                expansion_mrr: mv("expansion_mrr")?,
+                contraction_mrr: mv("contraction_mrr")?,
+                churned_mrr: mv("churned_mrr")?,
+                ending_mrr: mv("ending_mrr")?,
+                nrr: mv("nrr")?,
+            })
+        }
+        None => None,
+    };
+    let cost_components = COST_COMPONENTS
+        .iter()
+        .map(|id| {
+            let v = if m.frame.height() > 0 { frame_f64(&m.frame, id, 0)? } else { None };
+            Ok((id.to_string(), v, None))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let page = crate::output::html::Page {
+        version: env!("CARGO_PKG_VERSION"),
+        as_of: ts_text(ds.as_of),
+        as_of_source: if p.loaded.as_of_given {
+            "--as-of".to_string()
+        } else {
+            "the latest timestamp in the inputs".to_string()
+        },
+        period: a.period.name(),
+        currency: &a.currency,
+        inputs: p.loaded.files.iter().map(|f| f.file.clone()).collect(),
+        kpis: k,
+        latest,
+        funnel: f,
+        cycle: &c.cycle,
+        bow_tie: bow_tie.as_ref(),
+        retention: retention.as_ref(),
+        misalignment: &m.frame,
+        cost_components,
+        findings: &p.loaded.findings,
+        extra: Vec::new(),
+        has_revenue: ds.revenue.is_some(),
+        has_campaigns: ds.campaigns.is_some(),
+        has_leads: ds.leads.is_some(),
+        has_opportunities: ds.opportunities.is_some(),
+    };
+    crate::output::html::page(&page)
 }
 
 /// `alignment.csv`: the dimension column (with `--by`) and the score columns.

@@ -50,11 +50,12 @@ fn n(v: f64) -> String {
 fn open_svg(out: &mut String, w: f64, h: f64, class: &str, title: &str) {
     let _ = write!(
         out,
-        r#"<svg class="chart {class}" viewBox="0 0 {} {}" width="{}" height="{}" role="img" xmlns="http://www.w3.org/2000/svg"><title>{}</title>"#,
+        r#"<svg class="chart {class}" viewBox="0 0 {} {}" width="{}" height="{}" style="max-width:{}px" role="img"><title>{}</title>"#,
         n(w),
         n(h),
         n(w),
         n(h),
+        n(w),
         escape(title)
     );
 }
@@ -378,15 +379,15 @@ pub fn heatmap(
 /// right. Each side is scaled to its own largest value (counts on the left,
 /// money on the right).
 pub fn bowtie(title: &str, left: &[Bar], right: &[Bar]) -> String {
-    let row = 30.0;
-    let half = 330.0;
-    let knot = 24.0;
-    let label_w = 110.0;
+    let row = 28.0;
+    let half = 340.0;
+    let knot = 16.0;
+    let label_w = 150.0;
     let w = 2.0 * half + knot;
     let rows = left.len().max(right.len()).max(1);
     let top = 26.0;
     let h = top + row * rows as f64 + 6.0;
-    let plot = half - label_w - 4.0;
+    let plot = half - label_w - 8.0;
     let scale = |bars: &[Bar]| {
         let m = bars.iter().map(|b| b.value).filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
         if m > 0.0 { plot / m } else { 0.0 }
@@ -402,13 +403,14 @@ pub fn bowtie(title: &str, left: &[Bar], right: &[Bar]) -> String {
     );
     let _ = write!(
         out,
-        r#"<rect class="knot" x="{}" y="{}" width="{}" height="{}" fill="{}"/>"#,
-        n(half + 4.0),
+        r##"<rect class="knot" x="{}" y="{}" width="{}" height="{}" fill="#888"/>"##,
+        n(half + 3.0),
         n(top),
-        n(knot - 8.0),
-        n(row * rows as f64),
-        PALETTE[7]
+        n(knot - 6.0),
+        n(row * rows as f64)
     );
+    let base = |y: f64| n(y + row * 0.64);
+    // Left wing: label and value in the label column, the bar ending at the knot.
     for (i, b) in left.iter().enumerate() {
         let y = top + i as f64 * row;
         let bw = if b.value.is_finite() { b.value.max(0.0) * ls } else { 0.0 };
@@ -422,20 +424,21 @@ pub fn bowtie(title: &str, left: &[Bar], right: &[Bar]) -> String {
             PALETTE[0],
             escape(&b.label),
             escape(&b.text),
-            n(y + row * 0.45),
+            base(y),
             escape(&b.label),
             n(label_w - 4.0),
-            n(y + row * 0.85),
+            base(y),
             escape(&b.text)
         );
     }
+    // Right wing: the bar from the knot, value then label in the label column.
     for (i, b) in right.iter().enumerate() {
         let y = top + i as f64 * row;
         let bw = if b.value.is_finite() { b.value.max(0.0) * rs } else { 0.0 };
         let x0 = half + knot;
         let _ = write!(
             out,
-            r#"<rect class="bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect><text class="label" x="{}" y="{}" text-anchor="end">{}</text><text class="value" x="{}" y="{}" text-anchor="end">{}</text>"#,
+            r#"<rect class="bar" x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect><text class="value" x="{}" y="{}">{}</text><text class="label" x="{}" y="{}" text-anchor="end">{}</text>"#,
             n(x0),
             n(y + 4.0),
             n(bw),
@@ -443,12 +446,12 @@ pub fn bowtie(title: &str, left: &[Bar], right: &[Bar]) -> String {
             PALETTE[2],
             escape(&b.label),
             escape(&b.text),
+            n(w - label_w + 4.0),
+            base(y),
+            escape(&b.text),
             n(w - 4.0),
-            n(y + row * 0.45),
-            escape(&b.label),
-            n(w - 4.0),
-            n(y + row * 0.85),
-            escape(&b.text)
+            base(y),
+            escape(&b.label)
         );
     }
     out.push_str("</svg>");
@@ -564,12 +567,12 @@ mod tests {
         let b = |label: &str, value: f64| Bar { label: label.into(), value, text: format!("{value}"), range: None };
         let svg = bowtie("Bow tie", &[b("leads", 100.0), b("MQLs", 50.0)], &[b("starting MRR", 10.0), b("new", 2.0), b("ending", 12.0)]);
         assert_eq!(count(&svg, r#"<rect class="bar""#), 5);
-        // Left scale: plot 216 for 100 leads, so MQLs (50) draw 108 wide and
-        // end at the knot (x = 330): they start at 222, on the second row
-        // (y = 26 + 30 + 4).
-        assert!(svg.contains(r#"<rect class="bar" x="222" y="60" width="108""#), "{svg}");
-        // Right: ending (12) is the largest: 216 wide from x = 354.
-        assert!(svg.contains(r#"x="354" y="90" width="216""#), "{svg}");
+        // Each wing's plot is 340 - 150 - 8 = 182 wide. Left: 100 leads draw
+        // 182, so MQLs (50) draw 91 and end at the knot (x = 340): they start
+        // at 249, on the second row (y = 26 + 28 + 4).
+        assert!(svg.contains(r#"<rect class="bar" x="249" y="58" width="91""#), "{svg}");
+        // Right: ending (12) is the largest: 182 wide from x = 356, third row.
+        assert!(svg.contains(r#"x="356" y="86" width="182""#), "{svg}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod atomic;
 pub mod bowtie;
 pub mod chart;
 pub mod format;
+pub mod html;
 pub(crate) mod grid;
 pub mod machine;
 pub(crate) mod markdown;

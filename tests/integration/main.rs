@@ -16,4 +16,5 @@ mod misalignment;
 mod output;
 mod presets;
 mod report;
+mod report_html;
 mod snapshots;

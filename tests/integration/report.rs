@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::util::{root, run, show};
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 10] = [
     "alignment.csv",
     "cycle.csv",
     "data_quality.csv",
@@ -19,6 +19,7 @@ const FILES: [&str; 9] = [
     "kpis.csv",
     "manifest.json",
     "misalignment.csv",
+    "report.html",
     "summary.md",
 ];
 
@@ -79,7 +80,7 @@ fn demo_report_folder_summary_and_manifest() {
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains(&format!("revcycle: wrote 9 files to {}", out.display())),
+        err.contains(&format!("revcycle: wrote 10 files to {}", out.display())),
         "{err}"
     );
 
