@@ -43,97 +43,13 @@ impl Markov {
             let end = if lp.converted { k + 1 } else { k + 2 };
             *counts[from].entry(end).or_default() += 1;
         }
-        let mut chain = Markov {
+        let (p, effects) = solve(&counts, k);
+        Markov {
             units,
             counts,
-            p: 0.0,
-            effects: Vec::new(),
-        };
-        chain.p = chain.solve(None);
-        let base = chain.relevant(None);
-        chain.effects = (1..=k)
-            .map(|u| {
-                if chain.p == 0.0 {
-                    None
-                } else if base.binary_search(&u).is_err() {
-                    // Conversion unreachable through u (or u unreachable): exactly 0.
-                    Some(0.0)
-                } else {
-                    Some((1.0 - chain.solve(Some(u)) / chain.p).max(0.0))
-                }
-            })
-            .collect();
-        chain
-    }
-
-    fn conversion(&self) -> usize {
-        self.units.len() + 1
-    }
-
-    /// Transient states that matter: reachable from `start` and able to reach
-    /// `conversion` (all others reach it with probability exactly 0), with
-    /// `removed` taken out (transitions into it go to `null`). Ascending.
-    fn relevant(&self, removed: Option<usize>) -> Vec<usize> {
-        let k = self.units.len();
-        let edge = |from: usize, to: usize| Some(to) != removed && Some(from) != removed;
-        let mut fwd = vec![false; k + 1];
-        let mut stack = vec![0];
-        fwd[0] = removed != Some(0);
-        while let Some(s) = stack.pop() {
-            for &t in self.counts[s].keys() {
-                if t <= k && edge(s, t) && !fwd[t] {
-                    fwd[t] = true;
-                    stack.push(t);
-                }
-            }
+            p,
+            effects,
         }
-        // Backward: states with an edge into conversion or into a state that reaches it.
-        let mut back = vec![false; k + 1];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for s in 0..=k {
-                if back[s] || !fwd[s] {
-                    continue;
-                }
-                let hits = self.counts[s].keys().any(|&t| {
-                    t == self.conversion() || (t <= k && edge(s, t) && fwd[t] && back[t])
-                });
-                if hits {
-                    back[s] = true;
-                    changed = true;
-                }
-            }
-        }
-        (0..=k).filter(|&s| fwd[s] && back[s]).collect()
-    }
-
-    /// The probability of reaching `conversion` from `start` with `removed`
-    /// taken out: solve x = Q x + b on the relevant transient states.
-    fn solve(&self, removed: Option<usize>) -> f64 {
-        let states = self.relevant(removed);
-        if states.first() != Some(&0) {
-            return 0.0;
-        }
-        let n = states.len();
-        let pos = |s: usize| states.binary_search(&s).ok();
-        // (I - Q) x = b, row i for state states[i].
-        let mut a = vec![vec![0.0; n + 1]; n];
-        for (i, &s) in states.iter().enumerate() {
-            let out: u64 = self.counts[s].values().sum();
-            let out = out as f64;
-            a[i][i] = 1.0;
-            for (&t, &c) in &self.counts[s] {
-                if t == self.conversion() {
-                    a[i][n] += c as f64 / out;
-                } else if Some(t) != removed {
-                    if let Some(j) = pos(t) {
-                        a[i][j] -= c as f64 / out;
-                    }
-                }
-            }
-        }
-        gauss(a)[0]
     }
 
     /// The removal effect of `unit`: Some(0) for a unit not in the chain, None when P = 0.
@@ -148,42 +64,149 @@ impl Markov {
     }
 }
 
-/// Solve the augmented system `a` (n rows of n + 1) by Gaussian elimination
-/// with partial pivoting (the first largest pivot, so the order is fixed).
-fn gauss(mut a: Vec<Vec<f64>>) -> Vec<f64> {
-    let n = a.len();
-    for col in 0..n {
-        let mut best = col;
-        for r in col + 1..n {
-            if a[r][col].abs() > a[best][col].abs() {
-                best = r;
+/// Transient states that matter: reachable from `start` and able to reach
+/// `conversion` (k + 1); every other state reaches it with probability
+/// exactly 0 and cannot lead to a state that matters. Ascending.
+fn relevant(counts: &[BTreeMap<usize, u64>], k: usize) -> Vec<usize> {
+    let mut fwd = vec![false; k + 1];
+    fwd[0] = true;
+    let mut stack = vec![0];
+    while let Some(s) = stack.pop() {
+        for &t in counts[s].keys() {
+            if t <= k && !fwd[t] {
+                fwd[t] = true;
+                stack.push(t);
             }
         }
-        a.swap(col, best);
-        let piv = a[col][col];
-        if piv == 0.0 {
-            continue;
+    }
+    let mut into: Vec<Vec<usize>> = vec![Vec::new(); k + 2];
+    for (s, out) in counts.iter().enumerate() {
+        for &t in out.keys() {
+            if t <= k + 1 {
+                into[t].push(s);
+            }
         }
-        let (top, rest) = a.split_at_mut(col + 1);
-        let pivot_row = &top[col];
-        for row in rest {
-            let f = row[col] / piv;
-            if f != 0.0 {
-                for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                    *x -= f * p;
+    }
+    let mut back = vec![false; k + 2];
+    back[k + 1] = true;
+    let mut stack = vec![k + 1];
+    while let Some(t) = stack.pop() {
+        for &s in &into[t] {
+            if !back[s] {
+                back[s] = true;
+                stack.push(s);
+            }
+        }
+    }
+    (0..=k).filter(|&s| fwd[s] && back[s]).collect()
+}
+
+/// P and the removal effects, from one LU factorisation of I - Q on the
+/// relevant transient states (Q: transition probabilities among them).
+///
+/// With N = (I - Q)^-1 (expected visits) and x = N b (b: one-step
+/// probabilities into `conversion`), P = x_start. Removing u sends every
+/// transition into u to `null`, which loses exactly the conversions that
+/// pass through u: P(u removed) = P - h_u x_u, where h_u = N[start][u] /
+/// N[u][u] is the probability of ever visiting u. So the removal effect
+/// 1 - P(u removed) / P = N[start][u] x_u / (N[u][u] P), and all of them
+/// cost one factorisation and one solve per unit, not one system per unit.
+fn solve(counts: &[BTreeMap<usize, u64>], k: usize) -> (f64, Vec<Option<f64>>) {
+    let states = relevant(counts, k);
+    if states.first() != Some(&0) {
+        return (0.0, vec![None; k]);
+    }
+    let n = states.len();
+    let mut a = vec![vec![0.0; n]; n];
+    let mut b = vec![0.0; n];
+    for (i, &s) in states.iter().enumerate() {
+        let out = counts[s].values().sum::<u64>() as f64;
+        a[i][i] = 1.0;
+        for (&t, &c) in &counts[s] {
+            if t == k + 1 {
+                b[i] += c as f64 / out;
+            } else if let Ok(j) = states.binary_search(&t) {
+                a[i][j] -= c as f64 / out;
+            }
+        }
+    }
+    let lu = Lu::new(a);
+    let x = lu.solve(b);
+    let p = x[0];
+    if p <= 0.0 {
+        return (0.0, vec![None; k]);
+    }
+    let mut effects = vec![Some(0.0); k];
+    for (i, &s) in states.iter().enumerate().skip(1) {
+        let mut e = vec![0.0; n];
+        e[i] = 1.0;
+        let column = lu.solve(e); // column i of N
+        let effect = column[0] * x[i] / (column[i] * p);
+        effects[s - 1] = Some(effect.clamp(0.0, 1.0));
+    }
+    (p, effects)
+}
+
+/// LU factorisation with partial pivoting (the first largest pivot, so the
+/// order of operations, hence every bit of the result, is fixed).
+struct Lu {
+    a: Vec<Vec<f64>>,
+    perm: Vec<usize>,
+}
+
+impl Lu {
+    fn new(mut a: Vec<Vec<f64>>) -> Lu {
+        let n = a.len();
+        let mut perm: Vec<usize> = (0..n).collect();
+        for col in 0..n {
+            let mut best = col;
+            for r in col + 1..n {
+                if a[r][col].abs() > a[best][col].abs() {
+                    best = r;
+                }
+            }
+            a.swap(col, best);
+            perm.swap(col, best);
+            let piv = a[col][col];
+            if piv == 0.0 {
+                continue;
+            }
+            let (top, rest) = a.split_at_mut(col + 1);
+            let pivot_row = &top[col];
+            for row in rest {
+                let f = row[col] / piv;
+                row[col] = f;
+                if f != 0.0 {
+                    for (x, p) in row[col + 1..].iter_mut().zip(&pivot_row[col + 1..]) {
+                        *x -= f * p;
+                    }
                 }
             }
         }
+        Lu { a, perm }
     }
-    let mut x = vec![0.0; n];
-    for r in (0..n).rev() {
-        let mut v = a[r][n];
-        for c in r + 1..n {
-            v -= a[r][c] * x[c];
+
+    /// x with A x = b.
+    fn solve(&self, b: Vec<f64>) -> Vec<f64> {
+        let n = self.a.len();
+        let mut y: Vec<f64> = self.perm.iter().map(|&i| b[i]).collect();
+        for r in 0..n {
+            for c in 0..r {
+                y[r] -= self.a[r][c] * y[c];
+            }
         }
-        x[r] = if a[r][r] == 0.0 { 0.0 } else { v / a[r][r] };
+        for r in (0..n).rev() {
+            for c in r + 1..n {
+                y[r] -= self.a[r][c] * y[c];
+            }
+            y[r] = if self.a[r][r] == 0.0 {
+                0.0
+            } else {
+                y[r] / self.a[r][r]
+            };
+        }
+        y
     }
-    x
 }
 
 /// Each conversion's credit: the distinct units of its own path in
