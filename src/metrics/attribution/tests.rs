@@ -507,3 +507,100 @@ fn attribution_spend_and_roas_nulls() {
     assert_eq!(ps1_march.spend, Some(400.0));
     assert!(a.rows.iter().all(|r| r.roas.is_none()));
 }
+
+/// Random data sets: every model's credits sum to the conversions and the
+/// value in every period, and reordered input gives the same bytes.
+#[test]
+fn attribution_random_sets_sum_and_are_order_free() {
+    let mut seed = 7u64;
+    let mut below = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let channels = ["a", "b", "c", "d", "e", ""];
+    let start = ts("2024-01-01T00:00:00Z");
+    let day = US_PER_DAY;
+    for _ in 0..5 {
+        let mut input = Input::default();
+        for l in 0..60 {
+            input.leads.push(Lead {
+                id: format!("L{l}"),
+                created_at: start + below(150) as i64 * day,
+                channel: channels[below(6) as usize].into(),
+                campaign_id: format!("C{}", below(4)),
+            });
+            for t in 0..below(7) {
+                input.touches.push(Touch {
+                    lead: l,
+                    // Whole days, so ties happen.
+                    at: start + below(180) as i64 * day,
+                    channel: channels[below(6) as usize].into(),
+                    campaign_id: if below(5) == 0 {
+                        String::new()
+                    } else {
+                        format!("C{}", below(4))
+                    },
+                    touch_type: String::new(),
+                    order: (l * 10) as u64 + t,
+                });
+            }
+            for d in 0..below(3) {
+                let instant = start + (30 + below(150)) as i64 * day;
+                input.conversions.push(Conversion {
+                    id: format!("O{l}-{d}"),
+                    lead: l,
+                    instant,
+                    value: below(5000) as f64 / 7.0,
+                    opp_created_at: Some(instant - below(40) as i64 * day),
+                    period: month(instant),
+                });
+            }
+        }
+        let first = month(start);
+        input.periods = (first..first + 7).collect();
+        input.spend = Some(
+            (0..20)
+                .map(|_| SpendRow {
+                    period: first + below(7) as i64,
+                    unit: channels[below(5) as usize].into(),
+                    amount: below(1000) as f64 / 3.0,
+                })
+                .collect(),
+        );
+        for by in [By::Channel, By::Campaign] {
+            let s = Settings {
+                by,
+                lookback: 60 * day,
+                as_of: start + 200 * day,
+                ..settings()
+            };
+            let a = attribute(&input, &s, &Model::ALL);
+            for &p in &input.periods {
+                let convs: Vec<&Conversion> =
+                    input.conversions.iter().filter(|c| c.period == p).collect();
+                let value = exact::sum(convs.iter().map(|c| c.value));
+                for model in Model::ALL {
+                    let rows: Vec<&Row> = a
+                        .rows
+                        .iter()
+                        .filter(|r| r.period == p && r.model == model)
+                        .collect();
+                    let n = exact::sum(rows.iter().map(|r| r.conversions));
+                    let v = exact::sum(rows.iter().map(|r| r.value));
+                    assert!((n - convs.len() as f64).abs() < 1e-9, "{model:?} {p}: {n}");
+                    assert!(
+                        (v - value).abs() < 1e-9 * value.max(1.0),
+                        "{model:?} {p}: {v}"
+                    );
+                }
+            }
+            let mut shuffled = input.clone();
+            shuffled.touches.reverse();
+            shuffled.conversions.reverse();
+            shuffled.spend.as_mut().unwrap().reverse();
+            assert_eq!(bits(&attribute(&shuffled, &s, &Model::ALL)), bits(&a));
+        }
+    }
+}
