@@ -4,14 +4,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{exact, By, Credit, CreditKind, Input, Model, Settings};
+use super::{exact, By, Credit, CreditKind, Input, Model, Name, Settings};
 
 /// Spend of one unit in one period (already resolved to the unit: a spend
 /// row's channel, else its campaign's, else `(none)`; or its `campaign_id`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpendRow {
     pub period: i64,
-    pub unit: String,
+    pub unit: Name,
     pub amount: f64,
 }
 
@@ -22,7 +22,7 @@ type Terms = (Vec<f64>, Vec<f64>);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub period: i64,
-    pub unit: String,
+    pub unit: Name,
     pub model: Model,
     /// Credited conversions (fractional).
     pub conversions: f64,
@@ -42,9 +42,9 @@ pub fn aggregate(
     input: &Input,
     s: &Settings,
     credits: &[(Model, Vec<Credit>)],
-    units: impl IntoIterator<Item = String>,
+    units: impl IntoIterator<Item = Name>,
 ) -> Vec<Row> {
-    let mut all_units: BTreeSet<String> = units.into_iter().collect();
+    let mut all_units: BTreeSet<Name> = units.into_iter().collect();
     let mut spend: HashMap<(i64, &str), Vec<f64>> = HashMap::new();
     let mut spent_units: BTreeSet<&str> = BTreeSet::new();
     if let Some(rows) = &input.spend {
@@ -64,7 +64,7 @@ pub fn aggregate(
         for c in cs {
             let conv = &input.conversions[c.conversion];
             for (u, f) in &c.units {
-                let cell = cells.entry((conv.period, u.as_str(), m)).or_default();
+                let cell = cells.entry((conv.period, &**u, m)).or_default();
                 cell.0.push(*f);
                 cell.1.push(conv.value * f);
             }
@@ -75,20 +75,20 @@ pub fn aggregate(
         let total = per_period.get(&period).copied().unwrap_or(0);
         for unit in &all_units {
             let spend = input.spend.as_ref().and_then(|_| {
-                let no_rows = !spent_units.contains(unit.as_str());
+                let no_rows = !spent_units.contains(&**unit);
                 if s.credit == CreditKind::Mql && s.by == By::Campaign && no_rows {
                     None
                 } else {
                     Some(
                         spend
-                            .get(&(period, unit.as_str()))
+                            .get(&(period, &**unit))
                             .map_or(0.0, |v| exact::sum(v.iter().copied())),
                     )
                 }
             });
             for (m, (model, _)) in credits.iter().enumerate() {
                 let (conversions, value) = cells
-                    .get(&(period, unit.as_str(), m))
+                    .get(&(period, &**unit, m))
                     .map_or((0.0, 0.0), |(c, v)| {
                         (exact::sum(c.iter().copied()), exact::sum(v.iter().copied()))
                     });

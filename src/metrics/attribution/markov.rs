@@ -6,13 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{models::equal_shares, paths::collapse, By, Credit, LeadPath, Path};
+use super::{models::equal_shares, paths::collapse, By, Credit, LeadPath, Name, Path};
 
 /// The fitted chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Markov {
     /// Units in byte order; state i + 1 is unit i.
-    pub units: Vec<String>,
+    pub units: Vec<Name>,
     /// Transition counts: from state (0 = start, 1..=k units) to state
     /// (1..=k units, k + 1 = conversion, k + 2 = null).
     pub counts: Vec<BTreeMap<usize, u64>>,
@@ -25,13 +25,10 @@ pub struct Markov {
 impl Markov {
     /// Count the transitions of every lead path (repeats collapsed) and solve.
     pub fn fit(lead_paths: &[LeadPath]) -> Markov {
-        let set: BTreeSet<&str> = lead_paths
-            .iter()
-            .flat_map(|p| p.units.iter().map(String::as_str))
-            .collect();
-        let units: Vec<String> = set.iter().map(|u| u.to_string()).collect();
+        let set: BTreeSet<&Name> = lead_paths.iter().flat_map(|p| p.units.iter()).collect();
+        let units: Vec<Name> = set.into_iter().cloned().collect();
         let k = units.len();
-        let id = |u: &str| units.binary_search_by(|x| x.as_str().cmp(u)).unwrap() + 1;
+        let id = |u: &str| units.binary_search_by(|x| (**x).cmp(u)).unwrap() + 1;
         let mut counts: Vec<BTreeMap<usize, u64>> = vec![BTreeMap::new(); k + 1];
         for lp in lead_paths {
             let mut from = 0;
@@ -57,7 +54,7 @@ impl Markov {
         if self.p == 0.0 {
             return None;
         }
-        match self.units.binary_search_by(|x| x.as_str().cmp(unit)) {
+        match self.units.binary_search_by(|x| (**x).cmp(unit)) {
             Ok(i) => self.effects[i],
             Err(_) => Some(0.0),
         }
@@ -264,7 +261,7 @@ mod tests {
     fn markov_removal_effects_match_resolving_the_removed_chain() {
         for seed in 1..30 {
             let mut g = Lcg(seed);
-            let names: Vec<String> = (0..6).map(|i| format!("u{i}")).collect();
+            let names: Vec<Name> = (0..6).map(|i| format!("u{i}").into()).collect();
             let paths: Vec<LeadPath> = (0..40)
                 .map(|_| LeadPath {
                     units: (0..g.below(6))

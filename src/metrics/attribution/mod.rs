@@ -10,6 +10,7 @@
 //! do not depend on row order).
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 pub mod aggregate;
 pub mod exact;
@@ -27,6 +28,17 @@ pub use paths::{LeadPath, Path, Step};
 
 /// `(none)`: the unit of a touch without channel (or campaign under `--by campaign`).
 pub const NONE_UNIT: &str = "(none)";
+
+/// A channel, campaign or touch type: shared text, so that millions of
+/// touches and path steps hold a pointer each, not a copy (the gathering
+/// step can intern every distinct value once).
+pub type Name = Arc<str>;
+
+/// `NONE_UNIT` as a shared `Name`.
+pub fn none_unit() -> Name {
+    static NONE: OnceLock<Name> = OnceLock::new();
+    NONE.get_or_init(|| Arc::from(NONE_UNIT)).clone()
+}
 
 /// The attribution models, in the contract's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -95,9 +107,9 @@ pub struct Lead {
     /// `created_at`, microseconds since the epoch (UTC).
     pub created_at: i64,
     /// Resolved channel (its own, else its campaign's); empty when unknown.
-    pub channel: String,
+    pub channel: Name,
     /// `campaign_id` as written; empty when none.
-    pub campaign_id: String,
+    pub campaign_id: Name,
 }
 
 /// One marketing touch.
@@ -108,9 +120,9 @@ pub struct Touch {
     /// `touched_at`, microseconds since the epoch (UTC).
     pub at: i64,
     /// Resolved channel (as written, else campaign's, else from source/medium); empty when unknown.
-    pub channel: String,
-    pub campaign_id: String,
-    pub touch_type: String,
+    pub channel: Name,
+    pub campaign_id: Name,
+    pub touch_type: Name,
     /// Input order (file order), the last tie-breaker.
     pub order: u64,
 }
@@ -177,7 +189,7 @@ impl Settings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Credit {
     pub conversion: usize,
-    pub units: Vec<(String, f64)>,
+    pub units: Vec<(Name, f64)>,
 }
 
 /// The engine's result: output rows and what goes beside them.
@@ -189,7 +201,7 @@ pub struct Attribution {
     /// The Markov chain: P and the removal effect of every output unit.
     pub markov: Markov,
     /// Removal effect per output unit (null when P = 0), units in byte order.
-    pub removal_effects: Vec<(String, Option<f64>)>,
+    pub removal_effects: Vec<(Name, Option<f64>)>,
     /// Conversions whose path had more than `shapley::MAX_EXACT` distinct
     /// units and got their `linear` credit under `shapley`.
     pub shapley_fallbacks: usize,
@@ -225,7 +237,7 @@ pub fn attribute(input: &Input, s: &Settings, models: &[Model]) -> Attribution {
             (m, cs)
         })
         .collect();
-    let mut units: BTreeSet<String> = BTreeSet::new();
+    let mut units: BTreeSet<Name> = BTreeSet::new();
     for p in &conv_paths {
         units.extend(p.units(s.by));
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{By, Conversion, Credit, Lead, Model, Path, Settings};
+use super::{By, Conversion, Credit, Lead, Model, Name, Path, Settings};
 
 /// A path's weights, one per touch.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,32 +106,32 @@ pub fn weights(model: Model, path: &Path, c: &Conversion, lead: &Lead, s: &Setti
 }
 
 /// Per-unit fractions of one path's weights, units in byte order.
-pub fn unit_shares(w: &Weights, units: &[String]) -> Vec<(String, f64)> {
+pub fn unit_shares(w: &Weights, units: &[Name]) -> Vec<(Name, f64)> {
     match w {
         Weights::Exact { parts, den } => {
-            let mut per: BTreeMap<&str, u64> = BTreeMap::new();
+            let mut per: BTreeMap<&Name, u64> = BTreeMap::new();
             for (u, p) in units.iter().zip(parts) {
                 *per.entry(u).or_default() += p;
             }
             per.into_iter()
-                .map(|(u, p)| (u.to_string(), p as f64 / *den as f64))
+                .map(|(u, p)| (u.clone(), p as f64 / *den as f64))
                 .collect()
         }
         Weights::Real(ws) => {
             let total = super::exact::sum(ws.iter().copied());
-            let mut per: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            let mut per: BTreeMap<&Name, Vec<f64>> = BTreeMap::new();
             for (u, w) in units.iter().zip(ws) {
                 per.entry(u).or_default().push(*w);
             }
             per.into_iter()
-                .map(|(u, w)| (u.to_string(), super::exact::sum(w) / total))
+                .map(|(u, w)| (u.clone(), super::exact::sum(w) / total))
                 .collect()
         }
     }
 }
 
 /// Per-unit fractions when every unit of `units` (distinct, byte order) weighs the same.
-pub fn equal_shares(units: &[String]) -> Vec<(String, f64)> {
+pub fn equal_shares(units: &[Name]) -> Vec<(Name, f64)> {
     let n = units.len() as f64;
     units.iter().map(|u| (u.clone(), 1.0 / n)).collect()
 }
@@ -156,7 +156,7 @@ pub fn credits(
 }
 
 /// Linear per touch (a unit touched twice gets 2/n): Shapley's fallback.
-pub fn linear(path: &Path, by: By) -> Vec<(String, f64)> {
+pub fn linear(path: &Path, by: By) -> Vec<(Name, f64)> {
     let n = path.steps.len() as u64;
     unit_shares(
         &Weights::Exact {

@@ -4,28 +4,28 @@
 
 use std::collections::HashMap;
 
-use super::{By, Conversion, Input, Lead, Settings, Touch, NONE_UNIT};
+use super::{none_unit, By, Conversion, Input, Lead, Name, Settings, Touch};
 
 /// One touch of a path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub at: i64,
-    pub channel: String,
-    pub campaign_id: String,
-    pub touch_type: String,
+    pub channel: Name,
+    pub campaign_id: Name,
+    pub touch_type: Name,
 }
 
 impl Step {
     /// The unit this touch credits: its channel, or its campaign (`(none)` when empty).
-    pub fn unit(&self, by: By) -> &str {
+    pub fn unit(&self, by: By) -> Name {
         let u = match by {
             By::Channel => &self.channel,
             By::Campaign => &self.campaign_id,
         };
         if u.is_empty() {
-            NONE_UNIT
+            none_unit()
         } else {
-            u
+            u.clone()
         }
     }
 }
@@ -39,8 +39,8 @@ pub struct Path {
 }
 
 impl Path {
-    pub fn units(&self, by: By) -> Vec<String> {
-        self.steps.iter().map(|t| t.unit(by).to_string()).collect()
+    pub fn units(&self, by: By) -> Vec<Name> {
+        self.steps.iter().map(|t| t.unit(by)).collect()
     }
 }
 
@@ -108,7 +108,7 @@ pub fn conversion_path(index: &TouchIndex, lead: &Lead, c: &Conversion, s: &Sett
                 at: lead.created_at,
                 channel: lead.channel.clone(),
                 campaign_id: lead.campaign_id.clone(),
-                touch_type: String::new(),
+                touch_type: "".into(),
             }],
             fallback: true,
         }
@@ -124,7 +124,7 @@ pub fn conversion_path(index: &TouchIndex, lead: &Lead, c: &Conversion, s: &Sett
 /// order (repeats kept; Markov collapses them) and whether it converted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeadPath {
-    pub units: Vec<String>,
+    pub units: Vec<Name>,
     pub converted: bool,
 }
 
@@ -165,7 +165,7 @@ pub fn lead_paths(
                 units: index
                     .window(l, s.as_of, s.lookback)
                     .iter()
-                    .map(|t| step(t).unit(s.by).to_string())
+                    .map(|t| step(t).unit(s.by))
                     .collect(),
                 converted: false,
             },
@@ -174,10 +174,10 @@ pub fn lead_paths(
 }
 
 /// Consecutive repeats of one unit collapsed to one (the Markov states of a path).
-pub fn collapse(units: &[String]) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
+pub fn collapse(units: &[Name]) -> Vec<&Name> {
+    let mut out: Vec<&Name> = Vec::new();
     for u in units {
-        if out.last() != Some(&u.as_str()) {
+        if out.last() != Some(&u) {
             out.push(u);
         }
     }
@@ -207,7 +207,7 @@ pub fn shapes(lead_paths: &[LeadPath]) -> Vec<PathShape> {
         let key = if c.is_empty() {
             "(no touch)".to_string()
         } else {
-            c.join(" > ")
+            c.iter().map(|u| &***u).collect::<Vec<&str>>().join(" > ")
         };
         let e = counts.entry(key).or_default();
         e.0 += 1;

@@ -5,17 +5,17 @@
 
 use std::collections::HashMap;
 
-use super::{models, By, Credit, LeadPath, Path};
+use super::{models, By, Credit, LeadPath, Name, Path};
 
 /// The largest set of distinct units enumerated exactly (2^12 = 4096 coalitions).
 pub const MAX_EXACT: usize = 12;
 
 /// Conversions and paths per exact set of distinct units (sorted, deduplicated).
 pub struct Games {
-    rates: HashMap<Vec<String>, (u64, u64)>,
+    rates: HashMap<Vec<Name>, (u64, u64)>,
 }
 
-fn distinct(units: &[String]) -> Vec<String> {
+fn distinct(units: &[Name]) -> Vec<Name> {
     let mut v = units.to_vec();
     v.sort();
     v.dedup();
@@ -24,7 +24,7 @@ fn distinct(units: &[String]) -> Vec<String> {
 
 impl Games {
     pub fn new(lead_paths: &[LeadPath]) -> Games {
-        let mut rates: HashMap<Vec<String>, (u64, u64)> = HashMap::new();
+        let mut rates: HashMap<Vec<Name>, (u64, u64)> = HashMap::new();
         for lp in lead_paths {
             let e = rates.entry(distinct(&lp.units)).or_default();
             e.0 += lp.converted as u64;
@@ -34,7 +34,7 @@ impl Games {
     }
 
     /// v(T): conversions / paths with set exactly T; 0 when none, 0 for the empty set.
-    pub fn v(&self, set: &[String]) -> f64 {
+    pub fn v(&self, set: &[Name]) -> f64 {
         if set.is_empty() {
             return 0.0;
         }
@@ -46,7 +46,7 @@ impl Games {
 
     /// The Shapley values of the game on `set` (sorted, distinct, at most
     /// `MAX_EXACT`), in the order of `set`, before clipping.
-    pub fn shapley(&self, set: &[String]) -> Vec<f64> {
+    pub fn shapley(&self, set: &[Name]) -> Vec<f64> {
         let k = set.len();
         assert!(
             k <= MAX_EXACT,
@@ -54,7 +54,7 @@ impl Games {
         );
         let v: Vec<f64> = (0..1usize << k)
             .map(|mask| {
-                let sub: Vec<String> = (0..k)
+                let sub: Vec<Name> = (0..k)
                     .filter(|i| mask & (1 << i) != 0)
                     .map(|i| set[i].clone())
                     .collect();
@@ -78,7 +78,7 @@ impl Games {
 
     /// Credit shares of `set`: Shapley values, negatives set to 0, normalised
     /// (equal when all are 0).
-    pub fn shares(&self, set: &[String]) -> Vec<(String, f64)> {
+    pub fn shares(&self, set: &[Name]) -> Vec<(Name, f64)> {
         let phi: Vec<f64> = self.shapley(set).into_iter().map(|x| x.max(0.0)).collect();
         let total = super::exact::sum(phi.iter().copied());
         if total > 0.0 {
@@ -96,7 +96,7 @@ impl Games {
 /// (more than `MAX_EXACT` distinct units).
 pub fn credits(lead_paths: &[LeadPath], paths: &[Path], by: By) -> (Vec<Credit>, usize) {
     let games = Games::new(lead_paths);
-    let mut memo: HashMap<Vec<String>, Vec<(String, f64)>> = HashMap::new();
+    let mut memo: HashMap<Vec<Name>, Vec<(Name, f64)>> = HashMap::new();
     let mut fallbacks = 0;
     let credits = paths
         .iter()

@@ -61,8 +61,8 @@ fn fixture_input() -> Input {
         .map(|r| Lead {
             id: r["lead_id"].clone(),
             created_at: ts(&r["created_at"]),
-            channel: resolve(&r["channel"], &r["campaign_id"]),
-            campaign_id: r["campaign_id"].clone(),
+            channel: resolve(&r["channel"], &r["campaign_id"]).into(),
+            campaign_id: r["campaign_id"].as_str().into(),
         })
         .collect();
     let lead_index: HashMap<&str, usize> = leads
@@ -76,9 +76,9 @@ fn fixture_input() -> Input {
         .map(|(i, r)| Touch {
             lead: lead_index[r["lead_id"].as_str()],
             at: ts(&r["touched_at"]),
-            channel: resolve(&r["channel"], &r["campaign_id"]),
-            campaign_id: r["campaign_id"].clone(),
-            touch_type: r["touch_type"].clone(),
+            channel: resolve(&r["channel"], &r["campaign_id"]).into(),
+            campaign_id: r["campaign_id"].as_str().into(),
+            touch_type: r["touch_type"].as_str().into(),
             order: i as u64,
         })
         .collect();
@@ -102,8 +102,8 @@ fn fixture_input() -> Input {
         .map(|r| SpendRow {
             period: month(ts(&r["date"])),
             unit: match resolve(&r["channel"], &r["campaign_id"]) {
-                c if c.is_empty() => NONE_UNIT.to_string(),
-                c => c,
+                c if c.is_empty() => none_unit(),
+                c => c.into(),
             },
             amount: r["spend"].parse().unwrap(),
         })
@@ -152,7 +152,7 @@ fn attribution_known_credits_per_conversion() {
                 rows.push(vec![
                     c.id.clone(),
                     model.name().into(),
-                    unit.clone(),
+                    unit.to_string(),
                     f.to_string(),
                 ]);
             }
@@ -171,12 +171,12 @@ fn attribution_known_markov_removal_effects() {
     let rows = a
         .removal_effects
         .iter()
-        .map(|(u, e)| vec![u.clone(), opt(*e)])
+        .map(|(u, e)| vec![u.to_string(), opt(*e)])
         .collect();
     let actual = columns(&["unit", "removal_effect"], rows);
     expected::assert_matches("markov", &known("markov"), &actual);
     // display is on no lead path: exactly 0, not merely small.
-    assert_eq!(a.removal_effects[0], ("display".to_string(), Some(0.0)));
+    assert_eq!(a.removal_effects[0], ("display".into(), Some(0.0)));
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn attribution_known_long_tables() {
             .map(|r| {
                 vec![
                     month_name(r.period),
-                    r.unit.clone(),
+                    r.unit.to_string(),
                     r.model.name().to_string(),
                     r.conversions.to_string(),
                     r.value.to_string(),
@@ -316,7 +316,7 @@ fn attribution_one_channel_path_gets_all_credit_under_every_model() {
             lead: l,
             at: ts("2024-03-02T00:00:00Z") + i as i64 * 3 * day,
             channel: "email".into(),
-            campaign_id: campaign.to_string(),
+            campaign_id: (*campaign).into(),
             touch_type: "email_click".into(),
             order: 1000 + i as u64,
         });
@@ -333,22 +333,18 @@ fn attribution_one_channel_path_gets_all_credit_under_every_model() {
     let k = input.conversions.len() - 1;
     let a = attribute(&input, &settings(), &Model::ALL);
     for (model, credits) in &a.credits {
-        assert_eq!(
-            credits[k].units,
-            vec![("email".to_string(), 1.0)],
-            "{model:?}"
-        );
+        assert_eq!(credits[k].units, vec![("email".into(), 1.0)], "{model:?}");
     }
     // And every one-touch conversion of the fixture (O1 search, O5 email).
     for (model, credits) in &a.credits {
         assert_eq!(
             credits[0].units,
-            vec![("search".to_string(), 1.0)],
+            vec![("search".into(), 1.0)],
             "{model:?} O1"
         );
         assert_eq!(
             credits[4].units,
-            vec![("email".to_string(), 1.0)],
+            vec![("email".into(), 1.0)],
             "{model:?} O5"
         );
     }
@@ -409,8 +405,8 @@ fn attribution_markov_unreachable_unit_is_exactly_zero_and_no_conversion_is_null
         lead: 8,
         at: ts("2024-05-02T00:00:00Z"),
         channel: "tv".into(),
-        campaign_id: String::new(),
-        touch_type: String::new(),
+        campaign_id: "".into(),
+        touch_type: "".into(),
         order: 999,
     });
     let a = attribute(&input, &settings(), &[Model::Markov]);
@@ -439,9 +435,9 @@ fn attribution_shapley_above_twelve_units_falls_back_to_linear() {
             input.touches.push(Touch {
                 lead: l,
                 at: base + i as i64 * 3_600_000_000,
-                channel: format!("c{i:02}"),
-                campaign_id: String::new(),
-                touch_type: String::new(),
+                channel: format!("c{i:02}").into(),
+                campaign_id: "".into(),
+                touch_type: "".into(),
                 order: 2000 + i,
             });
         }
@@ -459,8 +455,8 @@ fn attribution_shapley_above_twelve_units_falls_back_to_linear() {
     assert_eq!(a.shapley_fallbacks, 1);
     let credit = &a.credits[0].1.last().unwrap().units;
     assert_eq!(credit.len(), 13);
-    assert_eq!(credit[0], ("c00".to_string(), 2.0 / 14.0));
-    assert_eq!(credit[1], ("c01".to_string(), 1.0 / 14.0));
+    assert_eq!(credit[0], ("c00".into(), 2.0 / 14.0));
+    assert_eq!(credit[1], ("c01".into(), 1.0 / 14.0));
 }
 
 #[test]
@@ -477,19 +473,23 @@ fn attribution_spend_and_roas_nulls() {
         .iter()
         .all(|r| r.spend.is_none() && r.cost_per_conversion.is_none() && r.roas.is_none()));
     assert!(
-        a.rows.iter().all(|r| r.unit != "display"),
+        a.rows.iter().all(|r| &*r.unit != "display"),
         "display is only on a spend row"
     );
     // --credit mql --by campaign: a campaign without spend rows has null spend; roas is null.
-    input.spend.as_mut().unwrap().retain(|r| r.unit != "social");
+    input
+        .spend
+        .as_mut()
+        .unwrap()
+        .retain(|r| &*r.unit != "social");
     for sp in input.spend.as_mut().unwrap() {
-        sp.unit = match sp.unit.as_str() {
+        sp.unit = match &*sp.unit {
             "search" => "PS1",
             "events" => "EV1",
             "email" => "EM1",
             _ => "DI1",
         }
-        .to_string();
+        .into();
     }
     let s = Settings {
         by: By::Campaign,
@@ -497,12 +497,12 @@ fn attribution_spend_and_roas_nulls() {
         ..settings()
     };
     let a = attribute(&input, &s, &[Model::Linear]);
-    let so1: Vec<&Row> = a.rows.iter().filter(|r| r.unit == "SO1").collect();
+    let so1: Vec<&Row> = a.rows.iter().filter(|r| &*r.unit == "SO1").collect();
     assert!(!so1.is_empty() && so1.iter().all(|r| r.spend.is_none()));
     let ps1_march = a
         .rows
         .iter()
-        .find(|r| r.unit == "PS1" && month_name(r.period) == "2024-03")
+        .find(|r| &*r.unit == "PS1" && month_name(r.period) == "2024-03")
         .unwrap();
     assert_eq!(ps1_march.spend, Some(400.0));
     assert!(a.rows.iter().all(|r| r.roas.is_none()));
@@ -529,7 +529,7 @@ fn attribution_random_sets_sum_and_are_order_free() {
                 id: format!("L{l}"),
                 created_at: start + below(150) as i64 * day,
                 channel: channels[below(6) as usize].into(),
-                campaign_id: format!("C{}", below(4)),
+                campaign_id: format!("C{}", below(4)).into(),
             });
             for t in 0..below(7) {
                 input.touches.push(Touch {
@@ -538,11 +538,11 @@ fn attribution_random_sets_sum_and_are_order_free() {
                     at: start + below(180) as i64 * day,
                     channel: channels[below(6) as usize].into(),
                     campaign_id: if below(5) == 0 {
-                        String::new()
+                        "".into()
                     } else {
-                        format!("C{}", below(4))
+                        format!("C{}", below(4)).into()
                     },
-                    touch_type: String::new(),
+                    touch_type: "".into(),
                     order: (l * 10) as u64 + t,
                 });
             }
