@@ -115,7 +115,7 @@ pub struct Lead {
 /// One marketing touch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Touch {
-    /// Index of the touch's lead in `Input::leads`.
+    /// Index of the touch's lead in `Input::leads` (out of range: the touch is left out).
     pub lead: usize,
     /// `touched_at`, microseconds since the epoch (UTC).
     pub at: i64,
@@ -132,7 +132,7 @@ pub struct Touch {
 pub struct Conversion {
     /// Deal id (or lead id for `mql`): orders a lead's conversions with equal instants.
     pub id: String,
-    /// Index of the converting lead in `Input::leads`.
+    /// Index of the converting lead in `Input::leads` (must be a valid index).
     pub lead: usize,
     /// The conversion's instant (close date, opportunity creation, MQL date).
     pub instant: i64,
@@ -169,7 +169,7 @@ pub struct Settings {
     pub as_of: i64,
 }
 
-pub const US_PER_DAY: i64 = 86_400_000_000;
+pub use crate::metrics::periods::US_PER_DAY;
 
 impl Settings {
     /// The contract's defaults: by channel, `won`, lookback 365 days, half-life 7 days.

@@ -180,6 +180,25 @@ fn attribution_known_markov_removal_effects() {
 }
 
 #[test]
+fn attribution_known_path_shapes() {
+    let a = attribute(&fixture_input(), &settings(), &[Model::Linear]);
+    let rows = a
+        .paths
+        .iter()
+        .map(|p| {
+            vec![
+                p.path.replace(" > ", ">").replace(' ', "_"),
+                p.leads.to_string(),
+                p.conversions.to_string(),
+                p.conversion_rate().to_string(),
+            ]
+        })
+        .collect();
+    let names = ["path", "leads", "conversions", "conversion_rate"];
+    expected::assert_matches("paths", &known("paths"), &columns(&names, rows));
+}
+
+#[test]
 fn attribution_known_long_tables() {
     let input = fixture_input();
     let a = attribute(&input, &settings(), &Model::ALL);
