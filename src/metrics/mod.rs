@@ -2,6 +2,7 @@
 //! settings and returns polars frames whose columns are the metric ids of
 //! `docs/metrics.md`. Nothing here prints.
 
+pub mod attribution;
 pub mod common;
 pub mod cycle;
 pub mod funnel;

@@ -1,0 +1,68 @@
+//! Sums that do not depend on the order of their terms: the correctly
+//! rounded sum of the terms (Shewchuk's algorithm, as Python's `math.fsum`).
+//! Every credited total is one of these, so reordering rows never changes a byte.
+
+/// The sum of `xs`, correctly rounded to the nearest f64 (finite inputs).
+pub fn sum(xs: impl IntoIterator<Item = f64>) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for mut x in xs {
+        let mut i = 0;
+        for j in 0..partials.len() {
+            let mut y = partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(i);
+        partials.push(x);
+    }
+    let Some(mut n) = partials.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let mut hi = partials[n];
+    let mut lo = 0.0;
+    while n > 0 {
+        let x = hi;
+        n -= 1;
+        let y = partials[n];
+        hi = x + y;
+        lo = y - (hi - x);
+        if lo != 0.0 {
+            break;
+        }
+    }
+    // Round half to even across the remaining partials.
+    if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
+        let y = lo * 2.0;
+        let x = hi + y;
+        if y == x - hi {
+            hi = x;
+        }
+    }
+    hi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sum;
+
+    #[test]
+    fn exact_sum_is_correctly_rounded_and_order_free() {
+        assert_eq!(0.3 + 0.3 + 0.3 + 0.1, 0.9999999999999999);
+        assert_eq!(sum([0.3, 0.3, 0.3, 0.1]), 1.0);
+        assert_eq!(sum([0.1, 0.3, 0.3, 0.3]), 1.0);
+        assert_eq!(sum([1e100, 1.0, -1e100, 1.0]), 2.0);
+        assert_eq!(sum([]), 0.0);
+        let xs: Vec<f64> = (1..200).map(|i| 1.0 / i as f64).collect();
+        let mut ys = xs.clone();
+        ys.reverse();
+        assert_eq!(sum(xs).to_bits(), sum(ys).to_bits());
+    }
+}
