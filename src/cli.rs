@@ -36,6 +36,8 @@ pub enum Command {
     Report(ReportCmd),
     /// KPI threshold rules for CI: exit 1 when a rule fails
     Check(CheckCmd),
+    /// Shared goals: the reverse waterfall of targets, whether teams' targets add up, pacing
+    Plan(PlanCmd),
     /// Data-quality report of the inputs and which metrics they support
     Validate(ValidateCmd),
     /// Write a realistic, seeded sample data set
@@ -147,6 +149,39 @@ pub struct CheckCmd {
     /// Write JUnit XML (one testcase per rule)
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PlanCmd {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Targets file, CSV or TOML ([[target]] tables) [default: the [[target]]
+    /// tables of revcycle.toml; with --demo, the demo's targets]
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// One target typed here, METRIC=N or METRIC:OWNER=N (repeatable), e.g.
+    /// `--target new_bookings=900000 --target mqls:marketing=1500`
+    #[arg(long = "target", value_name = "METRIC=N")]
+    pub target: Vec<String>,
+    /// Shortcut for --target new_bookings=N (a sales bookings quota)
+    #[arg(long, value_name = "N")]
+    pub bookings: Option<String>,
+    /// Shortcut for --target mqls=N (a marketing MQL target)
+    #[arg(long, value_name = "N")]
+    pub mqls: Option<String>,
+    /// Period of the command-line targets: the one holding DATE [default:
+    /// the period after the one holding as_of]
+    #[arg(long = "for", value_name = "DATE")]
+    pub for_date: Option<String>,
+    /// Period of the targets [default: quarter]
+    #[arg(long, value_enum)]
+    pub period: Option<PeriodArg>,
+    /// Targets per value of a dimension (the targets file names it in a
+    /// column of that name)
+    #[arg(long, value_enum)]
+    pub by: Option<ByArg>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -8,6 +8,7 @@ pub mod funnel;
 pub mod kpis;
 pub mod misalignment;
 pub mod periods;
+pub mod plan;
 pub mod registry;
 #[cfg(test)]
 pub mod testutil;

@@ -1,0 +1,104 @@
+//! `revcycle plan`: the reverse waterfall of targets, whether marketing's and
+//! sales' targets add up, and the pacing of the period in progress
+//! (docs/plan.md). CSV: the waterfall rows (`plan.csv`); JSON: every section.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{PeriodArg, PeriodArgs, PlanCmd};
+use crate::cmd::common;
+use crate::metrics::periods::PeriodSpec;
+use crate::metrics::plan::targets::{self, ParseSettings, Target};
+use crate::metrics::plan::{self as planm, compute, frame, PlanSettings};
+use crate::output::{self, Document, Format, OutputOptions, Renderer, Section};
+use crate::Ctx;
+
+pub fn run(cmd: &PlanCmd, ctx: Ctx) -> Result<ExitCode> {
+    let period = PeriodArgs {
+        period: Some(cmd.period.unwrap_or(PeriodArg::Quarter)),
+        from: None,
+        to: None,
+        by: cmd.by,
+    };
+    let p = common::prepare(&cmd.input, &period, ctx)?;
+    let a = &p.analysis;
+    let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
+    let parse = ParseSettings { period: spec, by: a.by };
+    let ds = &p.loaded.dataset;
+    let targets = read_targets(cmd, &p.cfg, &parse, ds.as_of)?;
+    let settings = PlanSettings {
+        spec,
+        by: a.by,
+        maturity_days: p.cfg.plan.maturity_days,
+        history_days: p
+            .cfg
+            .plan
+            .history_days
+            .unwrap_or(compute::DEFAULT_HISTORY_DAYS),
+    };
+    let plan = planm::plan(ds, targets, settings)?;
+    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &a.currency);
+    let main = Section::new("plan", frame::plan_frame(&plan)?).with_notes(plan.notes.clone());
+    let doc = if opts.format == Format::Table {
+        let text = output::plan::render(&plan, &a.currency);
+        Document::single(main.with_render(Renderer::Custom(text)).with_title(""))
+    } else {
+        Document::single(main)
+            .with(Section::new("pacing", frame::pacing_frame(&plan)?))
+            .with(Section::new("evidence", frame::evidence_frame(&plan)?))
+            .with(Section::new("summary", frame::summary_frame(&plan)?))
+    };
+    output::emit(&doc, &opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Targets from, in order: `--targets FILE`; `--target`/`--bookings`/`--mqls`;
+/// `[[target]]` tables of the configuration; the demo's with `--demo`.
+fn read_targets(
+    cmd: &PlanCmd,
+    cfg: &crate::config::Config,
+    parse: &ParseSettings,
+    as_of: i64,
+) -> Result<Vec<Target>> {
+    let mut flags: Vec<String> = cmd.target.clone();
+    if let Some(b) = &cmd.bookings {
+        flags.push(format!("new_bookings={b}"));
+    }
+    if let Some(m) = &cmd.mqls {
+        flags.push(format!("mqls={m}"));
+    }
+    if let Some(path) = &cmd.targets {
+        if !flags.is_empty() {
+            bail!("give targets either in a file (--targets) or on the command line (--target, --bookings, --mqls), not both");
+        }
+        return targets::load_file(path, parse);
+    }
+    if !flags.is_empty() {
+        let spec = parse.period;
+        let index = match &cmd.for_date {
+            Some(d) => spec.index_of(crate::input::parse_instant(d, false).context("--for")?),
+            None => spec.index_of(as_of) + 1,
+        };
+        let period = spec.start_date(index);
+        let mut out: Vec<Target> = Vec::new();
+        for f in &flags {
+            let t = targets::parse_flag(f, period)?;
+            if let Some(prev) = out.iter().find(|p| p.metric == t.metric && p.owner == t.owner) {
+                bail!("{}: duplicate target ({} already sets {})", t.origin, prev.origin, t.anchor());
+            }
+            out.push(t);
+        }
+        return Ok(out);
+    }
+    if !cfg.target.is_empty() {
+        if let Some(src) = &cfg.source {
+            return targets::from_config_file(src, parse);
+        }
+    }
+    if cmd.input.demo {
+        let t = targets::parse_csv(crate::demo::builtin_targets(), "demo targets.csv", parse)?;
+        return Ok(t);
+    }
+    bail!("plan needs targets: --targets FILE, --target METRIC=N (or --bookings N, --mqls N), or [[target]] tables in revcycle.toml")
+}
