@@ -13,6 +13,7 @@ mod init;
 mod kpis;
 mod misalignment;
 mod output;
+mod plan;
 mod presets;
 mod report;
 mod snapshots;

@@ -347,12 +347,18 @@ mod tests {
 
     #[test]
     fn zero_rate_nulls_what_divides_by_it() {
-        let e = ev(&[10, 0, 0, 0]);
+        // sql -> won is 0 of 5: going down divides by 0.
+        let e = ev(&[10, 5, 5, 0]);
         let down = waterfall(&e, 3, Some(5.0));
         assert_eq!(down[0].required, None);
+        assert_eq!(down[2].required, None);
         assert_eq!(down[3].required, Some(5.0));
         let up = waterfall(&e, 0, Some(100.0));
         assert_eq!(up[3].required, Some(0.0));
+        // A rate of no leads (mql -> sql of 0 MQLs) nulls both directions.
+        let e = ev(&[10, 0, 0, 0]);
+        assert_eq!(waterfall(&e, 0, Some(100.0))[3].required, None);
+        assert_eq!(waterfall(&e, 3, Some(5.0))[0].required, None);
     }
 
     #[test]
