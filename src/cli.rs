@@ -149,6 +149,9 @@ pub struct CheckCmd {
     /// Write JUnit XML (one testcase per rule)
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Targets file of `min_vs_target` / `pace_min` rules (as `plan --targets`)
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

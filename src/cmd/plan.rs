@@ -102,3 +102,56 @@ fn read_targets(
     }
     bail!("plan needs targets: --targets FILE, --target METRIC=N (or --bookings N, --mqls N), or [[target]] tables in revcycle.toml")
 }
+
+/// Targets as `check` reads them for `min_vs_target` / `pace_min` rules.
+#[derive(Debug, Clone)]
+pub struct CheckTargets {
+    pub spec: PeriodSpec,
+    pub targets: Vec<Target>,
+}
+
+impl CheckTargets {
+    /// The one target of metric `id` for the period starting `period`.
+    pub fn find(&self, id: &str, period: chrono::NaiveDate) -> Result<f64> {
+        let found: Vec<&Target> = self
+            .targets
+            .iter()
+            .filter(|t| t.metric.name() == id && t.period == period)
+            .collect();
+        match found.as_slice() {
+            [t] => Ok(t.target),
+            [] => bail!("no target for `{id}` in the {} of {period}", self.spec.kind.name()),
+            many => bail!(
+                "{} targets for `{id}` in the {} of {period} ({}): keep one",
+                many.len(),
+                self.spec.kind.name(),
+                many.iter().map(|t| t.origin.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}
+
+/// `check --targets FILE`, else the `[[target]]` tables of the configuration,
+/// else with `--demo` the demo's: periods of `--period`, default quarter.
+pub fn targets_for_check(
+    cmd: &crate::cli::CheckCmd,
+    cfg: &crate::config::Config,
+    a: &crate::settings::Analysis,
+) -> Result<CheckTargets> {
+    let kind = cmd
+        .period
+        .map(common::period_kind)
+        .unwrap_or(crate::metrics::periods::PeriodKind::Quarter);
+    let spec = PeriodSpec::new(kind, a.fiscal_year_start, 0);
+    let parse = ParseSettings { period: spec, by: None };
+    let targets = if let Some(p) = &cmd.targets {
+        targets::load_file(p, &parse)?
+    } else if let (false, Some(src)) = (cfg.target.is_empty(), &cfg.source) {
+        targets::from_config_file(src, &parse)?
+    } else if cmd.input.demo {
+        targets::parse_csv(crate::demo::builtin_targets(), "demo targets.csv", &parse)?
+    } else {
+        bail!("`min_vs_target`/`pace_min` rules need targets: --targets FILE or [[target]] tables in revcycle.toml");
+    };
+    Ok(CheckTargets { spec, targets })
+}

@@ -262,3 +262,65 @@ fn plan_demo_tells_the_story() {
     assert!(out.contains("is above every quarter observed: unrealistic"), "{out}");
     assert!(out.contains("Pacing of Q4 2024"), "{out}");
 }
+
+/// `check RULES fixtures/plan --targets fixtures/plan/targets.csv`: exit code
+/// and stdout.
+fn check_vs_targets(rules: &str, targets: bool) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, rules).unwrap();
+    let p = path.to_string_lossy().to_string();
+    let mut args = vec!["check", &p, "fixtures/plan", "--as-of", AS_OF, "--format", "csv"];
+    if targets {
+        args.extend(["--targets", "fixtures/plan/targets.csv"]);
+    }
+    let o = run(&args);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        show(&args, &o),
+    )
+}
+
+#[test]
+fn check_min_vs_target_and_pace_min_pass_exit_0() {
+    // Q2 2025 to as_of: 3 MQLs, pace (3 / (45/91)) / 25 = 91/375 = 0.2427 >= 0.24;
+    // new_bookings 5,000 = 10% of the 50,000 target >= 0.1.
+    let (code, out, shown) = check_vs_targets(
+        "[[rule]]\nmetric = \"mqls\"\npace_min = 0.24\n\n[[rule]]\nmetric = \"new_bookings\"\nmin_vs_target = 0.1\nperiod = \"2025-04-01\"\n",
+        true,
+    );
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(out.contains("1,,mqls,,2025-04-01,3,"), "{shown}");
+    assert!(out.contains("2,,new_bookings,,2025-04-01,5000,"), "{shown}");
+}
+
+#[test]
+fn check_pace_behind_exits_1() {
+    // new_bookings pace 91/450 = 20.2% < 25%; mqls pace 24.27% < 25%.
+    let (code, out, shown) = check_vs_targets(
+        "[[rule]]\nmetric = \"new_bookings\"\npace_min = 0.25\n\n[[rule]]\nmetric = \"mqls\"\npace_min = 0.25\n",
+        true,
+    );
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        out.contains("new_bookings pace 20.2% (5,000 so far, projected 10,111 of target 50,000) is below pace_min 25.0%"),
+        "{shown}"
+    );
+    assert!(out.contains("mqls pace 24.3%"), "{shown}");
+}
+
+#[test]
+fn check_vs_target_without_a_target_exits_2() {
+    // Q1 2025 (the latest complete quarter) has no target.
+    let (code, out, shown) = check_vs_targets(
+        "[[rule]]\nmetric = \"new_bookings\"\nmin_vs_target = 0.9\n",
+        true,
+    );
+    assert_eq!(code, Some(2), "{shown}");
+    assert!(out.contains("no target for `new_bookings` in the quarter of 2025-01-01"), "{shown}");
+    // No targets at all: one error line, exit 2.
+    let (code, _, shown) = check_vs_targets("[[rule]]\nmetric = \"mqls\"\npace_min = 1.0\n", false);
+    assert_eq!(code, Some(2), "{shown}");
+    assert!(shown.contains("rules need targets"), "{shown}");
+}
