@@ -134,6 +134,9 @@ pub struct ReportCmd {
     /// Replace DIR when it exists
     #[arg(long)]
     pub force: bool,
+    /// Targets file: adds plan.csv and a plan section to summary.md (as `plan --targets`)
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -155,3 +155,62 @@ pub fn targets_for_check(
     };
     Ok(CheckTargets { spec, targets })
 }
+
+/// `report --targets FILE` (or `[[target]]` tables): `plan.csv` and the
+/// markdown section `summary.md` ends with. None without targets. Targets
+/// are for the whole company (no `--by`), periods of `--period`, default
+/// quarter.
+pub fn for_report(
+    p: &common::Prepared,
+    targets_file: Option<&std::path::Path>,
+    period: Option<PeriodArg>,
+) -> Result<Option<(Vec<u8>, String)>> {
+    let kind = common::period_kind(period.unwrap_or(PeriodArg::Quarter));
+    let spec = PeriodSpec::new(kind, p.analysis.fiscal_year_start, 0);
+    let parse = ParseSettings { period: spec, by: None };
+    let targets = match (targets_file, &p.cfg.source) {
+        (Some(f), _) => targets::load_file(f, &parse)?,
+        (None, Some(src)) if !p.cfg.target.is_empty() => targets::from_config_file(src, &parse)?,
+        _ => return Ok(None),
+    };
+    let settings = PlanSettings {
+        spec,
+        by: None,
+        maturity_days: p.cfg.plan.maturity_days,
+        history_days: p
+            .cfg
+            .plan
+            .history_days
+            .unwrap_or(compute::DEFAULT_HISTORY_DAYS),
+    };
+    let plan = planm::plan(&p.loaded.dataset, targets, settings).context("computing the plan")?;
+    let csv = output::machine::to_csv(&frame::plan_frame(&plan)?)?;
+    let cur = &p.analysis.currency;
+    let mut md = String::from("\n## Plan: do the targets add up?\n\n");
+    for a in &plan.anchors {
+        md.push_str(&format!("- {}\n", output::plan::verdict(&plan, a, cur)));
+    }
+    if let Some(s) = plan.score {
+        md.push_str(&format!("\ngoal_alignment_score: {s:.0}\n"));
+    }
+    if !plan.pacing.is_empty() {
+        md.push_str("\n| anchor | target | actual to date | expected to date | projected | pace |\n|---|---|---|---|---|---|\n");
+        for r in &plan.pacing {
+            let t = &plan.targets[r.target];
+            let n = |v: Option<f64>| v.map_or("–".to_string(), |x| output::format::grouped(x, 0));
+            md.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                t.anchor(),
+                n(Some(t.target)),
+                n(r.pace.actual_to_date),
+                n(Some(r.pace.expected_to_date)),
+                n(r.pace.projected),
+                r.pace
+                    .pace
+                    .map_or("–".to_string(), |x| format!("{}%", output::format::grouped(x * 100.0, 0)))
+            ));
+        }
+    }
+    md.push_str("\nFormulas: docs/plan.md; rows: plan.csv.\n");
+    Ok(Some((csv, md)))
+}

@@ -150,6 +150,10 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
             input::quality::findings_csv(&p.loaded.findings)?,
         ),
     ];
+    let plan = crate::cmd::plan::for_report(p, cmd.targets.as_deref(), cmd.period.period)?;
+    if let Some((csv, _)) = &plan {
+        files.push(("plan.csv".into(), csv.clone()));
+    }
 
     // The summary reads the unsplit tables.
     let (k1, c1, m1) = if a.by.is_some() {
@@ -165,7 +169,10 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
     } else {
         (k, c.cycle, m)
     };
-    let s = summary(p, &k1, &c1, &m1)?;
+    let mut s = summary(p, &k1, &c1, &m1)?;
+    if let Some((_, md)) = plan {
+        s.text.push_str(&md);
+    }
     files.push(("summary.md".into(), s.text.into_bytes()));
     let manifest = manifest(p, cmd, &files, s.latest.as_deref(), &m1.assumptions)?;
     files.push(("manifest.json".into(), manifest));

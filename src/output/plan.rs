@@ -96,7 +96,7 @@ fn what(t: &Target, currency: &str) -> String {
 
 /// One sentence per anchor: what it needs (or yields) at the stage where
 /// another team set a target, the coverage, the money gap and feasibility.
-fn verdict(p: &Plan, a: &AnchorPlan, currency: &str) -> String {
+pub fn verdict(p: &Plan, a: &AnchorPlan, currency: &str) -> String {
     let t = &p.targets[a.target];
     let label = period_label(&p.settings.spec, t.period);
     let anchor_i = a

@@ -324,3 +324,38 @@ fn check_vs_target_without_a_target_exits_2() {
     assert_eq!(code, Some(2), "{shown}");
     assert!(shown.contains("rules need targets"), "{shown}");
 }
+
+#[test]
+fn report_with_targets_writes_plan_csv_and_a_plan_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let outs = out.to_string_lossy().to_string();
+    let args = [
+        "report",
+        "fixtures/plan",
+        "--as-of",
+        AS_OF,
+        "--targets",
+        "fixtures/plan/targets.csv",
+        "--out",
+        &outs,
+        "-q",
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let csv_text = std::fs::read_to_string(out.join("plan.csv")).unwrap();
+    assert_csv("report plan.csv", &expected_csv("plan"), &csv_text);
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("## Plan: do the targets add up?"), "{md}");
+    assert!(md.contains("marketing's target is 25: 75% coverage, a 12K shortfall"), "{md}");
+    assert!(md.contains("| new_bookings:sales | 50,000 | 5,000 | 24,725 | 10,111 | 20% |"), "{md}");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"plan.csv\""), "{manifest}");
+    // Without targets there is no plan.csv.
+    let out2 = dir.path().join("r2");
+    let outs2 = out2.to_string_lossy().to_string();
+    let args = ["report", "fixtures/plan", "--as-of", AS_OF, "--out", &outs2, "-q"];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    assert!(!out2.join("plan.csv").exists());
+}
