@@ -218,18 +218,23 @@ pub fn render(p: &Plan, currency: &str) -> String {
             let mut cells = vec![
                 s.name().to_string(),
                 match r {
-                    Some(r) => format!("{}\n({}–{})", pct(r.rate), pct(r.low), pct(r.high)),
+                    Some(r) if r.low.is_some() => {
+                        format!("{}\n({}–{})", pct(r.rate), pct(r.low), pct(r.high))
+                    }
+                    Some(r) => pct(r.rate),
                     None => String::new(),
                 },
             ];
             for a in anchors {
                 let row = &a.rows[i];
-                let mut c = format!(
-                    "{}\n({}–{})",
-                    vol(row.volume.required),
-                    vol(row.volume.low),
-                    vol(row.volume.high)
-                );
+                let mut c = vol(row.volume.required);
+                if row.volume.low.is_some() || row.volume.high.is_some() {
+                    c.push_str(&format!(
+                        "\n({}–{})",
+                        vol(row.volume.low),
+                        vol(row.volume.high)
+                    ));
+                }
                 if let Some(d) = row.needed_by {
                     c.push_str(&format!("\nby {d}"));
                 }
