@@ -105,6 +105,17 @@ pub fn verdict(p: &Plan, a: &AnchorPlan, currency: &str) -> String {
         .position(|r| r.stage == t.metric.stage())
         .unwrap_or(0);
     let head = format!("{} {label} target of {}", team(t.owner), what(t, currency));
+    if a.volume.is_none() {
+        return format!(
+            "{head} cannot be turned into {}: no {} in the evidence",
+            stage_plural(t.metric.stage()),
+            if t.metric.unit() == crate::metrics::plan::targets::Unit::SpendMoney {
+                "cost_per_lead (spend and leads)"
+            } else {
+                "avg_deal_size (won deals with an amount)"
+            }
+        );
+    }
     let phrase = |i: usize, r: &Row| -> String {
         let verb = if i < anchor_i { "needs" } else { "yields" };
         let by = r

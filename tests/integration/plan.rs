@@ -359,3 +359,17 @@ fn report_with_targets_writes_plan_csv_and_a_plan_section() {
     assert!(o.status.success(), "{}", show(&args, &o));
     assert!(!out2.join("plan.csv").exists());
 }
+
+#[test]
+fn plan_two_targets_of_one_team_on_one_row_of_the_other_is_an_error() {
+    // won_deals and new_bookings both anchor at `won`: in marketing's waterfall
+    // they would land on the same row.
+    let e = bad_targets(
+        "t.csv",
+        "period,metric,target,owner\n2025-04-01,mqls,25,marketing\n2025-04-01,won_deals,10,sales\n2025-04-01,new_bookings,50000,sales\n",
+    );
+    assert!(
+        e.contains("line 4: won_deals:sales and new_bookings:sales both land on stage `won` of the mqls:marketing waterfall"),
+        "{e}"
+    );
+}

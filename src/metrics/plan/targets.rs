@@ -301,7 +301,7 @@ fn validate(
             let mut options: Vec<&str> = KNOWN.to_vec();
             options.extend(dim_col);
             bail!(
-                "targets `{name}`: column `{h}` is unknown{}; columns are: {}",
+                "targets `{name}`, line 1: column `{h}` is unknown{}; columns are: {}",
                 crate::input::suggest(h, options.iter().copied()),
                 options.join(", ")
             );
@@ -309,7 +309,7 @@ fn validate(
     }
     for required in ["period", "metric", "target"] {
         if !headers.iter().any(|h| h == required) {
-            bail!("targets `{name}`: column `{required}` is missing (columns: period, metric, target, owner)");
+            bail!("targets `{name}`, line 1: column `{required}` is missing (columns: period, metric, target, owner)");
         }
     }
     let mut out: Vec<Target> = Vec::new();
