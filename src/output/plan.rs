@@ -50,9 +50,10 @@ pub fn short_money(v: f64, currency: &str) -> String {
     }
 }
 
+/// Two decimals at most, trailing zeros dropped: 1.45, 1.5, 2.
 fn trim(x: f64) -> String {
-    let s = format!("{x:.1}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// "Q3 2025", "May 2025", "2025", "week of 2025-05-05", "quarter of 2025-02-01".
@@ -155,7 +156,12 @@ pub fn verdict(p: &Plan, a: &AnchorPlan, currency: &str) -> String {
             )
         };
         if let Some(c) = r.align.coverage {
-            s.push_str(&format!(": {} coverage", grouped(c * 100.0, 0) + "%"));
+            if i > anchor_i {
+                // Up the ladder: the other team's target against what this one yields.
+                s.push_str(&format!(": {}% of that (coverage)", grouped(c * 100.0, 0)));
+            } else {
+                s.push_str(&format!(": {}% coverage", grouped(c * 100.0, 0)));
+            }
             if c < 1.0 {
                 match r.align.shortfall_money {
                     Some(m) => s.push_str(&format!(", a {} shortfall", short_money(m, currency))),
@@ -345,4 +351,29 @@ pub fn render(p: &Plan, currency: &str) -> String {
         out.push_str(&format!("goal_alignment_score: {}\n", grouped(s, 0)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_money_keeps_two_decimals_at_most() {
+        assert_eq!(short_money(1_450_000.0, ""), "1.45M");
+        assert_eq!(short_money(1_500_000.0, "$"), "$1.5M");
+        assert_eq!(short_money(2_000_000.0, "EUR"), "2M EUR");
+        assert_eq!(short_money(12_499.99, ""), "12K");
+        assert_eq!(short_money(950.0, ""), "950");
+    }
+
+    #[test]
+    fn period_labels() {
+        let q = PeriodSpec::new(PeriodKind::Quarter, 1, 0);
+        let d = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+        assert_eq!(period_label(&q, d), "Q3 2025");
+        let fq = PeriodSpec::new(PeriodKind::Quarter, 2, 0);
+        assert_eq!(period_label(&fq, d), "quarter of 2025-07-01");
+        let m = PeriodSpec::new(PeriodKind::Month, 1, 0);
+        assert_eq!(period_label(&m, d), "Jul 2025");
+    }
 }

@@ -254,7 +254,7 @@ fn plan_demo_tells_the_story() {
     let out = String::from_utf8_lossy(&o.stdout);
     // Q1 2025: marketing's MQL target short of what sales' quota needs.
     assert!(
-        out.contains("sales' Q1 2025 target of 1.4M new_bookings needs")
+        out.contains("sales' Q1 2025 target of 1.45M new_bookings needs")
             && out.contains("marketing's target is 480: 91% coverage"),
         "{out}"
     );
@@ -372,4 +372,12 @@ fn plan_two_targets_of_one_team_on_one_row_of_the_other_is_an_error() {
         e.contains("line 4: won_deals:sales and new_bookings:sales both land on stage `won` of the mqls:marketing waterfall"),
         "{e}"
     );
+}
+
+#[test]
+fn plan_table_snapshot() {
+    let args = plan_args(&[]);
+    let o = crate::util::run_width(&args, 100);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    crate::util::assert_snapshot("plan_fixture_table", &String::from_utf8_lossy(&o.stdout));
 }
