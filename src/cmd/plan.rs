@@ -41,7 +41,7 @@ pub fn run(cmd: &PlanCmd, ctx: Ctx) -> Result<ExitCode> {
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &a.currency);
     let main = Section::new("plan", frame::plan_frame(&plan)?).with_notes(plan.notes.clone());
     let doc = if opts.format == Format::Table {
-        let text = output::plan::render(&plan, &a.currency);
+        let text = output::plan::render(&plan, &a.currency, opts.width);
         Document::single(main.with_render(Renderer::Custom(text)).with_title(""))
     } else {
         Document::single(main)
@@ -67,6 +67,9 @@ fn read_targets(
     }
     if let Some(m) = &cmd.mqls {
         flags.push(format!("mqls={m}"));
+    }
+    if cmd.for_date.is_some() && flags.is_empty() {
+        bail!("--for sets the period of command-line targets (--target, --bookings, --mqls); a targets file names its periods");
     }
     if let Some(path) = &cmd.targets {
         if !flags.is_empty() {

@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, Table};
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use crate::metrics::common::Stage;
 use crate::metrics::periods::{date_of, PeriodKind, PeriodSpec};
@@ -199,7 +199,8 @@ pub fn verdict(p: &Plan, a: &AnchorPlan, currency: &str) -> String {
 }
 
 /// The whole plan as text.
-pub fn render(p: &Plan, currency: &str) -> String {
+/// `width`: the terminal's (or `COLUMNS`), tables are fitted to it.
+pub fn render(p: &Plan, currency: &str, width: Option<u16>) -> String {
     let mut out = String::new();
     let spec = &p.settings.spec;
     // Groups of anchors: (period, scope), in plan order.
@@ -224,6 +225,9 @@ pub fn render(p: &Plan, currency: &str) -> String {
         let ev = &p.evidence[anchors[0].evidence].1;
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
+        if let Some(w) = width {
+            table.set_content_arrangement(ContentArrangement::Dynamic).set_width(w);
+        }
         let mut header = vec!["stage".to_string(), "rate to next".to_string()];
         for a in anchors {
             let t = &p.targets[a.target];
@@ -295,6 +299,9 @@ pub fn render(p: &Plan, currency: &str) -> String {
         ));
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
+        if let Some(w) = width {
+            table.set_content_arrangement(ContentArrangement::Dynamic).set_width(w);
+        }
         table.set_header(vec!["anchor", "target", "actual", "expected", "projected", "pace"]);
         for r in &p.pacing {
             let t = &p.targets[r.target];

@@ -381,3 +381,31 @@ fn plan_table_snapshot() {
     assert!(o.status.success(), "{}", show(&args, &o));
     crate::util::assert_snapshot("plan_fixture_table", &String::from_utf8_lossy(&o.stdout));
 }
+
+#[test]
+fn plan_reads_maturity_and_history_from_the_configuration() {
+    // maturity 30 and history 200 days: the window is [as_of − 230 days,
+    // as_of − 30 days) = [2024-09-28, 2025-04-16): leads L13-L24, 12 of them.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("revcycle.toml");
+    std::fs::write(&cfg, "[plan]\nmaturity_days = 30\nhistory_days = 200\n").unwrap();
+    let c = cfg.to_string_lossy().to_string();
+    let args = plan_args(&["--config", &c, "--format", "json"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = &json["summary"][0];
+    assert_eq!(s["maturity_days"], 30.0, "{s}");
+    assert_eq!(s["history_days"], 200.0, "{s}");
+    assert_eq!(s["window_start"], "2024-09-28T00:00:00Z", "{s}");
+    assert_eq!(s["window_end"], "2025-04-16T00:00:00Z", "{s}");
+    assert_eq!(json["evidence"][0]["reached"], 12, "{json}");
+}
+
+#[test]
+fn plan_for_without_command_line_targets_is_an_error() {
+    let args = plan_args(&["--for", "2025-04-01"]);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
+    assert!(stderr(&o).contains("--for sets the period of command-line targets"), "{}", show(&args, &o));
+}
