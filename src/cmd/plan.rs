@@ -27,16 +27,7 @@ pub fn run(cmd: &PlanCmd, ctx: Ctx) -> Result<ExitCode> {
     let parse = ParseSettings { period: spec, by: a.by };
     let ds = &p.loaded.dataset;
     let targets = read_targets(cmd, &p.cfg, &parse, ds.as_of)?;
-    let settings = PlanSettings {
-        spec,
-        by: a.by,
-        maturity_days: p.cfg.plan.maturity_days,
-        history_days: p
-            .cfg
-            .plan
-            .history_days
-            .unwrap_or(compute::DEFAULT_HISTORY_DAYS),
-    };
+    let settings = plan_settings(&p.cfg, spec, a.by)?;
     let plan = planm::plan(ds, targets, settings)?;
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &a.currency);
     let main = Section::new("plan", frame::plan_frame(&plan)?).with_notes(plan.notes.clone());
@@ -51,6 +42,29 @@ pub fn run(cmd: &PlanCmd, ctx: Ctx) -> Result<ExitCode> {
     };
     output::emit(&doc, &opts)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The plan's settings: `[plan]` of revcycle.toml over the defaults.
+fn plan_settings(
+    cfg: &crate::config::Config,
+    spec: PeriodSpec,
+    by: Option<crate::settings::Dimension>,
+) -> Result<PlanSettings> {
+    let history_days = cfg.plan.history_days.unwrap_or(compute::DEFAULT_HISTORY_DAYS);
+    if !(history_days.is_finite() && history_days > 0.0) {
+        bail!("configuration: [plan] history_days = {history_days}: a number of days above 0");
+    }
+    if let Some(m) = cfg.plan.maturity_days {
+        if !(m.is_finite() && m >= 0.0) {
+            bail!("configuration: [plan] maturity_days = {m}: a number of days, 0 or more");
+        }
+    }
+    Ok(PlanSettings {
+        spec,
+        by,
+        maturity_days: cfg.plan.maturity_days,
+        history_days,
+    })
 }
 
 /// Targets from, in order: `--targets FILE`; `--target`/`--bookings`/`--mqls`;
@@ -176,16 +190,7 @@ pub fn for_report(
         (None, Some(src)) if !p.cfg.target.is_empty() => targets::from_config_file(src, &parse)?,
         _ => return Ok(None),
     };
-    let settings = PlanSettings {
-        spec,
-        by: None,
-        maturity_days: p.cfg.plan.maturity_days,
-        history_days: p
-            .cfg
-            .plan
-            .history_days
-            .unwrap_or(compute::DEFAULT_HISTORY_DAYS),
-    };
+    let settings = plan_settings(&p.cfg, spec, None)?;
     let plan = planm::plan(&p.loaded.dataset, targets, settings).context("computing the plan")?;
     let csv = output::machine::to_csv(&frame::plan_frame(&plan)?)?;
     let cur = &p.analysis.currency;
