@@ -75,12 +75,17 @@ fn read_targets(
     parse: &ParseSettings,
     as_of: i64,
 ) -> Result<Vec<Target>> {
-    let mut flags: Vec<String> = cmd.target.clone();
+    // (METRIC=N, as written)
+    let mut flags: Vec<(String, String)> = cmd
+        .target
+        .iter()
+        .map(|t| (t.clone(), format!("--target {t}")))
+        .collect();
     if let Some(b) = &cmd.bookings {
-        flags.push(format!("new_bookings={b}"));
+        flags.push((format!("new_bookings={b}"), format!("--bookings {b}")));
     }
     if let Some(m) = &cmd.mqls {
-        flags.push(format!("mqls={m}"));
+        flags.push((format!("mqls={m}"), format!("--mqls {m}")));
     }
     if cmd.for_date.is_some() && flags.is_empty() {
         bail!("--for sets the period of command-line targets (--target, --bookings, --mqls); a targets file names its periods");
@@ -99,8 +104,8 @@ fn read_targets(
         };
         let period = spec.start_date(index);
         let mut out: Vec<Target> = Vec::new();
-        for f in &flags {
-            let t = targets::parse_flag(f, period)?;
+        for (f, written) in &flags {
+            let t = targets::parse_flag(f, period, written)?;
             if let Some(prev) = out.iter().find(|p| p.metric == t.metric && p.owner == t.owner) {
                 bail!("{}: duplicate target ({} already sets {})", t.origin, prev.origin, t.anchor());
             }

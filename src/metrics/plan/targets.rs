@@ -395,9 +395,10 @@ fn validate(
     Ok(out)
 }
 
-/// A command-line target: `METRIC=N` or `METRIC:OWNER=N`, for `period`.
-pub fn parse_flag(text: &str, period: NaiveDate) -> Result<Target> {
-    let o = format!("--target {text}");
+/// A command-line target: `METRIC=N` or `METRIC:OWNER=N`, for `period`;
+/// `origin` is how the user wrote it (`--bookings 5e5`), for messages.
+pub fn parse_flag(text: &str, period: NaiveDate, origin: &str) -> Result<Target> {
+    let o = origin.to_string();
     let (lhs, value) = text
         .split_once('=')
         .ok_or_else(|| anyhow::anyhow!("{o}: expected METRIC=N or METRIC:OWNER=N"))?;
