@@ -60,6 +60,12 @@ pub enum Command {
 
 Exit codes: 0 every rule passed, 1 a rule failed, 2 a rule could not be evaluated.")]
     Check(CheckCmd),
+    /// Shared goals: the reverse waterfall of targets, whether teams' targets add up, pacing
+    #[command(after_help = "Examples:
+  revcycle plan --demo
+  revcycle plan exports/ --targets targets.csv
+  revcycle plan exports/ --bookings 1500000 --mqls 2000 --for 2025-04-01")]
+    Plan(PlanCmd),
     /// Data-quality report of the inputs and which metrics they support
     #[command(after_help = "Examples:
   revcycle validate exports/
@@ -186,6 +192,9 @@ pub struct ReportCmd {
     /// xdg-open on a Linux desktop, open on macOS, start on Windows)
     #[arg(long, help_heading = "Output")]
     pub open: bool,
+    /// Targets file: adds plan.csv and a plan section to summary.md (as `plan --targets`)
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub targets: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -201,6 +210,42 @@ pub struct CheckCmd {
     /// Write JUnit XML (one testcase per rule)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub junit: Option<PathBuf>,
+    /// Targets file of `min_vs_target` / `pace_min` rules (as `plan --targets`)
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PlanCmd {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Targets file, CSV or TOML ([[target]] tables) [default: the [[target]]
+    /// tables of revcycle.toml; with --demo, the demo's targets]
+    #[arg(long, value_name = "FILE", help_heading = "Targets")]
+    pub targets: Option<PathBuf>,
+    /// One target typed here, METRIC=N or METRIC:OWNER=N (repeatable), e.g.
+    /// `--target new_bookings=900000 --target mqls:marketing=1500`
+    #[arg(long = "target", value_name = "METRIC=N", help_heading = "Targets")]
+    pub target: Vec<String>,
+    /// Shortcut for --target new_bookings=N (a sales bookings quota)
+    #[arg(long, value_name = "N", help_heading = "Targets")]
+    pub bookings: Option<String>,
+    /// Shortcut for --target mqls=N (a marketing MQL target)
+    #[arg(long, value_name = "N", help_heading = "Targets")]
+    pub mqls: Option<String>,
+    /// Period of the command-line targets: the one holding DATE [default:
+    /// the period after the one holding as_of]
+    #[arg(long = "for", value_name = "DATE", help_heading = "Targets")]
+    pub for_date: Option<String>,
+    /// Period of the targets [default: quarter]
+    #[arg(long, value_enum, help_heading = "Analysis")]
+    pub period: Option<PeriodArg>,
+    /// Targets per value of a dimension (the targets file names it in a
+    /// column of that name)
+    #[arg(long, value_enum, help_heading = "Analysis")]
+    pub by: Option<ByArg>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

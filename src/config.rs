@@ -37,6 +37,12 @@ pub struct Config {
     pub revenue: TableConfig,
     #[serde(default)]
     pub misalignment: MisalignmentConfig,
+    /// `[[target]]` tables: targets of `revcycle plan` (read with line numbers by `metrics::plan::targets`).
+    #[serde(default)]
+    pub target: Vec<toml::Table>,
+    /// `[plan]`: `maturity_days`, `history_days` of `revcycle plan`.
+    #[serde(default)]
+    pub plan: PlanConfig,
     /// Folder of the config file: input paths are relative to it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -107,6 +113,13 @@ pub struct MisalignmentConfig {
     pub misfit_reasons: Option<Vec<String>>,
     pub uplift: Option<f64>,
     pub response_buckets_hours: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    pub maturity_days: Option<f64>,
+    pub history_days: Option<f64>,
 }
 
 impl Config {

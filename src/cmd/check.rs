@@ -67,6 +67,10 @@ pub struct Rule {
     pub period: RulePeriod,
     pub change_min: Option<f64>,
     pub change_max: Option<f64>,
+    /// The metric at least this share of its target (`revcycle plan` targets).
+    pub min_vs_target: Option<f64>,
+    /// The pace of the period in progress at least this (docs/plan.md "Pacing").
+    pub pace_min: Option<f64>,
 }
 
 impl Rule {
@@ -103,6 +107,12 @@ impl Rule {
                 "change <= {}",
                 human_change(Some(m), ChangeKind::Relative)
             ));
+        }
+        if let Some(m) = self.min_vs_target {
+            parts.push(format!(">= {} of target", human_f64(Some(m), crate::output::ValueKind::Rate, "")));
+        }
+        if let Some(m) = self.pace_min {
+            parts.push(format!("pace >= {}", human_f64(Some(m), crate::output::ValueKind::Rate, "")));
         }
         parts.join("; ")
     }
@@ -197,6 +207,9 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
     let analysis = common::analysis(&cfg, &period_args)?;
     common::print_warnings(&loaded, ctx);
     let mut ev = Evaluator::new(&loaded.dataset, &analysis);
+    if rules.iter().any(|r| r.min_vs_target.is_some() || r.pace_min.is_some()) {
+        ev.targets = Some(crate::cmd::plan::targets_for_check(cmd, &cfg, &analysis)?);
+    }
     let outcomes: Vec<Outcome> = rules.iter().map(|r| ev.evaluate(r)).collect();
 
     if let Some(path) = &cmd.junit {
@@ -344,7 +357,7 @@ fn parse_rule(
     line: Option<usize>,
 ) -> std::result::Result<Rule, String> {
     let t = v.as_table().ok_or("not a table")?;
-    const KEYS: [&str; 7] = [
+    const KEYS: [&str; 9] = [
         "name",
         "metric",
         "min",
@@ -352,6 +365,8 @@ fn parse_rule(
         "by",
         "period",
         "change_vs_previous",
+        "min_vs_target",
+        "pace_min",
     ];
     for k in t.keys() {
         if !KEYS.contains(&k.as_str()) {
@@ -405,9 +420,18 @@ fn parse_rule(
             return Err("`change_vs_previous` needs `min` or `max`".into());
         }
     }
-    if min.is_none() && max.is_none() && change_min.is_none() && change_max.is_none() {
+    let min_vs_target = num("min_vs_target", t)?;
+    let pace_min = num("pace_min", t)?;
+    let vs_target = min_vs_target.is_some() || pace_min.is_some();
+    if vs_target && (min.is_some() || max.is_some() || change_min.is_some() || change_max.is_some()) {
+        return Err("`min_vs_target`/`pace_min` compare with a target: put `min`, `max`, `change_vs_previous` in another rule".into());
+    }
+    if min_vs_target.is_some() && pace_min.is_some() {
+        return Err("`min_vs_target` and `pace_min` look at different periods: one per rule".into());
+    }
+    if !vs_target && min.is_none() && max.is_none() && change_min.is_none() && change_max.is_none() {
         return Err(format!(
-            "`{metric}` has no bound: give `min`, `max` or `change_vs_previous`"
+            "`{metric}` has no bound: give `min`, `max`, `change_vs_previous`, `min_vs_target` or `pace_min`"
         ));
     }
     let (mut by, mut stage) = (None, None);
@@ -487,6 +511,8 @@ fn parse_rule(
         period,
         change_min,
         change_max,
+        min_vs_target,
+        pace_min,
     })
 }
 
@@ -547,6 +573,8 @@ struct Evaluator<'a> {
     frames: HashMap<(&'static str, &'static str, Option<&'static str>), DataFrame>,
     /// (dimension, period index or None for all) -> misalignment frame.
     mis: HashMap<(Option<&'static str>, Option<i64>), DataFrame>,
+    /// Targets of `min_vs_target` / `pace_min` rules (read when a rule has one).
+    targets: Option<crate::cmd::plan::CheckTargets>,
 }
 
 /// The period selected for a rule: its index (None for `all`) and name.
@@ -563,6 +591,7 @@ impl<'a> Evaluator<'a> {
             base,
             frames: HashMap::new(),
             mis: HashMap::new(),
+            targets: None,
         }
     }
 
@@ -823,6 +852,11 @@ impl<'a> Evaluator<'a> {
                 def.command
             );
         }
+        if let Some(t) = self.targets.clone() {
+            if r.min_vs_target.is_some() || r.pace_min.is_some() {
+                return self.vs_target(def, r, &t, out);
+            }
+        }
         let kind = if r.period == RulePeriod::All {
             PeriodKind::All
         } else {
@@ -908,6 +942,83 @@ impl<'a> Evaluator<'a> {
         } else {
             Status::Fail
         };
+        out.message = fails.join("; ");
+        Ok(())
+    }
+}
+
+impl Evaluator<'_> {
+    /// A `min_vs_target` rule (the selected period of the targets' period
+    /// kind) or a `pace_min` rule (the period holding `as_of`).
+    fn vs_target(
+        &mut self,
+        def: &MetricDef,
+        r: &Rule,
+        t: &crate::cmd::plan::CheckTargets,
+        out: &mut Outcome,
+    ) -> Result<()> {
+        if r.by.is_some() {
+            bail!("`min_vs_target`/`pace_min` rules take no `by` filter");
+        }
+        let kind = t.spec.kind;
+        let p = if r.pace_min.is_some() {
+            if r.period != RulePeriod::Latest {
+                bail!("`pace_min` looks at the period in progress: drop `period`");
+            }
+            t.spec.index_of(self.ds.as_of)
+        } else {
+            if r.period == RulePeriod::All {
+                bail!("`min_vs_target` needs a period with a target, not \"all\"");
+            }
+            self.target(r, kind, false)?.index.unwrap_or(0)
+        };
+        let name = t.spec.start_date(p).to_string();
+        out.period = Some(name.clone());
+        let target = t.find(def.id, t.spec.start_date(p))?;
+        let value = self.value(def, r, kind, Some(p), &name)?;
+        out.value = value;
+        let Some(v) = value else {
+            bail!("`{}` has no value for {name}", def.id);
+        };
+        let kind_v = kind_of(def.id);
+        let cur = &self.base.currency;
+        let pct = |x: f64| human_f64(Some(x), crate::output::ValueKind::Rate, "");
+        let mut fails = Vec::new();
+        if let Some(m) = r.min_vs_target {
+            if target <= 0.0 {
+                bail!("the target of `{}` for {name} is 0", def.id);
+            }
+            let share = v / target;
+            if share < m {
+                fails.push(format!(
+                    "{} = {} is {} of its target {}, below min_vs_target {}",
+                    def.id,
+                    human_f64(Some(v), kind_v, cur),
+                    pct(share),
+                    human_f64(Some(target), kind_v, cur),
+                    pct(m)
+                ));
+            }
+        }
+        if let Some(m) = r.pace_min {
+            let (s, e) = (t.spec.start(p), t.spec.end(p));
+            let pace = crate::metrics::plan::compute::pace(target, Some(v), s, e, self.ds.as_of);
+            let Some(x) = pace.pace else {
+                bail!("no pace for {name}: the period has just started or its target is 0");
+            };
+            if x < m {
+                fails.push(format!(
+                    "{} pace {} ({} so far, projected {} of target {}) is below pace_min {}",
+                    def.id,
+                    pct(x),
+                    human_f64(Some(v), kind_v, cur),
+                    human_f64(pace.projected, kind_v, cur),
+                    human_f64(Some(target), kind_v, cur),
+                    pct(m)
+                ));
+            }
+        }
+        out.status = if fails.is_empty() { Status::Pass } else { Status::Fail };
         out.message = fails.join("; ");
         Ok(())
     }

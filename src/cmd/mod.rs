@@ -15,6 +15,7 @@ pub mod init;
 pub mod kpis;
 pub mod man;
 pub mod misalignment;
+pub mod plan;
 pub mod report;
 pub mod validate;
 
@@ -26,6 +27,7 @@ pub fn run(command: Command, ctx: Ctx) -> anyhow::Result<ExitCode> {
         Command::Misalignment(c) => misalignment::run(&c, ctx),
         Command::Report(c) => report::run(&c, ctx),
         Command::Check(c) => check::run(&c, ctx),
+        Command::Plan(c) => plan::run(&c, ctx),
         Command::Validate(c) => validate::run(&c, ctx),
         Command::Demo(c) => demo::run(&c, ctx),
         Command::Init(c) => init::run(&c, ctx),

@@ -202,6 +202,10 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
             input::quality::findings_csv(&p.loaded.findings)?,
         ),
     ];
+    let plan = crate::cmd::plan::for_report(p, cmd.targets.as_deref(), cmd.period.period)?;
+    if let Some((csv, _)) = &plan {
+        files.push(("plan.csv".into(), csv.clone()));
+    }
 
     // The summary and the page read the unsplit tables.
     let (k1, f1, c1, m1) = if a.by.is_some() {
@@ -218,7 +222,10 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
     } else {
         (k, f, c, m)
     };
-    let s = summary(p, &k1, &c1.cycle, &m1)?;
+    let mut s = summary(p, &k1, &c1.cycle, &m1)?;
+    if let Some((_, md)) = plan {
+        s.text.push_str(&md);
+    }
     let page = html_page(p, &k1, &f1, &c1, &m1)?;
     files.push(("summary.md".into(), s.text.into_bytes()));
     files.push(("report.html".into(), page.into_bytes()));

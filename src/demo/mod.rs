@@ -239,3 +239,17 @@ pub fn builtin() -> BuiltinDemo {
         revenue: sinks.revenue,
     }
 }
+
+/// The built-in demo's targets (`revcycle plan --demo`): quarterly, for the
+/// quarter in progress at the demo's `as_of` (2024-12-31) and the next one.
+/// Marketing's MQL target for Q1 2025 falls short of what sales' bookings
+/// quota needs (about 91% coverage); sales' Q4 2024 won-deals quota implies
+/// an MQL-to-won rate above any quarter the demo company reached. See
+/// docs/plan.md.
+pub fn builtin_targets() -> &'static str {
+    "period,metric,target,owner\n\
+     2024-10-01,mqls,450,marketing\n\
+     2024-10-01,won_deals,60,sales\n\
+     2025-01-01,mqls,480,marketing\n\
+     2025-01-01,new_bookings,1450000,sales\n"
+}

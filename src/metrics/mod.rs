@@ -9,6 +9,7 @@ pub mod funnel;
 pub mod kpis;
 pub mod misalignment;
 pub mod periods;
+pub mod plan;
 pub mod registry;
 pub mod retention;
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub(crate) mod grid;
 pub mod machine;
 pub(crate) mod markdown;
 pub mod misalignment;
+pub mod plan;
 pub mod table;
 
 use std::io::{self, BufWriter, IsTerminal, Write};

@@ -14,6 +14,7 @@ mod init;
 mod kpis;
 mod misalignment;
 mod output;
+mod plan;
 mod presets;
 mod report;
 mod report_html;
