@@ -55,6 +55,7 @@ mod rng;
 mod sim;
 #[cfg(test)]
 mod tests;
+mod touches;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -63,7 +64,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
-pub use model::{CHANNELS, OWNERS, SEGMENTS};
+pub use model::{CHANNELS, OWNERS, SEGMENTS, TOUCH_CHANNELS};
+pub use touches::{TOUCH_COLS, TRUTH_COLS};
 
 /// Header style of the files written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +93,23 @@ pub struct DemoOptions {
     pub headers: Headers,
 }
 
-/// Where the four tables are written.
+/// Where the five tables are written.
 pub struct DemoSinks<W: Write> {
     pub leads: W,
     pub opportunities: W,
     pub campaigns: W,
     pub revenue: W,
+    pub touches: W,
+}
+
+/// The known answer of the demo's touches: conversions (leads whose first
+/// won new-business deal is in the data) and, per touch channel, how many of
+/// them are lost when that channel's touches are removed and the same seed
+/// is replayed (channels in `TOUCH_CHANNELS` order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Truth {
+    pub conversions: u64,
+    pub lost: Vec<(&'static str, u64)>,
 }
 
 /// Rows written per table, and a few counts of the simulation.
@@ -106,12 +119,14 @@ pub struct DemoStats {
     pub opportunities: u64,
     pub campaign_rows: u64,
     pub revenue_rows: u64,
+    pub touch_rows: u64,
     /// Accounts that became customers within the period.
     pub customers: u64,
     /// Churn events (an account may churn, come back and churn again).
     pub churned: u64,
     /// Churned accounts that came back.
     pub reactivated: u64,
+    pub truth: Truth,
 }
 
 /// The built-in sample set, as CSV bytes per table (canonical headers).
@@ -120,23 +135,37 @@ pub struct BuiltinDemo {
     pub opportunities: Vec<u8>,
     pub campaigns: Vec<u8>,
     pub revenue: Vec<u8>,
+    /// `touches.csv` (canonical touches columns).
+    pub touches: Vec<u8>,
+    /// `truth.csv` (`channel,conversions_lost,share`), and the same as data.
+    pub truth_csv: Vec<u8>,
+    pub truth: Truth,
 }
 
-/// Generate the data set and write the four CSV streams.
+/// Generate the data set and write the five CSV streams (the truth is in the
+/// returned stats; [`truth_csv`] formats it).
 pub fn generate<W: Write>(opts: &DemoOptions, sinks: &mut DemoSinks<W>) -> Result<DemoStats> {
     sim::Sim::new(opts, sinks)?.run()
 }
 
-/// File names written by [`write_dir`], in table order.
-pub const FILE_NAMES: [&str; 4] = [
+/// `truth.csv` of a run: one row per touch channel, most conversions lost
+/// first; `share` is of the sum of conversions lost over channels.
+pub fn truth_csv(truth: &Truth) -> Vec<u8> {
+    touches::truth_csv(truth)
+}
+
+/// File names written by [`write_dir`], in table order, then the truth.
+pub const FILE_NAMES: [&str; 6] = [
     "leads.csv",
     "opportunities.csv",
     "campaigns.csv",
     "revenue.csv",
+    "touches.csv",
+    "truth.csv",
 ];
 
-/// Write `leads.csv`, `opportunities.csv`, `campaigns.csv` and `revenue.csv`
-/// into `dir` (created if missing). Each file is written under a temporary
+/// Write `leads.csv`, `opportunities.csv`, `campaigns.csv`, `revenue.csv`,
+/// `touches.csv` and `truth.csv` into `dir` (created if missing). Each file is written under a temporary
 /// name in `dir` and renamed into place at the end, so an error leaves no
 /// half-written file. Existing files are an error unless `force`.
 pub fn write_dir(opts: &DemoOptions, dir: &Path, force: bool) -> Result<DemoStats> {
@@ -188,13 +217,20 @@ fn write_temps(opts: &DemoOptions, temps: &[PathBuf]) -> Result<DemoStats> {
         opportunities: open(&temps[1])?,
         campaigns: open(&temps[2])?,
         revenue: open(&temps[3])?,
+        touches: open(&temps[4])?,
     };
     let stats = generate(opts, &mut sinks)?;
+    let mut truth = open(&temps[5])?;
+    truth
+        .write_all(&truth_csv(&stats.truth))
+        .with_context(|| format!("writing `{}`", temps[5].display()))?;
     for (w, p) in [
         sinks.leads,
         sinks.opportunities,
         sinks.campaigns,
         sinks.revenue,
+        sinks.touches,
+        truth,
     ]
     .into_iter()
     .zip(temps)
@@ -224,18 +260,26 @@ pub fn builtin_options() -> DemoOptions {
 
 /// The built-in sample set, generated in memory (a few milliseconds).
 pub fn builtin() -> BuiltinDemo {
+    generate_in_memory(&builtin_options()).expect("the built-in demo options are valid")
+}
+
+/// Any demo set, generated in memory.
+pub fn generate_in_memory(opts: &DemoOptions) -> Result<BuiltinDemo> {
     let mut sinks = DemoSinks {
         leads: Vec::new(),
         opportunities: Vec::new(),
         campaigns: Vec::new(),
         revenue: Vec::new(),
+        touches: Vec::new(),
     };
-    // Writing into memory cannot fail and the options are valid.
-    generate(&builtin_options(), &mut sinks).expect("the built-in demo options are valid");
-    BuiltinDemo {
+    let stats = generate(opts, &mut sinks)?;
+    Ok(BuiltinDemo {
         leads: sinks.leads,
         opportunities: sinks.opportunities,
         campaigns: sinks.campaigns,
         revenue: sinks.revenue,
-    }
+        touches: sinks.touches,
+        truth_csv: truth_csv(&stats.truth),
+        truth: stats.truth,
+    })
 }

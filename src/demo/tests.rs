@@ -22,20 +22,33 @@ fn opts(leads: u64, seed: u64, headers: Headers) -> DemoOptions {
 }
 
 fn gen(o: &DemoOptions) -> (BuiltinDemo, DemoStats) {
+    let (d, stats, _) = gen_logged(o);
+    (d, stats)
+}
+
+/// The data set, its stats and every lead's U (lead number, U).
+fn gen_logged(o: &DemoOptions) -> (BuiltinDemo, DemoStats, Vec<(u64, f64)>) {
     let mut sinks = DemoSinks {
         leads: Vec::new(),
         opportunities: Vec::new(),
         campaigns: Vec::new(),
         revenue: Vec::new(),
+        touches: Vec::new(),
     };
-    let stats = generate(o, &mut sinks).unwrap();
+    let mut sim = sim::Sim::new(o, &mut sinks).unwrap();
+    sim.journeys.u_log = Some(Vec::new());
+    let stats = sim.run_mut().unwrap();
+    let log = sim.journeys.u_log.take().unwrap();
     let out = BuiltinDemo {
         leads: sinks.leads,
         opportunities: sinks.opportunities,
         campaigns: sinks.campaigns,
         revenue: sinks.revenue,
+        touches: sinks.touches,
+        truth_csv: truth_csv(&stats.truth),
+        truth: stats.truth.clone(),
     };
-    (out, stats)
+    (out, stats, log)
 }
 
 /// Rows as header -> value maps; fails on a malformed CSV (the `csv` crate
@@ -124,6 +137,7 @@ fn zero_months_is_an_error() {
         opportunities: vec![],
         campaigns: vec![],
         revenue: vec![],
+        touches: vec![],
     };
     let e = generate(&o, &mut sinks).unwrap_err();
     assert!(e.to_string().contains("--months"), "{e}");
@@ -452,7 +466,9 @@ fn write_dir_is_atomic_and_refuses_to_overwrite() {
             "campaigns.csv",
             "leads.csv",
             "opportunities.csv",
-            "revenue.csv"
+            "revenue.csv",
+            "touches.csv",
+            "truth.csv"
         ]
     );
     let before = std::fs::read(out.join("leads.csv")).unwrap();
@@ -463,7 +479,7 @@ fn write_dir_is_atomic_and_refuses_to_overwrite() {
     assert_ne!(std::fs::read(out.join("leads.csv")).unwrap(), before);
     assert_eq!(
         std::fs::read_dir(&out).unwrap().count(),
-        4,
+        6,
         "a temporary file was left"
     );
     // A file where the folder should be.
