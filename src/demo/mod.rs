@@ -35,12 +35,18 @@
 //!   (mid-term and lost renewals) and reactivation (won win-backs).
 //! - Everything dated at or after the export instant (first day after the
 //!   last month) is absent; deals closing later are open with no close date.
+//! - Touches (`touches.rs`): every lead's marketing journey (1 to 12
+//!   touches, about 4), with a known causal effect per channel; the truth
+//!   (conversions lost per channel when its touches are removed and the
+//!   seed replayed) is written as `truth.csv`. Direct and Brand Search sit
+//!   just before conversions and cause none.
 //!
 //! # Scale
 //!
 //! Rows are streamed month by month; memory does not grow with the number
 //! of leads except one ~80-byte record per customer account (about 3.5% of
-//! leads become customers: ~30 MB at ten million leads).
+//! leads become customers: ~30 MB at ten million leads). A lead's touches
+//! are drawn and written before the next lead.
 //!
 //! # Determinism
 //!
