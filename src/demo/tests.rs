@@ -616,7 +616,8 @@ fn touches_have_the_designed_journeys() {
     let end = minutes("2025-01-01 00:00:00");
     let first = minutes("2023-01-01 00:00:00");
 
-    let mut by_lead: HashMap<&str, Vec<(i64, String, &HashMap<String, String>)>> = HashMap::new();
+    type Rec = HashMap<String, String>;
+    let mut by_lead: HashMap<&str, Vec<(i64, String, &Rec)>> = HashMap::new();
     let mut blank = 0;
     for t in &touches {
         assert!(
