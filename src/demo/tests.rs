@@ -842,3 +842,29 @@ fn truth_csv_format() {
         "channel,conversions_lost,share\nEvents,0,\n"
     );
 }
+
+/// The built-in set's truth, as docs/demo.md prints it (change both together).
+#[test]
+fn builtin_truth_is_the_documented_one() {
+    let b = builtin();
+    assert_eq!(b.truth.conversions, 170);
+    assert_eq!(
+        String::from_utf8(b.truth_csv).unwrap(),
+        "channel,conversions_lost,share\n\
+         Referral,74,0.503401\n\
+         Paid Search,30,0.204082\n\
+         Organic Search,14,0.095238\n\
+         Webinar,12,0.081633\n\
+         Events,7,0.047619\n\
+         Email,7,0.047619\n\
+         Paid Social,3,0.020408\n\
+         Outbound,0,0.000000\n\
+         Direct,0,0.000000\n\
+         Brand Search,0,0.000000\n"
+    );
+    let rows = b.touches.iter().filter(|c| **c == b'\n').count() - 1;
+    assert_eq!(
+        rows, 19_990,
+        "touches in the built-in set (docs/demo.md: 4.00 per lead)"
+    );
+}
