@@ -263,7 +263,8 @@ pub struct ValidateCmd {
 
 #[derive(Debug, Args, Clone)]
 pub struct DemoCmd {
-    /// Folder to write leads, opportunities, campaigns and revenue into
+    /// Folder to write leads, opportunities, campaigns, revenue, touches
+    /// and the truth (truth.csv) into
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Number of leads to generate (`--leads` is the old name of this flag)
@@ -278,8 +279,8 @@ pub struct DemoCmd {
     /// First day of the data (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", default_value = "2023-01-01")]
     pub start: String,
-    /// Header style of leads.csv and opportunities.csv (campaigns.csv and
-    /// revenue.csv always have canonical headers)
+    /// Header style of leads.csv and opportunities.csv (campaigns.csv,
+    /// revenue.csv and touches.csv always have canonical headers)
     #[arg(long, value_enum, default_value_t = HeadersArg::Canonical)]
     pub headers: HeadersArg,
     /// Overwrite files in DIR

@@ -32,11 +32,13 @@ pub fn run(cmd: &DemoCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let stats = demo::write_dir(&opts, &cmd.out, cmd.force)?;
     if !ctx.quiet {
         eprintln!(
-            "revcycle: wrote {} leads, {} opportunities, {} campaign rows, {} revenue rows to `{}`",
+            "revcycle: wrote {} leads, {} opportunities, {} campaign rows, {} revenue rows, {} touches and the truth ({} conversions) to `{}`",
             stats.leads,
             stats.opportunities,
             stats.campaign_rows,
             stats.revenue_rows,
+            stats.touch_rows,
+            stats.truth.conversions,
             cmd.out.display()
         );
     }

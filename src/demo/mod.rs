@@ -35,12 +35,18 @@
 //!   (mid-term and lost renewals) and reactivation (won win-backs).
 //! - Everything dated at or after the export instant (first day after the
 //!   last month) is absent; deals closing later are open with no close date.
+//! - Touches (`touches.rs`): every lead's marketing journey (1 to 12
+//!   touches, about 4), with a known causal effect per channel; the truth
+//!   (conversions lost per channel when its touches are removed and the
+//!   seed replayed) is written as `truth.csv`. Direct and Brand Search sit
+//!   just before conversions and cause none.
 //!
 //! # Scale
 //!
 //! Rows are streamed month by month; memory does not grow with the number
 //! of leads except one ~80-byte record per customer account (about 3.5% of
-//! leads become customers: ~30 MB at ten million leads).
+//! leads become customers: ~30 MB at ten million leads). A lead's touches
+//! are drawn and written before the next lead.
 //!
 //! # Determinism
 //!
@@ -55,6 +61,7 @@ mod rng;
 mod sim;
 #[cfg(test)]
 mod tests;
+mod touches;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -63,7 +70,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
-pub use model::{CHANNELS, OWNERS, SEGMENTS};
+pub use model::{CHANNELS, OWNERS, SEGMENTS, TOUCH_CHANNELS};
+pub use touches::{TOUCH_COLS, TRUTH_COLS};
 
 /// Header style of the files written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +99,23 @@ pub struct DemoOptions {
     pub headers: Headers,
 }
 
-/// Where the four tables are written.
+/// Where the five tables are written.
 pub struct DemoSinks<W: Write> {
     pub leads: W,
     pub opportunities: W,
     pub campaigns: W,
     pub revenue: W,
+    pub touches: W,
+}
+
+/// The known answer of the demo's touches: conversions (leads whose first
+/// won new-business deal is in the data) and, per touch channel, how many of
+/// them are lost when that channel's touches are removed and the same seed
+/// is replayed (channels in `TOUCH_CHANNELS` order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Truth {
+    pub conversions: u64,
+    pub lost: Vec<(&'static str, u64)>,
 }
 
 /// Rows written per table, and a few counts of the simulation.
@@ -106,12 +125,14 @@ pub struct DemoStats {
     pub opportunities: u64,
     pub campaign_rows: u64,
     pub revenue_rows: u64,
+    pub touch_rows: u64,
     /// Accounts that became customers within the period.
     pub customers: u64,
     /// Churn events (an account may churn, come back and churn again).
     pub churned: u64,
     /// Churned accounts that came back.
     pub reactivated: u64,
+    pub truth: Truth,
 }
 
 /// The built-in sample set, as CSV bytes per table (canonical headers).
@@ -120,23 +141,37 @@ pub struct BuiltinDemo {
     pub opportunities: Vec<u8>,
     pub campaigns: Vec<u8>,
     pub revenue: Vec<u8>,
+    /// `touches.csv` (canonical touches columns).
+    pub touches: Vec<u8>,
+    /// `truth.csv` (`channel,conversions_lost,share`), and the same as data.
+    pub truth_csv: Vec<u8>,
+    pub truth: Truth,
 }
 
-/// Generate the data set and write the four CSV streams.
+/// Generate the data set and write the five CSV streams (the truth is in the
+/// returned stats; [`truth_csv`] formats it).
 pub fn generate<W: Write>(opts: &DemoOptions, sinks: &mut DemoSinks<W>) -> Result<DemoStats> {
     sim::Sim::new(opts, sinks)?.run()
 }
 
-/// File names written by [`write_dir`], in table order.
-pub const FILE_NAMES: [&str; 4] = [
+/// `truth.csv` of a run: one row per touch channel, most conversions lost
+/// first; `share` is of the sum of conversions lost over channels.
+pub fn truth_csv(truth: &Truth) -> Vec<u8> {
+    touches::truth_csv(truth)
+}
+
+/// File names written by [`write_dir`], in table order, then the truth.
+pub const FILE_NAMES: [&str; 6] = [
     "leads.csv",
     "opportunities.csv",
     "campaigns.csv",
     "revenue.csv",
+    "touches.csv",
+    "truth.csv",
 ];
 
-/// Write `leads.csv`, `opportunities.csv`, `campaigns.csv` and `revenue.csv`
-/// into `dir` (created if missing). Each file is written under a temporary
+/// Write `leads.csv`, `opportunities.csv`, `campaigns.csv`, `revenue.csv`,
+/// `touches.csv` and `truth.csv` into `dir` (created if missing). Each file is written under a temporary
 /// name in `dir` and renamed into place at the end, so an error leaves no
 /// half-written file. Existing files are an error unless `force`.
 pub fn write_dir(opts: &DemoOptions, dir: &Path, force: bool) -> Result<DemoStats> {
@@ -164,7 +199,12 @@ pub fn write_dir(opts: &DemoOptions, dir: &Path, force: bool) -> Result<DemoStat
         .iter()
         .map(|n| dir.join(format!(".{n}.revcycle-tmp-{}", std::process::id())))
         .collect();
+    let targets_path = dir.join(TARGETS_FILE);
+    if !force && targets_path.exists() {
+        bail!("`{}` already holds {TARGETS_FILE}; use --force to overwrite", dir.display());
+    }
     let result = write_temps(opts, &temps).and_then(|stats| {
+        crate::output::write_atomic(&targets_path, targets_for(opts).as_bytes())?;
         for (t, f) in temps.iter().zip(&finals) {
             std::fs::rename(t, f).with_context(|| format!("writing `{}`", f.display()))?;
         }
@@ -188,13 +228,20 @@ fn write_temps(opts: &DemoOptions, temps: &[PathBuf]) -> Result<DemoStats> {
         opportunities: open(&temps[1])?,
         campaigns: open(&temps[2])?,
         revenue: open(&temps[3])?,
+        touches: open(&temps[4])?,
     };
     let stats = generate(opts, &mut sinks)?;
+    let mut truth = open(&temps[5])?;
+    truth
+        .write_all(&truth_csv(&stats.truth))
+        .with_context(|| format!("writing `{}`", temps[5].display()))?;
     for (w, p) in [
         sinks.leads,
         sinks.opportunities,
         sinks.campaigns,
         sinks.revenue,
+        sinks.touches,
+        truth,
     ]
     .into_iter()
     .zip(temps)
@@ -224,20 +271,28 @@ pub fn builtin_options() -> DemoOptions {
 
 /// The built-in sample set, generated in memory (a few milliseconds).
 pub fn builtin() -> BuiltinDemo {
+    generate_in_memory(&builtin_options()).expect("the built-in demo options are valid")
+}
+
+/// Any demo set, generated in memory.
+pub fn generate_in_memory(opts: &DemoOptions) -> Result<BuiltinDemo> {
     let mut sinks = DemoSinks {
         leads: Vec::new(),
         opportunities: Vec::new(),
         campaigns: Vec::new(),
         revenue: Vec::new(),
+        touches: Vec::new(),
     };
-    // Writing into memory cannot fail and the options are valid.
-    generate(&builtin_options(), &mut sinks).expect("the built-in demo options are valid");
-    BuiltinDemo {
+    let stats = generate(opts, &mut sinks)?;
+    Ok(BuiltinDemo {
         leads: sinks.leads,
         opportunities: sinks.opportunities,
         campaigns: sinks.campaigns,
         revenue: sinks.revenue,
-    }
+        touches: sinks.touches,
+        truth_csv: truth_csv(&stats.truth),
+        truth: stats.truth,
+    })
 }
 
 /// The built-in demo's targets (`revcycle plan --demo`): quarterly, for the
@@ -246,6 +301,34 @@ pub fn builtin() -> BuiltinDemo {
 /// quota needs (about 91% coverage); sales' Q4 2024 won-deals quota implies
 /// an MQL-to-won rate above any quarter the demo company reached. See
 /// docs/plan.md.
+/// The file `revcycle demo --out` writes beside the tables: [`targets_for`].
+pub const TARGETS_FILE: &str = "targets.csv";
+
+/// The targets `revcycle demo --out` writes: the built-in story
+/// ([`builtin_targets`]) for the quarter holding the data's last day and the
+/// next quarter, its volumes scaled by the number of leads against the
+/// built-in set's 5,000 (approximate for other `--months`). The built-in
+/// options give exactly [`builtin_targets`].
+pub fn targets_for(opts: &DemoOptions) -> String {
+    use chrono::{Datelike, Months};
+    let end = opts.start + Months::new(opts.months);
+    let last = end.pred_opt().unwrap_or(end);
+    let q = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), (d.month0() / 3) * 3 + 1, 1).unwrap_or(d);
+    let this_q = q(last);
+    let next_q = this_q + Months::new(3);
+    let scale = opts.leads as f64 / builtin_options().leads as f64;
+    let n = |v: f64| format!("{}", (v * scale).round().max(1.0) as u64);
+    format!(
+        "period,metric,target,owner\n{a},mqls,{},marketing\n{a},won_deals,{},sales\n{b},mqls,{},marketing\n{b},new_bookings,{},sales\n",
+        n(450.0),
+        n(60.0),
+        n(480.0),
+        n(1_450_000.0),
+        a = this_q.format("%Y-%m-%d"),
+        b = next_q.format("%Y-%m-%d"),
+    )
+}
+
 pub fn builtin_targets() -> &'static str {
     "period,metric,target,owner\n\
      2024-10-01,mqls,450,marketing\n\

@@ -374,3 +374,180 @@ pub const HOURS: [f64; 24] = [
     0.2, 0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.5, 0.9, 1.3, 1.4, 1.3, 1.1, 1.2, 1.3, 1.3, 1.2, 1.0,
     0.8, 0.6, 0.5, 0.4, 0.3, 0.25,
 ];
+
+// ------------------------------------------------------------------ touches
+
+/// Where in a journey a channel's touches fall.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Mostly in the 45 days before the lead is created (70%), else soon after.
+    Early,
+    /// Between creation and the end of the journey (5%-70% of the way).
+    Mid,
+    /// Late in the journey (60%-100% of the way), before any Direct or
+    /// Brand Search touch.
+    Late,
+    /// Only on converting journeys, in the last days before the conversion,
+    /// after every other touch.
+    Closing,
+}
+
+/// A marketing channel as it appears on touches, with its designed causal
+/// effect on the chance that the lead converts.
+pub struct TouchChannel {
+    pub name: &'static str,
+    /// Added to the conversion probability when the journey holds at least
+    /// one touch of the channel (0: no causal effect).
+    pub effect: f64,
+    /// Probability that a journey holds the channel (before conditioning on
+    /// the outcome) when it is not the lead's own source; for `Closing`
+    /// channels, the probability on a converting journey.
+    pub prior: f64,
+    pub phase: Phase,
+    pub touch_type: &'static str,
+    /// UTM `source` and `medium` written on `utm_share` of its touches.
+    pub utm: (&'static str, &'static str),
+    pub utm_share: f64,
+    /// The UTM values map to this very channel under the default rules, so
+    /// some touches can leave `channel` empty.
+    pub utm_resolves: bool,
+}
+
+/// Probability that a lead converts whatever its touches (the base of p(J)).
+pub const TOUCH_BASE: f64 = 0.004;
+/// Each channel on a journey gets 1 touch, plus another with this
+/// probability, repeatedly (at most 4 touches of one channel).
+pub const TOUCH_REPEAT: f64 = 0.36;
+/// At most this many touches per lead.
+pub const MAX_TOUCHES: usize = 12;
+/// Early touches start at most this many days before the lead's creation.
+pub const EARLY_DAYS: i64 = 45;
+/// A journey that does not convert runs at most this many days after creation.
+pub const OPEN_JOURNEY_DAYS: i64 = 120;
+/// Closing touches (Direct, Brand Search) fall in the last days before the
+/// conversion (at most this many, at most half the journey after creation).
+pub const CLOSING_DAYS: i64 = 3;
+/// Share of touches with UTM values that resolve to their channel whose
+/// `channel` is left empty (the UTM rules must find it).
+pub const BLANK_CHANNEL: f64 = 0.08;
+
+pub const DIRECT: usize = 8;
+pub const BRAND_SEARCH: usize = 9;
+
+/// Touch channels. The first seven are the lead sources of `CHANNELS`, in
+/// the same order (a lead's source channel has the same index here).
+pub static TOUCH_CHANNELS: [TouchChannel; 10] = [
+    TouchChannel {
+        name: "Paid Search",
+        effect: 0.015,
+        prior: 0.35,
+        phase: Phase::Late,
+        touch_type: "ad_click",
+        utm: ("google", "cpc"),
+        utm_share: 0.8,
+        utm_resolves: true,
+    },
+    TouchChannel {
+        name: "Organic Search",
+        effect: 0.008,
+        prior: 0.30,
+        phase: Phase::Early,
+        touch_type: "web_visit",
+        utm: ("google", "organic"),
+        utm_share: 0.6,
+        utm_resolves: false,
+    },
+    TouchChannel {
+        name: "Paid Social",
+        effect: 0.002,
+        prior: 0.35,
+        phase: Phase::Mid,
+        touch_type: "ad_click",
+        utm: ("linkedin", "paid"),
+        utm_share: 0.8,
+        utm_resolves: true,
+    },
+    TouchChannel {
+        name: "Events",
+        effect: 0.020,
+        prior: 0.10,
+        phase: Phase::Early,
+        touch_type: "event_visit",
+        utm: ("", ""),
+        utm_share: 0.0,
+        utm_resolves: false,
+    },
+    TouchChannel {
+        name: "Referral",
+        effect: 0.120,
+        prior: 0.04,
+        phase: Phase::Early,
+        touch_type: "referral",
+        utm: ("g2", "referral"),
+        utm_share: 0.7,
+        utm_resolves: true,
+    },
+    TouchChannel {
+        name: "Outbound",
+        effect: 0.002,
+        prior: 0.08,
+        phase: Phase::Mid,
+        touch_type: "sales_email",
+        utm: ("", ""),
+        utm_share: 0.0,
+        utm_resolves: false,
+    },
+    TouchChannel {
+        name: "Webinar",
+        effect: 0.012,
+        prior: 0.18,
+        phase: Phase::Early,
+        touch_type: "webinar",
+        utm: ("", ""),
+        utm_share: 0.0,
+        utm_resolves: false,
+    },
+    TouchChannel {
+        name: "Email",
+        effect: 0.006,
+        prior: 0.45,
+        phase: Phase::Mid,
+        touch_type: "email_click",
+        utm: ("newsletter", "email"),
+        utm_share: 0.9,
+        utm_resolves: true,
+    },
+    TouchChannel {
+        name: "Direct",
+        effect: 0.0,
+        prior: 0.55,
+        phase: Phase::Closing,
+        touch_type: "web_visit",
+        utm: ("(direct)", "(none)"),
+        utm_share: 0.7,
+        utm_resolves: true,
+    },
+    TouchChannel {
+        name: "Brand Search",
+        effect: 0.0,
+        prior: 0.45,
+        phase: Phase::Closing,
+        touch_type: "search_click",
+        utm: ("google", "organic"),
+        utm_share: 0.6,
+        utm_resolves: false,
+    },
+];
+
+/// p(J): the probability that a lead whose journey holds the channels of
+/// `set` (bit i = `TOUCH_CHANNELS[i]`) converts: the base plus the effects,
+/// added in channel order, clamped to [0, 1].
+pub fn conversion_probability(set: u16) -> f64 {
+    let mut p = TOUCH_BASE;
+    for (i, c) in TOUCH_CHANNELS.iter().enumerate() {
+        if set & (1 << i) != 0 {
+            p += c.effect;
+        }
+    }
+    p.clamp(0.0, 1.0)
+}

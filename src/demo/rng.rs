@@ -3,6 +3,13 @@
 
 use std::f64::consts::TAU;
 
+/// SplitMix64's output function (a 64-bit mixer).
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// SplitMix64 (Steele, Lea and Flood 2014): one 64-bit state word, full period,
 /// good enough statistical quality for synthetic data.
 #[derive(Debug, Clone)]
@@ -20,12 +27,21 @@ impl Rng {
         r
     }
 
+    /// A generator for one `key` (a lead number) within a `domain` of
+    /// `seed`: its own stream, so drawing one lead's touches never moves any
+    /// other generator, and a lead's draws do not depend on the leads
+    /// before it.
+    pub fn keyed(seed: u64, domain: u64, key: u64) -> Rng {
+        let mut r = Rng(mix(
+            mix(seed ^ domain.wrapping_mul(0xD1B5_4A32_D192_ED03)) ^ key
+        ));
+        r.next_u64();
+        r
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(GAMMA);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix(self.0)
     }
 
     /// Uniform in [0, 1), 53 bits.

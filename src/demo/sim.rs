@@ -19,6 +19,7 @@ use anyhow::{bail, Context, Result};
 use super::fmt::{civil_from_days, days_from_civil, push_padded, weekday, Row, MIN_PER_DAY};
 use super::model::*;
 use super::rng::Rng;
+use super::touches::{Journeys, LeadFacts};
 use super::{DemoOptions, DemoSinks, DemoStats, Headers};
 use crate::input::presets;
 use crate::model::TableKind;
@@ -107,9 +108,9 @@ struct Account {
 /// A first-touch campaign: a slot (8 ad campaigns, the month's webinar, the
 /// month's event) and the month it belongs to.
 #[derive(Clone, Copy)]
-struct Camp {
-    slot: u8,
-    month: u32,
+pub struct Camp {
+    pub slot: u8,
+    pub month: u32,
 }
 
 struct Opp {
@@ -162,6 +163,9 @@ pub struct Sim<'s, W: Write> {
     counts: [[u32; 31]; SLOTS],
     buf: Vec<u8>,
     stats: DemoStats,
+    /// Touches: their own per-lead streams, so the tables above are the
+    /// same bytes with or without them.
+    pub journeys: Journeys,
 }
 
 fn to_minutes(x: f64) -> i64 {
@@ -207,8 +211,16 @@ impl<'s, W: Write> Sim<'s, W> {
             counts: [[0; 31]; SLOTS],
             buf: Vec::with_capacity(512),
             stats: DemoStats::default(),
+            journeys: Journeys::new(opts.seed, 0, 0, month0, opts.months),
         };
         sim.end = sim.cal_start(opts.months) * MIN_PER_DAY;
+        sim.journeys = Journeys::new(
+            opts.seed,
+            start_day * MIN_PER_DAY,
+            sim.end,
+            month0,
+            opts.months,
+        );
         for h in 0..24 {
             sim.hour_cum[h + 1] = sim.hour_cum[h] + HOURS[h];
         }
@@ -263,6 +275,11 @@ impl<'s, W: Write> Sim<'s, W> {
     }
 
     pub fn run(mut self) -> Result<DemoStats> {
+        self.run_mut()
+    }
+
+    /// [`Sim::run`] keeping the simulation (tests read the touch log).
+    pub fn run_mut(&mut self) -> Result<DemoStats> {
         self.write_headers()?;
         for m in 0..self.months {
             self.leads_month(m)?;
@@ -277,8 +294,11 @@ impl<'s, W: Write> Sim<'s, W> {
             .context("writing opportunities")?;
         self.sinks.campaigns.flush().context("writing campaigns")?;
         self.sinks.revenue.flush().context("writing revenue")?;
+        self.sinks.touches.flush().context("writing touches")?;
         self.stats.customers = self.accounts.len() as u64;
-        Ok(self.stats)
+        self.stats.touch_rows = self.journeys.rows;
+        self.stats.truth = self.journeys.truth();
+        Ok(std::mem::take(&mut self.stats))
     }
 
     fn write_headers(&mut self) -> Result<()> {
@@ -328,6 +348,7 @@ impl<'s, W: Write> Sim<'s, W> {
             .revenue
             .write_all(rev.as_bytes())
             .context("writing revenue")?;
+        Journeys::write_header(&mut self.sinks.touches)?;
         Ok(())
     }
 
@@ -573,11 +594,47 @@ impl<'s, W: Write> Sim<'s, W> {
             .context("writing leads")?;
         self.stats.leads += 1;
 
-        // Opportunities of the lead: 88% of SQLs get one a day or so later;
-        // 15% of those lost come back with a second one months later.
-        let Some(s) = sql else { return Ok(()) };
+        let conversion = self.lead_opps(
+            sql,
+            ch,
+            seg,
+            owner,
+            account,
+            lead_id,
+            campaign,
+            channel_blank,
+        )?;
+        let facts = LeadFacts {
+            num: lead_id,
+            created,
+            channel: ch,
+            campaign,
+            conversion,
+        };
+        self.journeys.lead(&mut self.sinks.touches, &facts)
+    }
+
+    /// Opportunities of a lead: 88% of SQLs get one a day or so later; 15%
+    /// of those lost come back with a second one months later. Returns the
+    /// lead's conversion instant: midnight of its won deal's close date.
+    #[allow(clippy::too_many_arguments)]
+    fn lead_opps(
+        &mut self,
+        sql: Option<i64>,
+        ch: usize,
+        seg: usize,
+        owner: usize,
+        account: Option<u64>,
+        lead_id: u64,
+        campaign: Option<Camp>,
+        channel_blank: bool,
+    ) -> Result<Option<i64>> {
+        let end = self.end;
+        let day = MIN_PER_DAY as f64;
+        let mut conversion = None;
+        let Some(s) = sql else { return Ok(None) };
         if !self.lead_rng.chance(0.88) {
-            return Ok(());
+            return Ok(None);
         }
         let mut created_opp = s + to_minutes(self.lead_rng.lognormal(day, 1.0)).max(10);
         for attempt in 0..2 {
@@ -603,6 +660,7 @@ impl<'s, W: Write> Sim<'s, W> {
             };
             self.write_opp(&opp)?;
             if out.won() {
+                conversion = out.close_day.map(|cd| cd * MIN_PER_DAY);
                 if let (Some(a), Some(cd), Some(amt)) = (account, out.close_day, out.amount) {
                     self.add_customer(a, seg, owner, cd, amt);
                 }
@@ -617,7 +675,7 @@ impl<'s, W: Write> Sim<'s, W> {
                 break;
             }
         }
-        Ok(())
+        Ok(conversion)
     }
 
     /// A new-business deal from channel `ch` in segment `seg`.
@@ -1119,7 +1177,7 @@ fn yymm(month0: i64, m: u32) -> (i64, u32) {
     (t.div_euclid(12), (t.rem_euclid(12) + 1) as u32)
 }
 
-fn push_campaign_id(b: &mut Vec<u8>, camp: Option<Camp>, month0: i64) {
+pub fn push_campaign_id(b: &mut Vec<u8>, camp: Option<Camp>, month0: i64) {
     let Some(c) = camp else { return };
     let slot = c.slot as usize;
     let prefix = match slot {
