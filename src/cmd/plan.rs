@@ -186,7 +186,7 @@ pub fn for_report(
     p: &common::Prepared,
     targets_file: Option<&std::path::Path>,
     period: Option<PeriodArg>,
-) -> Result<Option<(Vec<u8>, String)>> {
+) -> Result<Option<(Vec<u8>, String, String)>> {
     let kind = common::period_kind(period.unwrap_or(PeriodArg::Quarter));
     let spec = PeriodSpec::new(kind, p.analysis.fiscal_year_start, 0);
     let parse = ParseSettings { period: spec, by: None };
@@ -197,8 +197,24 @@ pub fn for_report(
     };
     let settings = plan_settings(&p.cfg, spec, None)?;
     let plan = planm::plan(&p.loaded.dataset, targets, settings).context("computing the plan")?;
-    let csv = output::machine::to_csv(&frame::plan_frame(&plan)?)?;
+    let plan_df = frame::plan_frame(&plan)?;
+    let csv = output::machine::to_csv(&plan_df)?;
     let cur = &p.analysis.currency;
+    // The report.html section: the verdicts, the score, the waterfall rows.
+    let mut html = String::from("<ul class=\"verdicts\">");
+    for a in &plan.anchors {
+        html.push_str(&format!("<li>{}</li>", output::chart::escape(&output::plan::verdict(&plan, a, cur))));
+    }
+    html.push_str("</ul>");
+    if let Some(s) = plan.score {
+        html.push_str(&format!("<p class=\"reading\">Goal alignment score: <strong>{s:.0}</strong>/100 (100 when every team's target matches what the other team's target needs).</p>"));
+    }
+    html.push_str(&output::html::frame_table(
+        &plan_df,
+        &["period", "anchor", "stage", "rate_to_next", "required", "required_low", "required_high", "needed_by", "team_target", "coverage", "shortfall_money"],
+        cur,
+        "The reverse waterfall, anchor by anchor (rows of plan.csv)",
+    ));
     let mut md = String::from("\n## Plan: do the targets add up?\n\n");
     for a in &plan.anchors {
         md.push_str(&format!("- {}\n", output::plan::verdict(&plan, a, cur)));
@@ -225,5 +241,5 @@ pub fn for_report(
         }
     }
     md.push_str("\nFormulas: docs/plan.md; rows: plan.csv.\n");
-    Ok(Some((csv, md)))
+    Ok(Some((csv, md, html)))
 }

@@ -203,7 +203,7 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
         ),
     ];
     let plan = crate::cmd::plan::for_report(p, cmd.targets.as_deref(), cmd.period.period)?;
-    if let Some((csv, _)) = &plan {
+    if let Some((csv, _, _)) = &plan {
         files.push(("plan.csv".into(), csv.clone()));
     }
 
@@ -223,10 +223,12 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
         (k, f, c, m)
     };
     let mut s = summary(p, &k1, &c1.cycle, &m1)?;
-    if let Some((_, md)) = plan {
+    let mut extra = Vec::new();
+    if let Some((_, md, html)) = plan {
         s.text.push_str(&md);
+        extra.push(("plan".to_string(), "Shared goals: do the targets add up?".to_string(), html));
     }
-    let page = html_page(p, &k1, &f1, &c1, &m1)?;
+    let page = html_page(p, &k1, &f1, &c1, &m1, extra)?;
     files.push(("summary.md".into(), s.text.into_bytes()));
     files.push(("report.html".into(), page.into_bytes()));
     let manifest = manifest(p, cmd, &files, s.latest.as_deref(), &m1.assumptions)?;
@@ -241,6 +243,7 @@ fn html_page(
     f: &DataFrame,
     c: &crate::metrics::cycle::CycleReport,
     m: &Misalignment,
+    extra: Vec<(String, String, String)>,
 ) -> Result<String> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
@@ -322,7 +325,7 @@ fn html_page(
         misalignment: &m.frame,
         cost_components,
         findings: &p.loaded.findings,
-        extra: Vec::new(),
+        extra,
         has_revenue: ds.revenue.is_some(),
         has_campaigns: ds.campaigns.is_some(),
         has_leads: ds.leads.is_some(),

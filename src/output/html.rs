@@ -217,6 +217,37 @@ fn label(id: &str) -> String {
     }
 }
 
+/// Selected columns of a frame as an HTML table, each value formatted for
+/// people by its column's kind (text columns left-aligned).
+pub fn frame_table(df: &DataFrame, columns: &[&str], currency: &str, caption: &str) -> String {
+    let cols: Vec<&str> = columns.iter().copied().filter(|c| df.column(c).is_ok()).collect();
+    let mut out = String::from("<div class=\"scroll\"><table>");
+    if !caption.is_empty() {
+        let _ = write!(out, "<caption>{}</caption>", escape(caption));
+    }
+    out.push_str("<tr>");
+    for c in &cols {
+        let t = if matches!(kind_of(c), ValueKind::Text | ValueKind::Date) { " class=\"t\"" } else { "" };
+        let _ = write!(out, "<th{t}>{}</th>", escape(&c.replace('_', " ")));
+    }
+    out.push_str("</tr>");
+    for row in 0..df.height() {
+        out.push_str("<tr>");
+        for c in &cols {
+            let kind = kind_of(c);
+            let text = match df.column(c).ok().map(|col| cell(col, row)) {
+                Some(Ok(v)) => super::format::human_val(&v, kind, currency),
+                _ => String::new(),
+            };
+            let t = if matches!(kind, ValueKind::Text | ValueKind::Date) { " class=\"t\"" } else { "" };
+            let _ = write!(out, "<td{t}>{}</td>", escape(&text));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table></div>");
+    out
+}
+
 fn absent(text: &str) -> String {
     format!("<p class=\"absent\">{}</p>", escape(text))
 }

@@ -225,3 +225,23 @@ fn browser_renders_the_demo_page() {
         assert!((1500.0..12000.0).contains(&h), "page height {h} at {width} px");
     }
 }
+
+/// With targets, the page has a plan section: the verdicts of
+/// `plan --demo` (docs/demo.md: Q1 2025 marketing's 480 MQLs cover about 91%
+/// of what sales' 1.45M quota needs) and the waterfall rows.
+#[test]
+fn targets_add_the_plan_section() {
+    let d = tempfile::tempdir().unwrap();
+    let targets = d.path().join("targets.csv");
+    std::fs::write(&targets, revcycle::demo::builtin_targets()).unwrap();
+    let (_r, out) = report(&["--demo", "--targets", targets.to_str().unwrap()]);
+    let html = page(&out);
+    let plan = section(&html, "plan");
+    assert!(plan.contains("sales&#39; Q1 2025 target of 1.45M new_bookings needs 526 MQLs"), "{plan}");
+    assert!(plan.contains("91% coverage"), "{plan}");
+    assert!(plan.contains("Goal alignment score"), "{plan}");
+    assert!(plan.contains("<th class=\"t\">stage</th>"), "{plan}");
+    // Without targets there is no plan section.
+    let (_r2, out2) = report(&["--demo"]);
+    assert!(!page(&out2).contains("<section id=\"plan\">"));
+}
