@@ -210,6 +210,7 @@ fn rfc3339(us: i64) -> String {
 fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Result<Summary> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
+    let avail = registry::availability(ds)?;
     let cur_label = &a.currency;
     let mut s = String::new();
     let _ = writeln!(s, "# revcycle report\n");
@@ -217,11 +218,7 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
         s,
         "- as of: {} UTC ({})",
         ts_text(ds.as_of),
-        if p.loaded.as_of_given {
-            "--as-of"
-        } else {
-            "the latest timestamp in the inputs"
-        }
+        p.loaded.as_of_origin()
     );
     let periods = frame_periods(k, "period")?;
     let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
@@ -287,7 +284,7 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
             let supported = registry::METRICS
                 .iter()
                 .find(|d| d.id == id)
-                .map(|d| registry::missing(d, ds).is_none())
+                .map(|d| avail.is_available(d.command, d.id))
                 .unwrap_or(false);
             if !supported || frame.column(id).is_err() {
                 continue;
@@ -457,6 +454,7 @@ fn manifest(
         "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "as_of": rfc3339(p.loaded.dataset.as_of),
         "as_of_given": p.loaded.as_of_given,
+        "as_of_source": p.loaded.as_of_source,
         "latest_complete_period": latest,
         "config": p.cfg.source.as_ref().map(|s| s.display().to_string()),
         "options": {

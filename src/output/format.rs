@@ -55,7 +55,10 @@ pub fn kind_of(column: &str) -> ValueKind {
         // Counts.
         "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
         | "new_customers" | "reached" | "dropped" | "customers" | "unworked_mqls"
-        | "rejected_mqls" | "rows" | "count" | "accounts" | "n" => Count,
+        | "rejected_mqls" | "rows" | "count" | "accounts" | "n" | "impressions" | "clicks"
+        | "platform_conversions" => Count,
+        "cpc" => Money,
+        "ctr" => Rate,
         // Money.
         "new_bookings"
         | "pipeline_created"
