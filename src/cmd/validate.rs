@@ -50,12 +50,7 @@ fn fmt_ts(us: i64) -> String {
 fn human(l: &Loaded, avail: &registry::Availability) -> String {
     let mut s = String::new();
     let ds = &l.dataset;
-    let _ = writeln!(
-        s,
-        "as_of: {} ({})\n",
-        fmt_ts(ds.as_of),
-        l.as_of_origin()
-    );
+    let _ = writeln!(s, "as_of: {} ({})\n", fmt_ts(ds.as_of), l.as_of_origin());
     for f in &l.files {
         let mut how = vec![f.format.clone()];
         if f.gzip {
@@ -96,7 +91,10 @@ fn human(l: &Loaded, avail: &registry::Availability) -> String {
     }
     let shapes = avail.warnings();
     if !shapes.is_empty() {
-        let _ = writeln!(s, "artifacts of the export (these metrics are null, not a confident number):");
+        let _ = writeln!(
+            s,
+            "artifacts of the export (these metrics are null, not a confident number):"
+        );
         for w in &shapes {
             let _ = writeln!(s, "  {w}");
         }

@@ -314,8 +314,7 @@ pub fn now_micros() -> Result<i64> {
             if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
                 return Ok(t.timestamp_micros());
             }
-            parse_instant(text, false)
-                .with_context(|| format!("environment variable {NOW_VAR}"))
+            parse_instant(text, false).with_context(|| format!("environment variable {NOW_VAR}"))
         }
         _ => Ok(chrono::Utc::now().timestamp_micros()),
     }

@@ -64,8 +64,18 @@ pub fn unit_of(id: &str) -> Option<Unit> {
     Some(match id {
         "period" | "cohort" => Unit::Date,
         "channel" | "segment" | "owner" | "campaign" | "stage" => Unit::Text,
-        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
-        | "new_customers" | "reached" | "dropped" | "impressions" | "clicks"
+        "leads"
+        | "mqls"
+        | "sals"
+        | "sqls"
+        | "opportunities"
+        | "won_deals"
+        | "lost_deals"
+        | "new_customers"
+        | "reached"
+        | "dropped"
+        | "impressions"
+        | "clicks"
         | "platform_conversions" => Unit::Count,
         "new_bookings"
         | "pipeline_created"
@@ -675,7 +685,10 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     // columns (so CRM-only outputs keep their columns).
     if !platform.is_empty() {
         let psum = |c: &str| -> Result<Vec<Option<f64>>> {
-            Ok(avail(has_spend && platform.contains(&c), cnt(&format!("platform_{c}"))?))
+            Ok(avail(
+                has_spend && platform.contains(&c),
+                cnt(&format!("platform_{c}"))?,
+            ))
         };
         let (impr, clicks, conv) = (psum("impressions")?, psum("clicks")?, psum("conversions")?);
         let per_row = |num: &Vec<Option<f64>>, den: &Vec<Option<f64>>| -> Vec<Option<f64>> {
@@ -686,7 +699,10 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         cols.push(("ctr", Out::Float(per_row(&clicks, &impr))));
         cols.push(("cpc", Out::Float(per_row(&marketing_spend, &clicks))));
         cols.push(("platform_conversions", Out::Float(conv.clone())));
-        cols.push(("cost_per_conversion", Out::Float(per_row(&marketing_spend, &conv))));
+        cols.push((
+            "cost_per_conversion",
+            Out::Float(per_row(&marketing_spend, &conv)),
+        ));
     }
 
     // Output rows: reported periods (period-major), then dimension values.

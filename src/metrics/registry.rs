@@ -27,6 +27,9 @@ pub struct MetricDef {
     pub parts: &'static [&'static str],
     /// Shapes of an export under which the value is an artifact (null).
     pub shapes: &'static [Shape],
+    /// Not computed when this (table, column) has values (another metric
+    /// takes its place).
+    pub unless: Option<(TableKind, &'static str)>,
 }
 
 impl MetricDef {
@@ -38,6 +41,12 @@ impl MetricDef {
     }
     const fn shapes(self, shapes: &'static [Shape]) -> Self {
         MetricDef { shapes, ..self }
+    }
+    const fn unless(self, t: TableKind, c: &'static str) -> Self {
+        MetricDef {
+            unless: Some((t, c)),
+            ..self
+        }
     }
 }
 
@@ -74,6 +83,7 @@ macro_rules! m {
             any_of: &[],
             parts: &[],
             shapes: &[],
+            unless: None,
         }
     };
 }
@@ -123,7 +133,7 @@ pub static METRICS: &[MetricDef] = &[
     m!("lead_to_mql_rate", "kpis", [(L, "mql_at")]).shapes(&[LeadsOnOneDay]),
     m!("mql_to_sal_rate", "kpis", [(L, "mql_at"), (L, "sal_at")]),
     m!("sal_to_sql_rate", "kpis", [(L, "sal_at"), (L, "sql_at")]),
-    m!("mql_to_sql_rate", "kpis", [(L, "mql_at"), (L, "sql_at")]),
+    m!("mql_to_sql_rate", "kpis", [(L, "mql_at"), (L, "sql_at")]).unless(L, "sal_at"),
     m!(
         "sql_to_opportunity_rate",
         "kpis",
@@ -159,7 +169,12 @@ pub static METRICS: &[MetricDef] = &[
         "kpis",
         [(O, "status"), (O, "close_date"), (O, "amount")]
     )
-    .shapes(&[NoLostDeals, NoOpenDeals, OpenDealsWithoutAmount, WonAtCreation]),
+    .shapes(&[
+        NoLostDeals,
+        NoOpenDeals,
+        OpenDealsWithoutAmount,
+        WonAtCreation,
+    ]),
     m!("lead_velocity_rate", "kpis", [(L, "mql_at")]),
     m!("speed_to_lead_hours", "kpis", [(L, "first_contact_at")]),
     m!("followup_rate", "kpis", [(L, "mql_at")]).any(WORKED),
@@ -192,7 +207,11 @@ pub static METRICS: &[MetricDef] = &[
     m!("ctr", "kpis", [(C, "impressions"), (C, "clicks")]),
     m!("cpc", "kpis", [(C, "spend"), (C, "clicks")]),
     m!("platform_conversions", "kpis", [(C, "conversions")]),
-    m!("cost_per_conversion", "kpis", [(C, "spend"), (C, "conversions")]),
+    m!(
+        "cost_per_conversion",
+        "kpis",
+        [(C, "spend"), (C, "conversions")]
+    ),
     m!("reached", "funnel", [(L, "created_at")]),
     m!("conversion_from_previous", "funnel", [(L, "created_at")]),
     m!("conversion_from_lead", "funnel", [(L, "created_at")]),
@@ -427,7 +446,7 @@ impl Availability {
                     .map(|d| d.id)
                     .collect();
                 ids.dedup();
-                (!ids.is_empty()).then(|| format!("{text}: {} are null", ids.join(", ")))
+                (!ids.is_empty()).then(|| format!("{text}; null: {}", ids.join(", ")))
             })
             .collect()
     }
@@ -440,11 +459,22 @@ pub fn availability(ds: &Dataset) -> anyhow::Result<Availability> {
     let shapes = shapes(ds)?;
     let mut unavailable = BTreeMap::new();
     for def in METRICS.iter().filter(|d| d.parts.is_empty()) {
-        let reason = missing(def, ds).map(|m| format!("needs {m}")).or_else(|| {
-            def.shapes
-                .iter()
-                .find_map(|s| shapes.get(s).map(|t| t.to_string()))
-        });
+        let reason = missing(def, ds)
+            .map(|m| format!("needs {m}"))
+            .or_else(|| {
+                let (t, c) = def.unless?;
+                ds.has_values(t, c).then(|| {
+                    format!(
+                        "not reported when {}.{c} is in use (the ladder has that stage)",
+                        t.name()
+                    )
+                })
+            })
+            .or_else(|| {
+                def.shapes
+                    .iter()
+                    .find_map(|s| shapes.get(s).map(|t| t.to_string()))
+            });
         if let Some(r) = reason {
             unavailable.entry((def.command, def.id)).or_insert(r);
         }
@@ -507,7 +537,9 @@ pub fn shapes(ds: &Dataset) -> anyhow::Result<BTreeMap<Shape, String>> {
         if closed_dated && won > 0 && lost == 0 {
             out.insert(
                 NoLostDeals,
-                format!("opportunities: {won} deals won and none lost (an export of won deals only)"),
+                format!(
+                    "opportunities: {won} deals won and none lost (an export of won deals only)"
+                ),
             );
         }
         if n > 0 && open == 0 {
@@ -562,7 +594,11 @@ fn earliest_timestamp(ds: &Dataset) -> anyhow::Result<Option<i64>> {
             if c.kind != ColumnKind::Timestamp {
                 continue;
             }
-            let s = t.frame.column(c.name)?.as_materialized_series().to_physical_repr();
+            let s = t
+                .frame
+                .column(c.name)?
+                .as_materialized_series()
+                .to_physical_repr();
             if let Some(m) = s.i64().ok().and_then(|ca| ca.min()) {
                 out = Some(out.map_or(m, |o: i64| o.min(m)));
             }
