@@ -53,26 +53,11 @@ pub fn kind_of(column: &str) -> ValueKind {
     use ValueKind::*;
     match column {
         // Counts.
-        "leads"
-        | "mqls"
-        | "sals"
-        | "sqls"
-        | "opportunities"
-        | "won_deals"
-        | "lost_deals"
-        | "new_customers"
-        | "reached"
-        | "dropped"
-        | "customers"
-        | "unworked_mqls"
-        | "rejected_mqls"
-        | "rows"
-        | "count"
-        | "accounts"
-        | "n"
-        | "impressions"
-        | "clicks"
-        | "platform_conversions" => Count,
+        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
+        | "new_customers" | "reached" | "dropped" | "customers" | "unworked_mqls"
+        | "rejected_mqls" | "rows" | "count" | "accounts" | "n" => Count,
+        // Ad-platform metrics (kpis).
+        "impressions" | "clicks" | "platform_conversions" => Count,
         "cpc" => Money,
         "ctr" => Rate,
         // Money.

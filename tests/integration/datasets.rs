@@ -25,10 +25,7 @@ fn validate(config: &str, expect: &[&str]) {
 }
 
 #[test]
-#[cfg_attr(
-    not(has_datasets),
-    ignore = "needs ../shared/datasets beside the clone"
-)]
+#[cfg_attr(not(has_datasets), ignore = "needs ../shared/datasets beside the clone")]
 fn maven_crm_pipeline() {
     // 8,800 deals; the 500 Prospecting deals have no engage_date (created_at) and are left out.
     validate(
@@ -42,10 +39,7 @@ fn maven_crm_pipeline() {
 }
 
 #[test]
-#[cfg_attr(
-    not(has_datasets),
-    ignore = "needs ../shared/datasets beside the clone"
-)]
+#[cfg_attr(not(has_datasets), ignore = "needs ../shared/datasets beside the clone")]
 fn olist_funnel() {
     validate(
         "examples/olist-funnel.toml",
@@ -59,10 +53,7 @@ fn olist_funnel() {
 }
 
 #[test]
-#[cfg_attr(
-    not(has_datasets),
-    ignore = "needs ../shared/datasets beside the clone"
-)]
+#[cfg_attr(not(has_datasets), ignore = "needs ../shared/datasets beside the clone")]
 fn marketing_semicolon_decimal_comma() {
     validate(
         "examples/digital-marketing-kpis.toml",
