@@ -88,6 +88,7 @@ pub fn unit_of(id: &str) -> Option<Unit> {
         | "cost_per_opportunity"
         | "cost_per_conversion"
         | "cpc"
+        | "platform_revenue"
         | "cac" => Unit::Money,
         "pipeline_velocity" => Unit::MoneyPerDay,
         "win_rate"
@@ -97,7 +98,7 @@ pub fn unit_of(id: &str) -> Option<Unit> {
         | "conversion_from_lead"
         | "ctr" => Unit::Rate,
         id if id.ends_with("_rate") => Unit::Rate,
-        "roas" => Unit::Ratio,
+        "roas" | "platform_roas" => Unit::Ratio,
         "sales_cycle_days" | "cohort_age_days" | "median_days_from_previous" => Unit::Days,
         "speed_to_lead_hours" => Unit::Hours,
         _ => return None,
@@ -212,6 +213,7 @@ impl Base {
                         col("impressions"),
                         col("clicks"),
                         col("conversions"),
+                        col("conversion_value"),
                         col(DIM),
                     ])
                     .collect()
@@ -492,6 +494,7 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
 
     // --- spend.
     let has_camp_col = |c: &str| ds.campaigns.as_ref().is_some_and(|t| t.has(c));
+    let has_value = has_camp_col("conversion_value");
     let platform: Vec<&str> = PLATFORM_COLUMNS
         .iter()
         .copied()
@@ -501,6 +504,9 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
         let mut sums = vec![money_sum(col("spend")).alias("marketing_spend")];
         for c in &platform {
             sums.push(col(*c).sum().alias(format!("platform_{c}")));
+        }
+        if has_value {
+            sums.push(money_sum(col("conversion_value")).alias("platform_conversion_value"));
         }
         aggs.push(agg_by(&spec, camps.clone().lazy(), col("date"), sums));
     }
@@ -703,6 +709,16 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             "cost_per_conversion",
             Out::Float(per_row(&marketing_spend, &conv)),
         ));
+    }
+
+    // Platform revenue: only when the export has a conversion value.
+    if has_value {
+        let revenue = avail(has_spend, cnt("platform_conversion_value")?);
+        let roas: Vec<Option<f64>> = (0..nrows)
+            .map(|i| ratio(revenue[i], marketing_spend[i]))
+            .collect();
+        cols.push(("platform_revenue", Out::Float(revenue)));
+        cols.push(("platform_roas", Out::Float(roas)));
     }
 
     // Output rows: reported periods (period-major), then dimension values.

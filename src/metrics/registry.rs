@@ -212,6 +212,16 @@ pub static METRICS: &[MetricDef] = &[
         "kpis",
         [(C, "spend"), (C, "conversions")]
     ),
+    m!(
+        "platform_revenue",
+        "kpis",
+        [(C, "spend"), (C, "conversion_value")]
+    ),
+    m!(
+        "platform_roas",
+        "kpis",
+        [(C, "spend"), (C, "conversion_value")]
+    ),
     m!("reached", "funnel", [(L, "created_at")]),
     m!("conversion_from_previous", "funnel", [(L, "created_at")]),
     m!("conversion_from_lead", "funnel", [(L, "created_at")]),

@@ -58,8 +58,9 @@ pub fn kind_of(column: &str) -> ValueKind {
         | "rejected_mqls" | "rows" | "count" | "accounts" | "n" => Count,
         // Ad-platform metrics (kpis).
         "impressions" | "clicks" | "platform_conversions" => Count,
-        "cpc" => Money,
+        "cpc" | "platform_revenue" => Money,
         "ctr" => Rate,
+        "platform_roas" => Ratio,
         // Money.
         "new_bookings"
         | "pipeline_created"

@@ -432,6 +432,10 @@ fn issue10_campaign_only_input_gives_spend_and_platform_metrics() {
     assert!((cpc - 30590879.82 / 2999919.0).abs() < 1e-9);
     let cpa: f64 = column(&o, "cost_per_conversion")[0].parse().unwrap();
     assert!((cpa - 30590879.82 / 8043.0).abs() < 1e-9);
+    // revenue (decimal commas) summed the same way: 42889366.
+    assert_eq!(column(&o, "platform_revenue"), ["42889366"]);
+    let roas: f64 = column(&o, "platform_roas")[0].parse().unwrap();
+    assert!((roas - 42889366.0 / 30590879.82).abs() < 1e-12);
     assert!(all_null(&column(&o, "leads")));
     assert!(all_null(&column(&o, "win_rate")));
     // Every analysis command runs (before: "no leads or opportunities").
@@ -465,6 +469,30 @@ fn issue10_campaign_only_fixture_runs_every_command() {
         }
         ok(&args);
     }
+}
+
+#[test]
+fn issue10_platform_revenue_and_roas_from_a_conversion_value_column() {
+    // fixtures/trust/campaigns: Jan spend 100 + 50, clicks 10 + 5, value 250
+    // (+ empty); Feb spend 40, clicks 8, value 100. No impressions or
+    // conversions column: those metrics are null, the others computed.
+    let dir = fixture("trust/campaigns");
+    let d = dir.to_str().unwrap();
+    let o = ok(&["kpis", d, "--format", "csv"]);
+    assert_eq!(column(&o, "period"), ["2024-01-01", "2024-02-01"]);
+    assert_eq!(column(&o, "marketing_spend"), ["150", "40"]);
+    assert_eq!(column(&o, "clicks"), ["15", "8"]);
+    assert_eq!(column(&o, "cpc"), ["10", "5"]);
+    assert_eq!(column(&o, "platform_revenue"), ["250", "100"]);
+    let roas: Vec<f64> = column(&o, "platform_roas")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!((roas[0] - 250.0 / 150.0).abs() < 1e-12 && roas[1] == 2.5, "{roas:?}");
+    for id in ["impressions", "ctr", "platform_conversions", "cost_per_conversion"] {
+        assert!(all_null(&column(&o, id)), "{id}");
+    }
+    assert_agree(&[d], &[]);
 }
 
 #[test]
