@@ -488,8 +488,16 @@ fn issue10_platform_revenue_and_roas_from_a_conversion_value_column() {
         .iter()
         .map(|v| v.parse().unwrap())
         .collect();
-    assert!((roas[0] - 250.0 / 150.0).abs() < 1e-12 && roas[1] == 2.5, "{roas:?}");
-    for id in ["impressions", "ctr", "platform_conversions", "cost_per_conversion"] {
+    assert!(
+        (roas[0] - 250.0 / 150.0).abs() < 1e-12 && roas[1] == 2.5,
+        "{roas:?}"
+    );
+    for id in [
+        "impressions",
+        "ctr",
+        "platform_conversions",
+        "cost_per_conversion",
+    ] {
         assert!(all_null(&column(&o, id)), "{id}");
     }
     assert_agree(&[d], &[]);
