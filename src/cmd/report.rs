@@ -372,11 +372,16 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
     let _ = writeln!(s);
 
     let _ = writeln!(s, "## Data quality\n");
-    if p.loaded.findings.is_empty() {
+    let artifacts = avail.warnings();
+    if p.loaded.findings.is_empty() && artifacts.is_empty() {
         let _ = writeln!(s, "No findings.");
     } else {
         for f in &p.loaded.findings {
             let _ = writeln!(s, "- {}: {}", f.severity, f.one_line());
+        }
+        // Shapes of the export that make metrics artifacts (null).
+        for w in &artifacts {
+            let _ = writeln!(s, "- artifact: {w}");
         }
     }
     Ok(Summary { text: s, latest })

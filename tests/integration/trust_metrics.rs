@@ -178,6 +178,17 @@ fn issue10_won_only_export_nulls_win_rate_and_cycle_and_check_cannot_evaluate() 
         "{err}"
     );
 
+    // The report's summary lists the shape beside the data-quality findings.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    ok(&["report", d, "--out", out.to_str().unwrap(), "-q"]);
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("- artifact: opportunities: 3 deals won and none lost"),
+        "{summary}"
+    );
+    assert!(!summary.contains("| win_rate"), "{summary}");
+
     let o = ok(&["validate", d]);
     let text = stdout(&o);
     assert!(
