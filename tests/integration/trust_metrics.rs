@@ -614,3 +614,28 @@ fn issue10_no_config_skips_revcycle_toml() {
     let o = run(&["kpis", d, "--no-config", "--config", "x.toml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn issue10_alignment_score_averages_the_available_components_and_says_so() {
+    // fixtures/misalignment-nocontact/EXPECTED.md: no first_contact_at, so
+    // followup_component and speed_component are null; the score is
+    // 100 × (0.5 + 17/21 + 41/63) / 3, not dragged down by two zeros.
+    let dir = fixture("misalignment-nocontact");
+    let cfg = fixture("misalignment-nocontact/revcycle.toml");
+    let (d, c) = (dir.to_str().unwrap(), cfg.to_str().unwrap());
+    let o = ok(&["misalignment", d, "--config", c, "--format", "csv"]);
+    let score: f64 = column(&o, "alignment_score")[0].parse().unwrap();
+    let want = 100.0 * (0.5 + 17.0 / 21.0 + 41.0 / 63.0) / 3.0;
+    assert!((score - want).abs() < 1e-9, "{score} vs {want}");
+    assert_eq!(column(&o, "followup_component"), [""]);
+    assert_eq!(column(&o, "speed_component"), [""]);
+    let o = ok(&["misalignment", d, "--config", c]);
+    assert!(
+        stdout(&o).contains(
+            "alignment_score averages the components these inputs support; \
+             followup_component, speed_component are null and left out"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
