@@ -69,6 +69,10 @@ pub enum Shape {
     /// Every lead created on one day while the data spans more days (an import
     /// date, not when the leads came in).
     LeadsOnOneDay,
+    /// No lost deals, and the leads have no contact, SAL or SQL date: the only
+    /// sign that an MQL was worked is a deal, and every deal is won (a worked
+    /// MQL win rate of 1).
+    WorkedOnlyByWonDeals,
 }
 
 use Shape::*;
@@ -275,7 +279,8 @@ pub static METRICS: &[MetricDef] = &[
         "worked_mql_win_rate",
         "misalignment",
         [(L, "mql_at"), (O, "lead_id"), (O, "close_date")]
-    ),
+    )
+    .shapes(&[WorkedOnlyByWonDeals]),
     m!(
         "unworked_mqls",
         "misalignment",
@@ -412,10 +417,20 @@ impl Availability {
     /// availability, else (a column that is not one of the command's ids,
     /// such as `misalignment`'s `win_rate`) that of the KPI of that name.
     fn column_available(&self, command: &str, name: &str) -> bool {
-        if METRICS.iter().any(|d| d.command == command && d.id == name) {
-            self.is_available(command, name)
+        let own = |n: &str| METRICS.iter().any(|d| d.command == command && d.id == n);
+        if own(name) {
+            return self.is_available(command, name);
+        }
+        // A bound of a rate (`worked_mql_win_rate_low`, `win_rate_high`)
+        // follows the rate.
+        let base = name
+            .strip_suffix("_low")
+            .or_else(|| name.strip_suffix("_high"))
+            .unwrap_or(name);
+        if own(base) {
+            self.is_available(command, base)
         } else {
-            self.is_available("kpis", name)
+            self.is_available("kpis", base)
         }
     }
 
@@ -550,6 +565,15 @@ pub fn shapes(ds: &Dataset) -> anyhow::Result<BTreeMap<Shape, String>> {
                 format!(
                     "opportunities: {won} deals won and none lost (an export of won deals only)"
                 ),
+            );
+        }
+        let lead_worked = ["first_contact_at", "sal_at", "sql_at"]
+            .iter()
+            .any(|c| ds.has_values(TableKind::Leads, c));
+        if closed_dated && won > 0 && lost == 0 && ds.leads.is_some() && !lead_worked {
+            out.insert(
+                WorkedOnlyByWonDeals,
+                format!("opportunities: {won} deals won and none lost, and the leads have no first_contact_at, sal_at or sql_at: every worked MQL is a won deal"),
             );
         }
         if n > 0 && open == 0 {
