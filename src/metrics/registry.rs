@@ -181,7 +181,9 @@ pub static METRICS: &[MetricDef] = &[
     ]),
     m!("lead_velocity_rate", "kpis", [(L, "mql_at")]),
     m!("speed_to_lead_hours", "kpis", [(L, "first_contact_at")]),
-    m!("followup_rate", "kpis", [(L, "mql_at")]).any(WORKED),
+    m!("followup_rate", "kpis", [(L, "mql_at")])
+        .any(WORKED)
+        .shapes(&[WorkedOnlyByWonDeals]),
     m!("cost_per_lead", "kpis", [(C, "spend"), (L, "created_at")]).shapes(&[LeadsOnOneDay]),
     m!("cost_per_mql", "kpis", [(C, "spend"), (L, "mql_at")]),
     m!("cost_per_sql", "kpis", [(C, "spend"), (L, "sql_at")]),

@@ -366,6 +366,7 @@ fn issue10_olist_won_only_funnel_is_honest() {
         "opportunity_to_won_rate",
         "sales_cycle_days",
         "lost_deals",
+        "followup_rate",
     ] {
         assert!(all_null(&column(&o, id)), "{id}");
     }
