@@ -132,7 +132,9 @@ pub static METRICS: &[MetricDef] = &[
         "kpis",
         [(O, "status"), (O, "close_date"), (O, "amount")]
     ),
-    m!("pipeline_created", "kpis", [(O, "amount")]),
+    // Amounts on closed deals only: the pipeline created is the part that
+    // later closed, not what was created.
+    m!("pipeline_created", "kpis", [(O, "amount")]).shapes(&[OpenDealsWithoutAmount]),
     m!("marketing_spend", "kpis", [(C, "spend")]),
     m!("lead_to_mql_rate", "kpis", [(L, "mql_at")]).shapes(&[LeadsOnOneDay]),
     m!("mql_to_sal_rate", "kpis", [(L, "mql_at"), (L, "sal_at")]),

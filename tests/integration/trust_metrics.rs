@@ -221,6 +221,7 @@ fn issue10_open_deals_without_amount_and_leads_on_one_day() {
     for id in [
         "open_pipeline",
         "pipeline_velocity",
+        "pipeline_created",
         "leads",
         "lead_to_mql_rate",
     ] {
@@ -233,7 +234,7 @@ fn issue10_open_deals_without_amount_and_leads_on_one_day() {
     let err = stderr(&o);
     assert!(
         err.contains(
-            "none of the 2 open deals has an amount; null: open_pipeline, pipeline_velocity"
+            "none of the 2 open deals has an amount; null: pipeline_created, open_pipeline, pipeline_velocity"
         ),
         "{err}"
     );
@@ -412,6 +413,7 @@ fn issue10_maven_open_deals_without_amount() {
     let o = ok(&["kpis", cfg[0], cfg[1], "--format", "csv"]);
     assert!(all_null(&column(&o, "open_pipeline")));
     assert!(all_null(&column(&o, "pipeline_velocity")));
+    assert!(all_null(&column(&o, "pipeline_created")));
     // Engaging deals (1,589 at as_of 2017-12-31) carry no close_value.
     let err = stderr(&o);
     assert!(
