@@ -598,6 +598,43 @@ fn issue10_demo_does_not_read_revcycle_toml() {
 }
 
 #[test]
+fn issue10_init_then_report_demo_works() {
+    // The README's path: a user's own (Salesforce-style) exports, `init` on
+    // them, then `report --demo`. Before the fix the demo read the column map
+    // init wrote and failed on `Lead ID`.
+    let tmp = tempfile::tempdir().unwrap();
+    let t = Some(tmp.path());
+    let args = [
+        "demo",
+        "--out",
+        "d",
+        "--headers",
+        "salesforce",
+        "--leads",
+        "300",
+        "-q",
+    ];
+    let o = run_in(t, &args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let args = [
+        "init",
+        "--leads",
+        "d/leads.csv",
+        "--opportunities",
+        "d/opportunities.csv",
+        "-q",
+    ];
+    let o = run_in(t, &args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let toml = std::fs::read_to_string(tmp.path().join("revcycle.toml")).unwrap();
+    assert!(toml.contains("lead_id = \"Lead ID\""), "{toml}");
+    let args = ["report", "--demo", "--out", "r", "-q"];
+    let o = run_in(t, &args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    assert!(tmp.path().join("r/summary.md").is_file());
+}
+
+#[test]
 fn issue10_no_config_skips_revcycle_toml() {
     let tmp = tempfile::tempdir().unwrap();
     broken_config(tmp.path());
