@@ -657,3 +657,50 @@ pub fn ids() -> Vec<&'static str> {
 pub fn find(id: &str) -> Option<&'static MetricDef> {
     METRICS.iter().find(|m| m.id == id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::testutil::load_fixture;
+    use crate::settings::Analysis;
+
+    /// Every metric column `kpis`, `funnel` and `cycle` emit is a registry id
+    /// of that command, so the availability post-pass can reach it.
+    #[test]
+    fn every_output_column_is_registered() {
+        let ds = load_fixture("basic", "2024-05-03T00:00:00");
+        let a = Analysis::default();
+        let keys = ["period", "cohort", "stage", "cohort_age_days"];
+        for (command, df) in [
+            ("kpis", crate::metrics::kpis::kpis(&ds, &a).unwrap()),
+            ("funnel", crate::metrics::funnel::funnel(&ds, &a).unwrap()),
+            ("cycle", crate::metrics::cycle::cycle(&ds, &a).unwrap()),
+        ] {
+            for name in df.get_column_names() {
+                let name = name.as_str();
+                if keys.contains(&name) {
+                    continue;
+                }
+                assert!(
+                    METRICS.iter().any(|d| d.command == command && d.id == name),
+                    "{command}.{name} is not in the registry"
+                );
+            }
+        }
+    }
+
+    /// The misalignment spec ids are all registered.
+    #[test]
+    fn misalignment_ids_are_registered() {
+        for id in crate::metrics::misalignment::SPEC_IDS {
+            assert!(find(id).is_some_and(|d| d.command == "misalignment"), "{id}");
+        }
+    }
+
+    /// The basic fixture has every shape's opposite: no artifact.
+    #[test]
+    fn basic_fixture_has_no_artifact_shape() {
+        let ds = load_fixture("basic", "2024-05-03T00:00:00");
+        assert!(shapes(&ds).unwrap().is_empty());
+    }
+}
