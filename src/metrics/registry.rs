@@ -693,7 +693,10 @@ mod tests {
     #[test]
     fn misalignment_ids_are_registered() {
         for id in crate::metrics::misalignment::SPEC_IDS {
-            assert!(find(id).is_some_and(|d| d.command == "misalignment"), "{id}");
+            assert!(
+                find(id).is_some_and(|d| d.command == "misalignment"),
+                "{id}"
+            );
         }
     }
 
