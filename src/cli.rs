@@ -125,11 +125,15 @@ pub struct InputArgs {
     #[arg(long)]
     pub demo: bool,
 
-    /// Configuration file [default: ./revcycle.toml when present]
+    /// Configuration file [default: ./revcycle.toml when present, except with --demo]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// The instant the analysis looks from [default: latest timestamp in the inputs]
+    /// Read no configuration file (not even ./revcycle.toml)
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// The instant the analysis looks from [default: the latest event that has happened in the inputs]
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
 }

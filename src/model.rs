@@ -152,6 +152,9 @@ pub const CAMPAIGNS: &[ColumnSpec] = &[
     c("impressions", Number, false),
     c("clicks", Number, false),
     c("conversions", Number, false),
+    // What the platform reports its conversions were worth (Google Ads
+    // "Conv. value"): feeds `platform_revenue` and `platform_roas`.
+    c("conversion_value", Number, false),
     c("currency", Text, false),
 ];
 

@@ -206,7 +206,7 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
     };
     let analysis = common::analysis(&cfg, &period_args)?;
     common::print_warnings(&loaded, ctx);
-    let mut ev = Evaluator::new(&loaded.dataset, &analysis);
+    let mut ev = Evaluator::new(&loaded.dataset, &analysis)?;
     if rules.iter().any(|r| r.min_vs_target.is_some() || r.pace_min.is_some()) {
         ev.targets = Some(crate::cmd::plan::targets_for_check(cmd, &cfg, &analysis)?);
     }
@@ -568,6 +568,8 @@ pub fn latest_complete_row(periods: &[String], spec: &PeriodSpec, as_of: i64) ->
 
 struct Evaluator<'a> {
     ds: &'a Dataset,
+    /// Which metrics these inputs support (`metrics::registry`).
+    avail: registry::Availability,
     base: &'a Analysis,
     /// (command, period kind, dimension) -> frame over every period.
     frames: HashMap<(&'static str, &'static str, Option<&'static str>), DataFrame>,
@@ -585,14 +587,15 @@ struct Target {
 }
 
 impl<'a> Evaluator<'a> {
-    fn new(ds: &'a Dataset, base: &'a Analysis) -> Self {
-        Evaluator {
+    fn new(ds: &'a Dataset, base: &'a Analysis) -> Result<Self> {
+        Ok(Evaluator {
             ds,
+            avail: registry::availability(ds)?,
             base,
             frames: HashMap::new(),
             mis: HashMap::new(),
             targets: None,
-        }
+        })
     }
 
     /// The outcome of a rule; when it cannot be evaluated, the period and
@@ -833,11 +836,8 @@ impl<'a> Evaluator<'a> {
 
     fn try_evaluate(&mut self, r: &Rule, out: &mut Outcome) -> Result<()> {
         let def = Self::resolve(r)?;
-        if let Some(m) = registry::missing(def, self.ds) {
-            bail!(
-                "`{}` cannot be computed from these inputs: it needs {m}",
-                def.id
-            );
+        if let Some(m) = self.avail.reason(def.command, def.id) {
+            bail!("`{}` cannot be evaluated on these inputs: {m}", def.id);
         }
         if def.command == "funnel" && r.stage.is_none() {
             bail!(

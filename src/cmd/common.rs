@@ -29,6 +29,19 @@ pub fn input_spec(input: &InputArgs) -> InputSpec {
     }
 }
 
+/// The configuration a command reads: `--config FILE`; none with
+/// `--no-config`, nor with `--demo` unless `--config` names one (the demo is
+/// the demo, whatever `./revcycle.toml` says); else `./revcycle.toml` when present.
+pub fn config(input: &InputArgs) -> Result<Config> {
+    if input.config.is_none() && (input.no_config || input.demo) {
+        return Ok(Config {
+            base_dir: std::path::PathBuf::from("."),
+            ..Config::default()
+        });
+    }
+    Config::load(input.config.as_deref())
+}
+
 /// Load configuration and inputs; print warnings unless quiet.
 pub fn load(input: &InputArgs, ctx: Ctx) -> Result<(Config, Loaded)> {
     load_with(input, ctx, false)
@@ -36,19 +49,26 @@ pub fn load(input: &InputArgs, ctx: Ctx) -> Result<(Config, Loaded)> {
 
 /// `any_table`: accept a campaigns or revenue export alone (validate).
 pub fn load_with(input: &InputArgs, ctx: Ctx, any_table: bool) -> Result<(Config, Loaded)> {
-    let cfg = Config::load(input.config.as_deref())?;
+    let cfg = config(input)?;
     let mut spec = input_spec(input);
     spec.any_table = any_table;
     let loaded = input::load(&spec, &cfg, input.as_of.as_deref(), ctx.quiet)?;
     Ok((cfg, loaded))
 }
 
+/// The data-quality warnings, then one warning per shape of the export that
+/// nulls metrics (see `metrics::registry`).
 pub fn print_warnings(loaded: &Loaded, ctx: Ctx) {
     if ctx.quiet {
         return;
     }
     for w in loaded.warnings() {
         eprintln!("revcycle: warning: {w}");
+    }
+    if let Ok(avail) = crate::metrics::registry::availability(&loaded.dataset) {
+        for w in avail.warnings() {
+            eprintln!("revcycle: warning: {w}");
+        }
     }
 }
 
@@ -134,7 +154,7 @@ pub fn prepare_reading(
     ctx: Ctx,
     unread: &[&'static str],
 ) -> Result<Prepared> {
-    let cfg = Config::load(input.config.as_deref())?;
+    let cfg = config(input)?;
     let analysis = analysis(&cfg, period)?;
     let mut spec = input_spec(input);
     spec.skip_lead_columns = unread

@@ -311,7 +311,7 @@ fn html_page(
         as_of_source: if p.loaded.as_of_given {
             "--as-of".to_string()
         } else {
-            "the latest timestamp in the inputs".to_string()
+            format!("the latest event, {}", p.loaded.as_of_source)
         },
         period: a.period.name(),
         currency: &a.currency,
@@ -372,6 +372,7 @@ fn rfc3339(us: i64) -> String {
 fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Result<Summary> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
+    let avail = registry::availability(ds)?;
     let cur_label = &a.currency;
     let mut s = String::new();
     let _ = writeln!(s, "# revcycle report\n");
@@ -379,11 +380,7 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
         s,
         "- as of: {} UTC ({})",
         ts_text(ds.as_of),
-        if p.loaded.as_of_given {
-            "--as-of"
-        } else {
-            "the latest timestamp in the inputs"
-        }
+        p.loaded.as_of_origin()
     );
     let periods = frame_periods(k, "period")?;
     let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
@@ -449,7 +446,7 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
             let supported = registry::METRICS
                 .iter()
                 .find(|d| d.id == id)
-                .map(|d| registry::missing(d, ds).is_none())
+                .map(|d| avail.is_available(d.command, d.id))
                 .unwrap_or(false);
             if !supported || frame.column(id).is_err() {
                 continue;
@@ -537,11 +534,16 @@ fn summary(p: &Prepared, k: &DataFrame, c: &DataFrame, m: &Misalignment) -> Resu
     let _ = writeln!(s);
 
     let _ = writeln!(s, "## Data quality\n");
-    if p.loaded.findings.is_empty() {
+    let artifacts = avail.warnings();
+    if p.loaded.findings.is_empty() && artifacts.is_empty() {
         let _ = writeln!(s, "No findings.");
     } else {
         for f in &p.loaded.findings {
             let _ = writeln!(s, "- {}: {}", f.severity, f.one_line());
+        }
+        // Shapes of the export that make metrics artifacts (null).
+        for w in &artifacts {
+            let _ = writeln!(s, "- artifact: {w}");
         }
     }
     Ok(Summary { text: s, latest })
@@ -619,6 +621,7 @@ fn manifest(
         "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "as_of": rfc3339(p.loaded.dataset.as_of),
         "as_of_given": p.loaded.as_of_given,
+        "as_of_source": p.loaded.as_of_source,
         "latest_complete_period": latest,
         "config": p.cfg.source.as_ref().map(|s| s.display().to_string()),
         "options": {

@@ -15,12 +15,13 @@ use crate::Ctx;
 
 pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
     let (_cfg, loaded) = common::load_with(&cmd.input, ctx, true)?;
+    let avail = registry::availability(&loaded.dataset)?;
     let text = match cmd.output.format {
-        FormatArg::Json => serde_json::to_string_pretty(&json(&loaded))? + "\n",
+        FormatArg::Json => serde_json::to_string_pretty(&json(&loaded, &avail))? + "\n",
         FormatArg::Csv => {
             String::from_utf8(crate::input::quality::findings_csv(&loaded.findings)?)?
         }
-        FormatArg::Table | FormatArg::Markdown => human(&loaded),
+        FormatArg::Table | FormatArg::Markdown => human(&loaded, &avail),
     };
     crate::cmd::write_output(cmd.output.output.as_deref(), text.as_bytes(), ctx)?;
     let errors = loaded.findings.iter().any(|f| f.severity == "error");
@@ -46,19 +47,10 @@ fn fmt_ts(us: i64) -> String {
     }
 }
 
-fn human(l: &Loaded) -> String {
+fn human(l: &Loaded, avail: &registry::Availability) -> String {
     let mut s = String::new();
     let ds = &l.dataset;
-    let _ = writeln!(
-        s,
-        "as_of: {} ({})\n",
-        fmt_ts(ds.as_of),
-        if l.as_of_given {
-            "--as-of"
-        } else {
-            "latest timestamp in the inputs"
-        }
-    );
+    let _ = writeln!(s, "as_of: {} ({})\n", fmt_ts(ds.as_of), l.as_of_origin());
     for f in &l.files {
         let mut how = vec![f.format.clone()];
         if f.gzip {
@@ -97,6 +89,17 @@ fn human(l: &Loaded) -> String {
         }
         let _ = writeln!(s);
     }
+    let shapes = avail.warnings();
+    if !shapes.is_empty() {
+        let _ = writeln!(
+            s,
+            "artifacts of the export (these metrics are null, not a confident number):"
+        );
+        for w in &shapes {
+            let _ = writeln!(s, "  {w}");
+        }
+        let _ = writeln!(s);
+    }
     if l.findings.is_empty() {
         let _ = writeln!(s, "findings: none\n");
     } else {
@@ -113,9 +116,9 @@ fn human(l: &Loaded) -> String {
         if !seen.insert((def.command, def.id)) {
             continue;
         }
-        match registry::missing(def, ds) {
+        match avail.reason(def.command, def.id) {
             None => supported.push(format!("{}.{}", def.command, def.id)),
-            Some(m) => missing.push((format!("{}.{}", def.command, def.id), m)),
+            Some(m) => missing.push((format!("{}.{}", def.command, def.id), m.to_string())),
         }
     }
     let _ = writeln!(s, "metrics these inputs support: {}", supported.len());
@@ -130,31 +133,34 @@ fn human(l: &Loaded) -> String {
         );
         let w = missing.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
         for (id, m) in &missing {
-            let _ = writeln!(s, "  {id:w$}  needs {m}");
+            let _ = writeln!(s, "  {id:w$}  {m}");
         }
     }
     s
 }
 
-fn json(l: &Loaded) -> serde_json::Value {
+fn json(l: &Loaded, avail: &registry::Availability) -> serde_json::Value {
     let ds = &l.dataset;
     let metrics: Vec<serde_json::Value> = registry::METRICS
         .iter()
         .map(|def| {
-            let m = registry::missing(def, ds);
+            let m = avail.reason(def.command, def.id);
             serde_json::json!({
                 "command": def.command,
                 "id": def.id,
                 "supported": m.is_none(),
-                "missing": m,
+                "missing": registry::missing(def, ds),
+                "reason": m,
             })
         })
         .collect();
     serde_json::json!({
         "as_of": fmt_ts(ds.as_of),
         "as_of_given": l.as_of_given,
+        "as_of_source": l.as_of_source,
         "files": l.files,
         "findings": l.findings,
+        "artifacts": avail.warnings(),
         "metrics": metrics,
     })
 }

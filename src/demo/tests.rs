@@ -467,6 +467,7 @@ fn write_dir_is_atomic_and_refuses_to_overwrite() {
             "leads.csv",
             "opportunities.csv",
             "revenue.csv",
+            "targets.csv",
             "touches.csv",
             "truth.csv"
         ]
@@ -479,7 +480,7 @@ fn write_dir_is_atomic_and_refuses_to_overwrite() {
     assert_ne!(std::fs::read(out.join("leads.csv")).unwrap(), before);
     assert_eq!(
         std::fs::read_dir(&out).unwrap().count(),
-        6,
+        7,
         "a temporary file was left"
     );
     // A file where the folder should be.

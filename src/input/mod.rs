@@ -66,11 +66,24 @@ pub struct Loaded {
     pub dataset: Dataset,
     pub files: Vec<FileReport>,
     pub findings: Vec<quality::Finding>,
-    /// True when `--as-of` was given (else it is the latest timestamp).
+    /// True when `--as-of` was given (else it is the latest event that has happened).
     pub as_of_given: bool,
+    /// Where `as_of` came from: "--as-of", or the table and column of the
+    /// latest event ("opportunities.close_date").
+    pub as_of_source: String,
 }
 
 impl Loaded {
+    /// Where `as_of` came from, for people: "--as-of", or "the latest event
+    /// that has happened, leads.created_at".
+    pub fn as_of_origin(&self) -> String {
+        if self.as_of_given {
+            "--as-of".to_string()
+        } else {
+            format!("the latest event that has happened, {}", self.as_of_source)
+        }
+    }
+
     /// One warning line per finding that changes what the analysis sees.
     pub fn warnings(&self) -> Vec<String> {
         self.findings
@@ -186,15 +199,10 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
     if stdin_users > 1 {
         bail!("only one input can be read from standard input (`-`)");
     }
-    if out.is_empty()
-        || (!spec.any_table
-            && !out.contains_key(&TableKind::Leads)
-            && !out.contains_key(&TableKind::Opportunities))
-    {
-        if out.is_empty() {
-            bail!("no input: give a folder (revcycle kpis DIR), files (--leads FILE --opportunities FILE ...), [inputs] in revcycle.toml, or --demo");
-        }
-        bail!("no leads or opportunities: at least one of --leads and --opportunities is needed");
+    // Any one table is enough: campaign-only and revenue-only inputs give the
+    // metrics they support, every other metric is null.
+    if out.is_empty() {
+        bail!("no input: give a folder (revcycle kpis DIR), files (--leads FILE --opportunities FILE ...), [inputs] in revcycle.toml, or --demo");
     }
     Ok(out)
 }
@@ -249,15 +257,22 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         });
     }
 
-    let latest = latest_timestamp(&raw)?;
-    let (as_of, as_of_given) = match as_of {
+    let now = now_micros()?;
+    let (as_of, as_of_given, as_of_source) = match as_of {
         Some(text) => (
             parse_instant(text, cfg.day_first.unwrap_or(false)).with_context(|| "--as-of")?,
             true,
+            "--as-of".to_string(),
         ),
-        None => (latest.context("the inputs hold no timestamps")?, false),
+        None => {
+            let (t, source) = latest_timestamp(&raw, now)?.context(
+                "the inputs hold no timestamp at or before the current clock: give --as-of",
+            )?;
+            (t, false, source)
+        }
     };
-    let findings = quality::check(&raw, &files, as_of)?;
+    let mut findings = quality::check(&raw, &files, as_of)?;
+    findings.extend(quality::future_timestamps(&raw, now)?);
     let mut ds = Dataset {
         leads: None,
         opportunities: None,
@@ -282,7 +297,27 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         files,
         findings,
         as_of_given,
+        as_of_source,
     })
+}
+
+/// The environment variable that stands in for the current clock (RFC 3339
+/// or a date), so that tests and reproducible runs do not depend on today.
+pub const NOW_VAR: &str = "REVCYCLE_NOW";
+
+/// The current clock in microseconds (UTC): `REVCYCLE_NOW` when set, else the
+/// system clock.
+pub fn now_micros() -> Result<i64> {
+    match std::env::var(NOW_VAR) {
+        Ok(text) if !text.trim().is_empty() => {
+            let text = text.trim();
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+                return Ok(t.timestamp_micros());
+            }
+            parse_instant(text, false).with_context(|| format!("environment variable {NOW_VAR}"))
+        }
+        _ => Ok(chrono::Utc::now().timestamp_micros()),
+    }
 }
 
 /// Parse `--as-of`, `--from`, `--to` values: any timestamp form of the inputs.
@@ -294,21 +329,44 @@ pub fn parse_instant(text: &str, day_first: bool) -> Result<i64> {
         })
 }
 
-fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
-    let mut latest: Option<i64> = None;
+/// The default `as_of`: the latest event that has happened, with its
+/// "table.column". An open deal's `close_date` is a plan, not an event, and a
+/// timestamp after `now` has not happened (validate reports it): neither
+/// counts. On a tie the first table and column in spec order names the source.
+pub fn latest_timestamp(raw: &[RawTable], now: i64) -> Result<Option<(i64, String)>> {
+    let mut latest: Option<(i64, String)> = None;
     for t in raw {
         for spec in t.kind.columns() {
             if spec.kind != crate::model::ColumnKind::Timestamp {
                 continue;
             }
-            let c = t
-                .frame
-                .column(spec.name)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let phys = c.as_materialized_series().to_physical_repr();
-            if let Ok(ca) = phys.i64() {
-                if let Some(m) = ca.max() {
-                    latest = Some(latest.map_or(m, |l: i64| l.max(m)));
+            let Some(max) = column_max(&t.frame, spec.name)? else {
+                continue;
+            };
+            let plan = t.kind == TableKind::Opportunities && spec.name == "close_date";
+            // Usually every value has happened: the column's max is the answer
+            // without a filtering pass.
+            let m = if max <= now && !plan {
+                Some(max)
+            } else {
+                let ts = |v: i64| lit(v).cast(DataType::Datetime(TimeUnit::Microseconds, None));
+                let mut cond = col(spec.name).lt_eq(ts(now));
+                if plan {
+                    cond = cond.and(col("status").neq(lit("open")));
+                }
+                let df = t
+                    .frame
+                    .clone()
+                    .lazy()
+                    .filter(cond)
+                    .select([col(spec.name).max()])
+                    .collect()
+                    .map_err(|e| anyhow::anyhow!("finding the latest event: {e}"))?;
+                column_max(&df, spec.name)?
+            };
+            if let Some(m) = m {
+                if latest.as_ref().map_or(true, |(l, _)| m > *l) {
+                    latest = Some((m, format!("{}.{}", t.kind.name(), spec.name)));
                 }
             }
         }

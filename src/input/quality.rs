@@ -361,6 +361,33 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     Ok(out)
 }
 
+/// Timestamps later than the current clock `now` (`REVCYCLE_NOW` or the
+/// system clock): a data error, left out of the default `as_of`. An open
+/// deal's `close_date` is a plan and may be in the future.
+pub fn future_timestamps(raw: &[RawTable], now: i64) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    for t in raw {
+        for spec in t.kind.columns() {
+            if spec.kind != crate::model::ColumnKind::Timestamp || !t.present.contains(spec.name) {
+                continue;
+            }
+            let c = spec.name;
+            let mut cond = col(c).gt(ts(now));
+            if t.kind == TableKind::Opportunities && c == "close_date" {
+                cond = cond.and(col("status").neq(lit("open")));
+            }
+            let hits = sample(t, cond, col(c))?;
+            out.extend(rows_finding("error", t.kind.name(), "future", hits, |n| {
+                format!(
+                    "{n} rows have `{c}` later than the current clock ({}): not used for the default as_of",
+                    crate::metrics::periods::date_of(now)
+                )
+            }));
+        }
+    }
+    Ok(out)
+}
+
 /// The findings as CSV (`validate --format csv`, the report's data_quality.csv),
 /// free text escaped against spreadsheet formulas.
 pub fn findings_csv(findings: &[Finding]) -> Result<Vec<u8>> {

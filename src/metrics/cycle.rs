@@ -98,7 +98,7 @@ pub fn cycle_report(ds: &Dataset, a: &Analysis) -> anyhow::Result<CycleReport> {
         bow_tie_numbers(ds, a)?
     };
     Ok(CycleReport {
-        cycle: cycle_frame(&c)?,
+        cycle: cycle_frame(ds, &c)?,
         funnel_vs_cycle: fvc_frame(&c)?,
         bow_tie,
         notes: notes(ds, a),
@@ -109,10 +109,11 @@ pub fn cycle_report(ds: &Dataset, a: &Analysis) -> anyhow::Result<CycleReport> {
 /// Columns: `period` (Date, first day), the dimension (named `channel`,
 /// `segment`, `owner` or `campaign`) when `a.by` is set, then [`CYCLE_METRICS`].
 pub fn cycle(ds: &Dataset, a: &Analysis) -> anyhow::Result<DataFrame> {
-    cycle_frame(&Computed::new(ds, a)?)
+    cycle_frame(ds, &Computed::new(ds, a)?)
 }
 
-fn cycle_frame(c: &Computed) -> anyhow::Result<DataFrame> {
+/// The cycle table, the metrics the registry calls unavailable nulled.
+fn cycle_frame(ds: &Dataset, c: &Computed) -> anyhow::Result<DataFrame> {
     let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::new(); CYCLE_METRICS.len()];
     for (p, dim) in c.rows() {
         let v = c.values(p, dim.as_deref());
@@ -124,7 +125,8 @@ fn cycle_frame(c: &Computed) -> anyhow::Result<DataFrame> {
     for (name, values) in CYCLE_METRICS.iter().zip(cols) {
         out.push(Column::new((*name).into(), values));
     }
-    DataFrame::new_infer_height(out).ctx("building the cycle table")
+    let df = DataFrame::new_infer_height(out).ctx("building the cycle table")?;
+    crate::metrics::registry::availability(ds)?.null_unavailable("cycle", df)
 }
 
 /// Funnel versus cycle: two rows per reported period (and `--by` value), the

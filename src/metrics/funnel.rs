@@ -120,7 +120,8 @@ pub fn funnel(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     out.push(Column::new("median_days_from_previous".into(), median));
     out.push(Column::new("dropped".into(), dropped));
     out.push(Column::new("cohort_age_days".into(), age));
-    Ok(DataFrame::new(n, out)?)
+    let df = DataFrame::new(n, out)?;
+    crate::metrics::registry::availability(ds)?.null_unavailable("funnel", df)
 }
 
 #[cfg(test)]

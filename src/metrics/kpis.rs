@@ -23,6 +23,10 @@ pub(crate) const P: &str = "__p";
 const ROW: &str = "__row";
 const US_PER_HOUR: f64 = 3_600_000_000.0;
 
+/// Campaign columns behind the ad-platform metrics (`impressions`, `clicks`,
+/// `ctr`, `cpc`, `platform_conversions`, `cost_per_conversion`).
+const PLATFORM_COLUMNS: [&str; 3] = ["impressions", "clicks", "conversions"];
+
 /// The cohort-rate columns, in output order: (id, from stage, to stage).
 /// `mql_to_sql_rate` is only emitted when SAL is not in use.
 const RATES: [(&str, Stage, Stage); 7] = [
@@ -60,8 +64,19 @@ pub fn unit_of(id: &str) -> Option<Unit> {
     Some(match id {
         "period" | "cohort" => Unit::Date,
         "channel" | "segment" | "owner" | "campaign" | "stage" => Unit::Text,
-        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
-        | "new_customers" | "reached" | "dropped" => Unit::Count,
+        "leads"
+        | "mqls"
+        | "sals"
+        | "sqls"
+        | "opportunities"
+        | "won_deals"
+        | "lost_deals"
+        | "new_customers"
+        | "reached"
+        | "dropped"
+        | "impressions"
+        | "clicks"
+        | "platform_conversions" => Unit::Count,
         "new_bookings"
         | "pipeline_created"
         | "marketing_spend"
@@ -71,15 +86,19 @@ pub fn unit_of(id: &str) -> Option<Unit> {
         | "cost_per_mql"
         | "cost_per_sql"
         | "cost_per_opportunity"
+        | "cost_per_conversion"
+        | "cpc"
+        | "platform_revenue"
         | "cac" => Unit::Money,
         "pipeline_velocity" => Unit::MoneyPerDay,
         "win_rate"
         | "lead_velocity_rate"
         | "followup_rate"
         | "conversion_from_previous"
-        | "conversion_from_lead" => Unit::Rate,
+        | "conversion_from_lead"
+        | "ctr" => Unit::Rate,
         id if id.ends_with("_rate") => Unit::Rate,
-        "roas" => Unit::Ratio,
+        "roas" | "platform_roas" => Unit::Ratio,
         "sales_cycle_days" | "cohort_age_days" | "median_days_from_previous" => Unit::Days,
         "speed_to_lead_hours" => Unit::Hours,
         _ => return None,
@@ -188,7 +207,15 @@ impl Base {
         let camps = match (&ds.campaigns, common::campaigns_with_dim(ds, by)) {
             (Some(_), Some(lf)) => Some(
                 with_dim(lf, by)
-                    .select([col("date"), col("spend"), col(DIM)])
+                    .select([
+                        col("date"),
+                        col("spend"),
+                        col("impressions"),
+                        col("clicks"),
+                        col("conversions"),
+                        col("conversion_value"),
+                        col(DIM),
+                    ])
                     .collect()
                     .map_err(|e| pctx(e, "resolving spend rows"))?,
             ),
@@ -466,13 +493,22 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     }
 
     // --- spend.
+    let has_camp_col = |c: &str| ds.campaigns.as_ref().is_some_and(|t| t.has(c));
+    let has_value = has_camp_col("conversion_value");
+    let platform: Vec<&str> = PLATFORM_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| has_camp_col(c))
+        .collect();
     if let Some(camps) = &base.camps {
-        aggs.push(agg_by(
-            &spec,
-            camps.clone().lazy(),
-            col("date"),
-            vec![money_sum(col("spend")).alias("marketing_spend")],
-        ));
+        let mut sums = vec![money_sum(col("spend")).alias("marketing_spend")];
+        for c in &platform {
+            sums.push(col(*c).sum().alias(format!("platform_{c}")));
+        }
+        if has_value {
+            sums.push(money_sum(col("conversion_value")).alias("platform_conversion_value"));
+        }
+        aggs.push(agg_by(&spec, camps.clone().lazy(), col("date"), sums));
     }
 
     let df = join_all(grid, aggs)?;
@@ -651,6 +687,40 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     cols.push(("cac", Out::Float(cac)));
     cols.push(("roas", Out::Float(roas)));
 
+    // Ad-platform metrics: only when the campaigns export has one of their
+    // columns (so CRM-only outputs keep their columns).
+    if !platform.is_empty() {
+        let psum = |c: &str| -> Result<Vec<Option<f64>>> {
+            Ok(avail(
+                has_spend && platform.contains(&c),
+                cnt(&format!("platform_{c}"))?,
+            ))
+        };
+        let (impr, clicks, conv) = (psum("impressions")?, psum("clicks")?, psum("conversions")?);
+        let per_row = |num: &Vec<Option<f64>>, den: &Vec<Option<f64>>| -> Vec<Option<f64>> {
+            (0..nrows).map(|i| ratio(num[i], den[i])).collect()
+        };
+        cols.push(("impressions", int(&impr)));
+        cols.push(("clicks", int(&clicks)));
+        cols.push(("ctr", Out::Float(per_row(&clicks, &impr))));
+        cols.push(("cpc", Out::Float(per_row(&marketing_spend, &clicks))));
+        cols.push(("platform_conversions", Out::Float(conv.clone())));
+        cols.push((
+            "cost_per_conversion",
+            Out::Float(per_row(&marketing_spend, &conv)),
+        ));
+    }
+
+    // Platform revenue: only when the export has a conversion value.
+    if has_value {
+        let revenue = avail(has_spend, cnt("platform_conversion_value")?);
+        let roas: Vec<Option<f64>> = (0..nrows)
+            .map(|i| ratio(revenue[i], marketing_spend[i]))
+            .collect();
+        cols.push(("platform_revenue", Out::Float(revenue)));
+        cols.push(("platform_roas", Out::Float(roas)));
+    }
+
     // Output rows: reported periods (period-major), then dimension values.
     let order: Vec<(usize, usize)> = base
         .reported
@@ -684,7 +754,8 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             }
         });
     }
-    Ok(DataFrame::new(n_out, out)?)
+    let df = DataFrame::new(n_out, out)?;
+    crate::metrics::registry::availability(ds)?.null_unavailable("kpis", df)
 }
 
 #[cfg(test)]

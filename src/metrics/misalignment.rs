@@ -83,6 +83,9 @@ pub const SPEC_IDS: [&str; 19] = [
 /// `alignment_score` and its five components: the tail of [`SPEC_IDS`].
 pub const ALIGNMENT_IDS: &[&str] = SPEC_IDS.split_at(13).1;
 
+/// The five components of `alignment_score`.
+pub const SCORE_COMPONENTS: &[&str] = SPEC_IDS.split_at(14).1;
+
 /// The 95% Wilson interval of k successes in n trials, clipped to [0, 1];
 /// None when n is 0.
 pub fn wilson(k: f64, n: f64) -> Option<(f64, f64)> {
@@ -180,6 +183,9 @@ struct Avail {
     spend: bool,
     segment: bool,
     channel: bool,
+    /// The registry's answer: components it calls unavailable are null and
+    /// the score averages the others.
+    registry: crate::metrics::registry::Availability,
 }
 
 /// Aggregated counts of one group.
@@ -309,10 +315,11 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
         amount: opps_has("amount"),
         loss_reason: opps_has("loss_reason"),
         spend: spend_lf.is_some(),
-        segment: leads_has("segment") || opps_has("segment"),
-        channel: leads_has("channel")
-            || opps_has("channel")
-            || ds.has_values(TableKind::Campaigns, "channel"),
+        // The MQL mixes read the leads' own segment and channel (channel
+        // also through the lead's campaign).
+        segment: leads_has("segment"),
+        channel: leads_has("channel") || leads_has("campaign_id"),
+        registry: crate::metrics::registry::availability(ds)?,
     };
     let bounds: Vec<f64> = a.response_buckets_hours.clone();
     let nb = bounds.len() + 1;
@@ -728,7 +735,9 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
     }
     dataset_notes(&av, a, &mut notes);
 
-    let frame = build_frame(&rows, a.by, &bounds)?;
+    let frame = av
+        .registry
+        .null_unavailable("misalignment", build_frame(&rows, a.by, &bounds)?)?;
     let channels = if a.by.is_none() && av.channel {
         let split = misalignment(
             ds,
@@ -1056,6 +1065,18 @@ fn compute_group(
     } else {
         None
     };
+    let ok = |id: &str, v: Option<f64>| {
+        if av.registry.is_available("misalignment", id) {
+            v
+        } else {
+            None
+        }
+    };
+    let followup = ok("followup_component", followup);
+    let speed = ok("speed_component", speed);
+    let acceptance = ok("acceptance_component", acceptance);
+    let icp = ok("icp_component", icp);
+    let channel = ok("channel_component", channel);
     let comps = [followup, speed, acceptance, icp, channel];
     let present: Vec<f64> = comps.iter().flatten().copied().collect();
     let score =
@@ -1259,12 +1280,25 @@ fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
         notes.push("acceptance_component needs leads.sal_at or leads.sql_at".into());
     }
     if !av.segment {
-        notes.push("icp_component needs a segment column (leads or opportunities)".into());
+        notes.push("icp_component needs leads.segment (the MQLs' own segment)".into());
     }
     if !av.channel {
         notes.push(
-            "channel_component needs a channel column (leads, opportunities or campaigns)".into(),
+            "channel_component needs leads.channel or leads.campaign_id (the MQLs' own channel)"
+                .into(),
         );
+    }
+    let unavailable: Vec<&str> = SCORE_COMPONENTS
+        .iter()
+        .copied()
+        .filter(|id| !av.registry.is_available("misalignment", id))
+        .collect();
+    if !unavailable.is_empty() && unavailable.len() < SCORE_COMPONENTS.len() {
+        notes.push(format!(
+            "alignment_score averages the components these inputs support; {} {} null and left out",
+            unavailable.join(", "),
+            if unavailable.len() == 1 { "is" } else { "are" }
+        ));
     }
     match a.by {
         Some(Dimension::Segment) => {

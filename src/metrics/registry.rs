@@ -1,44 +1,145 @@
-//! Every metric id of `docs/metrics.md` with the command that computes it and
-//! the input columns it needs: `validate` lists what the inputs can support,
-//! `check` resolves rule names against it.
+//! Every metric id of `docs/metrics.md` with the command that computes it,
+//! the input columns it needs and the shapes of an export that make its value
+//! an artifact. This is the one place that decides availability:
+//! [`availability`] answers for a dataset, `validate` lists that answer,
+//! `check` refuses a rule on an unavailable metric, and every metric
+//! computation nulls the columns of unavailable metrics from the same answer
+//! ([`Availability::null_unavailable`]), so what `validate` says and what the
+//! outputs show cannot disagree.
 
-use crate::model::{Dataset, TableKind};
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use crate::metrics::periods::date_of;
+use crate::model::{ColumnKind, Dataset, TableKind};
 
 pub struct MetricDef {
     pub id: &'static str,
     pub command: &'static str,
     /// (table, column) pairs that must be present with values.
     pub needs: &'static [(TableKind, &'static str)],
+    /// When not empty: at least one of these (table, column) pairs must be
+    /// present with values (alternative sources of the same fact).
+    pub any_of: &'static [(TableKind, &'static str)],
+    /// When not empty: a total of other metrics of the same command, available
+    /// when at least one of them is.
+    pub parts: &'static [&'static str],
+    /// Shapes of an export under which the value is an artifact (null).
+    pub shapes: &'static [Shape],
+    /// Not computed when this (table, column) has values (another metric
+    /// takes its place).
+    pub unless: Option<(TableKind, &'static str)>,
 }
 
+impl MetricDef {
+    const fn any(self, any_of: &'static [(TableKind, &'static str)]) -> Self {
+        MetricDef { any_of, ..self }
+    }
+    const fn parts(self, parts: &'static [&'static str]) -> Self {
+        MetricDef { parts, ..self }
+    }
+    const fn shapes(self, shapes: &'static [Shape]) -> Self {
+        MetricDef { shapes, ..self }
+    }
+    const fn unless(self, t: TableKind, c: &'static str) -> Self {
+        MetricDef {
+            unless: Some((t, c)),
+            ..self
+        }
+    }
+}
+
+/// A shape of the loaded data that makes some numbers artifacts of the export
+/// rather than facts about the business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shape {
+    /// Deals were closed and none was lost: an export of won deals only
+    /// (win rates would be 1).
+    NoLostDeals,
+    /// Opportunities and none open: an export of closed deals only (open
+    /// pipeline would be 0).
+    NoOpenDeals,
+    /// Open deals and none with an amount, while closed deals have one (open
+    /// pipeline would be 0).
+    OpenDealsWithoutAmount,
+    /// Every won deal closed at the instant it was created: the export has one
+    /// date for both (sales cycle would be 0).
+    WonAtCreation,
+    /// Every lead created on one day while the data spans more days (an import
+    /// date, not when the leads came in).
+    LeadsOnOneDay,
+    /// No lost deals, and the leads have no contact, SAL or SQL date: the only
+    /// sign that an MQL was worked is a deal, and every deal is won (a worked
+    /// MQL win rate of 1).
+    WorkedOnlyByWonDeals,
+}
+
+use Shape::*;
 use TableKind::{Campaigns as C, Leads as L, Opportunities as O, Revenue as R};
 
 macro_rules! m {
     ($id:literal, $cmd:literal, [$(($t:expr, $c:literal)),* $(,)?]) => {
-        MetricDef { id: $id, command: $cmd, needs: &[$(($t, $c)),*] }
+        MetricDef {
+            id: $id,
+            command: $cmd,
+            needs: &[$(($t, $c)),*],
+            any_of: &[],
+            parts: &[],
+            shapes: &[],
+            unless: None,
+        }
     };
 }
 
+/// The stages after MQL that show a lead was worked (or a contact date).
+const WORKED: &[(TableKind, &str)] = &[
+    (L, "first_contact_at"),
+    (L, "sal_at"),
+    (L, "sql_at"),
+    (O, "lead_id"),
+];
+
+/// The money components of `misalignment_cost`.
+const COST_PARTS: &[&str] = &[
+    "unworked_mql_lost_revenue",
+    "unworked_mql_wasted_spend",
+    "slow_followup_lost_revenue",
+    "rejected_mql_wasted_spend",
+    "misfit_lost_pipeline",
+];
+
+/// The components of `alignment_score`.
+const SCORE_PARTS: &[&str] = &[
+    "followup_component",
+    "speed_component",
+    "acceptance_component",
+    "icp_component",
+    "channel_component",
+];
+
 pub static METRICS: &[MetricDef] = &[
-    m!("leads", "kpis", [(L, "created_at")]),
+    m!("leads", "kpis", [(L, "created_at")]).shapes(&[LeadsOnOneDay]),
     m!("mqls", "kpis", [(L, "mql_at")]),
     m!("sals", "kpis", [(L, "sal_at")]),
     m!("sqls", "kpis", [(L, "sql_at")]),
     m!("opportunities", "kpis", [(O, "created_at")]),
     m!("won_deals", "kpis", [(O, "status"), (O, "close_date")]),
-    m!("lost_deals", "kpis", [(O, "status"), (O, "close_date")]),
+    m!("lost_deals", "kpis", [(O, "status"), (O, "close_date")]).shapes(&[NoLostDeals]),
     m!("new_customers", "kpis", [(O, "status"), (O, "close_date")]),
     m!(
         "new_bookings",
         "kpis",
         [(O, "status"), (O, "close_date"), (O, "amount")]
     ),
-    m!("pipeline_created", "kpis", [(O, "amount")]),
+    // Amounts on closed deals only: the pipeline created is the part that
+    // later closed, not what was created.
+    m!("pipeline_created", "kpis", [(O, "amount")]).shapes(&[OpenDealsWithoutAmount]),
     m!("marketing_spend", "kpis", [(C, "spend")]),
-    m!("lead_to_mql_rate", "kpis", [(L, "mql_at")]),
+    m!("lead_to_mql_rate", "kpis", [(L, "mql_at")]).shapes(&[LeadsOnOneDay]),
     m!("mql_to_sal_rate", "kpis", [(L, "mql_at"), (L, "sal_at")]),
     m!("sal_to_sql_rate", "kpis", [(L, "sal_at"), (L, "sql_at")]),
-    m!("mql_to_sql_rate", "kpis", [(L, "mql_at"), (L, "sql_at")]),
+    m!("mql_to_sql_rate", "kpis", [(L, "mql_at"), (L, "sql_at")]).unless(L, "sal_at"),
     m!(
         "sql_to_opportunity_rate",
         "kpis",
@@ -47,14 +148,16 @@ pub static METRICS: &[MetricDef] = &[
     m!(
         "opportunity_to_won_rate",
         "kpis",
-        [(O, "lead_id"), (O, "close_date")]
-    ),
+        [(L, "created_at"), (O, "lead_id"), (O, "close_date")]
+    )
+    .shapes(&[NoLostDeals]),
     m!(
         "lead_to_won_rate",
         "kpis",
         [(L, "created_at"), (O, "lead_id"), (O, "close_date")]
-    ),
-    m!("win_rate", "kpis", [(O, "status"), (O, "close_date")]),
+    )
+    .shapes(&[LeadsOnOneDay]),
+    m!("win_rate", "kpis", [(O, "status"), (O, "close_date")]).shapes(&[NoLostDeals]),
     m!(
         "avg_deal_size",
         "kpis",
@@ -64,17 +167,26 @@ pub static METRICS: &[MetricDef] = &[
         "sales_cycle_days",
         "kpis",
         [(O, "status"), (O, "close_date")]
-    ),
-    m!("open_pipeline", "kpis", [(O, "amount")]),
+    )
+    .shapes(&[WonAtCreation]),
+    m!("open_pipeline", "kpis", [(O, "amount")]).shapes(&[NoOpenDeals, OpenDealsWithoutAmount]),
     m!(
         "pipeline_velocity",
         "kpis",
         [(O, "status"), (O, "close_date"), (O, "amount")]
-    ),
+    )
+    .shapes(&[
+        NoLostDeals,
+        NoOpenDeals,
+        OpenDealsWithoutAmount,
+        WonAtCreation,
+    ]),
     m!("lead_velocity_rate", "kpis", [(L, "mql_at")]),
     m!("speed_to_lead_hours", "kpis", [(L, "first_contact_at")]),
-    m!("followup_rate", "kpis", [(L, "mql_at")]),
-    m!("cost_per_lead", "kpis", [(C, "spend"), (L, "created_at")]),
+    m!("followup_rate", "kpis", [(L, "mql_at")])
+        .any(WORKED)
+        .shapes(&[WorkedOnlyByWonDeals]),
+    m!("cost_per_lead", "kpis", [(C, "spend"), (L, "created_at")]).shapes(&[LeadsOnOneDay]),
     m!("cost_per_mql", "kpis", [(C, "spend"), (L, "mql_at")]),
     m!("cost_per_sql", "kpis", [(C, "spend"), (L, "sql_at")]),
     m!(
@@ -96,6 +208,27 @@ pub static METRICS: &[MetricDef] = &[
             (O, "close_date"),
             (O, "amount")
         ]
+    ),
+    // Ad-platform metrics, from the campaign export's own columns.
+    m!("impressions", "kpis", [(C, "impressions")]),
+    m!("clicks", "kpis", [(C, "clicks")]),
+    m!("ctr", "kpis", [(C, "impressions"), (C, "clicks")]),
+    m!("cpc", "kpis", [(C, "spend"), (C, "clicks")]),
+    m!("platform_conversions", "kpis", [(C, "conversions")]),
+    m!(
+        "cost_per_conversion",
+        "kpis",
+        [(C, "spend"), (C, "conversions")]
+    ),
+    m!(
+        "platform_revenue",
+        "kpis",
+        [(C, "spend"), (C, "conversion_value")]
+    ),
+    m!(
+        "platform_roas",
+        "kpis",
+        [(C, "spend"), (C, "conversion_value")]
     ),
     m!("reached", "funnel", [(L, "created_at")]),
     m!("conversion_from_previous", "funnel", [(L, "created_at")]),
@@ -150,7 +283,8 @@ pub static METRICS: &[MetricDef] = &[
         "worked_mql_win_rate",
         "misalignment",
         [(L, "mql_at"), (O, "lead_id"), (O, "close_date")]
-    ),
+    )
+    .shapes(&[WorkedOnlyByWonDeals]),
     m!(
         "unworked_mqls",
         "misalignment",
@@ -159,7 +293,13 @@ pub static METRICS: &[MetricDef] = &[
     m!(
         "unworked_mql_lost_revenue",
         "misalignment",
-        [(L, "mql_at"), (L, "first_contact_at"), (O, "amount")]
+        [
+            (L, "mql_at"),
+            (L, "first_contact_at"),
+            (O, "lead_id"),
+            (O, "close_date"),
+            (O, "amount")
+        ]
     ),
     m!(
         "unworked_mql_wasted_spend",
@@ -191,54 +331,318 @@ pub static METRICS: &[MetricDef] = &[
         "misalignment",
         [(O, "loss_reason"), (O, "amount")]
     ),
-    m!("misalignment_cost", "misalignment", [(L, "mql_at")]),
-    m!("misalignment_cost_low", "misalignment", [(L, "mql_at")]),
-    m!("misalignment_cost_high", "misalignment", [(L, "mql_at")]),
+    m!("misalignment_cost", "misalignment", []).parts(COST_PARTS),
+    m!("misalignment_cost_low", "misalignment", []).parts(COST_PARTS),
+    m!("misalignment_cost_high", "misalignment", []).parts(COST_PARTS),
     m!(
         "misalignment_cost_share",
         "misalignment",
         [(O, "amount"), (O, "close_date")]
-    ),
+    )
+    .parts(COST_PARTS),
     m!(
         "alignment_uplift_scenario",
         "misalignment",
         [(O, "amount"), (O, "close_date")]
     ),
-    m!("alignment_score", "misalignment", [(L, "mql_at")]),
-    m!("followup_component", "misalignment", [(L, "mql_at")]),
+    m!("alignment_score", "misalignment", []).parts(SCORE_PARTS),
+    m!(
+        "followup_component",
+        "misalignment",
+        [(L, "mql_at"), (L, "first_contact_at")]
+    ),
     m!(
         "speed_component",
         "misalignment",
         [(L, "mql_at"), (L, "first_contact_at")]
     ),
-    m!("acceptance_component", "misalignment", [(L, "mql_at")]),
+    m!("acceptance_component", "misalignment", [(L, "mql_at")])
+        .any(&[(L, "sal_at"), (L, "sql_at")]),
+    // The MQL mix needs the leads' own segment (a deal's segment says nothing
+    // about the MQLs that never became one).
     m!(
         "icp_component",
         "misalignment",
-        [(L, "mql_at"), (L, "segment"), (O, "segment")]
+        [(L, "mql_at"), (L, "segment"), (O, "close_date")]
     ),
     m!(
         "channel_component",
         "misalignment",
-        [(L, "mql_at"), (L, "channel"), (O, "amount")]
-    ),
+        [(L, "mql_at"), (O, "close_date"), (O, "amount")]
+    )
+    .any(&[(L, "channel"), (L, "campaign_id")]),
 ];
 
-/// The first missing input of `def`, as `table.column`, or None when supported.
+/// The first missing input of `def`, as `table.column`, or None when
+/// supported (its `needs` and `any_of` only; see [`availability`] for the
+/// whole answer).
 pub fn missing(def: &MetricDef, ds: &Dataset) -> Option<String> {
-    def.needs.iter().find_map(|(t, c)| {
-        let ok = match ds.table(*t) {
-            None => false,
-            Some(tab) => tab.has_values(c),
-        };
-        (!ok).then(|| {
-            if ds.table(*t).is_none() {
-                format!("{} table", t.name())
-            } else {
-                format!("{}.{c}", t.name())
+    let name = |t: TableKind, c: &str| {
+        if ds.table(t).is_none() {
+            format!("{} table", t.name())
+        } else {
+            format!("{}.{c}", t.name())
+        }
+    };
+    if let Some((t, c)) = def.needs.iter().find(|(t, c)| !ds.has_values(*t, c)) {
+        return Some(name(*t, c));
+    }
+    if !def.any_of.is_empty() && !def.any_of.iter().any(|(t, c)| ds.has_values(*t, c)) {
+        let alts: Vec<String> = def.any_of.iter().map(|(t, c)| name(*t, c)).collect();
+        return Some(format!("one of {}", alts.join(", ")));
+    }
+    None
+}
+
+/// Which metrics these inputs support, and why not the others: the one
+/// answer every command uses.
+pub struct Availability {
+    /// (command, id) -> the one-line reason it is null.
+    unavailable: BTreeMap<(&'static str, &'static str), String>,
+    /// The shapes of the export that hold, with their one-line description.
+    pub shapes: BTreeMap<Shape, String>,
+}
+
+impl Availability {
+    /// Why `command`'s metric `id` is null for these inputs, or None when it
+    /// is available.
+    pub fn reason(&self, command: &str, id: &str) -> Option<&str> {
+        self.unavailable
+            .iter()
+            .find(|((c, i), _)| *c == command && *i == id)
+            .map(|(_, r)| r.as_str())
+    }
+
+    pub fn is_available(&self, command: &str, id: &str) -> bool {
+        self.reason(command, id).is_none()
+    }
+
+    /// Whether an output column of `command` holds a value: its own metric's
+    /// availability, else (a column that is not one of the command's ids,
+    /// such as `misalignment`'s `win_rate`) that of the KPI of that name.
+    fn column_available(&self, command: &str, name: &str) -> bool {
+        let own = |n: &str| METRICS.iter().any(|d| d.command == command && d.id == n);
+        if own(name) {
+            return self.is_available(command, name);
+        }
+        // A bound of a rate (`worked_mql_win_rate_low`, `win_rate_high`)
+        // follows the rate.
+        let base = name
+            .strip_suffix("_low")
+            .or_else(|| name.strip_suffix("_high"))
+            .unwrap_or(name);
+        if own(base) {
+            self.is_available(command, base)
+        } else {
+            self.is_available("kpis", base)
+        }
+    }
+
+    /// `df` (an output of `command`) with the column of every unavailable
+    /// metric set to null in every row; other columns as they were.
+    pub fn null_unavailable(&self, command: &str, mut df: DataFrame) -> anyhow::Result<DataFrame> {
+        let height = df.height();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        for name in names {
+            if self.column_available(command, &name) {
+                continue;
             }
-        })
+            let dtype = df.column(&name)?.dtype().clone();
+            if dtype == DataType::Null {
+                continue;
+            }
+            let nulls = Column::full_null(name.as_str().into(), height, &dtype);
+            df.replace(&name, nulls)
+                .map_err(|e| anyhow::anyhow!("nulling `{name}`: {e}"))?;
+        }
+        Ok(df)
+    }
+
+    /// One warning per shape of the export that nulls metrics: what was
+    /// seen and which metrics it nulls.
+    pub fn warnings(&self) -> Vec<String> {
+        self.shapes
+            .iter()
+            .filter_map(|(shape, text)| {
+                let mut ids: Vec<&str> = METRICS
+                    .iter()
+                    .filter(|d| d.shapes.contains(shape))
+                    .filter(|d| self.reason(d.command, d.id) == Some(text.as_str()))
+                    .map(|d| d.id)
+                    .collect();
+                ids.dedup();
+                (!ids.is_empty()).then(|| format!("{text}; null: {}", ids.join(", ")))
+            })
+            .collect()
+    }
+}
+
+/// The availability of every metric for `ds`: a metric is null when an input
+/// it needs is missing, when a shape of the export makes its value an
+/// artifact, or (a total) when none of its parts is available.
+pub fn availability(ds: &Dataset) -> anyhow::Result<Availability> {
+    let shapes = shapes(ds)?;
+    let mut unavailable = BTreeMap::new();
+    for def in METRICS.iter().filter(|d| d.parts.is_empty()) {
+        let reason = missing(def, ds)
+            .map(|m| format!("needs {m}"))
+            .or_else(|| {
+                let (t, c) = def.unless?;
+                ds.has_values(t, c).then(|| {
+                    format!(
+                        "not reported when {}.{c} is in use (the ladder has that stage)",
+                        t.name()
+                    )
+                })
+            })
+            .or_else(|| {
+                def.shapes
+                    .iter()
+                    .find_map(|s| shapes.get(s).map(|t| t.to_string()))
+            });
+        if let Some(r) = reason {
+            unavailable.entry((def.command, def.id)).or_insert(r);
+        }
+    }
+    for def in METRICS.iter().filter(|d| !d.parts.is_empty()) {
+        let reason = missing(def, ds).map(|m| format!("needs {m}")).or_else(|| {
+            let none = def
+                .parts
+                .iter()
+                .all(|p| unavailable.contains_key(&(def.command, *p)));
+            none.then(|| format!("none of its parts is available ({})", def.parts.join(", ")))
+        });
+        if let Some(r) = reason {
+            unavailable.entry((def.command, def.id)).or_insert(r);
+        }
+    }
+    Ok(Availability {
+        unavailable,
+        shapes,
     })
+}
+
+fn count(df: &DataFrame, name: &str) -> anyhow::Result<u64> {
+    let c = df.column(name)?.cast(&DataType::UInt64)?;
+    Ok(c.u64()?.get(0).unwrap_or(0))
+}
+
+fn tmax(df: &DataFrame, name: &str) -> anyhow::Result<Option<i64>> {
+    let c = df.column(name)?.as_materialized_series().to_physical_repr();
+    Ok(c.i64().ok().and_then(|ca| ca.get(0)))
+}
+
+/// The shapes of the export that hold for `ds`, each with a one-line
+/// description naming what was seen.
+pub fn shapes(ds: &Dataset) -> anyhow::Result<BTreeMap<Shape, String>> {
+    let mut out = BTreeMap::new();
+    if let Some(t) = &ds.opportunities {
+        let status = |s: &str| col("status").eq(lit(s.to_string()));
+        let df = t
+            .lazy()
+            .select([
+                len().alias("n"),
+                status("won").sum().alias("won"),
+                status("lost").sum().alias("lost"),
+                status("open").sum().alias("open"),
+                status("open")
+                    .and(col("amount").is_not_null())
+                    .sum()
+                    .alias("open_amount"),
+                col("amount").is_not_null().sum().alias("amount"),
+                status("won")
+                    .and(col("close_date").eq(col("created_at")))
+                    .sum()
+                    .alias("won_at_creation"),
+            ])
+            .collect()?;
+        let n = count(&df, "n")?;
+        let (won, lost, open) = (count(&df, "won")?, count(&df, "lost")?, count(&df, "open")?);
+        let closed_dated = ds.has_values(TableKind::Opportunities, "close_date");
+        if closed_dated && won > 0 && lost == 0 {
+            out.insert(
+                NoLostDeals,
+                format!(
+                    "opportunities: {won} deals won and none lost (an export of won deals only)"
+                ),
+            );
+        }
+        let lead_worked = ["first_contact_at", "sal_at", "sql_at"]
+            .iter()
+            .any(|c| ds.has_values(TableKind::Leads, c));
+        if closed_dated && won > 0 && lost == 0 && ds.leads.is_some() && !lead_worked {
+            out.insert(
+                WorkedOnlyByWonDeals,
+                format!("opportunities: {won} deals won and none lost, and the leads have no first_contact_at, sal_at or sql_at: every worked MQL is a won deal"),
+            );
+        }
+        if n > 0 && open == 0 {
+            out.insert(
+                NoOpenDeals,
+                format!("opportunities: none of the {n} deals is open at as_of (an export of closed deals only)"),
+            );
+        }
+        if open > 0 && count(&df, "open_amount")? == 0 && count(&df, "amount")? > 0 {
+            out.insert(
+                OpenDealsWithoutAmount,
+                format!("opportunities: none of the {open} open deals has an amount"),
+            );
+        }
+        if won > 0 && count(&df, "won_at_creation")? == won {
+            out.insert(
+                WonAtCreation,
+                format!("opportunities: every one of the {won} won deals closed the instant it was created (one date for both)"),
+            );
+        }
+    }
+    if let Some(t) = &ds.leads {
+        let df = t
+            .lazy()
+            .select([
+                len().alias("n"),
+                col("created_at").min().alias("first"),
+                col("created_at").max().alias("last"),
+            ])
+            .collect()?;
+        let n = count(&df, "n")?;
+        if let (true, Some(first), Some(last)) = (n >= 2, tmax(&df, "first")?, tmax(&df, "last")?) {
+            let day = date_of(first);
+            let earliest = earliest_timestamp(ds)?.unwrap_or(first);
+            if day == date_of(last) && (date_of(earliest) != day || date_of(ds.as_of) != day) {
+                out.insert(
+                    LeadsOnOneDay,
+                    format!("leads: every one of the {n} leads was created on {day} while the data spans more days (an import date?)"),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The earliest value of any timestamp column of any table.
+fn earliest_timestamp(ds: &Dataset) -> anyhow::Result<Option<i64>> {
+    let mut out: Option<i64> = None;
+    for kind in TableKind::ALL {
+        let Some(t) = ds.table(kind) else { continue };
+        for c in kind.columns() {
+            if c.kind != ColumnKind::Timestamp {
+                continue;
+            }
+            let s = t
+                .frame
+                .column(c.name)?
+                .as_materialized_series()
+                .to_physical_repr();
+            if let Some(m) = s.i64().ok().and_then(|ca| ca.min()) {
+                out = Some(out.map_or(m, |o: i64| o.min(m)));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// All distinct ids.
@@ -252,4 +656,54 @@ pub fn ids() -> Vec<&'static str> {
 
 pub fn find(id: &str) -> Option<&'static MetricDef> {
     METRICS.iter().find(|m| m.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::testutil::load_fixture;
+    use crate::settings::Analysis;
+
+    /// Every metric column `kpis`, `funnel` and `cycle` emit is a registry id
+    /// of that command, so the availability post-pass can reach it.
+    #[test]
+    fn every_output_column_is_registered() {
+        let ds = load_fixture("basic", "2024-05-03T00:00:00");
+        let a = Analysis::default();
+        let keys = ["period", "cohort", "stage", "cohort_age_days"];
+        for (command, df) in [
+            ("kpis", crate::metrics::kpis::kpis(&ds, &a).unwrap()),
+            ("funnel", crate::metrics::funnel::funnel(&ds, &a).unwrap()),
+            ("cycle", crate::metrics::cycle::cycle(&ds, &a).unwrap()),
+        ] {
+            for name in df.get_column_names() {
+                let name = name.as_str();
+                if keys.contains(&name) {
+                    continue;
+                }
+                assert!(
+                    METRICS.iter().any(|d| d.command == command && d.id == name),
+                    "{command}.{name} is not in the registry"
+                );
+            }
+        }
+    }
+
+    /// The misalignment spec ids are all registered.
+    #[test]
+    fn misalignment_ids_are_registered() {
+        for id in crate::metrics::misalignment::SPEC_IDS {
+            assert!(
+                find(id).is_some_and(|d| d.command == "misalignment"),
+                "{id}"
+            );
+        }
+    }
+
+    /// The basic fixture has every shape's opposite: no artifact.
+    #[test]
+    fn basic_fixture_has_no_artifact_shape() {
+        let ds = load_fixture("basic", "2024-05-03T00:00:00");
+        assert!(shapes(&ds).unwrap().is_empty());
+    }
 }

@@ -56,6 +56,11 @@ pub fn kind_of(column: &str) -> ValueKind {
         "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
         | "new_customers" | "reached" | "dropped" | "customers" | "unworked_mqls"
         | "rejected_mqls" | "rows" | "count" | "accounts" | "n" => Count,
+        // Ad-platform metrics (kpis).
+        "impressions" | "clicks" | "platform_conversions" => Count,
+        "cpc" | "platform_revenue" => Money,
+        "ctr" => Rate,
+        "platform_roas" => Ratio,
         // Money.
         "new_bookings"
         | "pipeline_created"

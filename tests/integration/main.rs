@@ -19,3 +19,4 @@ mod presets;
 mod report;
 mod report_html;
 mod snapshots;
+mod trust_metrics;
