@@ -68,6 +68,9 @@ pub struct Loaded {
     pub findings: Vec<quality::Finding>,
     /// True when `--as-of` was given (else it is the latest timestamp).
     pub as_of_given: bool,
+    /// Where `as_of` came from: `--as-of` when given, else the
+    /// `table.column` of the latest timestamp (`opportunities.close_date`).
+    pub as_of_source: String,
 }
 
 impl Loaded {
@@ -250,12 +253,16 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     }
 
     let latest = latest_timestamp(&raw)?;
-    let (as_of, as_of_given) = match as_of {
+    let (as_of, as_of_given, as_of_source) = match as_of {
         Some(text) => (
             parse_instant(text, cfg.day_first.unwrap_or(false)).with_context(|| "--as-of")?,
             true,
+            "--as-of".to_string(),
         ),
-        None => (latest.context("the inputs hold no timestamps")?, false),
+        None => {
+            let (t, source) = latest.context("the inputs hold no timestamps")?;
+            (t, false, source)
+        }
     };
     let findings = quality::check(&raw, &files, as_of)?;
     let mut ds = Dataset {
@@ -282,6 +289,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         files,
         findings,
         as_of_given,
+        as_of_source,
     })
 }
 
@@ -294,8 +302,10 @@ pub fn parse_instant(text: &str, day_first: bool) -> Result<i64> {
         })
 }
 
-fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
-    let mut latest: Option<i64> = None;
+/// The latest timestamp of the inputs and the `table.column` holding it
+/// (the first such column in table and column order on a tie).
+fn latest_timestamp(raw: &[RawTable]) -> Result<Option<(i64, String)>> {
+    let mut latest: Option<(i64, String)> = None;
     for t in raw {
         for spec in t.kind.columns() {
             if spec.kind != crate::model::ColumnKind::Timestamp {
@@ -308,7 +318,9 @@ fn latest_timestamp(raw: &[RawTable]) -> Result<Option<i64>> {
             let phys = c.as_materialized_series().to_physical_repr();
             if let Ok(ca) = phys.i64() {
                 if let Some(m) = ca.max() {
-                    latest = Some(latest.map_or(m, |l: i64| l.max(m)));
+                    if latest.as_ref().is_none_or(|(l, _)| m > *l) {
+                        latest = Some((m, format!("{}.{}", t.kind.name(), spec.name)));
+                    }
                 }
             }
         }
