@@ -286,3 +286,68 @@ fn issue10_errors_stay_one_line_with_values_escaped() {
     let shown = format!(r"notes\nabout this deal, {}…,", "x".repeat(56));
     assert!(e.contains(&shown), "{e}");
 }
+
+/// Every money cell of a CSV is an exact decimal of at most 6 places
+/// (`13280.62`, never `13280.619999999999`); returns how many were checked.
+fn assert_money_cells_exact(text: &str, what: &str) -> usize {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let money: Vec<bool> = headers
+        .iter()
+        .map(|h| revcycle::output::kind_of(h) == revcycle::output::ValueKind::Money)
+        .collect();
+    let mut checked = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        for (i, cell) in rec.iter().enumerate() {
+            if !money[i] || cell.is_empty() {
+                continue;
+            }
+            let digits = cell.trim_start_matches('-');
+            let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+            assert!(
+                !int.is_empty()
+                    && int.chars().all(|c| c.is_ascii_digit())
+                    && frac.len() <= 6
+                    && frac.chars().all(|c| c.is_ascii_digit())
+                    && !frac.ends_with('0'),
+                "{what}: {} = {cell} is not an exact decimal",
+                headers[i]
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn issue10_money_exact_on_the_demo() {
+    // The demo printed 13280.619999999999 and 1187790.2999999998 before.
+    for cmd in ["kpis", "cycle", "misalignment"] {
+        let text = ok(&[cmd, "--demo", "--format", "csv", "-q"]);
+        let n = assert_money_cells_exact(&text, cmd);
+        assert!(n > 0, "{cmd}: no money cell checked");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(has_datasets),
+    ignore = "needs ../shared/datasets beside the clone"
+)]
+fn issue10_money_exact_on_maven_weekly() {
+    crate::datasets::datasets();
+    // Maven's weekly KPIs printed 250243.94999999995 before.
+    let args = [
+        "kpis",
+        "--config",
+        "examples/maven-crm.toml",
+        "--period",
+        "week",
+        "--format",
+        "csv",
+        "-q",
+    ];
+    let text = ok(&args);
+    assert!(assert_money_cells_exact(&text, "maven weekly kpis") > 100);
+}
