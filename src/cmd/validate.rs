@@ -116,7 +116,12 @@ fn human(l: &Loaded) -> String {
     } else {
         let _ = writeln!(s, "findings:");
         for f in &l.findings {
-            let _ = writeln!(s, "  {:7}  {}", f.severity, f.one_line());
+            let _ = writeln!(
+                s,
+                "  {:7}  {}",
+                f.severity,
+                crate::escape_controls(&f.one_line())
+            );
         }
         let _ = writeln!(s);
     }

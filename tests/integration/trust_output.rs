@@ -351,3 +351,27 @@ fn issue10_money_exact_on_maven_weekly() {
     let text = ok(&args);
     assert!(assert_money_cells_exact(&text, "maven weekly kpis") > 100);
 }
+
+#[test]
+fn issue10_findings_and_warnings_stay_one_line() {
+    // close_date (optional) of line 2 is the quoted two-line cell `not` +
+    // newline + `a date`: null, counted, and shown escaped.
+    let f = "fixtures/trust-output/bad-optional.csv";
+    let sample = format!("(e.g. {f}:2 `not\\na date`)");
+    let out = ok(&["validate", "--opportunities", f]);
+    let line = out
+        .lines()
+        .find(|l| l.contains("could not be read"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.ends_with(&sample), "{out}");
+
+    let args = ["kpis", "--opportunities", f, "--format", "csv"];
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&args, &o));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("revcycle: warning: ") && e.trim_end().ends_with(&sample),
+        "{e}"
+    );
+}
