@@ -838,7 +838,9 @@ impl<'a> Evaluator<'a> {
             t.name.clone()
         });
         out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
-        let value = self.value(def, r, kind, t.index, &t.name)?;
+        // Money is compared as printed: the exact decimal of its nearest
+        // millionth (`max = 30332.86` holds for 30332.859999999997).
+        let value = raw_value(def.id, self.value(def, r, kind, t.index, &t.name)?);
         out.value = value;
         let Some(v) = value else {
             bail!(
@@ -871,7 +873,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         if let Some((pp, pname)) = &t.prev {
-            let before = self.value(def, r, kind, Some(*pp), pname)?;
+            let before = raw_value(def.id, self.value(def, r, kind, Some(*pp), pname)?);
             out.previous_value = before;
             let ch = match before {
                 Some(b) if b != 0.0 && (v == 0.0 || (b < 0.0) == (v < 0.0)) => (v - b) / b.abs(),
