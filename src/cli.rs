@@ -161,11 +161,13 @@ pub struct PeriodArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    /// Output format [default: from the extension of -o FILE (.csv, .json,
+    /// .ndjson/.jsonl, .md), else table]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
 
-    /// Write to FILE instead of standard output (atomically)
+    /// Write to FILE instead of standard output (atomically); its extension
+    /// sets the format unless --format is given
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -350,6 +352,8 @@ pub enum FormatArg {
     Table,
     Csv,
     Json,
+    /// One JSON object per row, one per line
+    Ndjson,
     Markdown,
 }
 

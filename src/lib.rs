@@ -50,9 +50,61 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line: `outer: inner: root`.
+/// The error and its causes on one line: `outer: inner: root`. A newline or
+/// other control character inside (a value or header quoted by the message)
+/// is shown escaped: `\n`, `\r`, `\t`, `\u{1b}`.
 pub fn one_line(err: &anyhow::Error) -> String {
-    format!("{err:#}").replace('\n', " ")
+    escape_controls(&format!("{err:#}"))
+}
+
+/// `s` with every control character escaped (`\n`, `\t`, `\u{7}`): one line.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Longest a value or header quoted in a message is shown (in characters).
+pub const SHOWN_MAX: usize = 80;
+
+/// A value or header as a message quotes it: control characters escaped,
+/// cut to [`SHOWN_MAX`] characters with `…` when longer.
+pub fn shown(value: &str) -> String {
+    let escaped = escape_controls(value);
+    if escaped.chars().count() <= SHOWN_MAX {
+        escaped
+    } else {
+        let mut cut: String = escaped.chars().take(SHOWN_MAX).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_one_line_with_controls_escaped() {
+        let e = anyhow::anyhow!("`a\nb\tc\u{7}` is not a date").context("loading leads");
+        assert_eq!(
+            one_line(&e),
+            "loading leads: `a\\nb\\tc\\u{7}` is not a date"
+        );
+        assert_eq!(shown("x\r\ny"), "x\\r\\ny");
+        let long = "é".repeat(100);
+        assert_eq!(shown(&long), format!("{}…", "é".repeat(80)));
+        assert_eq!(shown(&"a".repeat(80)), "a".repeat(80));
+    }
 }
 
 /// A closed pipe (`revcycle kpis | head`) is not an error.

@@ -27,14 +27,14 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context, Result};
 use polars::prelude::*;
 
-use crate::cli::{CheckCmd, FormatArg, PeriodArgs};
+use crate::cli::{CheckCmd, PeriodArgs};
 use crate::cmd::common;
 use crate::input;
 use crate::metrics::periods::{date_of, micros_of_date, PeriodKind, PeriodSpec};
 use crate::metrics::registry::{self, MetricDef};
 use crate::model::Dataset;
-use crate::output::format::{human_change, human_f64, kind_of, ChangeKind};
-use crate::output::{self, Document, OutputOptions, Section};
+use crate::output::format::{human_change, human_f64, kind_of, round_money, ChangeKind, ValueKind};
+use crate::output::{self, Document, Format, OutputOptions, Section};
 use crate::settings::{Analysis, Dimension};
 use crate::Ctx;
 
@@ -217,15 +217,16 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
         output::write_atomic(path, xml.as_bytes()).context("writing the JUnit file")?;
     }
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &analysis.currency);
-    let bytes = match cmd.output.format {
-        FormatArg::Json => {
-            let mut v =
-                serde_json::to_vec_pretty(&json(&rules, &outcomes, &loaded.dataset, &cmd.rules))?;
-            v.push(b'\n');
-            v
+    let meta = common::meta(&loaded, Some(analysis.period), &analysis.currency);
+    let bytes = match opts.format {
+        Format::Json => {
+            let mut fields = meta.json_fields();
+            fields.extend(json(&rules, &outcomes, &cmd.rules));
+            output::machine::json_fields_text(&fields)?
         }
-        FormatArg::Csv => output::machine::to_csv(&raw_frame(&rules, &outcomes)?)?,
-        FormatArg::Table | FormatArg::Markdown => {
+        Format::Ndjson => output::machine::values_ndjson(&json_rows(&rules, &outcomes))?,
+        Format::Csv => output::machine::to_csv(&raw_frame(&rules, &outcomes)?)?,
+        Format::Table | Format::Markdown => {
             let frame = human_frame(&rules, &outcomes, &analysis.currency)?;
             let mut notes: Vec<String> = rules
                 .iter()
@@ -237,7 +238,8 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
             if !ctx.quiet {
                 notes.push(tally(&outcomes));
             }
-            let doc = Document::single(Section::new("check", frame).with_notes(notes));
+            let doc =
+                Document::single(Section::new("check", frame).with_notes(notes)).with_meta(meta);
             output::render(
                 &doc,
                 &OutputOptions {
@@ -870,7 +872,9 @@ impl<'a> Evaluator<'a> {
             t.name.clone()
         });
         out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
-        let value = self.value(def, r, kind, t.index, &t.name)?;
+        // Money is compared as printed: the exact decimal of its nearest
+        // millionth (`max = 30332.86` holds for 30332.859999999997).
+        let value = raw_value(def.id, self.value(def, r, kind, t.index, &t.name)?);
         out.value = value;
         let Some(v) = value else {
             bail!(
@@ -903,13 +907,18 @@ impl<'a> Evaluator<'a> {
             }
         }
         if let Some((pp, pname)) = &t.prev {
-            let before = self.value(def, r, kind, Some(*pp), pname)?;
+            let before = raw_value(def.id, self.value(def, r, kind, Some(*pp), pname)?);
             out.previous_value = before;
             let ch = match before {
-                Some(b) if b != 0.0 => (v - b) / b.abs(),
-                Some(_) => bail!(
+                Some(b) if b != 0.0 && (v == 0.0 || (b < 0.0) == (v < 0.0)) => (v - b) / b.abs(),
+                Some(0.0) => bail!(
                     "`change_vs_previous`: `{}` was 0 in {pname}, a relative change is undefined",
                     def.id
+                ),
+                Some(b) => bail!(
+                    "`change_vs_previous`: `{}` changed sign ({} in {pname}), a relative change is undefined",
+                    def.id,
+                    human_f64(Some(b), kind_v, cur)
                 ),
                 None => bail!(
                     "`change_vs_previous`: `{}` has no value for {pname}",
@@ -1090,14 +1099,17 @@ fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
         str_col("metric", s(&|r, _| r.metric.clone())),
         str_col("filter", s(&|r, _| r.filter())),
         str_col("period", s(&|_, o| o.period.clone().unwrap_or_default())),
-        f64_col("value", n(&|_, o| o.value)),
-        f64_col("min", n(&|r, _| r.min)),
-        f64_col("max", n(&|r, _| r.max)),
+        f64_col("value", n(&|r, o| raw_value(&r.metric, o.value))),
+        f64_col("min", n(&|r, _| raw_value(&r.metric, r.min))),
+        f64_col("max", n(&|r, _| raw_value(&r.metric, r.max))),
         str_col(
             "previous_period",
             s(&|_, o| o.previous_period.clone().unwrap_or_default()),
         ),
-        f64_col("previous_value", n(&|_, o| o.previous_value)),
+        f64_col(
+            "previous_value",
+            n(&|r, o| raw_value(&r.metric, o.previous_value)),
+        ),
         f64_col("change", n(&|_, o| o.change)),
         f64_col("change_min", n(&|r, _| r.change_min)),
         f64_col("change_max", n(&|r, _| r.change_max)),
@@ -1107,11 +1119,16 @@ fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
     DataFrame::new_infer_height(columns).map_err(|e| anyhow!("{e}"))
 }
 
-fn json(rules: &[Rule], outs: &[Outcome], ds: &Dataset, path: &Path) -> serde_json::Value {
-    let as_of = chrono::DateTime::from_timestamp_micros(ds.as_of)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default();
-    let items: Vec<serde_json::Value> = rules
+/// A metric value as scripts read it: money rounded to the exact decimal of
+/// its nearest millionth (`30332.86`), anything else as computed.
+fn raw_value(metric: &str, v: Option<f64>) -> Option<f64> {
+    let money = registry::find(metric).is_some_and(|d| kind_of(d.id) == ValueKind::Money);
+    v.map(|x| if money { round_money(x) } else { x })
+}
+
+/// One JSON object per rule (the rows of `--format json`, the lines of ndjson).
+fn json_rows(rules: &[Rule], outs: &[Outcome]) -> Vec<serde_json::Value> {
+    rules
         .iter()
         .zip(outs)
         .map(|(r, o)| {
@@ -1121,6 +1138,7 @@ fn json(rules: &[Rule], outs: &[Outcome], ds: &Dataset, path: &Path) -> serde_js
                     .chain(r.stage.iter().map(|s| ("stage".to_string(), s.clone())))
                     .map(|(k, v)| (k, serde_json::Value::String(v)))
                     .collect();
+            let m = |v: Option<f64>| raw_value(&r.metric, v);
             serde_json::json!({
                 "rule": r.index,
                 "name": r.name,
@@ -1128,11 +1146,11 @@ fn json(rules: &[Rule], outs: &[Outcome], ds: &Dataset, path: &Path) -> serde_js
                 "metric": r.metric,
                 "by": by,
                 "period": o.period,
-                "value": o.value,
-                "min": r.min,
-                "max": r.max,
+                "value": m(o.value),
+                "min": m(r.min),
+                "max": m(r.max),
                 "previous_period": o.previous_period,
-                "previous_value": o.previous_value,
+                "previous_value": m(o.previous_value),
                 "change": o.change,
                 "change_vs_previous": if r.change_min.is_some() || r.change_max.is_some() {
                     serde_json::json!({"min": r.change_min, "max": r.change_max})
@@ -1143,15 +1161,19 @@ fn json(rules: &[Rule], outs: &[Outcome], ds: &Dataset, path: &Path) -> serde_js
                 "message": if o.message.is_empty() { None } else { Some(&o.message) },
             })
         })
-        .collect();
-    serde_json::json!({
-        "rules_file": path.display().to_string(),
-        "as_of": as_of,
-        "passed": count(outs, Status::Pass),
-        "failed": count(outs, Status::Fail),
-        "errors": count(outs, Status::Error),
-        "rules": items,
-    })
+        .collect()
+}
+
+/// The fields of `--format json` after the common head: the rules file, the
+/// tally, and one row per rule under `rows`.
+fn json(rules: &[Rule], outs: &[Outcome], path: &Path) -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        ("rules_file", serde_json::json!(path.display().to_string())),
+        ("passed", serde_json::json!(count(outs, Status::Pass))),
+        ("failed", serde_json::json!(count(outs, Status::Fail))),
+        ("errors", serde_json::json!(count(outs, Status::Error))),
+        ("rows", serde_json::Value::Array(json_rows(rules, outs))),
+    ]
 }
 
 fn xml_escape(s: &str) -> String {

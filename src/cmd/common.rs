@@ -7,6 +7,7 @@ use crate::cli::{ByArg, InputArgs, PeriodArg, PeriodArgs};
 use crate::config::Config;
 use crate::input::{self, InputSpec, Loaded};
 use crate::metrics::periods::PeriodKind;
+use crate::output::Meta;
 use crate::settings::{Analysis, Dimension};
 use crate::Ctx;
 
@@ -63,13 +64,38 @@ pub fn print_warnings(loaded: &Loaded, ctx: Ctx) {
         return;
     }
     for w in loaded.warnings() {
-        eprintln!("revcycle: warning: {w}");
+        eprintln!("revcycle: warning: {}", crate::escape_controls(&w));
     }
     if let Ok(avail) = crate::metrics::registry::availability(&loaded.dataset) {
         for w in avail.warnings() {
             eprintln!("revcycle: warning: {w}");
         }
     }
+}
+
+/// Where a command's numbers come from, for the JSON head and the table
+/// footer: `as_of` and its source, the period (`None` for commands without
+/// one), the currency (`None` when not configured) and the files of each table.
+pub fn meta(loaded: &Loaded, period: Option<PeriodKind>, currency: &str) -> Meta {
+    let mut inputs: Vec<(String, Vec<String>)> = Vec::new();
+    for f in &loaded.files {
+        match inputs.iter_mut().find(|(t, _)| *t == f.table) {
+            Some((_, files)) => files.push(f.file.clone()),
+            None => inputs.push((f.table.clone(), vec![f.file.clone()])),
+        }
+    }
+    Meta {
+        as_of: Some(loaded.dataset.as_of),
+        as_of_source: Some(loaded.as_of_source.clone()),
+        period: period.map(|p| p.name().to_string()),
+        currency: (!currency.trim().is_empty()).then(|| currency.to_string()),
+        inputs,
+    }
+}
+
+/// [`meta`] of an analysis command.
+pub fn meta_of(p: &Prepared) -> Meta {
+    meta(&p.loaded, Some(p.analysis.period), &p.analysis.currency)
 }
 
 /// Settings: CLI flags over revcycle.toml over defaults.

@@ -32,6 +32,6 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     };
     let doc = Document::single(main)
         .with(Section::new("funnel_vs_cycle", r.funnel_vs_cycle).with_title("funnel versus cycle"));
-    output::emit(&doc, &opts)?;
+    output::emit(&doc.with_meta(common::meta_of(&p)), &opts)?;
     Ok(ExitCode::SUCCESS)
 }

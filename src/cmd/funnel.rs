@@ -13,6 +13,6 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let frame = funnel(&p.loaded.dataset, &p.analysis)?;
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let doc = Document::single(Section::new("funnel", frame).with_render(Renderer::Funnel));
-    output::emit(&doc, &opts)?;
+    output::emit(&doc.with_meta(common::meta_of(&p)), &opts)?;
     Ok(ExitCode::SUCCESS)
 }

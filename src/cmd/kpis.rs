@@ -18,6 +18,6 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
             .with_render(Renderer::Kpis)
             .with_notes(note),
     );
-    output::emit(&doc, &opts)?;
+    output::emit(&doc.with_meta(common::meta_of(&p)), &opts)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -32,6 +32,6 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
             .with(Section::new("response_buckets", m.buckets.clone()))
             .with(Section::new("assumptions", m.assumptions_frame()?));
     }
-    output::emit(&doc, &opts)?;
+    output::emit(&doc.with_meta(common::meta_of(&p)), &opts)?;
     Ok(ExitCode::SUCCESS)
 }

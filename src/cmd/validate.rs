@@ -6,22 +6,36 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{FormatArg, ValidateCmd};
+use crate::cli::ValidateCmd;
 use crate::cmd::common;
 use crate::input::Loaded;
 use crate::metrics::periods::date_of;
 use crate::metrics::registry;
+use crate::output::{self, Format};
 use crate::Ctx;
 
 pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
-    let (_cfg, loaded) = common::load_with(&cmd.input, ctx, true)?;
+    let (cfg, loaded) = common::load_with(&cmd.input, ctx, true)?;
     let avail = registry::availability(&loaded.dataset)?;
-    let text = match cmd.output.format {
-        FormatArg::Json => serde_json::to_string_pretty(&json(&loaded, &avail))? + "\n",
-        FormatArg::Csv => {
-            String::from_utf8(crate::input::quality::findings_csv(&loaded.findings)?)?
+    let currency = cfg.currency.clone().unwrap_or_default();
+    let meta = common::meta(&loaded, None, &currency);
+    let text = match Format::resolve(&cmd.output) {
+        Format::Json => {
+            let mut fields = meta.json_fields();
+            fields.extend(json(&loaded, &avail));
+            String::from_utf8(output::machine::json_fields_text(&fields)?)?
         }
-        FormatArg::Table | FormatArg::Markdown => human(&loaded, &avail),
+        Format::Ndjson => {
+            let rows: Vec<serde_json::Value> = loaded
+                .findings
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<std::result::Result<_, _>>()?;
+            String::from_utf8(output::machine::values_ndjson(&rows)?)?
+        }
+        Format::Csv => String::from_utf8(crate::input::quality::findings_csv(&loaded.findings)?)?,
+        Format::Markdown => markdown(&loaded, &avail),
+        Format::Table => human(&loaded, &avail),
     };
     crate::cmd::write_output(cmd.output.output.as_deref(), text.as_bytes(), ctx)?;
     let errors = loaded.findings.iter().any(|f| f.severity == "error");
@@ -105,7 +119,12 @@ fn human(l: &Loaded, avail: &registry::Availability) -> String {
     } else {
         let _ = writeln!(s, "findings:");
         for f in &l.findings {
-            let _ = writeln!(s, "  {:7}  {}", f.severity, f.one_line());
+            let _ = writeln!(
+                s,
+                "  {:7}  {}",
+                f.severity,
+                crate::escape_controls(&f.one_line())
+            );
         }
         let _ = writeln!(s);
     }
@@ -139,7 +158,10 @@ fn human(l: &Loaded, avail: &registry::Availability) -> String {
     s
 }
 
-fn json(l: &Loaded, avail: &registry::Availability) -> serde_json::Value {
+/// The fields of `--format json` after the common head (whose `as_of` is
+/// RFC 3339): whether `--as-of` was given, then the sections `files`,
+/// `findings` and `metrics`.
+fn json(l: &Loaded, avail: &registry::Availability) -> Vec<(&'static str, serde_json::Value)> {
     let ds = &l.dataset;
     let metrics: Vec<serde_json::Value> = registry::METRICS
         .iter()
@@ -154,13 +176,142 @@ fn json(l: &Loaded, avail: &registry::Availability) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({
-        "as_of": fmt_ts(ds.as_of),
-        "as_of_given": l.as_of_given,
-        "as_of_source": l.as_of_source,
-        "files": l.files,
-        "findings": l.findings,
-        "artifacts": avail.warnings(),
-        "metrics": metrics,
-    })
+    vec![
+        ("as_of_given", serde_json::json!(l.as_of_given)),
+        ("files", serde_json::json!(l.files)),
+        ("findings", serde_json::json!(l.findings)),
+        ("artifacts", serde_json::json!(avail.warnings())),
+        ("metrics", serde_json::Value::Array(metrics)),
+    ]
+}
+
+/// Text safe inside a Markdown table cell or list item.
+fn md(s: &str) -> String {
+    crate::escape_controls(s)
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('*', "\\*")
+}
+
+/// A name (column, header, metric id) as Markdown code in a table cell.
+fn code(s: &str) -> String {
+    format!(
+        "`{}`",
+        crate::escape_controls(s)
+            .replace('`', "'")
+            .replace('|', "\\|")
+    )
+}
+
+/// The same report as [`human`], as GitHub Markdown: a heading per part,
+/// tables for files, mappings, findings and unsupported metrics.
+fn markdown(l: &Loaded, avail: &registry::Availability) -> String {
+    let mut s = String::new();
+    let ds = &l.dataset;
+    let _ = writeln!(s, "# revcycle validate\n");
+    let _ = writeln!(
+        s,
+        "as_of: **{}** (from {})\n",
+        fmt_ts(ds.as_of),
+        md(&l.as_of_source)
+    );
+    let _ = writeln!(s, "## Files\n");
+    let _ = writeln!(
+        s,
+        "| table | file | format | preset | rows read | rows kept |"
+    );
+    let _ = writeln!(s, "| --- | --- | --- | --- | ---: | ---: |");
+    for f in &l.files {
+        let mut how = vec![f.format.clone()];
+        if f.gzip {
+            how.push("gzip".into());
+        }
+        if let Some(d) = &f.delimiter {
+            how.push(format!("delimiter \"{d}\""));
+        }
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} ({}) | {} | {} |",
+            md(&f.table),
+            md(&f.file),
+            md(&how.join(", ")),
+            md(&f.preset),
+            md(&f.preset_choice),
+            f.rows_read,
+            f.rows_kept
+        );
+    }
+    for f in &l.files {
+        let _ = writeln!(s, "\n### {} <- {}\n", md(&f.table), md(&f.file));
+        let _ = writeln!(s, "| column | from | via |");
+        let _ = writeln!(s, "| --- | --- | --- |");
+        for m in &f.mapping {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                code(&m.column),
+                code(&m.source),
+                md(&m.via)
+            );
+        }
+        if !f.unmapped_headers.is_empty() {
+            let _ = writeln!(s, "\nnot used: {}", md(&f.unmapped_headers.join(", ")));
+        }
+    }
+    let shapes = avail.warnings();
+    if !shapes.is_empty() {
+        let _ = writeln!(s, "\n## Artifacts of the export\n\nThese metrics are null, not a confident number:\n");
+        for w in &shapes {
+            let _ = writeln!(s, "- {}", md(w));
+        }
+    }
+    let _ = writeln!(s, "\n## Findings\n");
+    if l.findings.is_empty() {
+        let _ = writeln!(s, "none");
+    } else {
+        let _ = writeln!(s, "| severity | finding |");
+        let _ = writeln!(s, "| --- | --- |");
+        for f in &l.findings {
+            let _ = writeln!(s, "| {} | {} |", md(&f.severity), md(&f.one_line()));
+        }
+    }
+    let mut supported = Vec::new();
+    let mut missing = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for def in registry::METRICS {
+        if !seen.insert((def.command, def.id)) {
+            continue;
+        }
+        match avail.reason(def.command, def.id) {
+            None => supported.push(format!("{}.{}", def.command, def.id)),
+            Some(m) => missing.push((format!("{}.{}", def.command, def.id), m.to_string())),
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n## Metrics these inputs support: {}\n",
+        supported.len()
+    );
+    let _ = writeln!(
+        s,
+        "{}",
+        supported
+            .iter()
+            .map(|id| code(id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if !missing.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Metrics these inputs cannot support: {} (null in every output)\n",
+            missing.len()
+        );
+        let _ = writeln!(s, "| metric | needs |");
+        let _ = writeln!(s, "| --- | --- |");
+        for (id, m) in &missing {
+            let _ = writeln!(s, "| {} | {} |", code(id), md(m));
+        }
+    }
+    s
 }

@@ -247,7 +247,7 @@ impl TableLoad<'_> {
                                     Ok(s) => fields.push(Some(s)),
                                     Err(_) => bail!(
                                         "`{name}`: line {line}, column `{}`: value is not UTF-8 text (save the file as UTF-8)",
-                                        headers.get(i).map(String::as_str).unwrap_or("?")
+                                        crate::shown(headers.get(i).map(String::as_str).unwrap_or("?"))
                                     ),
                                 }
                             }
@@ -701,7 +701,7 @@ fn month_floor(us: i64) -> i64 {
 
 fn source_label(from: &Option<From>, headers: &[String]) -> String {
     match from {
-        Some(From::Header(i)) => headers.get(*i).cloned().unwrap_or_default(),
+        Some(From::Header(i)) => headers.get(*i).map(|h| crate::shown(h)).unwrap_or_default(),
         Some(From::Constant(v)) => format!("constant \"{v}\""),
         None => String::new(),
     }
@@ -806,10 +806,11 @@ fn plan_columns(
                     via = "revcycle.toml".into();
                 }
                 None => bail!(
-                    "`{name}`: column `{h}` (configured for {}.{col}) is not in the file{}; headers found: {}",
+                    "`{name}`: column `{}` (configured for {}.{col}) is not in the file{}; headers found: {}",
+                    crate::shown(h),
                     kind.name(),
                     suggest(h, headers.iter().map(String::as_str)),
-                    headers.join(", ")
+                    shown_headers(headers)
                 ),
             }
         } else {
@@ -867,7 +868,7 @@ fn plan_columns(
                 if headers.is_empty() {
                     "(none)".to_string()
                 } else {
-                    headers.join(", ")
+                    shown_headers(headers)
                 },
                 closest
                     .map(|h| format!("; did you mean '{h}'?"))
@@ -1039,6 +1040,16 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// The file's headers as an error message lists them: each one escaped and
+/// cut to 80 characters (`crate::shown`), comma-separated.
+fn shown_headers(headers: &[String]) -> String {
+    headers
+        .iter()
+        .map(|h| crate::shown(h))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -292,6 +292,27 @@ pub fn to_micros(x: Expr) -> Expr {
         .cast(DataType::Int64)
 }
 
+/// A money sum read back as integer millionths (the nearest one: sums of
+/// [`money_sum`] are exact millionths, so this is exact).
+pub fn money_micros_of(v: f64) -> i64 {
+    (v * MICROS).round() as i64
+}
+
+/// Integer millionths as a money value.
+pub fn money_of_micros(m: i64) -> f64 {
+    m as f64 / MICROS
+}
+
+/// The sum of money values, added in integer millionths (exact, whatever the
+/// order); `None` when any is `None`.
+pub fn money_add(values: &[Option<f64>]) -> Option<f64> {
+    let mut total = 0i64;
+    for v in values {
+        total += money_micros_of((*v)?);
+    }
+    Some(money_of_micros(total))
+}
+
 /// Sum of a money column, exact to a millionth and independent of the order
 /// polars' parallel grouping adds the rows in: the same files give the same
 /// bytes on every run (a float sum changes in its last digits).

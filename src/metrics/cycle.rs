@@ -317,7 +317,11 @@ struct RowValues {
 
 impl RowValues {
     fn cycle_revenue(&self) -> Option<f64> {
-        Some(self.new_bookings? + self.expansion_bookings? + self.renewal_bookings?)
+        crate::metrics::common::money_add(&[
+            self.new_bookings,
+            self.expansion_bookings,
+            self.renewal_bookings,
+        ])
     }
 
     fn cac(&self) -> Option<f64> {
@@ -331,8 +335,7 @@ impl RowValues {
     fn cycle_row(&self) -> Vec<Option<f64>> {
         let cycle_revenue = self.cycle_revenue();
         let existing = div(
-            self.expansion_bookings
-                .and_then(|x| Some(x + self.renewal_bookings?)),
+            crate::metrics::common::money_add(&[self.expansion_bookings, self.renewal_bookings]),
             cycle_revenue,
         );
         let mut row = vec![

@@ -558,19 +558,22 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
     let (add_amt, sub_amt) = (cnt("open_add_amt")?, cnt("open_sub_amt")?);
     let reached = |s: Stage| -> Result<Vec<f64>> { cnt(&format!("reached_{}", s.name())) };
 
-    // Running open pipeline per dimension over the full grid.
+    // Running open pipeline per dimension over the full grid. The amounts run
+    // in integer millionths (the sums are exact millionths): a deal opened and
+    // closed leaves exactly 0, never -0.0000000000036.
+    let micros = |v: f64| common::money_micros_of(v);
     let mut open_n = vec![None; nrows];
     let mut open_amt = vec![None; nrows];
     if opps_present {
         for d in 0..base.dims.len() {
-            let (mut n, mut amt) = (0.0, 0.0);
+            let (mut n, mut amt) = (0.0, 0i64);
             for p in 0..np {
                 let i = d * np + p;
                 n += add_n[i] - sub_n[i];
-                amt += add_amt[i] - sub_amt[i];
+                amt += micros(add_amt[i]) - micros(sub_amt[i]);
                 open_n[i] = Some(n);
                 if has_amount {
-                    open_amt[i] = Some(amt);
+                    open_amt[i] = Some(common::money_of_micros(amt));
                 }
             }
         }

@@ -1,8 +1,9 @@
 //! Value formatting for people: what kind of number each metric id is, and
 //! how a value of that kind reads in a table (`12,345`, `$12,345`, `23.4%`).
 //!
-//! Machine formats (CSV, JSON) never go through this module: they print raw
-//! numbers. Choices (written down for docs/cli.md):
+//! Machine formats (CSV, JSON) print raw numbers, but for money: a money
+//! column prints the exact decimal of its nearest millionth
+//! ([`money_decimal`]). Choices (written down for docs/cli.md):
 //! - null, NaN and infinity read `–` (an en dash) everywhere;
 //! - counts: integers with thousands separators (`12,345`), a fractional
 //!   count keeps one decimal;
@@ -359,6 +360,52 @@ pub fn grouped(v: f64, decimals: usize) -> String {
     out
 }
 
+/// Millionths of the currency unit in one unit: money is exact to a millionth.
+pub const MONEY_MICROS: f64 = 1_000_000.0;
+
+/// A money value in integer millionths (the nearest one), `None` for NaN,
+/// infinity, or a value too large for an `i64` of millionths.
+pub fn money_micros(v: f64) -> Option<i64> {
+    let m = (v * MONEY_MICROS).round();
+    (m.is_finite() && m.abs() < 9.0e18).then_some(m as i64)
+}
+
+/// Integer millionths as their exact decimal, trailing zeros dropped:
+/// `30332860000` -> `30332.86`, `0` -> `0`, `-500000` -> `-0.5`.
+pub fn micros_decimal(m: i64) -> String {
+    let sign = if m < 0 { "-" } else { "" };
+    let a = m.unsigned_abs();
+    let (int, frac) = (a / 1_000_000, a % 1_000_000);
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        let f = format!("{frac:06}");
+        format!("{sign}{int}.{}", f.trim_end_matches('0'))
+    }
+}
+
+/// A money value as the exact decimal of its nearest millionth (`30332.86`,
+/// never `30332.859999999997`); `None` for NaN and infinity. A value beyond
+/// the range of millionths keeps Rust's shortest text.
+pub fn money_decimal(v: f64) -> Option<String> {
+    if !v.is_finite() {
+        return None;
+    }
+    Some(match money_micros(v) {
+        Some(m) => micros_decimal(m),
+        None => v.to_string(),
+    })
+}
+
+/// A money value rounded to the nearest millionth, as the `f64` closest to
+/// that decimal (its shortest text is the decimal: `30332.86`).
+pub fn round_money(v: f64) -> f64 {
+    match money_micros(v) {
+        Some(m) => m as f64 / MONEY_MICROS,
+        None => v,
+    }
+}
+
 /// How the change between two periods is measured for a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -383,11 +430,17 @@ pub fn change_kind(kind: ValueKind) -> ChangeKind {
 
 /// The change from `prev` to `cur` as a number (fraction for relative changes,
 /// percentage points for points), or `None` when it cannot be computed
-/// (either side missing, or a relative change from 0).
+/// (either side missing, or a relative change from a base of 0 or from a
+/// base whose sign is the other one than the current value's: `-3` to `5` is
+/// no percentage).
 pub fn change(prev: Option<f64>, cur: Option<f64>, how: ChangeKind) -> Option<f64> {
     let (p, c) = (prev?, cur?);
+    if !p.is_finite() || !c.is_finite() {
+        return None;
+    }
     match how {
         ChangeKind::Relative if p == 0.0 => None,
+        ChangeKind::Relative if c != 0.0 && (p < 0.0) != (c < 0.0) => None,
         ChangeKind::Relative => Some((c - p) / p.abs()),
         ChangeKind::Points => Some((c - p) * 100.0),
         ChangeKind::Absolute => Some(c - p),
@@ -517,5 +570,31 @@ mod tests {
         assert_eq!(human_change(None, ChangeKind::Relative), NULL_TEXT);
         let flat = change(Some(5.0), Some(5.0), ChangeKind::Relative);
         assert_eq!(human_change(flat, ChangeKind::Relative), "0.0%");
+        // The other sign: no percentage; down to 0 is -100%.
+        assert_eq!(change(Some(-3.0), Some(5.0), ChangeKind::Relative), None);
+        assert_eq!(change(Some(3.0), Some(-5.0), ChangeKind::Relative), None);
+        assert_eq!(
+            change(Some(4.0), Some(0.0), ChangeKind::Relative),
+            Some(-1.0)
+        );
+        // -4 -> -2: the loss halved, (c - p) / |p| = +50%.
+        assert_eq!(
+            change(Some(-4.0), Some(-2.0), ChangeKind::Relative),
+            Some(0.5)
+        );
+    }
+
+    #[test]
+    fn money_decimals_are_exact() {
+        assert_eq!(money_decimal(30332.859999999997).unwrap(), "30332.86");
+        assert_eq!(money_decimal(212276.66999999998).unwrap(), "212276.67");
+        assert_eq!(money_decimal(-0.000000000003637978807091713).unwrap(), "0");
+        assert_eq!(money_decimal(0.1 + 0.2).unwrap(), "0.3");
+        assert_eq!(money_decimal(-12.5).unwrap(), "-12.5");
+        assert_eq!(money_decimal(1234.0000004).unwrap(), "1234");
+        assert_eq!(money_decimal(0.000001).unwrap(), "0.000001");
+        assert_eq!(money_decimal(f64::NAN), None);
+        assert_eq!(round_money(30332.859999999997).to_string(), "30332.86");
+        assert_eq!(micros_decimal(-500_000), "-0.5");
     }
 }

@@ -5,14 +5,23 @@
 //! notes and the way a person should see it) and hands it to [`emit`]:
 //! - `csv`: the main section only (the first, unless [`Document::with_main`]),
 //!   raw values, formula-injection escaping;
-//! - `json`: an array of row objects for one section, an object keyed by
-//!   section name for several;
+//! - `json`: one object: the document's [`Meta`] (`as_of`, `as_of_source`,
+//!   `period`, `currency`, `inputs`), then the rows under `rows` for one
+//!   section, under each section's name for several;
+//! - `ndjson`: one JSON object per row of the main section, nothing else;
 //! - `markdown`: a GitHub table per section;
 //! - `table`: per section, the section's [`Renderer`] fitted to the terminal.
 //!
-//! Notes are printed under the tables (table, markdown). In csv/json they go
-//! to standard error, only when it is a terminal, so that data stays clean.
-//! `-q` drops notes; the data itself is always written.
+//! Money columns print the exact decimal of the nearest millionth in csv,
+//! json and ndjson (`30332.86`).
+//!
+//! Notes are printed under the tables (table, markdown), then the `as_of`
+//! footer. In csv/json/ndjson they go to standard error, only when it is a
+//! terminal, so that data stays clean. `-q` drops notes and the footer; the
+//! data itself is always written.
+//!
+//! Without `--format`, `-o FILE` picks the format from FILE's extension
+//! ([`Format::from_extension`]); standard output gets a table.
 
 pub mod atomic;
 pub mod bowtie;
@@ -27,7 +36,7 @@ pub mod plan;
 pub mod table;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::DataFrame;
@@ -43,7 +52,41 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    Ndjson,
     Markdown,
+}
+
+impl Format {
+    /// The format a file name asks for: `.csv`, `.json`, `.ndjson` or
+    /// `.jsonl`, `.md` or `.markdown` (any case); `None` for anything else.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "md" | "markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+
+    /// `--format` when given, else the extension of `-o FILE`, else a table.
+    pub fn resolve(args: &crate::cli::OutputArgs) -> Format {
+        match args.format {
+            Some(f) => Format::from(f),
+            None => args
+                .output
+                .as_deref()
+                .filter(|p| p.as_os_str() != "-")
+                .and_then(Format::from_extension)
+                .unwrap_or(Format::Table),
+        }
+    }
+
+    /// Whether this format is for scripts (notes go to a terminal's stderr).
+    pub fn is_machine(self) -> bool {
+        matches!(self, Format::Csv | Format::Json | Format::Ndjson)
+    }
 }
 
 impl From<crate::cli::FormatArg> for Format {
@@ -53,6 +96,7 @@ impl From<crate::cli::FormatArg> for Format {
             FormatArg::Table => Format::Table,
             FormatArg::Csv => Format::Csv,
             FormatArg::Json => Format::Json,
+            FormatArg::Ndjson => Format::Ndjson,
             FormatArg::Markdown => Format::Markdown,
         }
     }
@@ -95,7 +139,7 @@ impl OutputOptions {
         currency: &str,
         env: Env<W>,
     ) -> OutputOptions {
-        let format = Format::from(args.format);
+        let format = Format::resolve(args);
         let path = args.output.clone().filter(|p| p.as_os_str() != "-");
         let terminal = path.is_none() && env.stdout_terminal;
         let columns = env
@@ -213,6 +257,63 @@ impl Section {
     }
 }
 
+/// Where a document's numbers come from: the head of every JSON document
+/// and the footer of every table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    /// The `as_of` instant (microseconds since the epoch, UTC).
+    pub as_of: Option<i64>,
+    /// `--as-of`, or the `table.column` the default `as_of` was taken from.
+    pub as_of_source: Option<String>,
+    /// The reporting period (`month`, ...); `None` for commands without one.
+    pub period: Option<String>,
+    /// The configured currency label; `None` when none is configured.
+    pub currency: Option<String>,
+    /// Each table read and the files it was read from, in reading order.
+    pub inputs: Vec<(String, Vec<String>)>,
+}
+
+impl Meta {
+    /// `as_of` as RFC 3339 in UTC: `2024-06-30T00:00:00Z`.
+    pub fn as_of_text(&self) -> Option<String> {
+        let t = chrono::DateTime::from_timestamp_micros(self.as_of?)?;
+        Some(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+
+    /// The JSON fields, in order: `as_of`, `as_of_source`, `period`,
+    /// `currency`, `inputs` (null when unknown).
+    pub fn json_fields(&self) -> Vec<(&'static str, serde_json::Value)> {
+        use serde_json::{json, Value};
+        let inputs: Vec<Value> = self
+            .inputs
+            .iter()
+            .map(|(table, files)| json!({"table": table, "files": files}))
+            .collect();
+        vec![
+            ("as_of", json!(self.as_of_text())),
+            ("as_of_source", json!(self.as_of_source)),
+            ("period", json!(self.period)),
+            ("currency", json!(self.currency)),
+            ("inputs", Value::Array(inputs)),
+        ]
+    }
+
+    /// The table footer: `as_of 2024-06-30 (from opportunities.close_date)`;
+    /// `None` when `as_of` is unknown.
+    pub fn footer(&self) -> Option<String> {
+        let t = chrono::DateTime::from_timestamp_micros(self.as_of?)?;
+        let when = if t.time() == chrono::NaiveTime::MIN {
+            t.format("%Y-%m-%d").to_string()
+        } else {
+            t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+        };
+        Some(match &self.as_of_source {
+            Some(src) => format!("as_of {when} (from {src})"),
+            None => format!("as_of {when}"),
+        })
+    }
+}
+
 /// What a command prints: one or more sections, one of them the main one
 /// (the one CSV writes).
 #[derive(Debug, Clone, Default)]
@@ -220,6 +321,8 @@ pub struct Document {
     pub sections: Vec<Section>,
     /// Index of the section CSV writes.
     pub main: usize,
+    /// Where the numbers come from (JSON head, table footer).
+    pub meta: Meta,
 }
 
 impl Document {
@@ -232,7 +335,14 @@ impl Document {
         Document {
             sections: vec![section],
             main: 0,
+            meta: Meta::default(),
         }
+    }
+
+    /// Sets where the numbers come from (builder style).
+    pub fn with_meta(mut self, meta: Meta) -> Document {
+        self.meta = meta;
+        self
     }
 
     /// Adds a section (builder style).
@@ -270,12 +380,9 @@ pub fn emit(doc: &Document, opts: &OutputOptions) -> Result<()> {
         Some(path) => write_atomic(path, &bytes)?,
         None => write_stdout(&bytes)?,
     }
-    if matches!(opts.format, Format::Csv | Format::Json)
-        && !opts.quiet
-        && io::stderr().is_terminal()
-    {
+    if opts.format.is_machine() && !opts.quiet && io::stderr().is_terminal() {
         let sections: Vec<&Section> = match opts.format {
-            Format::Csv => doc.main_section().into_iter().collect(),
+            Format::Csv | Format::Ndjson => doc.main_section().into_iter().collect(),
             _ => doc.sections.iter().collect(),
         };
         let mut err = io::stderr().lock();
@@ -302,11 +409,13 @@ pub fn render(doc: &Document, opts: &OutputOptions) -> Result<Vec<u8>> {
                 .iter()
                 .map(|s| (s.name.as_str(), &s.frame))
                 .collect();
-            if parts.is_empty() {
-                return Ok(b"[]\n".to_vec());
-            }
-            machine::to_json(&parts)
+            machine::to_json(&doc.meta.json_fields(), &parts)
         }
+        Format::Ndjson => match doc.main_section() {
+            Some(s) => machine::to_ndjson(&s.frame)
+                .with_context(|| format!("writing `{}` as NDJSON", s.name)),
+            None => Ok(Vec::new()),
+        },
         Format::Markdown => render_markdown(doc, opts).map(String::into_bytes),
         Format::Table => render_table(doc, opts).map(String::into_bytes),
     }
@@ -352,6 +461,10 @@ fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {
             }
         }
     }
+    if let (false, Some(footer)) = (opts.quiet, doc.meta.footer()) {
+        out.push_str(&table::dim(&footer, opts.color));
+        out.push('\n');
+    }
     Ok(out)
 }
 
@@ -376,6 +489,9 @@ fn render_markdown(doc: &Document, opts: &OutputOptions) -> Result<String> {
             layout.notes.clear();
         }
         markdown::layout_md(&layout, notes, &mut out);
+    }
+    if let (false, Some(footer)) = (opts.quiet, doc.meta.footer()) {
+        out.push_str(&format!("\n_{footer}_\n"));
     }
     Ok(out)
 }
@@ -437,13 +553,83 @@ mod tests {
 
     #[test]
     fn json_one_or_several_sections() {
-        let one = Document::single(Section::new("kpis", kpis()));
+        let one = Document::single(Section::new("kpis", kpis())).with_meta(meta());
         let v: serde_json::Value = serde_json::from_str(&text(&one, Format::Json)).unwrap();
-        assert_eq!(v[1]["marketing_spend"], 2500.4);
-        assert!(v[0]["marketing_spend"].is_null());
+        assert_eq!(v["rows"][1]["marketing_spend"], 2500.4);
+        assert!(v["rows"][0]["marketing_spend"].is_null());
+        // 1709251200 s = 2024-03-01T00:00:00Z.
+        assert_eq!(v["as_of"], "2024-03-01T00:00:00Z");
+        assert_eq!(v["as_of_source"], "leads.created_at");
+        assert_eq!(v["period"], "month");
+        assert!(v["currency"].is_null());
+        assert_eq!(v["inputs"][0]["table"], "leads");
+        assert_eq!(v["inputs"][0]["files"][0], "leads.csv");
         let v: serde_json::Value = serde_json::from_str(&text(&doc(), Format::Json)).unwrap();
         assert_eq!(v["kpis"][1]["leads"], 120);
         assert_eq!(v["assumptions"][0]["assumption"], "uplift");
+    }
+
+    fn meta() -> Meta {
+        Meta {
+            as_of: Some(1_709_251_200_000_000),
+            as_of_source: Some("leads.created_at".into()),
+            period: Some("month".into()),
+            currency: None,
+            inputs: vec![("leads".into(), vec!["leads.csv".into()])],
+        }
+    }
+
+    #[test]
+    fn table_and_markdown_end_with_the_as_of_footer() {
+        let d = doc().with_meta(meta());
+        let t = text(&d, Format::Table);
+        assert!(
+            t.ends_with("\nas_of 2024-03-01 (from leads.created_at)\n"),
+            "{t}"
+        );
+        let m = text(&d, Format::Markdown);
+        assert!(
+            m.ends_with("\n_as_of 2024-03-01 (from leads.created_at)_\n"),
+            "{m}"
+        );
+        let quiet = OutputOptions {
+            quiet: true,
+            ..OutputOptions::plain(Format::Table, "$")
+        };
+        let q = String::from_utf8(render(&d, &quiet).unwrap()).unwrap();
+        assert!(!q.contains("as_of"), "{q}");
+    }
+
+    #[test]
+    fn ndjson_writes_the_main_section() {
+        let t = text(&doc(), Format::Ndjson);
+        assert_eq!(
+            t,
+            "{\"period\":\"2024-01-01\",\"leads\":100,\"marketing_spend\":null}\n\
+             {\"period\":\"2024-02-01\",\"leads\":120,\"marketing_spend\":2500.4}\n"
+        );
+    }
+
+    #[test]
+    fn the_extension_picks_the_format_unless_format_is_given() {
+        use crate::cli::{FormatArg, OutputArgs};
+        let f = |format: Option<FormatArg>, out: Option<&str>| {
+            Format::resolve(&OutputArgs {
+                format,
+                output: out.map(PathBuf::from),
+            })
+        };
+        assert_eq!(f(None, None), Format::Table);
+        assert_eq!(f(None, Some("out.csv")), Format::Csv);
+        assert_eq!(f(None, Some("OUT.CSV")), Format::Csv);
+        assert_eq!(f(None, Some("k.json")), Format::Json);
+        assert_eq!(f(None, Some("k.ndjson")), Format::Ndjson);
+        assert_eq!(f(None, Some("k.jsonl")), Format::Ndjson);
+        assert_eq!(f(None, Some("k.md")), Format::Markdown);
+        assert_eq!(f(None, Some("k.txt")), Format::Table);
+        assert_eq!(f(None, Some("-")), Format::Table);
+        assert_eq!(f(Some(FormatArg::Json), Some("out.csv")), Format::Json);
+        assert_eq!(f(Some(FormatArg::Table), Some("out.csv")), Format::Table);
     }
 
     #[test]
@@ -500,7 +686,7 @@ mod tests {
     fn resolve_colour_and_width() {
         use crate::cli::{FormatArg, OutputArgs};
         let table = OutputArgs {
-            format: FormatArg::Table,
+            format: Some(FormatArg::Table),
             output: None,
         };
         let o = OutputOptions::resolve_in(&table, false, "$", env(true, false, None));
@@ -517,20 +703,20 @@ mod tests {
         assert!(!o.color && o.width == Some(80));
         // -o FILE: neither, even on a terminal; `-o -` is standard output.
         let file = OutputArgs {
-            format: FormatArg::Table,
+            format: Some(FormatArg::Table),
             output: Some("k.txt".into()),
         };
         let o = OutputOptions::resolve_in(&file, false, "$", env(true, false, Some("80")));
         assert!(!o.color && o.width.is_none() && o.path.is_some());
         let dash = OutputArgs {
-            format: FormatArg::Table,
+            format: Some(FormatArg::Table),
             output: Some("-".into()),
         };
         let o = OutputOptions::resolve_in(&dash, false, "$", env(true, false, None));
         assert!(o.color && o.path.is_none());
         // Colour is for tables only.
         let csv = OutputArgs {
-            format: FormatArg::Csv,
+            format: Some(FormatArg::Csv),
             output: None,
         };
         let o = OutputOptions::resolve_in(&csv, true, "$", env(true, false, None));

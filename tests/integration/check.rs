@@ -135,7 +135,7 @@ max = 0.75
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(o.status.code(), Some(0), "{}", show(&refs, &o));
     let v = json_of(&args, &o);
-    let r = v["rules"].as_array().unwrap();
+    let r = v["rows"].as_array().unwrap();
     assert_eq!(r.len(), 7);
     assert!(r.iter().all(|x| x["status"] == "pass"), "{v:#}");
     assert_eq!(r[0]["period"], "2024-04-01");
@@ -225,7 +225,7 @@ by = { channel = "serch" }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(o.status.code(), Some(2), "{}", show(&refs, &o));
     let v = json_of(&args, &o);
-    let r = v["rules"].as_array().unwrap();
+    let r = v["rows"].as_array().unwrap();
     assert_eq!(r[0]["status"], "error");
     assert!(
         r[0]["message"]
@@ -274,13 +274,13 @@ fn latest_means_latest_complete_period() {
         show(&args.iter().map(String::as_str).collect::<Vec<_>>(), &o)
     );
     let v = json_of(&args, &o);
-    assert_eq!(v["rules"][0]["period"], "2024-02-01");
-    assert!(close(&v["rules"][0]["value"], 4.0));
+    assert_eq!(v["rows"][0]["period"], "2024-02-01");
+    assert!(close(&v["rows"][0]["value"], 4.0));
     // A period ending exactly at as_of is complete.
     let (args, o) = check(&rules, "2024-04-01T00:00:00", &["--format", "json"]);
     let v = json_of(&args, &o);
-    assert_eq!(v["rules"][0]["period"], "2024-03-01");
-    assert!(close(&v["rules"][0]["value"], 3.0));
+    assert_eq!(v["rows"][0]["period"], "2024-03-01");
+    assert!(close(&v["rows"][0]["value"], 3.0));
     // February has no month before it: a change rule cannot be evaluated.
     let rules = rules_file(
         d.path(),
@@ -290,7 +290,7 @@ fn latest_means_latest_complete_period() {
     assert_eq!(o.status.code(), Some(2));
     let v = json_of(&args, &o);
     assert!(
-        v["rules"][0]["message"]
+        v["rows"][0]["message"]
             .as_str()
             .unwrap()
             .contains("no month before 2024-02-01"),
@@ -337,5 +337,5 @@ fn the_example_rules_pass_on_the_demo_data() {
     assert_eq!(v["errors"], 0);
     assert!(v["passed"].as_u64().unwrap() >= 10, "{v:#}");
     // The demo's as_of is 2024-12-31 22:14: December is not complete.
-    assert_eq!(v["rules"][0]["period"], "2024-11-01");
+    assert_eq!(v["rows"][0]["period"], "2024-11-01");
 }

@@ -34,7 +34,7 @@ fn cli_reference_in_docs_is_current() {
         "Input:\n",
         "Analysis:\n",
         "Output:\n",
-        "`--format <FORMAT>`: Output format [default: table]",
+        "`--format <FORMAT>`: Output format",
         "`--rows <N>`",
         "revcycle check examples/rules.toml --demo",
     ] {

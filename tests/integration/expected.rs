@@ -49,7 +49,7 @@ pub fn block(md: &str, name: &str) -> Vec<(String, Vec<String>)> {
     }
 }
 
-fn number(s: &str) -> Option<f64> {
+pub fn number(s: &str) -> Option<f64> {
     if let Some((a, b)) = s.split_once('/') {
         return Some(a.parse::<f64>().ok()? / b.parse::<f64>().ok()?);
     }
@@ -68,11 +68,38 @@ pub fn cell_matches(expected: &str, actual: &str) -> bool {
     }
 }
 
+/// The exact decimal of `v`'s nearest millionth, trailing zeros dropped
+/// (`580/9` -> `64.444444`, `2` -> `2`): how outputs print money.
+pub fn millionths_text(v: f64) -> String {
+    let m = (v * 1_000_000.0).round() as i64;
+    let sign = if m < 0 { "-" } else { "" };
+    let a = m.unsigned_abs();
+    let (int, frac) = (a / 1_000_000, a % 1_000_000);
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        let f = format!("{frac:06}");
+        format!("{sign}{int}.{}", f.trim_end_matches('0'))
+    }
+}
+
 /// Compare whole outputs given as (column, cells); panics with every mismatch.
 pub fn assert_matches(
     what: &str,
     expected: &[(String, Vec<String>)],
     actual: &[(String, Vec<String>)],
+) {
+    assert_matches_with(what, expected, actual, &|_| false)
+}
+
+/// [`assert_matches`] for printed outputs: in the columns `money` says are
+/// money, a number must print exactly as [`millionths_text`] of the
+/// hand-derived value.
+pub fn assert_matches_with(
+    what: &str,
+    expected: &[(String, Vec<String>)],
+    actual: &[(String, Vec<String>)],
+    money: &dyn Fn(&str) -> bool,
 ) {
     let names_e: Vec<&str> = expected.iter().map(|c| c.0.as_str()).collect();
     let names_a: Vec<&str> = actual.iter().map(|c| c.0.as_str()).collect();
@@ -80,8 +107,15 @@ pub fn assert_matches(
     let mut errors = Vec::new();
     for ((name, exp), (_, act)) in expected.iter().zip(actual) {
         assert_eq!(act.len(), exp.len(), "{what}: row count of column {name}");
+        // Money prints the exact decimal of its nearest millionth: the text
+        // must be exactly that of the hand-derived value (580/9 -> 64.444444).
+        let is_money = money(name);
         for (i, (e, a)) in exp.iter().zip(act).enumerate() {
-            if !cell_matches(e, a) {
+            let ok = match (is_money, number(e)) {
+                (true, Some(v)) => millionths_text(v) == *a,
+                _ => cell_matches(e, a),
+            };
+            if !ok {
                 errors.push(format!("{name}[{i}]: expected {e}, got {a}"));
             }
         }

@@ -20,3 +20,4 @@ mod report;
 mod report_html;
 mod snapshots;
 mod trust_metrics;
+mod trust_output;

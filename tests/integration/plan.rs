@@ -34,7 +34,8 @@ fn rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// Compare CSV texts cell by cell (empty = null; numbers within 1e-9).
+/// Compare CSV texts cell by cell (empty = null; numbers within 1e-9; money
+/// as its exact millionth).
 fn assert_csv(what: &str, expected: &str, actual: &str) {
     let (he, re) = rows(expected);
     let (ha, ra) = rows(actual);
@@ -44,7 +45,14 @@ fn assert_csv(what: &str, expected: &str, actual: &str) {
     for (i, (e, a)) in re.iter().zip(&ra).enumerate() {
         for (j, (ec, ac)) in e.iter().zip(a).enumerate() {
             let dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
-            if !cell_matches(&dash(ec), &dash(ac)) {
+            // Money prints the exact decimal of its nearest millionth
+            // (docs/cli.md): compare it so.
+            let money = revcycle::output::kind_of(&he[j]) == revcycle::output::ValueKind::Money;
+            let ok = match (money, crate::expected::number(ec)) {
+                (true, Some(v)) => crate::expected::millionths_text(v) == *ac,
+                _ => cell_matches(&dash(ec), &dash(ac)),
+            };
+            if !ok {
                 errors.push(format!("row {} {}: expected {ec:?}, got {ac:?}", i + 1, he[j]));
             }
         }
