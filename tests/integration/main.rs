@@ -16,3 +16,4 @@ mod output;
 mod presets;
 mod report;
 mod snapshots;
+mod trust_input;
