@@ -332,3 +332,23 @@ fn issue10_date_format_setting() {
     assert_eq!(cell(&rows, "period", "2024-01-01", "leads"), 1.0, "{}", show(&args, &o));
     assert_eq!(cell(&rows, "period", "2024-02-01", "leads"), 1.0, "{}", show(&args, &o));
 }
+
+#[test]
+fn issue10_init_on_a_folder_of_spreadsheets() {
+    // init reads the folder as the commands do and writes the sheet it read;
+    // the file loads back to the same tables.
+    let dir = tempfile::tempdir().unwrap();
+    let sheets = crate::util::fixture("trust/sheets").to_string_lossy().to_string();
+    let args = ["init", &sheets];
+    let o = crate::util::run_in(Some(dir.path()), &args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let text = std::fs::read_to_string(dir.path().join("revcycle.toml")).unwrap();
+    for want in ["sheet = \"Leads\"", "sheet = \"Spend\"", "[campaigns.value_map.channel]"] {
+        assert!(text.contains(want), "{want:?} in\n{text}");
+    }
+    let o = crate::util::run_in(Some(dir.path()), &["validate"]);
+    assert!(o.status.success(), "{}", show(&["validate"], &o));
+    let out = stdout(&o);
+    assert!(out.contains("sheet \"Leads\", preset canonical (configured)"), "{out}");
+    assert!(out.contains("rows: 3 read, 3 kept"), "{out}");
+}
