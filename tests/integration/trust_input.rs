@@ -352,3 +352,19 @@ fn issue10_init_on_a_folder_of_spreadsheets() {
     assert!(out.contains("sheet \"Leads\", preset canonical (configured)"), "{out}");
     assert!(out.contains("rows: 3 read, 3 kept"), "{out}");
 }
+
+#[test]
+fn issue10_xls_file() {
+    // leads.xls (Excel 97-2003): the leads of sheets/leads.xlsx, header on row 1.
+    let args = ["validate", "--leads", "fixtures/trust/leads.xls"];
+    let o = ok(&args);
+    let out = stdout(&o);
+    assert!(out.contains("leads <- fixtures/trust/leads.xls [spreadsheet, sheet \"Leads\""), "{}", show(&args, &o));
+    assert!(out.contains("2024-02-29 06:50:00"), "{}", show(&args, &o));
+    assert!(out.contains("(e.g. fixtures/trust/leads.xls:4 `soon`)"), "{}", show(&args, &o));
+    let args = ["kpis", "--leads", "fixtures/trust/leads.xls", "--format", "csv", "-q"];
+    let o = ok(&args);
+    let rows = csv_rows(&stdout(&o));
+    assert_eq!(cell(&rows, "period", "2024-01-01", "leads"), 2.0, "{}", show(&args, &o));
+    assert_eq!(cell(&rows, "period", "2024-02-01", "leads"), 1.0, "{}", show(&args, &o));
+}
