@@ -134,7 +134,10 @@ impl DateFormats {
         match self {
             DateFormats::None => vec![],
             DateFormats::All(f) => vec![(None, f.as_str())],
-            DateFormats::PerColumn(m) => m.iter().map(|(k, v)| (Some(k.as_str()), v.as_str())).collect(),
+            DateFormats::PerColumn(m) => m
+                .iter()
+                .map(|(k, v)| (Some(k.as_str()), v.as_str()))
+                .collect(),
         }
     }
 }

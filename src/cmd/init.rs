@@ -214,7 +214,11 @@ fn render(
                 s,
                 "[{}.value_map.channel]\n# \"{}\" = \"Paid Search\"",
                 kind.name(),
-                if kind == TableKind::Campaigns { "Performance Max" } else { "cpc" }
+                if kind == TableKind::Campaigns {
+                    "Performance Max"
+                } else {
+                    "cpc"
+                }
             );
         }
         if kind == TableKind::Opportunities {

@@ -77,7 +77,10 @@ impl Resolved {
                 table: "inputs".into(),
                 check: "unread_file",
                 count: 1,
-                message: format!("`{}` looks like an export and was not read: {why}", p.display()),
+                message: format!(
+                    "`{}` looks like an export and was not read: {why}",
+                    p.display()
+                ),
                 samples: vec![],
                 warn: true,
             })
@@ -179,7 +182,10 @@ pub fn resolve_inputs(spec: &InputSpec, cfg: &Config) -> Result<Resolved> {
         }
         let scan = folder::scan(dir, cfg)?;
         for (kind, paths) in &scan.tables {
-            out.insert(*kind, paths.iter().map(|p| Source::Path(p.clone())).collect());
+            out.insert(
+                *kind,
+                paths.iter().map(|p| Source::Path(p.clone())).collect(),
+            );
         }
         if out.is_empty() {
             let unread: Vec<String> = scan
@@ -304,8 +310,8 @@ mod folder {
     /// Extensions of files that look like exports (a `.txt` or `.json` file
     /// does only when named after a table).
     const EXPORT_EXTENSIONS: &[&str] = &[
-        ".csv", ".tsv", ".parquet", ".pq", ".ndjson", ".jsonl", ".xlsx", ".xlsm", ".xlsb",
-        ".xls", ".ods",
+        ".csv", ".tsv", ".parquet", ".pq", ".ndjson", ".jsonl", ".xlsx", ".xlsm", ".xlsb", ".xls",
+        ".ods",
     ];
 
     /// Words of a file name that say which table it is (`google_ads_2024.csv`,
@@ -319,17 +325,32 @@ mod folder {
         let has = |ws: &[&str]| words.iter().any(|w| ws.contains(w));
         let joined = words.join("_");
         let kinds: Vec<TableKind> = [
-            (TableKind::Leads, has(&["leads", "lead", "contacts", "contact", "persons", "people", "mqls", "mql"])),
+            (
+                TableKind::Leads,
+                has(&[
+                    "leads", "lead", "contacts", "contact", "persons", "people", "mqls", "mql",
+                ]),
+            ),
             (
                 TableKind::Opportunities,
-                has(&["opportunities", "opportunity", "opps", "deals", "deal", "pipeline"]),
+                has(&[
+                    "opportunities",
+                    "opportunity",
+                    "opps",
+                    "deals",
+                    "deal",
+                    "pipeline",
+                ]),
             ),
             (
                 TableKind::Campaigns,
                 has(&["campaigns", "campaign", "ads", "adwords", "spend"])
                     || joined.contains("ad_spend"),
             ),
-            (TableKind::Revenue, has(&["revenue", "mrr", "subscriptions", "billing"])),
+            (
+                TableKind::Revenue,
+                has(&["revenue", "mrr", "subscriptions", "billing"]),
+            ),
         ]
         .into_iter()
         .filter(|(_, hit)| *hit)
@@ -411,7 +432,10 @@ mod folder {
                         continue;
                     }
                     None => {
-                        unread.push((path, format!("its name says {} but it cannot be read", kind.name())));
+                        unread.push((
+                            path,
+                            format!("its name says {} but it cannot be read", kind.name()),
+                        ));
                         continue;
                     }
                 },
@@ -432,7 +456,8 @@ mod folder {
                         [] => {
                             unread.push((
                                 path,
-                                "neither its name nor its headers say which table it is".to_string(),
+                                "neither its name nor its headers say which table it is"
+                                    .to_string(),
                             ));
                             continue;
                         }
@@ -466,7 +491,10 @@ mod folder {
             match (taken, found.len()) {
                 (Some(t), _) => {
                     for (p, _) in found {
-                        unread.push((p, format!("{} are read from `{}`", kind.name(), t.display())));
+                        unread.push((
+                            p,
+                            format!("{} are read from `{}`", kind.name(), t.display()),
+                        ));
                     }
                 }
                 (None, 1) => {
@@ -475,8 +503,10 @@ mod folder {
                     tables.insert(kind, vec![p]);
                 }
                 (None, _) => {
-                    let list: Vec<String> =
-                        found.iter().map(|(p, _)| format!("`{}`", p.display())).collect();
+                    let list: Vec<String> = found
+                        .iter()
+                        .map(|(p, _)| format!("`{}`", p.display()))
+                        .collect();
                     bail!(
                         "`{}`: several files look like {}: {}; name one with --{} or in [inputs] of revcycle.toml",
                         dir.display(),

@@ -204,7 +204,13 @@ fn weekday_name(word: &str) -> Option<u32> {
         return None;
     }
     const FULL: [&str; 7] = [
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     ];
     (0..7)
         .find(|&i| w == WEEKDAYS[i] || w == FULL[i] || (w.len() == 4 && FULL[i].starts_with(&w)))
@@ -263,7 +269,12 @@ fn parse_named_month(s: &str) -> Option<i64> {
         }
         _ => match month_name(toks[0]) {
             Some(m) => (m, day(toks[1])?, year(toks[2])?, &toks[3..]),
-            None => (month_name(toks[1])?, day(toks[0])?, year(toks[2])?, &toks[3..]),
+            None => (
+                month_name(toks[1])?,
+                day(toks[0])?,
+                year(toks[2])?,
+                &toks[3..],
+            ),
         },
     };
     let days = days_from_civil(y, m, d)?;
@@ -359,7 +370,10 @@ pub fn parse_timestamp(s: &str) -> Option<Ts> {
         return Some(Ts::Serial(v));
     }
     if !b[0].is_ascii_digit()
-        || (b.len() > 3 && b.iter().take(4).any(|c| *c == b' ' || c.is_ascii_alphabetic()))
+        || (b.len() > 3
+            && b.iter()
+                .take(4)
+                .any(|c| *c == b' ' || c.is_ascii_alphabetic()))
     {
         // `Jan 31, 2024`, `31 Jan 2024`, `29-Feb-2024`
         if let Some(v) = parse_named_month(s) {
@@ -707,7 +721,10 @@ mod tests {
             parse_with_format("29.02.2024 - 06h50", "%d.%m.%Y - %Hh%M"),
             Some(at(2024, 2, 29, 6, 50, 0))
         );
-        assert_eq!(parse_with_format("2024|02|29", "%Y|%m|%d"), Some(at(2024, 2, 29, 0, 0, 0)));
+        assert_eq!(
+            parse_with_format("2024|02|29", "%Y|%m|%d"),
+            Some(at(2024, 2, 29, 0, 0, 0))
+        );
         assert!(valid_format("%d-%b-%Y %H:%M"));
         assert!(!valid_format("%Q"));
     }

@@ -432,7 +432,9 @@ fn distinct_text(t: &RawTable, c: &str) -> Result<Vec<String>> {
         .collect()
         .map_err(pe)?;
     let ca = u.column(c).map_err(pe)?.str().map_err(pe)?.clone();
-    Ok((0..ca.len()).filter_map(|i| ca.get(i).map(String::from)).collect())
+    Ok((0..ca.len())
+        .filter_map(|i| ca.get(i).map(String::from))
+        .collect())
 }
 
 /// The findings as CSV (`validate --format csv`, the report's data_quality.csv),

@@ -127,25 +127,23 @@ pub fn open(src: &Source) -> Result<Opened> {
             )
         })?;
     let stem = ext.trim_end_matches(".gz");
-    let format =
-        if is_spreadsheet_name(stem)
-            || (!has_text_extension(stem)
-                && !gzip
-                && (prefix.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
-                    || prefix.starts_with(b"PK\x03\x04")))
-        {
-            Format::Spreadsheet
-        } else if prefix.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
-            Format::Parquet
-        } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json") {
-            Format::Ndjson
-        } else if stem.ends_with(".csv") || stem.ends_with(".tsv") || stem.ends_with(".txt") {
-            Format::Csv
-        } else if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-            Format::Ndjson
-        } else {
-            Format::Csv
-        };
+    let format = if is_spreadsheet_name(stem)
+        || (!has_text_extension(stem)
+            && !gzip
+            && (prefix.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) || prefix.starts_with(b"PK\x03\x04")))
+    {
+        Format::Spreadsheet
+    } else if prefix.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
+        Format::Parquet
+    } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json") {
+        Format::Ndjson
+    } else if stem.ends_with(".csv") || stem.ends_with(".tsv") || stem.ends_with(".txt") {
+        Format::Csv
+    } else if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        Format::Ndjson
+    } else {
+        Format::Csv
+    };
     Ok(Opened {
         format,
         gzip,
@@ -160,9 +158,11 @@ pub const SPREADSHEET_EXTENSIONS: &[&str] = &[".xlsx", ".xlsm", ".xlsb", ".xls",
 /// A name ending in `.csv`, `.tsv`, `.txt`, `.ndjson`, `.jsonl`, `.json`,
 /// `.parquet` or `.pq`: its extension decides, not its first bytes.
 fn has_text_extension(name: &str) -> bool {
-    [".csv", ".tsv", ".txt", ".ndjson", ".jsonl", ".json", ".parquet", ".pq"]
-        .iter()
-        .any(|e| name.ends_with(e))
+    [
+        ".csv", ".tsv", ".txt", ".ndjson", ".jsonl", ".json", ".parquet", ".pq",
+    ]
+    .iter()
+    .any(|e| name.ends_with(e))
 }
 
 fn is_spreadsheet_name(name: &str) -> bool {
@@ -434,7 +434,11 @@ pub fn spreadsheet_rows(
         Some(s) => names
             .iter()
             .find(|n| n.as_str() == s)
-            .or_else(|| names.iter().find(|n| n.trim().eq_ignore_ascii_case(s.trim())))
+            .or_else(|| {
+                names
+                    .iter()
+                    .find(|n| n.trim().eq_ignore_ascii_case(s.trim()))
+            })
             .cloned()
             .ok_or_else(|| {
                 anyhow::anyhow!(
@@ -478,10 +482,18 @@ pub fn spreadsheet_rows(
         .enumerate()
         .map(|(i, r)| (first_row + i as u64 + 1, r.iter().map(cell_text).collect()))
         .collect();
-    let is_blank = |r: &[Option<String>]| r.iter().all(|c| c.as_deref().map_or(true, |s| s.trim().is_empty()));
+    let is_blank = |r: &[Option<String>]| {
+        r.iter()
+            .all(|c| c.as_deref().map_or(true, |s| s.trim().is_empty()))
+    };
     let mut best: Option<(usize, usize)> = None; // (score, index)
     let mut first_nonempty = None;
-    for (i, (_, r)) in all.iter().enumerate().filter(|(_, (_, r))| !is_blank(r)).take(30) {
+    for (i, (_, r)) in all
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, r))| !is_blank(r))
+        .take(30)
+    {
         first_nonempty.get_or_insert(i);
         let cells: Vec<String> = r
             .iter()

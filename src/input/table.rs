@@ -823,11 +823,19 @@ fn value_map(
 ) -> BTreeMap<String, (String, String)> {
     let mut m: BTreeMap<String, (String, String)> = presets::value_map(preset, column)
         .iter()
-        .map(|(k, v)| (k.to_string(), (v.to_string(), format!("preset {}", preset.name))))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                (v.to_string(), format!("preset {}", preset.name)),
+            )
+        })
         .collect();
     if let Some(user) = tcfg.value_map.get(column) {
         for (k, v) in user {
-            m.insert(k.trim().to_string(), (v.clone(), "revcycle.toml".to_string()));
+            m.insert(
+                k.trim().to_string(),
+                (v.clone(), "revcycle.toml".to_string()),
+            );
         }
     }
     m
@@ -912,9 +920,12 @@ fn choose_preset(
     }
     // Every required column mapped by hand: no vendor's aliases, implied
     // channel or value map is applied behind the user's back.
-    if kind.columns().iter().filter(|c| c.required).all(|c| {
-        tcfg.columns.contains_key(c.name) || tcfg.constants.contains_key(c.name)
-    }) {
+    if kind
+        .columns()
+        .iter()
+        .filter(|c| c.required)
+        .all(|c| tcfg.columns.contains_key(c.name) || tcfg.constants.contains_key(c.name))
+    {
         return (
             presets::find("canonical", kind).expect("canonical preset"),
             "columns mapped in revcycle.toml",
