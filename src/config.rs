@@ -104,6 +104,48 @@ pub struct TableConfig {
     /// Raw opportunity type -> new_business / expansion / renewal.
     #[serde(default)]
     pub type_map: BTreeMap<String, String>,
+    /// Text column -> (raw value -> value): `[campaigns.value_map.channel]
+    /// Search = "Paid Search"`. Exact, case-sensitive match on the trimmed value.
+    #[serde(default)]
+    pub value_map: BTreeMap<String, BTreeMap<String, String>>,
+    /// strftime-style format of dates revcycle does not read by itself: one
+    /// for every timestamp column of the table, or per column.
+    #[serde(default)]
+    pub date_format: DateFormats,
+    /// The sheet of a spreadsheet to read (else the first).
+    pub sheet: Option<String>,
+}
+
+/// `date_format = "%d-%b-%Y"` or `[leads.date_format] created_at = "%d-%b-%Y"`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum DateFormats {
+    #[default]
+    None,
+    All(String),
+    PerColumn(BTreeMap<String, String>),
+}
+
+impl DateFormats {
+    /// The format for `column`, if one is set.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        match self {
+            DateFormats::None => None,
+            DateFormats::All(f) => Some(f),
+            DateFormats::PerColumn(m) => m.get(column).map(String::as_str),
+        }
+    }
+
+    fn entries(&self) -> Vec<(Option<&str>, &str)> {
+        match self {
+            DateFormats::None => vec![],
+            DateFormats::All(f) => vec![(None, f.as_str())],
+            DateFormats::PerColumn(m) => m
+                .iter()
+                .map(|(k, v)| (Some(k.as_str()), v.as_str()))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -192,6 +234,46 @@ impl Config {
                         kind.name(),
                         crate::input::suggest(key, names.iter().copied()),
                         names.join(", ")
+                    );
+                }
+            }
+            let names: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();
+            for (key, _) in &t.value_map {
+                match kind.column(key) {
+                    None => anyhow::bail!(
+                        "[{}.value_map] names unknown column `{key}`{}; columns are: {}",
+                        kind.name(),
+                        crate::input::suggest(key, names.iter().copied()),
+                        names.join(", ")
+                    ),
+                    Some(c) if c.kind != crate::model::ColumnKind::Text => anyhow::bail!(
+                        "[{}.value_map.{key}]: `{key}` is not a text column (use stage_map or type_map for stage and type)",
+                        kind.name()
+                    ),
+                    Some(_) => {}
+                }
+            }
+            for (key, fmt) in t.date_format.entries() {
+                if let Some(key) = key {
+                    let ts_names: Vec<&str> = kind
+                        .columns()
+                        .iter()
+                        .filter(|c| c.kind == crate::model::ColumnKind::Timestamp)
+                        .map(|c| c.name)
+                        .collect();
+                    if !ts_names.contains(&key) {
+                        anyhow::bail!(
+                            "[{}.date_format] names `{key}`, which is not a date column{}; date columns are: {}",
+                            kind.name(),
+                            crate::input::suggest(key, ts_names.iter().copied()),
+                            ts_names.join(", ")
+                        );
+                    }
+                }
+                if !crate::input::parse::valid_format(fmt) {
+                    anyhow::bail!(
+                        "[{}] date_format `{fmt}` is not a strftime format (e.g. \"%d-%b-%Y %H:%M\" for 29-Feb-2024 06:50)",
+                        kind.name()
                     );
                 }
             }

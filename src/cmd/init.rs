@@ -159,6 +159,18 @@ fn render(
                 if d == "tab" { "tab" } else { d }
             );
         }
+        if let Some(sh) = &report.sheet {
+            let _ = writeln!(
+                s,
+                "{}sheet = \"{}\"   # the sheet read (else the first)",
+                if srcs.len() > 1 { "# " } else { "" },
+                toml_escape(sh)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# date_format = \"%d-%b-%Y %H:%M\"   # strftime, for dates revcycle does not read by itself"
+        );
         let _ = writeln!(s, "\n[{}.columns]", kind.name());
         // Several ad-platform files have different headers: a column map
         // would force the first one's on the others, so it is left commented.
@@ -193,6 +205,22 @@ fn render(
             );
         }
         let _ = headers;
+        if kind == TableKind::Campaigns || kind == TableKind::Leads {
+            let _ = writeln!(
+                s,
+                "\n# Raw value -> value for a text column (exact, case-sensitive), e.g. to make\n# spend channels meet lead channels."
+            );
+            let _ = writeln!(
+                s,
+                "[{}.value_map.channel]\n# \"{}\" = \"Paid Search\"",
+                kind.name(),
+                if kind == TableKind::Campaigns {
+                    "Performance Max"
+                } else {
+                    "cpc"
+                }
+            );
+        }
         if kind == TableKind::Opportunities {
             let _ = writeln!(s, "\n# Raw stage -> open / won / lost (defaults read \"Closed Won\", \"closedlost\", \"Won\", \"Lost\"; others are open).");
             let _ = writeln!(s, "[opportunities.stage_map]\n# \"Signed\" = \"won\"");

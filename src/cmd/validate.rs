@@ -73,8 +73,14 @@ fn human(l: &Loaded, avail: &registry::Availability) -> String {
         if let Some(d) = &f.delimiter {
             how.push(format!("delimiter \"{d}\""));
         }
+        if let Some(sh) = &f.sheet {
+            how.push(format!("sheet \"{sh}\""));
+        }
         how.push(format!("preset {} ({})", f.preset, f.preset_choice));
         let _ = writeln!(s, "{} <- {} [{}]", f.table, f.file, how.join(", "));
+        if let Some(why) = &f.picked_up {
+            let _ = writeln!(s, "  picked up from the folder by its {why}");
+        }
         let mut rows = format!("  rows: {} read, {} kept", f.rows_read, f.rows_kept);
         if f.preamble_lines > 0 {
             let _ = write!(rows, "; {} preamble lines skipped", f.preamble_lines);
@@ -94,6 +100,13 @@ fn human(l: &Loaded, avail: &registry::Availability) -> String {
         }
         if !f.unmapped_headers.is_empty() {
             let _ = writeln!(s, "  not used: {}", f.unmapped_headers.join(", "));
+        }
+        for v in &f.value_maps {
+            let _ = writeln!(
+                s,
+                "  {} values \"{}\" -> \"{}\": {} rows ({})",
+                v.column, v.from, v.to, v.rows, v.via
+            );
         }
         for (c, d) in &f.date_orders {
             let _ = writeln!(s, "  dates in {c}: {d}");

@@ -50,7 +50,43 @@ const EXTENSIONS: &[&str] = &[
     "jsonl",
     "jsonl.gz",
     "json",
+    "xlsx",
+    "xlsm",
+    "xlsb",
+    "xls",
+    "ods",
 ];
+
+/// Which files feed which table, and what a folder held besides.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub sources: BTreeMap<TableKind, Vec<Source>>,
+    /// Folder files read though not named `leads.*` ...: path -> why.
+    pub picked: BTreeMap<PathBuf, String>,
+    /// Folder files that look like exports and were not read: (path, why).
+    pub unread: Vec<(PathBuf, String)>,
+}
+
+impl Resolved {
+    /// One warning finding per folder file that looks like an export and was not read.
+    pub fn findings(&self) -> Vec<quality::Finding> {
+        self.unread
+            .iter()
+            .map(|(p, why)| quality::Finding {
+                severity: "warning",
+                table: "inputs".into(),
+                check: "unread_file",
+                count: 1,
+                message: format!(
+                    "`{}` looks like an export and was not read: {why}",
+                    p.display()
+                ),
+                samples: vec![],
+                warn: true,
+            })
+            .collect()
+    }
+}
 
 /// A loaded table before the `as_of` cut, with `__line`/`__src` columns.
 pub struct RawTable {
@@ -110,9 +146,15 @@ pub fn suggest<'a>(name: &str, options: impl Iterator<Item = &'a str>) -> String
 }
 
 /// Resolve which sources feed each table: CLI flags over the configuration's
-/// `[inputs]` over the folder's `leads.*` ... files.
+/// `[inputs]` over the folder's files.
 pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableKind, Vec<Source>>> {
+    Ok(resolve_inputs(spec, cfg)?.sources)
+}
+
+/// `resolve_sources`, with what the folder scan found.
+pub fn resolve_inputs(spec: &InputSpec, cfg: &Config) -> Result<Resolved> {
     let mut out: BTreeMap<TableKind, Vec<Source>> = BTreeMap::new();
+    let mut folder: Option<folder::Scan> = None;
     if spec.demo {
         let demo = crate::demo::builtin();
         for (kind, bytes) in [
@@ -129,7 +171,10 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
                 }],
             );
         }
-        return Ok(out);
+        return Ok(Resolved {
+            sources: out,
+            ..Default::default()
+        });
     }
     let dir = spec
         .dir
@@ -148,17 +193,30 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
                 dir.display()
             );
         }
-        for kind in TableKind::ALL {
-            if let Some(p) = find_in_dir(dir, kind.name()) {
-                out.insert(kind, vec![Source::Path(p)]);
-            }
-        }
-        if out.is_empty() {
-            bail!(
-                "`{}` holds none of leads.*, opportunities.*, campaigns.*, revenue.* (csv, csv.gz, parquet, ndjson)",
-                dir.display()
+        let scan = folder::scan(dir, cfg)?;
+        for (kind, paths) in &scan.tables {
+            out.insert(
+                *kind,
+                paths.iter().map(|p| Source::Path(p.clone())).collect(),
             );
         }
+        if out.is_empty() {
+            let unread: Vec<String> = scan
+                .unread
+                .iter()
+                .map(|(p, why)| format!("`{}` ({why})", p.display()))
+                .collect();
+            bail!(
+                "`{}` holds none of leads.*, opportunities.*, campaigns.*, revenue.* (csv, csv.gz, tsv, parquet, ndjson, xlsx, xls, ods) nor a file whose name or headers say which table it is{}",
+                dir.display(),
+                if unread.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not read: {}", unread.join(", "))
+                }
+            );
+        }
+        folder = Some(scan);
     }
     let cfg_one = |p: &Option<PathBuf>| p.as_ref().map(|p| Source::from_arg(&cfg.resolve_path(p)));
     for (kind, cli, conf) in [
@@ -204,7 +262,38 @@ pub fn resolve_sources(spec: &InputSpec, cfg: &Config) -> Result<BTreeMap<TableK
     if out.is_empty() {
         bail!("no input: give a folder (revcycle kpis DIR), files (--leads FILE --opportunities FILE ...), [inputs] in revcycle.toml, or --demo");
     }
-    Ok(out)
+    let mut resolved = Resolved {
+        sources: out,
+        ..Default::default()
+    };
+    if let Some(scan) = folder {
+        // A folder file replaced by a flag or [inputs] is not read either.
+        let used: BTreeSet<PathBuf> = resolved
+            .sources
+            .values()
+            .flatten()
+            .filter_map(|s| match s {
+                Source::Path(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        for (kind, paths) in &scan.tables {
+            for p in paths.iter().filter(|p| !used.contains(*p)) {
+                resolved.unread.push((
+                    p.clone(),
+                    format!("{} are read from the files given instead", kind.name()),
+                ));
+            }
+        }
+        resolved.picked = scan
+            .picked
+            .into_iter()
+            .filter(|(p, _)| used.contains(p))
+            .collect();
+        resolved.unread.extend(scan.unread);
+        resolved.unread.sort();
+    }
+    Ok(resolved)
 }
 
 fn find_in_dir(dir: &Path, table: &str) -> Option<PathBuf> {
@@ -214,12 +303,255 @@ fn find_in_dir(dir: &Path, table: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Files in an input folder: `leads.*` ... by their exact names, then any
+/// other export whose file name or headers say which table it is.
+mod folder {
+    use super::*;
+    use crate::input::table::TableLoad;
+
+    pub struct Scan {
+        pub tables: BTreeMap<TableKind, Vec<PathBuf>>,
+        pub picked: BTreeMap<PathBuf, String>,
+        pub unread: Vec<(PathBuf, String)>,
+    }
+
+    /// Extensions of files that look like exports (a `.txt` or `.json` file
+    /// does only when named after a table).
+    const EXPORT_EXTENSIONS: &[&str] = &[
+        ".csv", ".tsv", ".parquet", ".pq", ".ndjson", ".jsonl", ".xlsx", ".xlsm", ".xlsb", ".xls",
+        ".ods",
+    ];
+
+    /// Words of a file name that say which table it is (`google_ads_2024.csv`,
+    /// `hubspot-deals-all.csv`, `Salesforce Leads.xlsx`).
+    fn table_by_name(name: &str) -> Option<TableKind> {
+        let stem = name.to_lowercase();
+        let words: Vec<&str> = stem
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let has = |ws: &[&str]| words.iter().any(|w| ws.contains(w));
+        let joined = words.join("_");
+        let kinds: Vec<TableKind> = [
+            (
+                TableKind::Leads,
+                has(&[
+                    "leads", "lead", "contacts", "contact", "persons", "people", "mqls", "mql",
+                ]),
+            ),
+            (
+                TableKind::Opportunities,
+                has(&[
+                    "opportunities",
+                    "opportunity",
+                    "opps",
+                    "deals",
+                    "deal",
+                    "pipeline",
+                ]),
+            ),
+            (
+                TableKind::Campaigns,
+                has(&["campaigns", "campaign", "ads", "adwords", "spend"])
+                    || joined.contains("ad_spend"),
+            ),
+            (
+                TableKind::Revenue,
+                has(&["revenue", "mrr", "subscriptions", "billing"]),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, hit)| *hit)
+        .map(|(k, _)| k)
+        .collect();
+        match kinds.as_slice() {
+            [k] => Some(*k),
+            _ => None,
+        }
+    }
+
+    fn is_export_name(name: &str) -> bool {
+        let n = name.to_lowercase();
+        let n = n.strip_suffix(".gz").unwrap_or(&n);
+        EXPORT_EXTENSIONS.iter().any(|e| n.ends_with(e))
+    }
+
+    fn is_data_name(name: &str) -> bool {
+        let n = name.to_lowercase();
+        EXTENSIONS.iter().any(|e| n.ends_with(&format!(".{e}")))
+    }
+
+    /// The required columns of `kind` that `path`'s headers do not give
+    /// (empty when it can be read as `kind`), with how many columns map.
+    fn fit(path: &Path, kind: TableKind, cfg: &Config) -> Option<(Vec<&'static str>, usize)> {
+        let loader = TableLoad {
+            kind,
+            cfg,
+            quiet: true,
+            skip: &[],
+        };
+        let (report, _) = loader.detect(&Source::Path(path.to_path_buf())).ok()?;
+        let mapped: BTreeSet<&str> = report.mapping.iter().map(|m| m.column.as_str()).collect();
+        let missing = kind
+            .required()
+            .map(|c| c.name)
+            .filter(|c| !mapped.contains(c))
+            .collect();
+        Some((missing, report.mapping.len()))
+    }
+
+    /// Files revcycle itself reads or writes beside the tables, never a table
+    /// export: `targets.*` (plan), `touches.*` (attribution), `truth.*` (the
+    /// demo's known answer). Not picked up, not warned about.
+    fn is_companion(name: &str) -> bool {
+        let stem = name.split('.').next().unwrap_or(name).to_ascii_lowercase();
+        matches!(stem.as_str(), "targets" | "touches" | "truth")
+    }
+
+    pub fn scan(dir: &Path, cfg: &Config) -> Result<Scan> {
+        let mut tables: BTreeMap<TableKind, Vec<PathBuf>> = BTreeMap::new();
+        let mut picked = BTreeMap::new();
+        let mut unread = Vec::new();
+        for kind in TableKind::ALL {
+            if let Some(p) = find_in_dir(dir, kind.name()) {
+                tables.insert(kind, vec![p]);
+            }
+        }
+        let exact: BTreeSet<PathBuf> = tables.values().flatten().cloned().collect();
+        let mut names: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading `{}`", dir.display()))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .map(|e| (e.file_name().to_string_lossy().to_string(), e.path()))
+            .filter(|(n, p)| {
+                !n.starts_with('.')
+                    && !n.starts_with("~$")
+                    && is_data_name(n)
+                    && !exact.contains(p)
+                    && !is_companion(n)
+            })
+            .collect();
+        names.sort();
+        // Candidates for the single-file tables, to choose from once all are seen.
+        let mut candidates: BTreeMap<TableKind, Vec<(PathBuf, String)>> = BTreeMap::new();
+        for (name, path) in names {
+            let stem = name.split('.').next().unwrap_or(&name).to_string();
+            let by_name = table_by_name(&stem);
+            let (kind, why) = match by_name {
+                Some(kind) => match fit(&path, kind, cfg) {
+                    Some((missing, _)) if missing.is_empty() => (kind, "file name".to_string()),
+                    Some((missing, _)) => {
+                        unread.push((
+                            path,
+                            format!(
+                                "its name says {} but it has no column for {}",
+                                kind.name(),
+                                missing.join(", ")
+                            ),
+                        ));
+                        continue;
+                    }
+                    None => {
+                        unread.push((
+                            path,
+                            format!("its name says {} but it cannot be read", kind.name()),
+                        ));
+                        continue;
+                    }
+                },
+                None => {
+                    if !is_export_name(&name) {
+                        continue;
+                    }
+                    // Which tables its headers fit; the one mapping most columns.
+                    let mut fits: Vec<(usize, TableKind)> = TableKind::ALL
+                        .into_iter()
+                        .filter_map(|k| match fit(&path, k, cfg) {
+                            Some((missing, n)) if missing.is_empty() => Some((n, k)),
+                            _ => None,
+                        })
+                        .collect();
+                    fits.sort_by(|a, b| b.0.cmp(&a.0));
+                    match fits.as_slice() {
+                        [] => {
+                            unread.push((
+                                path,
+                                "neither its name nor its headers say which table it is"
+                                    .to_string(),
+                            ));
+                            continue;
+                        }
+                        [(a, _), (b, _), ..] if a == b => {
+                            unread.push((
+                                path,
+                                format!(
+                                    "its headers fit both {} and {}",
+                                    fits[0].1.name(),
+                                    fits[1].1.name()
+                                ),
+                            ));
+                            continue;
+                        }
+                        [(_, k), ..] => (*k, "headers".to_string()),
+                    }
+                }
+            };
+            candidates.entry(kind).or_default().push((path, why));
+        }
+        for (kind, found) in candidates {
+            let taken = tables.get(&kind).and_then(|v| v.first()).cloned();
+            if kind == TableKind::Campaigns {
+                // Several campaign exports add up, as with --campaigns.
+                for (p, why) in found {
+                    picked.insert(p.clone(), why);
+                    tables.entry(kind).or_default().push(p);
+                }
+                continue;
+            }
+            match (taken, found.len()) {
+                (Some(t), _) => {
+                    for (p, _) in found {
+                        unread.push((
+                            p,
+                            format!("{} are read from `{}`", kind.name(), t.display()),
+                        ));
+                    }
+                }
+                (None, 1) => {
+                    let (p, why) = found.into_iter().next().expect("one");
+                    picked.insert(p.clone(), why);
+                    tables.insert(kind, vec![p]);
+                }
+                (None, _) => {
+                    let list: Vec<String> = found
+                        .iter()
+                        .map(|(p, _)| format!("`{}`", p.display()))
+                        .collect();
+                    bail!(
+                        "`{}`: several files look like {}: {}; name one with --{} or in [inputs] of revcycle.toml",
+                        dir.display(),
+                        kind.name(),
+                        list.join(", "),
+                        kind.name()
+                    );
+                }
+            }
+        }
+        Ok(Scan {
+            tables,
+            picked,
+            unread,
+        })
+    }
+}
+
 /// Load every table, apply the `as_of` cut and deduplicate ids.
 pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) -> Result<Loaded> {
-    let sources = resolve_sources(spec, cfg)?;
+    let resolved = resolve_inputs(spec, cfg)?;
+    let sources = &resolved.sources;
     let mut raw = Vec::new();
     let mut files = Vec::new();
-    for (kind, srcs) in &sources {
+    for (kind, srcs) in sources {
         let skip: &[&str] = if *kind == TableKind::Leads {
             &spec.skip_lead_columns
         } else {
@@ -235,9 +567,12 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         let mut present = BTreeSet::new();
         let mut names = Vec::new();
         for (i, src) in srcs.iter().enumerate() {
-            let (df, p, report) = loader
+            let (df, p, mut report) = loader
                 .load(src, i as u32)
                 .with_context(|| format!("loading {}", kind.name()))?;
+            if let Source::Path(path) = src {
+                report.picked_up = resolved.picked.get(path).cloned();
+            }
             frames.push(df);
             present.extend(p);
             names.push(src.display());
@@ -273,6 +608,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     };
     let mut findings = quality::check(&raw, &files, as_of)?;
     findings.extend(quality::future_timestamps(&raw, now)?);
+    findings.extend(resolved.findings());
     let mut ds = Dataset {
         leads: None,
         opportunities: None,

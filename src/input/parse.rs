@@ -13,6 +13,9 @@ const US_PER_DAY: i64 = 86_400 * US_PER_SEC;
 pub enum Ts {
     /// Microseconds since the epoch, UTC.
     Exact(i64),
+    /// A plain number in `SERIAL_RANGE`, read as an Excel serial date
+    /// (microseconds): a date only when the whole column is such numbers.
+    Serial(i64),
     /// `a/b/y`: `month_first` reads a as the month, `day_first` as the day;
     /// either is `None` when that reading is not a valid date.
     Slash {
@@ -192,35 +195,168 @@ fn month_name(word: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
-/// `Jan 31, 2024`, `January 31 2024`, `31 Jan 2024` (optionally followed by a time).
-fn parse_named_month(s: &str) -> Option<i64> {
-    let mut parts = s
-        .splitn(4, |c: char| c == ' ' || c == ',')
-        .filter(|p| !p.is_empty());
-    let p1 = parts.next()?;
-    let p2 = parts.next()?;
-    let p3 = parts.next()?;
-    let (m, d) = if let Some(m) = month_name(p1) {
-        (m, p2.parse::<u32>().ok()?)
-    } else {
-        (month_name(p2)?, p1.parse::<u32>().ok()?)
-    };
-    let y: i32 = p3.parse().ok()?;
-    if !(1000..=9999).contains(&y) {
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// `Thursday`, `Thu`, `Thu.` -> 0 (Monday) ..= 6.
+fn weekday_name(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    if w.len() < 3 {
         return None;
     }
-    let days = days_from_civil(y, m, d)?;
-    let tod = match parts.next() {
-        None => 0,
-        Some(t) => {
-            let t = format!(" {}", t.trim());
-            time_part(&mut Cursor {
-                b: t.as_bytes(),
-                i: 0,
-            })?
+    const FULL: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    (0..7)
+        .find(|&i| w == WEEKDAYS[i] || w == FULL[i] || (w.len() == 4 && FULL[i].starts_with(&w)))
+        .map(|i| i as u32)
+}
+
+/// `Jan 31, 2024`, `January 31 2024`, `31 Jan 2024`, `29-Feb-2024`,
+/// `29-FEB-24`, `Thursday, February 29, 2024`, `February 29th, 2024`,
+/// `Feb 2024` (the month's first day), each optionally followed by a time
+/// (`06:50`, `6:50 PM`). A weekday that does not match the date is not a date.
+fn parse_named_month(s: &str) -> Option<i64> {
+    let mut toks: Vec<&str> = s
+        .split(|c: char| c == ' ' || c == ',')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let weekday = toks.first().and_then(|t| weekday_name(t));
+    if weekday.is_some() {
+        toks.remove(0);
+    }
+    // `29-Feb-2024`, `29/Feb/2024`: one token holding day, month and year.
+    let mut short_year_ok = false;
+    if let Some(first) = toks.first().copied() {
+        for sep in ['-', '/'] {
+            let parts: Vec<&str> = first.split(sep).collect();
+            if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) {
+                toks.splice(0..1, parts);
+                short_year_ok = true;
+                break;
+            }
+        }
+    }
+    let day = |t: &str| -> Option<u32> {
+        let t = t.to_ascii_lowercase();
+        let t = ["st", "nd", "rd", "th"]
+            .iter()
+            .find_map(|suf| t.strip_suffix(suf))
+            .unwrap_or(&t);
+        t.parse::<u32>().ok()
+    };
+    let year = |t: &str| -> Option<i32> {
+        let y: i32 = t.parse().ok()?;
+        match t.len() {
+            4 if (1000..=9999).contains(&y) => Some(y),
+            2 if short_year_ok => Some(2000 + y),
+            _ => None,
         }
     };
+    let (m, d, y, rest) = match toks.len() {
+        0 | 1 => return None,
+        2 => {
+            // `Feb 2024`
+            if weekday.is_some() {
+                return None;
+            }
+            (month_name(toks[0])?, 1, year(toks[1])?, &toks[2..])
+        }
+        _ => match month_name(toks[0]) {
+            Some(m) => (m, day(toks[1])?, year(toks[2])?, &toks[3..]),
+            None => (
+                month_name(toks[1])?,
+                day(toks[0])?,
+                year(toks[2])?,
+                &toks[3..],
+            ),
+        },
+    };
+    let days = days_from_civil(y, m, d)?;
+    if let Some(w) = weekday {
+        // 1970-01-01 was a Thursday (3).
+        if (days + 3).rem_euclid(7) != w as i64 {
+            return None;
+        }
+    }
+    let tod = if rest.is_empty() {
+        0
+    } else {
+        let t = format!(" {}", rest.join(" "));
+        let mut c = Cursor {
+            b: t.as_bytes(),
+            i: 0,
+        };
+        time_part(&mut c)?
+    };
     Some(days * US_PER_DAY + tod)
+}
+
+/// Days from Excel's day 0 (1899-12-30 in the 1900 date system) to 1970-01-01.
+const EXCEL_EPOCH_DAYS: f64 = 25_569.0;
+
+/// An Excel serial date (days since 1899-12-30, the fraction the time of day)
+/// as microseconds since the epoch, rounded to the second.
+pub fn excel_serial(v: f64) -> Option<i64> {
+    if !v.is_finite() || !(1.0..=2_958_465.0).contains(&v) {
+        return None;
+    }
+    Some(((v - EXCEL_EPOCH_DAYS) * 86_400.0).round() as i64 * US_PER_SEC)
+}
+
+/// Serial numbers a CSV date column may hold: 20000 (1954-10-03) ..= 80000
+/// (2119-01-10). Read as serials only when every value of the column is one.
+pub const SERIAL_RANGE: std::ops::RangeInclusive<f64> = 20_000.0..=80_000.0;
+
+/// `45351` or `45351.2847`: a number that may be an Excel serial date.
+fn serial_candidate(s: &str) -> Option<i64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.len() != 5
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    SERIAL_RANGE.contains(&v).then(|| excel_serial(v)).flatten()
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) for microseconds since the epoch.
+pub fn format_ts(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|d| d.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// The forms `parse_timestamp` reads, for error messages.
+pub const FORMS_TRIED: &str = "YYYY-MM-DD[ HH:MM[:SS]][zone], YYYY/MM/DD, M/D/YYYY, D/M/YYYY, DD.MM.YYYY, YYYYMMDD, YYYY-MM, Jan 31 2024, 31 Jan 2024, 31-Jan-2024 HH:MM, Thursday, February 29, 2024, Excel serial 20000-80000";
+
+/// Parse with a strftime-style format (`date_format` in revcycle.toml): a
+/// date and time, a date alone (midnight), or a date and time with a zone
+/// (`%z`, converted to UTC).
+pub fn parse_with_format(s: &str, fmt: &str) -> Option<i64> {
+    use chrono::{DateTime, NaiveDateTime};
+    if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+        return Some(dt.and_utc().timestamp_micros());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros());
+    }
+    if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+        return Some(dt.timestamp_micros());
+    }
+    None
+}
+
+/// Whether `fmt` is a usable strftime-style format (no unknown `%` item).
+pub fn valid_format(fmt: &str) -> bool {
+    use chrono::format::{Item, StrftimeItems};
+    !fmt.is_empty() && !StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error))
 }
 
 /// Parse one timestamp. `None` when the text is not a timestamp form revcycle knows.
@@ -230,8 +366,16 @@ pub fn parse_timestamp(s: &str) -> Option<Ts> {
     if b.is_empty() {
         return None;
     }
-    if !b[0].is_ascii_digit() || (b.len() > 3 && b.iter().take(4).any(|c| *c == b' ')) {
-        // `Jan 31, 2024`, `31 Jan 2024`
+    if let Some(v) = serial_candidate(s) {
+        return Some(Ts::Serial(v));
+    }
+    if !b[0].is_ascii_digit()
+        || (b.len() > 3
+            && b.iter()
+                .take(4)
+                .any(|c| *c == b' ' || c.is_ascii_alphabetic()))
+    {
+        // `Jan 31, 2024`, `31 Jan 2024`, `29-Feb-2024`
         if let Some(v) = parse_named_month(s) {
             return Some(Ts::Exact(v));
         }
@@ -250,6 +394,11 @@ pub fn parse_timestamp(s: &str) -> Option<Ts> {
         Some(b'-') if n1 == 4 => {
             c.i += 1;
             let (m, _) = c.digits(2)?;
+            if c.done() {
+                // `2024-02`: a month, read as its first day
+                let days = days_from_civil(first as i32, m, 1)?;
+                return Some(Ts::Exact(days * US_PER_DAY));
+            }
             if !c.eat(b'-') {
                 return None;
             }
@@ -360,7 +509,7 @@ impl OrderEvidence {
 /// Resolve a parsed timestamp with the column's order.
 pub fn resolve(ts: Ts, day_first: bool) -> Option<i64> {
     match ts {
-        Ts::Exact(v) => Some(v),
+        Ts::Exact(v) | Ts::Serial(v) => Some(v),
         Ts::Slash {
             month_first,
             day_first: df,
@@ -539,6 +688,45 @@ mod tests {
         assert_eq!(parse_timestamp("2024-01-31T25:00"), None);
         assert_eq!(parse_timestamp("yesterday"), None);
         assert_eq!(parse_timestamp("2024-01-31 junk"), None);
+    }
+
+    #[test]
+    fn forms_users_have() {
+        assert_eq!(exact("29-Feb-2024 06:50"), Some(at(2024, 2, 29, 6, 50, 0)));
+        assert_eq!(exact("29-FEB-24"), Some(at(2024, 2, 29, 0, 0, 0)));
+        assert_eq!(
+            exact("Thursday, February 29, 2024"),
+            Some(at(2024, 2, 29, 0, 0, 0))
+        );
+        // the wrong weekday is not a date
+        assert_eq!(parse_timestamp("Friday, February 29, 2024"), None);
+        assert_eq!(exact("February 29th, 2024"), Some(at(2024, 2, 29, 0, 0, 0)));
+        assert_eq!(
+            exact("Jan 31, 2024 2:05 PM"),
+            Some(at(2024, 1, 31, 14, 5, 0))
+        );
+        assert_eq!(exact("2024-02"), Some(at(2024, 2, 1, 0, 0, 0)));
+        assert_eq!(exact("Feb 2024"), Some(at(2024, 2, 1, 0, 0, 0)));
+        // 45351 = 2024-02-29 (45351 - 25569 = 19782 days after 1970-01-01);
+        // .2847222 of a day = 24600 s = 06:50:00
+        assert_eq!(
+            parse_timestamp("45351.2847222"),
+            Some(Ts::Serial(at(2024, 2, 29, 6, 50, 0)))
+        );
+        assert_eq!(parse_timestamp("19999"), None);
+        assert_eq!(parse_timestamp("80001"), None);
+        // YYYYMMDD is still a date, not a serial
+        assert_eq!(exact("20240131"), Some(at(2024, 1, 31, 0, 0, 0)));
+        assert_eq!(
+            parse_with_format("29.02.2024 - 06h50", "%d.%m.%Y - %Hh%M"),
+            Some(at(2024, 2, 29, 6, 50, 0))
+        );
+        assert_eq!(
+            parse_with_format("2024|02|29", "%Y|%m|%d"),
+            Some(at(2024, 2, 29, 0, 0, 0))
+        );
+        assert!(valid_format("%d-%b-%Y %H:%M"));
+        assert!(!valid_format("%Q"));
     }
 
     #[test]

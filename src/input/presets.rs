@@ -305,3 +305,13 @@ pub fn implied_channel(preset: &Preset) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// Values a vendor writes that mean a canonical value elsewhere: Google Ads'
+/// "Campaign type" `Search` is the `Paid Search` channel of the leads.
+/// A configured `[campaigns.value_map.channel]` entry wins over these.
+pub fn value_map(preset: &Preset, column: &str) -> &'static [(&'static str, &'static str)] {
+    match (preset.name, column) {
+        ("google_ads", "channel") => &[("Search", "Paid Search"), ("SEARCH", "Paid Search")],
+        _ => &[],
+    }
+}

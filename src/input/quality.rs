@@ -150,12 +150,32 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
                 "{}: {} rows left out: empty required column `{col}`",
                 f.file, p.count
             );
-            out.push(file_finding(f, "empty_required", p, message));
+            // An expected drop (Maven's prospecting deals have no
+            // engage_date): counted and named, but not an error.
+            let mut finding = file_finding(f, "empty_required", p, message);
+            finding.severity = "warning";
+            out.push(finding);
         }
         for (col, p) in &f.failures {
+            let is_date = TableKind::ALL
+                .iter()
+                .find(|k| k.name() == f.table)
+                .and_then(|k| k.column(col))
+                .is_some_and(|c| c.kind == crate::model::ColumnKind::Timestamp)
+                // mixed day/month orders are fixed with day_first, not a format
+                && !f.date_orders.get(col).is_some_and(|d| d.starts_with("mixed"));
             let message = format!(
-                "{}: {} values of `{col}` could not be read and are null",
-                f.file, p.count
+                "{}: {} values of `{col}` could not be read and are null{}",
+                f.file,
+                p.count,
+                if is_date {
+                    format!(
+                        " (set [{}.date_format] {col} = \"...\" in revcycle.toml for another date form)",
+                        f.table
+                    )
+                } else {
+                    String::new()
+                }
             );
             out.push(file_finding(f, "unparseable", p, message));
         }
@@ -304,6 +324,46 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
             format!("{n} rows have a negative `{c}`")
         }));
     }
+    // Spend channels that no lead channel matches: cost by channel is empty for them.
+    if let (Some(camps), Some(leads)) = (get(TableKind::Campaigns), get(TableKind::Leads)) {
+        if camps.present.contains("channel") && leads.present.contains("channel") {
+            let spend = distinct_text(camps, "channel")?;
+            let lead = distinct_text(leads, "channel")?;
+            let unmatched: Vec<&String> = spend.iter().filter(|c| !lead.contains(c)).collect();
+            if !spend.is_empty() && !lead.is_empty() && !unmatched.is_empty() {
+                let list = |v: &[&String]| {
+                    let mut s: Vec<String> = v.iter().take(8).map(|c| format!("`{c}`")).collect();
+                    if v.len() > 8 {
+                        s.push(format!("… ({} in all)", v.len()));
+                    }
+                    s.join(", ")
+                };
+                let lead_refs: Vec<&String> = lead.iter().collect();
+                let message = if unmatched.len() == spend.len() {
+                    format!(
+                        "spend channels {} and lead channels {} never meet: cost by channel is empty; map them with [campaigns.value_map.channel] in revcycle.toml",
+                        list(&unmatched),
+                        list(&lead_refs)
+                    )
+                } else {
+                    format!(
+                        "spend channels {} match no lead channel (lead channels: {}): their spend has no leads in cost by channel; map them with [campaigns.value_map.channel] in revcycle.toml",
+                        list(&unmatched),
+                        list(&lead_refs)
+                    )
+                };
+                out.push(Finding {
+                    severity: "warning",
+                    table: "campaigns+leads".into(),
+                    check: "channels_unmatched",
+                    count: unmatched.len() as u64,
+                    message,
+                    samples: vec![],
+                    warn: true,
+                });
+            }
+        }
+    }
     // Mixed currencies, within and across tables.
     let mut seen: Vec<(String, String)> = Vec::new();
     for kind in [TableKind::Opportunities, TableKind::Campaigns] {
@@ -386,6 +446,22 @@ pub fn future_timestamps(raw: &[RawTable], now: i64) -> Result<Vec<Finding>> {
         }
     }
     Ok(out)
+}
+
+/// The distinct non-null values of a text column, sorted.
+fn distinct_text(t: &RawTable, c: &str) -> Result<Vec<String>> {
+    let u = t
+        .frame
+        .clone()
+        .lazy()
+        .filter(col(c).is_not_null())
+        .select([col(c).unique().sort(Default::default())])
+        .collect()
+        .map_err(pe)?;
+    let ca = u.column(c).map_err(pe)?.str().map_err(pe)?.clone();
+    Ok((0..ca.len())
+        .filter_map(|i| ca.get(i).map(String::from))
+        .collect())
 }
 
 /// The findings as CSV (`validate --format csv`, the report's data_quality.csv),

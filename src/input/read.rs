@@ -1,6 +1,7 @@
 //! Reading files as header + rows of text: CSV (any of `,` `;` tab `|`, BOM,
-//! CRLF, quotes, preamble lines), gzip-compressed CSV, NDJSON and Parquet,
-//! from a path, standard input or bytes built into the binary.
+//! CRLF, quotes, preamble lines), gzip-compressed CSV, NDJSON, Parquet and
+//! spreadsheets (`.xlsx`, `.xls`, `.ods`), from a path, standard input or
+//! bytes built into the binary.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
@@ -53,6 +54,8 @@ pub enum Format {
     Csv,
     Ndjson,
     Parquet,
+    /// `.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods` (read with calamine).
+    Spreadsheet,
 }
 
 impl Format {
@@ -61,6 +64,7 @@ impl Format {
             Format::Csv => "CSV",
             Format::Ndjson => "NDJSON",
             Format::Parquet => "Parquet",
+            Format::Spreadsheet => "spreadsheet",
         }
     }
 }
@@ -123,24 +127,46 @@ pub fn open(src: &Source) -> Result<Opened> {
             )
         })?;
     let stem = ext.trim_end_matches(".gz");
-    let format =
-        if prefix.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
-            Format::Parquet
-        } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json") {
-            Format::Ndjson
-        } else if stem.ends_with(".csv") || stem.ends_with(".tsv") || stem.ends_with(".txt") {
-            Format::Csv
-        } else if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-            Format::Ndjson
-        } else {
-            Format::Csv
-        };
+    let format = if is_spreadsheet_name(stem)
+        || (!has_text_extension(stem)
+            && !gzip
+            && (prefix.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) || prefix.starts_with(b"PK\x03\x04")))
+    {
+        Format::Spreadsheet
+    } else if prefix.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
+        Format::Parquet
+    } else if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") || stem.ends_with(".json") {
+        Format::Ndjson
+    } else if stem.ends_with(".csv") || stem.ends_with(".tsv") || stem.ends_with(".txt") {
+        Format::Csv
+    } else if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        Format::Ndjson
+    } else {
+        Format::Csv
+    };
     Ok(Opened {
         format,
         gzip,
         prefix,
         rest: stream,
     })
+}
+
+/// Spreadsheet file extensions (lower case, with the dot).
+pub const SPREADSHEET_EXTENSIONS: &[&str] = &[".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"];
+
+/// A name ending in `.csv`, `.tsv`, `.txt`, `.ndjson`, `.jsonl`, `.json`,
+/// `.parquet` or `.pq`: its extension decides, not its first bytes.
+fn has_text_extension(name: &str) -> bool {
+    [
+        ".csv", ".tsv", ".txt", ".ndjson", ".jsonl", ".json", ".parquet", ".pq",
+    ]
+    .iter()
+    .any(|e| name.ends_with(e))
+}
+
+fn is_spreadsheet_name(name: &str) -> bool {
+    SPREADSHEET_EXTENSIONS.iter().any(|e| name.ends_with(e))
 }
 
 struct ArcBytes(Arc<Vec<u8>>);
@@ -239,12 +265,21 @@ pub fn csv_rows(
         prefix.drain(..3);
     }
     let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&prefix));
-    // Find the header row in the prefix.
+    // Find the header row in the prefix. Line endings are normalised to `\n`
+    // first: the csv crate counts lines by `\n` and, after a `\r\n`, reports
+    // the next record one line too low (the first data row as the header's line).
+    let probe_bytes = {
+        let mut v = Vec::with_capacity(prefix.len());
+        let mut n = CrToLf::new(&prefix[..]);
+        n.read_to_end(&mut v)
+            .with_context(|| format!("reading `{name}`"))?;
+        v
+    };
     let mut probe = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(&prefix[..]);
+        .from_reader(&probe_bytes[..]);
     let mut best: Option<(usize, usize, u64)> = None; // (score, record index, line)
     let mut first_nonempty: Option<(usize, u64)> = None;
     for (i, rec) in probe.byte_records().take(30).enumerate() {
@@ -270,7 +305,7 @@ pub fn csv_rows(
         (None, Some((i, line))) => (i, line),
         (None, None) => bail!("`{name}` is empty"),
     };
-    let stream: Box<dyn Read + Send> = Box::new(Cursor::new(prefix).chain(rest));
+    let stream: Box<dyn Read + Send> = Box::new(CrToLf::new(Cursor::new(prefix).chain(rest)));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -309,6 +344,181 @@ pub fn csv_rows(
         preamble_lines: header_line.saturating_sub(1),
         delimiter,
         reader,
+    })
+}
+
+/// A reader that turns every line ending into `\n`: `\r\n` and a lone `\r`
+/// (old Mac files) alike, inside quoted cells too, so that line numbers
+/// counted by `\n` are the file's physical lines.
+pub struct CrToLf<R> {
+    inner: R,
+    /// The last byte handed out was a `\r` turned into `\n`: a `\n` right
+    /// after it belongs to the same line ending.
+    after_cr: bool,
+}
+
+impl<R: Read> CrToLf<R> {
+    pub fn new(inner: R) -> Self {
+        CrToLf {
+            inner,
+            after_cr: false,
+        }
+    }
+}
+
+impl<R: Read> Read for CrToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            // Most files have no `\r` at all: hand the bytes out as read.
+            if !self.after_cr && !buf[..n].contains(&b'\r') {
+                return Ok(n);
+            }
+            let mut w = 0;
+            for r in 0..n {
+                let b = buf[r];
+                if b == b'\n' && self.after_cr {
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = b == b'\r';
+                buf[w] = if b == b'\r' { b'\n' } else { b };
+                w += 1;
+            }
+            // A read of only the `\n` of a `\r\n` gives nothing: read on
+            // (returning 0 would mean the end of the stream).
+            if w > 0 {
+                return Ok(w);
+            }
+        }
+    }
+}
+
+/// A spreadsheet's chosen sheet as header + rows of text. `line` is the
+/// sheet's row number (1 = the sheet's first row).
+pub struct SheetRows {
+    pub sheet: String,
+    pub headers: Vec<String>,
+    pub preamble_lines: u64,
+    pub rows: Vec<(u64, Vec<Option<String>>)>,
+}
+
+/// Read a spreadsheet (`.xlsx`, `.xls`, `.ods`, ...): the sheet named `sheet`
+/// or else the first one; the header row is found as in CSV files. Dates
+/// stored as dates become `YYYY-MM-DD HH:MM:SS` text (Excel serials counted
+/// from 1899-12-30).
+pub fn spreadsheet_rows(
+    name: &str,
+    opened: Opened,
+    sheet: Option<&str>,
+    score: &dyn Fn(&[String]) -> usize,
+) -> Result<SheetRows> {
+    use calamine::{Data, Reader};
+    let Opened {
+        prefix, mut rest, ..
+    } = opened;
+    let mut bytes = prefix;
+    rest.read_to_end(&mut bytes)
+        .with_context(|| format!("reading `{name}`"))?;
+    if bytes.is_empty() {
+        bail!("`{name}` is empty");
+    }
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
+        anyhow::anyhow!("`{name}`: not a readable spreadsheet (.xlsx, .xls, .ods): {e}")
+    })?;
+    let names = book.sheet_names();
+    let chosen = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s)
+            .or_else(|| {
+                names
+                    .iter()
+                    .find(|n| n.trim().eq_ignore_ascii_case(s.trim()))
+            })
+            .cloned()
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "`{name}`: no sheet named `{s}`{}; sheets: {}",
+                    super::suggest(s, names.iter().map(String::as_str)),
+                    names.join(", ")
+                )
+            })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("`{name}` has no sheets"))?,
+    };
+    let range = book
+        .worksheet_range(&chosen)
+        .map_err(|e| anyhow::anyhow!("`{name}`: sheet `{chosen}` cannot be read: {e}"))?;
+    let first_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
+    let cell_text = |c: &Data| -> Option<String> {
+        match c {
+            Data::Empty => None,
+            Data::String(s) => Some(s.clone()),
+            Data::Int(i) => Some(i.to_string()),
+            Data::Float(f) => Some(if f.fract() == 0.0 && f.abs() < 1e15 {
+                format!("{}", *f as i64)
+            } else {
+                format!("{f}")
+            }),
+            Data::Bool(b) => Some(b.to_string()),
+            Data::DateTime(d) if d.is_datetime() => Some(
+                super::parse::excel_serial(d.as_f64())
+                    .map(super::parse::format_ts)
+                    .unwrap_or_else(|| format!("{}", d.as_f64())),
+            ),
+            Data::DateTime(d) => Some(format!("{}", d.as_f64())),
+            Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
+            Data::Error(e) => Some(e.to_string()),
+        }
+    };
+    let mut all: Vec<(u64, Vec<Option<String>>)> = range
+        .rows()
+        .enumerate()
+        .map(|(i, r)| (first_row + i as u64 + 1, r.iter().map(cell_text).collect()))
+        .collect();
+    let is_blank = |r: &[Option<String>]| {
+        r.iter()
+            .all(|c| c.as_deref().map_or(true, |s| s.trim().is_empty()))
+    };
+    let mut best: Option<(usize, usize)> = None; // (score, index)
+    let mut first_nonempty = None;
+    for (i, (_, r)) in all
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, r))| !is_blank(r))
+        .take(30)
+    {
+        first_nonempty.get_or_insert(i);
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| c.as_deref().unwrap_or("").trim().to_string())
+            .collect();
+        let s = score(&cells);
+        if s > 0 && best.map_or(true, |(bs, _)| s > bs) {
+            best = Some((s, i));
+        }
+    }
+    let Some(header_idx) = best.map(|b| b.1).or(first_nonempty) else {
+        bail!("`{name}`: sheet `{chosen}` is empty");
+    };
+    let mut rows = all.split_off(header_idx + 1);
+    let (header_line, header) = all.pop().expect("header row");
+    let headers: Vec<String> = header
+        .into_iter()
+        .map(|c| c.unwrap_or_default().trim().to_string())
+        .collect();
+    rows.retain(|(_, r)| !is_blank(r));
+    Ok(SheetRows {
+        sheet: chosen,
+        headers,
+        preamble_lines: header_line - 1,
+        rows,
     })
 }
 
@@ -434,5 +644,26 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a|b\n1|2\n"), b'|');
         // a quoted comma does not count
         assert_eq!(sniff_delimiter(b"a;b\n\"x, y\";2\n\"p, q\";3\n"), b';');
+    }
+
+    #[test]
+    fn line_endings_become_lf() {
+        let mut out = Vec::new();
+        // a reader handing out one byte at a time splits every `\r\n`
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() || buf.is_empty() {
+                    return Ok(0);
+                }
+                buf[0] = self.0[0];
+                self.0 = &self.0[1..];
+                Ok(1)
+            }
+        }
+        CrToLf::new(OneByte(b"a\r\nb\rc\n\r\nd\r"))
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, b"a\nb\nc\n\nd\n");
     }
 }

@@ -44,6 +44,26 @@ pub struct FileReport {
     pub dropped_required: BTreeMap<String, Problem>,
     pub date_orders: BTreeMap<String, String>,
     pub header_currency: Option<String>,
+    /// The sheet read from a spreadsheet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Why a file found in a folder was read as this table ("file name", "headers").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picked_up: Option<String>,
+    /// Values rewritten by a value map, with how many rows had each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub value_maps: Vec<ValueMapped>,
+}
+
+/// One value rewritten by `[table.value_map.column]` or a preset's map.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ValueMapped {
+    pub column: String,
+    pub from: String,
+    pub to: String,
+    pub rows: u64,
+    /// "revcycle.toml" or "preset google_ads".
+    pub via: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -93,6 +113,12 @@ enum Builder {
         /// Day-first readings, kept once a slash date is met.
         df: Option<Vec<i64>>,
         ev: OrderEvidence,
+        /// Positions of values read as Excel serials, the first one's
+        /// (line, value), and the count and first (line, value) of the others.
+        serials: Vec<usize>,
+        serial_sample: Option<(u64, String)>,
+        others: u64,
+        other_sample: Option<(u64, String)>,
         /// (line, value) of a value that must be month-first, and one that must be day-first.
         mf_sample: Option<(u64, String)>,
         df_sample: Option<(u64, String)>,
@@ -110,7 +136,8 @@ enum Builder {
 enum Cell<'a> {
     Null,
     Text(&'a str),
-    Ts(Ts),
+    /// The parsed value and the text it came from.
+    Ts(Ts, &'a str),
     Num(f64),
 }
 
@@ -189,6 +216,25 @@ impl TableLoad<'_> {
         Ok(rows)
     }
 
+    /// Read a spreadsheet's sheet (configured `sheet` or the first) and find
+    /// its header row as in CSV files.
+    fn sheet_rows(
+        &self,
+        name: &str,
+        opened: read::Opened,
+        report: &mut FileReport,
+    ) -> Result<read::SheetRows> {
+        let tcfg = self.tcfg();
+        let configured: Vec<String> = tcfg.columns.values().cloned().collect();
+        let kind = self.kind;
+        let score =
+            |cells: &[String]| header_score(kind, tcfg.preset.as_deref(), &configured, cells);
+        let rows = read::spreadsheet_rows(name, opened, tcfg.sheet.as_deref(), &score)?;
+        report.sheet = Some(rows.sheet.clone());
+        report.preamble_lines = rows.preamble_lines;
+        Ok(rows)
+    }
+
     /// Load one source into a frame of every canonical column (plus `__line`).
     pub fn load(
         &self,
@@ -263,11 +309,14 @@ impl TableLoad<'_> {
                 let _ = parser.join();
                 result
             }
-            Format::Ndjson | Format::Parquet => {
-                let (headers, rows) = if opened.format == Format::Ndjson {
-                    read::ndjson_rows(&name, opened)?
-                } else {
-                    read::parquet_rows(&name, opened)?
+            Format::Ndjson | Format::Parquet | Format::Spreadsheet => {
+                let (headers, rows) = match opened.format {
+                    Format::Ndjson => read::ndjson_rows(&name, opened)?,
+                    Format::Parquet => read::parquet_rows(&name, opened)?,
+                    _ => {
+                        let sheet = self.sheet_rows(&name, opened, &mut report)?;
+                        (sheet.headers, sheet.rows)
+                    }
                 };
                 self.stream(&name, &headers, &mut report, src_index, |emit| {
                     let mut fields: Vec<Option<&str>> = Vec::new();
@@ -291,6 +340,7 @@ impl TableLoad<'_> {
             Format::Csv => self.csv_rows(&name, opened, &mut report)?.headers,
             Format::Ndjson => read::ndjson_rows(&name, opened)?.0,
             Format::Parquet => read::parquet_rows(&name, opened)?.0,
+            Format::Spreadsheet => self.sheet_rows(&name, opened, &mut report)?.headers,
         };
         let (kind, tcfg) = (self.kind, self.tcfg());
         let (preset, choice) = choose_preset(kind, tcfg, &headers);
@@ -320,6 +370,15 @@ impl TableLoad<'_> {
         let decimal_comma = self.decimal_comma();
         let stage_map = StageMap::new(tcfg);
         let skip_totals = kind == TableKind::Campaigns;
+        let formats: Vec<Option<&str>> = plans
+            .iter()
+            .map(|p| tcfg.date_format.get(p.spec.name))
+            .collect();
+        let vmaps: Vec<BTreeMap<String, (String, String)>> = plans
+            .iter()
+            .map(|p| value_map(preset, tcfg, p.spec.name))
+            .collect();
+        let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
 
         let mut builders: Vec<Builder> = plans
             .iter()
@@ -329,6 +388,10 @@ impl TableLoad<'_> {
                     mf: Vec::new(),
                     df: None,
                     ev: OrderEvidence::default(),
+                    serials: Vec::new(),
+                    serial_sample: None,
+                    others: 0,
+                    other_sample: None,
                     mf_sample: None,
                     df_sample: None,
                     mf_invalid: 0,
@@ -367,7 +430,7 @@ impl TableLoad<'_> {
             report.rows_read += 1;
             let mut cells: Vec<Cell> = Vec::with_capacity(plans.len());
             let mut drop_row = false;
-            for plan in plans.iter() {
+            for (pi, plan) in plans.iter().enumerate() {
                 let raw: Option<&str> = match &plan.from {
                     None => None,
                     Some(From::Header(i)) => fields.get(*i).copied().flatten(),
@@ -381,6 +444,9 @@ impl TableLoad<'_> {
                     ColumnKind::Text => {
                         if raw.is_empty() || (skip_totals && raw == "--") {
                             Cell::Null
+                        } else if let Some((k, (to, _))) = vmaps[pi].get_key_value(raw) {
+                            *vcounts.entry((pi, k.as_str())).or_default() += 1;
+                            Cell::Text(to.as_str())
                         } else {
                             Cell::Text(raw)
                         }
@@ -388,13 +454,20 @@ impl TableLoad<'_> {
                     ColumnKind::Timestamp => {
                         if is_null_token(raw) {
                             Cell::Null
+                        } else if let Some(v) =
+                            formats[pi].and_then(|f| parse::parse_with_format(raw, f))
+                        {
+                            Cell::Ts(Ts::Exact(v), raw)
                         } else if let Some(ts) = parse::parse_timestamp(raw) {
-                            Cell::Ts(ts)
+                            Cell::Ts(ts, raw)
                         } else if plan.spec.required {
                             bail!(
-                                "`{name}`: line {line}, column `{}` ({col}): `{}` is not a date or timestamp",
+                                "`{name}`: line {line}, column `{}` ({col}): `{}` is not a date or timestamp (tried {}{}); for another form set [{}.date_format] {col} = \"%d-%b-%Y %H:%M\" (strftime) in revcycle.toml",
                                 source_label(&plan.from, headers),
-                                read::truncate(raw, 60)
+                                read::truncate(raw, 60),
+                                formats[pi].map(|f| format!("date_format `{f}`, ")).unwrap_or_default(),
+                                parse::FORMS_TRIED,
+                                kind.name()
                             );
                         } else {
                             unreadable(report, col, line, raw)
@@ -476,16 +549,27 @@ impl TableLoad<'_> {
                             mf,
                             df,
                             ev,
+                            serials,
+                            serial_sample,
+                            others,
+                            other_sample,
                             mf_sample,
                             df_sample,
                             mf_invalid,
                             df_invalid,
                         },
-                        Cell::Ts(ts),
+                        Cell::Ts(ts, raw),
                     ) => {
                         ev.add(&ts);
+                        if let Ts::Serial(_) = ts {
+                            serials.push(mf.len());
+                            serial_sample.get_or_insert_with(|| (line, read::truncate(raw, 60)));
+                        } else {
+                            *others += 1;
+                            other_sample.get_or_insert_with(|| (line, read::truncate(raw, 60)));
+                        }
                         match ts {
-                            Ts::Exact(x) => {
+                            Ts::Exact(x) | Ts::Serial(x) => {
                                 mf.push(x);
                                 if let Some(d) = df {
                                     d.push(x);
@@ -528,6 +612,16 @@ impl TableLoad<'_> {
             Ok(())
         };
         rows(&mut emit)?;
+        for ((pi, from), rows) in vcounts {
+            let (to, via) = &vmaps[pi][from];
+            report.value_maps.push(ValueMapped {
+                column: plans[pi].spec.name.to_string(),
+                from: from.to_string(),
+                to: to.clone(),
+                rows,
+                via: via.clone(),
+            });
+        }
 
         if report.rows_read == 0 {
             bail!("`{name}` has a header row but no data rows");
@@ -557,14 +651,43 @@ impl TableLoad<'_> {
                 )
                 .into_series(),
                 Builder::Ts {
-                    mf,
-                    df,
+                    mut mf,
+                    mut df,
                     ev,
+                    serials,
+                    serial_sample,
+                    others,
+                    other_sample,
                     mf_sample,
                     df_sample,
                     mf_invalid,
                     df_invalid,
                 } => {
+                    if !serials.is_empty() && others > 0 {
+                        // Numbers are serial dates only when the whole column is numbers.
+                        let (sl, sv) = serial_sample.clone().unwrap_or_default();
+                        let (ol, ov) = other_sample.clone().unwrap_or_default();
+                        if plan.spec.required {
+                            bail!(
+                                "`{name}`: column `{}` ({col}) mixes plain numbers (line {sl}: {sv}) and dates (line {ol}: {ov}); numbers are read as Excel serial dates only when every value of the column is one",
+                                source_label(&plan.from, headers)
+                            );
+                        }
+                        for &i in &serials {
+                            mf[i] = NULL_TS;
+                            if let Some(d) = df.as_mut() {
+                                d[i] = NULL_TS;
+                            }
+                        }
+                        let p = report.failures.entry(col.to_string()).or_default();
+                        p.count += serials.len() as u64;
+                        p.samples.push((sl, sv));
+                    } else if !serials.is_empty() {
+                        report.date_orders.insert(
+                            col.to_string(),
+                            "Excel serial numbers (days since 1899-12-30)".to_string(),
+                        );
+                    }
                     let order = ev.order();
                     let use_df = match order {
                         DateOrder::DayFirst => true,
@@ -652,6 +775,13 @@ impl TableLoad<'_> {
         // Implied channel for single-channel ad platforms.
         if kind == TableKind::Campaigns && !present.contains("channel") {
             if let Some(ch) = presets::implied_channel(preset) {
+                // the user's value map applies to the implied value too
+                let ch = tcfg
+                    .value_map
+                    .get("channel")
+                    .and_then(|m| m.get(ch))
+                    .map(String::as_str)
+                    .unwrap_or(ch);
                 df = df
                     .lazy()
                     .with_column(lit(ch).alias("channel"))
@@ -681,6 +811,34 @@ impl TableLoad<'_> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok((df, present))
     }
+}
+
+/// The value map of `column`: raw value (trimmed, case-sensitive) ->
+/// (value, where the entry comes from). The configuration's entries win over
+/// the preset's.
+fn value_map(
+    preset: &Preset,
+    tcfg: &TableConfig,
+    column: &str,
+) -> BTreeMap<String, (String, String)> {
+    let mut m: BTreeMap<String, (String, String)> = presets::value_map(preset, column)
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                (v.to_string(), format!("preset {}", preset.name)),
+            )
+        })
+        .collect();
+    if let Some(user) = tcfg.value_map.get(column) {
+        for (k, v) in user {
+            m.insert(
+                k.trim().to_string(),
+                (v.clone(), "revcycle.toml".to_string()),
+            );
+        }
+    }
+    m
 }
 
 /// An unreadable value in an optional column: counted with a sample, and null.
@@ -759,6 +917,19 @@ fn choose_preset(
         if let Some(p) = presets::find(name, kind) {
             return (p, "configured");
         }
+    }
+    // Every required column mapped by hand: no vendor's aliases, implied
+    // channel or value map is applied behind the user's back.
+    if kind
+        .columns()
+        .iter()
+        .filter(|c| c.required)
+        .all(|c| tcfg.columns.contains_key(c.name) || tcfg.constants.contains_key(c.name))
+    {
+        return (
+            presets::find("canonical", kind).expect("canonical preset"),
+            "columns mapped in revcycle.toml",
+        );
     }
     let mut best: Option<(&'static Preset, usize)> = None;
     for p in presets::PRESETS.iter().filter(|p| p.table == kind) {

@@ -178,6 +178,12 @@ fn demo_writes_targets_plan_can_read() {
     let args = ["plan", &outs, "--targets", targets.to_str().unwrap(), "--format", "csv", "-q"];
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
+    // targets.csv, touches.csv and truth.csv beside the tables are revcycle's
+    // own files: reading the folder names none of them as an unread export.
+    let args = ["kpis", &outs, "--format", "csv"];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("was not read"), "{}", show(&args, &o));
     // Without --force an existing targets.csv is refused like the tables.
     let args = ["demo", "--out", &outs, "-q"];
     let o = run(&args);

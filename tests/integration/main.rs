@@ -19,5 +19,6 @@ mod presets;
 mod report;
 mod report_html;
 mod snapshots;
+mod trust_input;
 mod trust_metrics;
 mod trust_output;
