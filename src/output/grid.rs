@@ -231,10 +231,13 @@ pub(crate) fn kpis(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
     }
 
     let with_change = n >= 2;
-    // Every block's cells for every period: blocks[d][m] = (values, change).
+    // Every block's cells for every period: blocks[d][m] = (values, change);
+    // trends[d][m] = the numbers, for the `trend` sparkline (None for text).
     let mut blocks: Vec<Vec<(Vec<GridCell>, GridCell)>> = Vec::with_capacity(dims.len());
+    let mut trends: Vec<Vec<Option<Vec<Option<f64>>>>> = Vec::with_capacity(dims.len());
     for d in 0..dims.len() {
         let mut rows = Vec::with_capacity(metrics.len());
+        let mut row_trends = Vec::with_capacity(metrics.len());
         for col in &metrics {
             let name = col.name().as_str();
             let kind = kind_of(name);
@@ -277,9 +280,11 @@ pub(crate) fn kpis(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
             } else {
                 GridCell::plain("")
             };
+            row_trends.push(is_numeric(col).then_some(numbers));
             rows.push((values, delta));
         }
         blocks.push(rows);
+        trends.push(row_trends);
     }
 
     // Column widths over all blocks, so every block shows the same periods.
@@ -300,20 +305,32 @@ pub(crate) fn kpis(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
             change_w = change_w.max(text_width(&delta.text));
         }
     }
-    let mut shown = n;
-    if let Some(width) = opts.width {
-        while shown > 1 {
-            let mut widths = vec![label_w];
-            widths.extend_from_slice(&period_w[n - shown..]);
-            if with_change {
-                widths.push(change_w);
+    // The trend column: one sparkline character per period shown. It is
+    // left out when keeping it would leave fewer than two periods on screen.
+    let trend_header = "trend";
+    let trend_w = |shown: usize| shown.max(text_width(trend_header));
+    let fit = |with_trend: bool| -> usize {
+        let mut shown = n;
+        if let Some(width) = opts.width {
+            while shown > 1 {
+                let mut widths = vec![label_w];
+                widths.extend_from_slice(&period_w[n - shown..]);
+                if with_change {
+                    widths.push(change_w);
+                    if with_trend {
+                        widths.push(trend_w(shown));
+                    }
+                }
+                if drawn_width(&widths) <= width as usize {
+                    break;
+                }
+                shown -= 1;
             }
-            if drawn_width(&widths) <= width as usize {
-                break;
-            }
-            shown -= 1;
         }
-    }
+        shown
+    };
+    let with_trend = with_change && fit(true) >= 2;
+    let shown = fit(with_trend);
     let first = n - shown;
 
     let mut header = vec!["metric".to_string()];
@@ -324,19 +341,32 @@ pub(crate) fn kpis(df: &DataFrame, opts: &OutputOptions) -> Result<Layout> {
         header.push(change_header.to_string());
         align.push(Align::Right);
     }
+    if with_trend {
+        header.push(trend_header.to_string());
+        align.push(Align::Left);
+    }
     let mut layout = Layout::default();
-    for (d, rows) in blocks.into_iter().enumerate() {
+    for (d, (rows, row_trends)) in blocks.into_iter().zip(trends).enumerate() {
         let mut grid = Grid {
             heading: dim.map(|name| format!("{name}: {}", dims[d])),
             header: header.clone(),
             align: align.clone(),
             rows: Vec::with_capacity(rows.len()),
         };
-        for (col, (values, delta)) in metrics.iter().zip(rows) {
+        for ((col, (values, delta)), numbers) in metrics.iter().zip(rows).zip(row_trends) {
             let mut r = vec![GridCell::plain(col.name().as_str())];
             r.extend(values.into_iter().skip(first));
             if with_change {
                 r.push(delta);
+            }
+            if with_trend {
+                // Text, so it stays under NO_COLOR and in pipes; CSV and JSON
+                // never carry it.
+                r.push(GridCell::plain(
+                    numbers
+                        .map(|v| super::chart::spark_text(&v[first..]))
+                        .unwrap_or_default(),
+                ));
             }
             grid.rows.push(r);
         }

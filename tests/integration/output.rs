@@ -102,3 +102,31 @@ fn same_input_same_bytes() {
         );
     }
 }
+
+/// The kpis table's `trend` column (issue 14): fixtures/basic by month at
+/// as_of 2024-05-03 has leads 4, 3, 3, 0 (fixtures/basic/EXPECTED.md); on a
+/// scale from 0 to 4 those are eighths 7, 5.25, 5.25, 0 -> `█▆▆▁`. Text, so
+/// it is there under NO_COLOR and in a pipe; CSV and JSON leave it out.
+#[test]
+fn kpis_trend_sparkline_is_text_and_only_in_tables() {
+    let args = ["kpis", "fixtures/basic", "--as-of", "2024-05-03T00:00:00"];
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_revcycle"))
+        .args(args)
+        .current_dir(crate::util::root())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    let leads = text.lines().find(|l| l.contains(" leads ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(leads.contains("█▆▆▁"), "{leads}");
+    assert!(text.contains("trend"), "{text}");
+    for format in ["csv", "json"] {
+        let o = crate::util::run(&[&args[..], &["--format", format]].concat());
+        assert!(o.status.success());
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(!out.contains("trend") && !out.contains('█'), "{format}: {out}");
+    }
+}
