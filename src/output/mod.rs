@@ -661,10 +661,10 @@ mod tests {
     fn markdown_has_a_heading_per_section() {
         let m = text(&doc(), Format::Markdown);
         assert!(
-            m.starts_with("## kpis\n\n| metric | 2024-01-01 | 2024-02-01 | Δ vs prev |\n"),
+            m.starts_with("## kpis\n\n| metric | 2024-01-01 | 2024-02-01 | Δ vs prev | trend |\n"),
             "{m}"
         );
-        assert!(m.contains("| leads | 100 | 120 | +20.0% |"), "{m}");
+        assert!(m.contains("| leads | 100 | 120 | +20.0% | ▁█ |"), "{m}");
         assert!(m.contains("## assumptions"), "{m}");
         assert!(
             m.contains("_MRR metrics need a revenue table (--revenue)_"),

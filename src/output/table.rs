@@ -192,28 +192,31 @@ mod tests {
                 "2024-01-01",
                 "2024-02-01",
                 "2024-03-01",
-                "Δ vs prev"
+                "Δ vs prev",
+                "trend"
             ]
         );
         // leads: 11,000 -> 12,345 = 1,345 / 11,000 = +12.23% -> "+12.2%".
+        // Trend in eighths of 9,000..12,345: 0, 2,000 / 3,345 * 7 = 4.2, 7.
         assert_eq!(
             cells(line_of(&text, "leads")),
-            ["leads", "9,000", "11,000", "12,345", "+12.2%"]
+            ["leads", "9,000", "11,000", "12,345", "+12.2%", "▁▅█"]
         );
-        // win_rate: 0.20 -> 0.234 = +3.4 percentage points.
+        // win_rate: 0.20 -> 0.234 = +3.4 percentage points; trend over
+        // 0.20..0.25: 7, 0, 0.034 / 0.05 * 7 = 4.8.
         assert_eq!(
             cells(line_of(&text, "win_rate")),
-            ["win_rate", "25.0%", "20.0%", "23.4%", "+3.4 pp"]
+            ["win_rate", "25.0%", "20.0%", "23.4%", "+3.4 pp", "█▁▆"]
         );
-        // new_bookings: 80,000 -> 60,000 = -25%.
+        // new_bookings: 80,000 -> 60,000 = -25%; trend 0, 7, 10/30 * 7 = 2.3.
         assert_eq!(
             cells(line_of(&text, "new_bookings")),
-            ["new_bookings", "$50,000", "$80,000", "$60,000", "-25.0%"]
+            ["new_bookings", "$50,000", "$80,000", "$60,000", "-25.0%", "▁█▃"]
         );
-        // sales_cycle_days: February is null, so no change.
+        // sales_cycle_days: February is null, so no change (and a gap).
         assert_eq!(
             cells(line_of(&text, "sales_cycle_days")),
-            ["sales_cycle_days", "30.0", "–", "42.3", "–"]
+            ["sales_cycle_days", "30.0", "–", "42.3", "–", "▁ █"]
         );
     }
 
@@ -264,9 +267,10 @@ mod tests {
         // Paid Search 10 -> 15 = +50%; (none) has no February row.
         assert!(text.contains("+50.0%"), "{text}");
         let none_block = text.split("channel: (none)").nth(1).unwrap();
+        // One value: a flat sparkline of one character, blanks for the gaps.
         assert_eq!(
             cells(line_of(none_block, "leads")),
-            ["leads", "4", "–", "–"]
+            ["leads", "4", "–", "–", "▄"]
         );
     }
 
