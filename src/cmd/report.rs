@@ -275,7 +275,7 @@ fn html_page(
             };
             let mrr = ds.revenue.is_some();
             let mv = |id: &str| -> Result<Option<f64>> { if mrr { cv(id) } else { Ok(None) } };
-            Some(crate::output::bowtie::BowTie {
+            Some(crate::metrics::cycle::BowTie {
                 period: chrono::NaiveDate::parse_from_str(&periods[r], "%Y-%m-%d").unwrap_or_default(),
                 period_kind: a.period.name(),
                 complete: true,
