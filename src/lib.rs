@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod demo;
+pub mod errors;
 pub mod input;
 pub mod metrics;
 pub mod model;

@@ -275,7 +275,7 @@ fn html_page(
             };
             let mrr = ds.revenue.is_some();
             let mv = |id: &str| -> Result<Option<f64>> { if mrr { cv(id) } else { Ok(None) } };
-            Some(crate::output::bowtie::BowTie {
+            Some(crate::metrics::cycle::BowTie {
                 period: chrono::NaiveDate::parse_from_str(&periods[r], "%Y-%m-%d").unwrap_or_default(),
                 period_kind: a.period.name(),
                 complete: true,
@@ -298,13 +298,14 @@ fn html_page(
         }
         None => None,
     };
-    let cost_components = COST_COMPONENTS
+    let cost_components = m
+        .components
         .iter()
-        .map(|id| {
-            let v = if m.frame.height() > 0 { frame_f64(&m.frame, id, 0)? } else { None };
-            Ok((id.to_string(), v, None))
+        .map(|c| {
+            let range = c.low.zip(c.high);
+            (c.id.to_string(), c.value, range)
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     let page = crate::output::html::Page {
         version: env!("CARGO_PKG_VERSION"),
         as_of: ts_text(ds.as_of),

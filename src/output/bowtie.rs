@@ -2,33 +2,7 @@
 //! first deal on the left, retention and expansion on the right, so that "the
 //! revenue goes on after the first deal" reads at a glance.
 
-use chrono::NaiveDate;
-
-/// The numbers the bow tie shows, for one period (see
-/// `metrics::cycle::bow_tie_numbers`). `None` is an input that was not given.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BowTie {
-    pub period: NaiveDate,
-    /// `month`, `quarter`, ...
-    pub period_kind: &'static str,
-    /// False when the period ends after `as_of`.
-    pub complete: bool,
-    pub leads: Option<f64>,
-    pub mqls: Option<f64>,
-    pub sqls: Option<f64>,
-    pub opportunities: Option<f64>,
-    pub new_customers: Option<f64>,
-    pub new_bookings: Option<f64>,
-    pub expansion_bookings: Option<f64>,
-    pub renewal_bookings: Option<f64>,
-    pub starting_mrr: Option<f64>,
-    pub new_mrr: Option<f64>,
-    pub expansion_mrr: Option<f64>,
-    pub contraction_mrr: Option<f64>,
-    pub churned_mrr: Option<f64>,
-    pub ending_mrr: Option<f64>,
-    pub nrr: Option<f64>,
-}
+pub use crate::metrics::cycle::BowTie;
 
 const BAR: char = '█';
 const LABEL_W: usize = 14;
@@ -221,6 +195,7 @@ fn thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn sample() -> BowTie {
         BowTie {

@@ -717,4 +717,41 @@ mod tests {
             "{text}"
         );
     }
+
+    // The demo data set is built to make Events slow to follow up and Paid
+    // Social rich in MQLs but poor in wins; the explanation must say so.
+    #[test]
+    fn demo_names_slow_and_mql_rich_channels() {
+        let cfg = crate::config::Config::default();
+        let spec = crate::input::InputSpec {
+            demo: true,
+            ..crate::input::InputSpec::default()
+        };
+        let loaded = crate::input::load(&spec, &cfg, None, true).expect("demo loads");
+        // Whole range (what `revcycle misalignment --demo` prints) and --by channel.
+        let whole = misalignment(&loaded.dataset, &Analysis::default()).unwrap();
+        let text = render(&whole, "$", 140);
+        assert!(
+            text.contains("slowest to follow up: channel Events"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rich in MQLs, poor in wins: channel Paid Social"),
+            "{text}"
+        );
+        let a = Analysis {
+            by: Some(Dimension::Channel),
+            ..Analysis::default()
+        };
+        let m = misalignment(&loaded.dataset, &a).unwrap();
+        let text = render(&m, "$", 140);
+        assert!(
+            text.contains("slowest to follow up: channel Events"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rich in MQLs, poor in wins: channel Paid Social"),
+            "{text}"
+        );
+    }
 }

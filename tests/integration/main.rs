@@ -10,6 +10,7 @@ mod datasets;
 mod demo;
 mod expected;
 mod formats;
+mod golden;
 mod init;
 mod kpis;
 mod misalignment;
