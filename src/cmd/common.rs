@@ -27,6 +27,8 @@ pub fn input_spec(input: &InputArgs) -> InputSpec {
         demo: input.demo,
         any_table: false,
         skip_lead_columns: Vec::new(),
+        touches: input.touches.clone(),
+        with_touches: false,
     }
 }
 
