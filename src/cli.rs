@@ -230,8 +230,9 @@ pub struct AttributionCmd {
     #[arg(long, value_enum, help_heading = "Output")]
     pub measure: Option<MeasureArg>,
     /// Known channel shares to compare each model with (CSV: channel, and
-    /// share or conversions_lost); bare with --demo: the demo's truth
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", help_heading = "Input")]
+    /// share or conversions_lost); `--truth` alone (or `--truth demo`) with
+    /// --demo: the demo's truth
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "demo", help_heading = "Input")]
     pub truth: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,

@@ -280,7 +280,7 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     let analysis = common::analysis(&cfg, &period)?;
     let truth = match &cmd.truth {
         None => None,
-        Some(p) if p.as_os_str().is_empty() => {
+        Some(p) if p.as_os_str() == "demo" && !p.exists() => {
             if !cmd.input.demo {
                 bail!("--truth without a file needs --demo (or name a file: --truth truth.csv)");
             }

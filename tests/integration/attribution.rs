@@ -1,0 +1,374 @@
+//! `revcycle attribution` through the binary: the known answers of
+//! fixtures/attribution/EXPECTED.md (its machine-read blocks, compared
+//! without copying a number), the one-touch fallback, the touches presets
+//! (fixtures/attribution-presets: each preset file gives the same bytes as
+//! its hand-written canonical rows, and the credits worked out below), the
+//! demo's truth, and bad touches input.
+
+use std::collections::BTreeMap;
+
+use crate::util::{fixture, run, show, stderr};
+
+/// The fenced `expected-rows NAME` block of EXPECTED.md: header, rows.
+fn block(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(fixture("attribution/EXPECTED.md")).unwrap();
+    let start = text
+        .find(&format!("```expected-rows {name}\n"))
+        .unwrap_or_else(|| panic!("no block {name}"));
+    let body = &text[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    let body = &body[..body.find("```").unwrap()];
+    let mut lines = body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
+/// `-` is null, `a/b` an exact fraction, else a decimal.
+fn expected_value(s: &str) -> Option<f64> {
+    if s == "-" {
+        return None;
+    }
+    Some(match s.split_once('/') {
+        Some((a, b)) => a.parse::<f64>().unwrap() / b.parse::<f64>().unwrap(),
+        None => s.parse().unwrap(),
+    })
+}
+
+/// Equal to the printed precision (CSV writes six decimals).
+fn close(got: Option<f64>, want: Option<f64>) -> bool {
+    match (got, want) {
+        (None, None) => true,
+        (Some(g), Some(w)) => (g - w).abs() <= 1e-6 * w.abs().max(1.0),
+        _ => false,
+    }
+}
+
+fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_reader(bytes);
+    let h = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (h, rows)
+}
+
+const FIXTURE_ARGS: [&str; 9] = [
+    "attribution",
+    "fixtures/attribution",
+    "--as-of",
+    "2024-07-01",
+    "--period",
+    "month",
+    "--from",
+    "2024-03-01",
+    "--to",
+];
+
+#[test]
+fn attribution_fixture_matches_expected_long_rows() {
+    let mut args: Vec<&str> = FIXTURE_ARGS.to_vec();
+    args.extend(["2024-06-30", "--format", "csv"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let (header, rows) = csv_rows(&o.stdout);
+    assert_eq!(
+        header,
+        [
+            "period",
+            "channel",
+            "model",
+            "conversions",
+            "value",
+            "share",
+            "spend",
+            "cost_per_conversion",
+            "roas"
+        ]
+    );
+    // period (2024-03-01 printed, 2024-03 in EXPECTED.md), channel, model -> row
+    let got: BTreeMap<(String, String, String), &Vec<String>> = rows
+        .iter()
+        .map(|r| ((r[0][..7].to_string(), r[1].clone(), r[2].clone()), r))
+        .collect();
+    let mut compared = 0;
+    for model in [
+        "first_touch",
+        "last_touch",
+        "linear",
+        "time_decay",
+        "position",
+        "w_shaped",
+        "markov",
+        "shapley",
+    ] {
+        let (eh, erows) = block(&format!("long-{model}"));
+        assert_eq!(eh, header, "block long-{model} has the output's columns");
+        for e in erows {
+            let key = (e[0].clone(), e[1].clone(), e[2].clone());
+            let g = got
+                .get(&key)
+                .unwrap_or_else(|| panic!("no output row {key:?}\n{}", show(&args, &o)));
+            for c in 3..header.len() {
+                let gv = (!g[c].is_empty()).then(|| g[c].parse::<f64>().unwrap());
+                assert!(
+                    close(gv, expected_value(&e[c])),
+                    "{key:?} {}: got {:?}, EXPECTED.md says {}",
+                    header[c],
+                    g[c],
+                    e[c]
+                );
+            }
+            compared += 1;
+        }
+    }
+    // 4 months x 5 channels x 8 models, and nothing else in the output.
+    assert_eq!(compared, 160);
+    assert_eq!(rows.len(), 160);
+}
+
+#[test]
+fn attribution_fixture_json_removal_effects_and_paths() {
+    let mut args: Vec<&str> = FIXTURE_ARGS.to_vec();
+    args.extend(["2024-06-30", "--format", "json", "--paths", "100"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 160);
+    let (_, markov) = block("markov");
+    let re = v["removal_effects"].as_array().unwrap();
+    assert_eq!(re.len(), markov.len());
+    for (g, e) in re.iter().zip(&markov) {
+        assert_eq!(g["channel"], e[0].as_str());
+        assert!(
+            close(g["removal_effect"].as_f64(), expected_value(&e[1])),
+            "{g} vs {e:?}"
+        );
+    }
+    let (_, paths) = block("paths");
+    let gp = v["paths"].as_array().unwrap();
+    assert_eq!(gp.len(), paths.len());
+    for (g, e) in gp.iter().zip(&paths) {
+        let want = e[0].replace('>', " > ").replace('_', " ");
+        assert_eq!(g["path"], want.as_str());
+        assert_eq!(g["leads"].as_u64(), e[1].parse().ok());
+        assert_eq!(g["conversions"].as_u64(), e[2].parse().ok());
+        assert!(close(g["conversion_rate"].as_f64(), expected_value(&e[3])));
+    }
+}
+
+#[test]
+fn attribution_same_bytes_on_every_run() {
+    let mut args: Vec<&str> = FIXTURE_ARGS.to_vec();
+    args.extend(["2024-06-30", "--format", "json"]);
+    let a = run(&args);
+    let b = run(&args);
+    assert!(a.status.success(), "{}", show(&args, &a));
+    assert_eq!(a.stdout, b.stdout);
+}
+
+/// The fixture's tables without touches: every conversion's path is its
+/// lead's own channel. Won deals: O1 (L1 search), O2 (L2 events), O3 (L3
+/// social), O4 (L4 events), O5 (L5: no channel, and without a campaigns
+/// table its campaign EM1 has none: `(none)`), O6 and O8 (L6 search):
+/// search 3 (1000 + 800 + 1200), events 2 (2000 + 3000), social 1 (1500),
+/// (none) 1 (500), under every model.
+#[test]
+fn attribution_without_touches_every_model_agrees() {
+    let args = [
+        "attribution",
+        "--leads",
+        "fixtures/attribution/leads.csv",
+        "--opportunities",
+        "fixtures/attribution/opportunities.csv",
+        "--as-of",
+        "2024-07-01",
+        "--format",
+        "csv",
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let (_, rows) = csv_rows(&o.stdout);
+    let want: BTreeMap<&str, (f64, f64)> = [
+        ("search", (3.0, 3000.0)),
+        ("events", (2.0, 5000.0)),
+        ("social", (1.0, 1500.0)),
+        ("(none)", (1.0, 500.0)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(rows.len(), 4 * 8, "{}", show(&args, &o));
+    for r in &rows {
+        let (c, v) = want[r[1].as_str()];
+        assert_eq!(r[3].parse::<f64>().unwrap(), c, "{r:?}");
+        assert_eq!(r[4].parse::<f64>().unwrap(), v, "{r:?}");
+        // no campaigns table: spend, cost and roas are null
+        assert_eq!(&r[6..], ["", "", ""], "{r:?}");
+    }
+    let t = run(&args[..7]);
+    let text = String::from_utf8_lossy(&t.stdout);
+    assert!(
+        text.contains("every lead has one touch (its own created_at/channel/campaign); all models agree"),
+        "{}",
+        show(&args[..7], &t)
+    );
+}
+
+fn preset_args<'a>(touches: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "attribution",
+        "--leads",
+        "fixtures/attribution/leads.csv",
+        "--opportunities",
+        "fixtures/attribution/opportunities.csv",
+        "--campaigns",
+        "fixtures/attribution/campaigns.csv",
+        "--as-of",
+        "2024-07-01",
+        "--model",
+        "first_touch,last_touch",
+        "--format",
+        "csv",
+        "--touches",
+        touches,
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+/// (channel, model) -> (conversions, value) of a CSV with one period.
+fn credits(bytes: &[u8]) -> BTreeMap<(String, String), (f64, f64)> {
+    let (_, rows) = csv_rows(bytes);
+    rows.into_iter()
+        .map(|r| {
+            (
+                (r[1].clone(), r[2].clone()),
+                (r[3].parse().unwrap(), r[4].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// The Campaign Members report: the EM1 member of L2 never responded (no
+/// "First Responded Date"): not a touch, counted. Channels come from the
+/// members' campaigns (PS1 search, EV1 events, SO1 social). Paths: O1 (L1)
+/// search; O2 (L2, 03-16 10:00) events (03-02) > search (03-16 00:00);
+/// O3 (L3) social; the others fall back to their lead: O4 events, O5 email,
+/// O6 and O8 search. First touch: search 3 (O1, O6, O8: 3000), events 2
+/// (O2, O4: 5000), social 1, email 1; last touch: search 4 (O1, O2, O6, O8:
+/// 5000), events 1 (O4: 3000), social 1, email 1.
+#[test]
+fn attribution_salesforce_campaign_members_preset() {
+    let a = preset_args("fixtures/attribution-presets/sf_campaign_members.csv", &[]);
+    let o = run(&a);
+    assert!(o.status.success(), "{}", show(&a, &o));
+    assert!(
+        stderr(&o).contains("1 rows left out: empty required column `touched_at`"),
+        "{}",
+        show(&a, &o)
+    );
+    let b = preset_args("fixtures/attribution-presets/sf_canonical.csv", &[]);
+    let c = run(&b);
+    assert!(c.status.success(), "{}", show(&b, &c));
+    assert_eq!(o.stdout, c.stdout, "preset rows equal their canonical rows");
+    let got = credits(&o.stdout);
+    let k = |c: &str, m: &str| got[&(c.to_string(), m.to_string())];
+    assert_eq!(k("search", "first_touch"), (3.0, 3000.0));
+    assert_eq!(k("events", "first_touch"), (2.0, 5000.0));
+    assert_eq!(k("social", "first_touch"), (1.0, 1500.0));
+    assert_eq!(k("email", "first_touch"), (1.0, 500.0));
+    assert_eq!(k("search", "last_touch"), (4.0, 5000.0));
+    assert_eq!(k("events", "last_touch"), (1.0, 3000.0));
+}
+
+/// The UTM log (lead id column `crm_id` named in utm.toml, which also maps
+/// partnerx to "Partner X"): google/cpc -> Paid Search, linkedin/paid ->
+/// Paid Social, newsletter/email -> Email, (direct)/(none) -> Direct,
+/// Google/CPC -> Paid Search (case-insensitive), empty -> (none); L99 is no
+/// lead (orphan), the L6 touch of 2024-08-01 is after as_of: both left out
+/// and counted. First touch: O1 Paid Search (1000), O2 Paid Social (2000),
+/// O3 Partner X (1500), O4 (none) (3000); last touch: O2 Direct, O3 Paid
+/// Search (Paid Search 2: 2500); O5, O6, O8 fall back (email 500, search 2000).
+#[test]
+fn attribution_utm_log_preset_and_channel_rules() {
+    let a = preset_args(
+        "fixtures/attribution-presets/utm_log.csv",
+        &["--config", "fixtures/attribution-presets/utm.toml"],
+    );
+    let o = run(&a);
+    assert!(o.status.success(), "{}", show(&a, &o));
+    let err = stderr(&o);
+    assert!(err.contains("1 touch(es) after as_of are left out"), "{err}");
+    assert!(err.contains("1 touch(es) whose lead_id is not a loaded lead"), "{err}");
+    let b = preset_args("fixtures/attribution-presets/utm_canonical.csv", &["--no-config"]);
+    let c = run(&b);
+    assert!(c.status.success(), "{}", show(&b, &c));
+    assert_eq!(o.stdout, c.stdout, "preset rows equal their canonical rows");
+    let got = credits(&o.stdout);
+    let k = |c: &str, m: &str| got[&(c.to_string(), m.to_string())];
+    assert_eq!(k("Paid Search", "first_touch"), (1.0, 1000.0));
+    assert_eq!(k("Paid Social", "first_touch"), (1.0, 2000.0));
+    assert_eq!(k("Partner X", "first_touch"), (1.0, 1500.0));
+    assert_eq!(k("(none)", "first_touch"), (1.0, 3000.0));
+    assert_eq!(k("Direct", "last_touch"), (1.0, 2000.0));
+    assert_eq!(k("Paid Search", "last_touch"), (2.0, 2500.0));
+    assert_eq!(k("search", "last_touch"), (2.0, 2000.0));
+    assert_eq!(k("email", "first_touch"), (1.0, 500.0));
+}
+
+#[test]
+fn attribution_demo_truth_side_by_side() {
+    let args = ["attribution", "--demo", "--truth"];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let header = text
+        .lines()
+        .find(|l| l.contains("first_touch"))
+        .unwrap_or_else(|| panic!("no side-by-side header\n{}", show(&args, &o)));
+    for m in ["channel", "last_touch", "w_shaped", "markov", "shapley", "truth"] {
+        assert!(header.contains(m), "{header}");
+    }
+    // Referral's known share (74 of 147 conversions lost, 0.503) is in the truth column.
+    let referral = text.lines().find(|l| l.contains("Referral")).unwrap();
+    let last = referral.trim_end().trim_end_matches('│').trim_end();
+    assert!(last.ends_with("0.50"), "{referral}");
+    for m in ["first_touch", "w_shaped", "shapley"] {
+        assert!(
+            text.contains(&format!("{m}: mean absolute error 0.")),
+            "{}",
+            show(&args, &o)
+        );
+    }
+    let j = run(&["attribution", "--demo", "--truth", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    let errs = v["truth_error"].as_array().unwrap();
+    assert_eq!(errs.len(), 8);
+    for e in errs {
+        let mae = e["mae"].as_f64().unwrap();
+        assert!(mae > 0.0 && mae < 1.0, "{e}");
+    }
+}
+
+#[test]
+fn attribution_bad_touches_input_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("touches.csv");
+    std::fs::write(&bad, "lead_id,channel\nL1,search\n").unwrap();
+    let p = bad.to_string_lossy().to_string();
+    for args in [
+        vec!["attribution", "fixtures/attribution", "--touches", p.as_str()],
+        vec!["attribution", "fixtures/attribution", "--model", "first,markov"],
+        vec!["attribution", "fixtures/attribution", "--truth"],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "{}", show(&args, &o));
+        assert!(err.starts_with("revcycle: "), "{}", show(&args, &o));
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
