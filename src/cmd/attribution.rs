@@ -119,12 +119,6 @@ pub fn compute(ds: &Dataset, a: &Analysis, cfg: &crate::config::Config, o: &Opti
             attribution::shapley::MAX_EXACT
         ));
     }
-    if gathered.orphan_touches > 0 {
-        warnings.push(format!(
-            "touches: {} touch(es) whose lead_id is not a loaded lead are left out",
-            gathered.orphan_touches
-        ));
-    }
     if gathered.has_touches && result.fallback_paths > 0 {
         notes.push(format!(
             "{} conversion(s) had no touch in their {}-day window and were credited to their lead's own channel/campaign",
@@ -337,6 +331,132 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     let meta = common::meta(&loaded, Some(analysis.period), &analysis.currency);
     output::emit(&doc.with_meta(meta), &opts)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `report` writes for attribution: `attribution.csv` (every model,
+/// `--credit won`, by channel, the report's periods), a summary.md section
+/// and a report.html section.
+pub struct ReportPart {
+    pub csv: Vec<u8>,
+    pub markdown: String,
+    pub title: String,
+    pub html: String,
+}
+
+/// `None` when leads or opportunities are missing (nothing to credit).
+pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
+    let ds = &p.loaded.dataset;
+    if ds.leads.is_none() || ds.opportunities.is_none() {
+        return Ok(None);
+    }
+    let a = Analysis {
+        by: None,
+        ..p.analysis.clone()
+    };
+    let run = compute(ds, &a, &p.cfg, &Options::default()).context("computing attribution")?;
+    let csv = output::machine::to_csv(&run.rows).context("writing attribution.csv")?;
+    // The whole range: each model's share of the credited won deals per channel.
+    let shares = model_shares(&run);
+    let truth = if p.loaded.files.iter().any(|f| f.file == "demo/touches.csv") {
+        Some(read_truth("demo/truth.csv", &crate::demo::builtin().truth_csv)?)
+    } else {
+        None
+    };
+    let mut units: Vec<String> = shares
+        .values()
+        .flat_map(|m| m.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let total_conv: f64 = run
+        .result
+        .rows
+        .iter()
+        .filter(|r| r.model == Model::Linear)
+        .map(|r| r.conversions)
+        .sum();
+    units.retain(|u| shares.values().any(|m| m.get(u).is_some_and(|v| *v > 0.0)) || truth.as_ref().is_some_and(|t| t.iter().any(|x| &x.0 == u)));
+    let pct = |v: Option<f64>| crate::output::format::human_f64(v, crate::output::format::ValueKind::Rate, "");
+    let esc = crate::output::chart::escape;
+    let mut html = String::from("<div class=\"scroll\"><table><tr><th class=\"t\">channel</th>");
+    let mut md = String::from("\n## Attribution (share of credited won deals by channel)\n\n| channel |");
+    for m in &run.models {
+        html.push_str(&format!("<th>{}</th>", esc(&m.name().replace('_', " "))));
+        md.push_str(&format!(" {} |", m.name()));
+    }
+    if truth.is_some() {
+        html.push_str("<th>truth</th>");
+        md.push_str(" truth |");
+    }
+    html.push_str("</tr>");
+    md.push_str("\n|---|");
+    for _ in 0..run.models.len() + truth.is_some() as usize {
+        md.push_str("---|");
+    }
+    md.push('\n');
+    // The channel the models disagree on most: (channel, lowest, highest).
+    let mut spread: Option<(String, (Model, f64), (Model, f64))> = None;
+    for u in &units {
+        html.push_str(&format!("<tr><td class=\"t\">{}</td>", esc(u)));
+        md.push_str(&format!("| {u} |"));
+        let mut lo: Option<(Model, f64)> = None;
+        let mut hi: Option<(Model, f64)> = None;
+        for m in &run.models {
+            let v = shares.get(m).and_then(|s| s.get(u)).copied().unwrap_or(0.0);
+            html.push_str(&format!("<td>{}</td>", esc(&pct(Some(v)))));
+            md.push_str(&format!(" {} |", pct(Some(v))));
+            if lo.is_none_or(|l| v < l.1) {
+                lo = Some((*m, v));
+            }
+            if hi.is_none_or(|h| v > h.1) {
+                hi = Some((*m, v));
+            }
+        }
+        if let Some(t) = &truth {
+            let v = t.iter().find(|x| &x.0 == u).map(|x| x.1);
+            html.push_str(&format!("<td>{}</td>", esc(&pct(v))));
+            md.push_str(&format!(" {} |", pct(v)));
+        }
+        html.push_str("</tr>");
+        md.push('\n');
+        if let (Some(l), Some(h)) = (lo, hi) {
+            if spread.as_ref().is_none_or(|s| h.1 - l.1 > s.2 .1 - s.1 .1) {
+                spread = Some((u.clone(), l, h));
+            }
+        }
+    }
+    html.push_str("</table></div>");
+    let mut reading = if total_conv == 0.0 {
+        "No won deal with a lead is credited in this range.".to_string()
+    } else {
+        match &spread {
+            Some((_, l, h)) if h.1 - l.1 < 1e-12 => format!(
+                "Over {} credited won deals, every model gives each channel the same share.",
+                total_conv.round()
+            ),
+            Some((u, l, h)) => format!(
+                "Over {} credited won deals, the models disagree most on {u}: from {} under {} to {} under {}.",
+                total_conv.round(),
+                pct(Some(l.1)),
+                l.0.name(),
+                pct(Some(h.1)),
+                h.0.name()
+            ),
+            None => String::new(),
+        }
+    };
+    for n in &run.notes {
+        reading.push(' ');
+        reading.push_str(&format!("Note: {n}."));
+    }
+    let html = format!("<p>{}</p>{html}", esc(&reading));
+    md.push_str(&format!("\n{reading}\n"));
+    Ok(Some(ReportPart {
+        csv,
+        markdown: md,
+        title: "Attribution: which channels earn the won deals?".to_string(),
+        html,
+    }))
 }
 
 fn measure_name(m: MeasureArg) -> &'static str {

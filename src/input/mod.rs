@@ -682,6 +682,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
             present: t.present,
         });
     }
+    findings.extend(touch_findings(&ds)?);
     Ok(Loaded {
         dataset: ds,
         files,
@@ -689,6 +690,71 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         as_of_given,
         as_of_source,
     })
+}
+
+/// The touches table against the leads: orphan touches (their `lead_id` is
+/// no loaded lead: left out by attribution) and leads without any touch.
+fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
+    let (Some(t), Some(l)) = (&ds.touches, &ds.leads) else {
+        return Ok(Vec::new());
+    };
+    let strs = |df: &DataFrame, c: &str| -> Result<Vec<Option<String>>> {
+        let s = df.column(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(s.str()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let leads: BTreeSet<String> = strs(&l.frame, "lead_id")?.into_iter().flatten().collect();
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut orphans = 0u64;
+    let mut samples: Vec<(String, u64, String)> = Vec::new();
+    for id in strs(&t.frame, "lead_id")?.into_iter().flatten() {
+        if leads.contains(&id) {
+            touched.insert(id);
+        } else {
+            orphans += 1;
+            if samples.len() < 3 && !samples.iter().any(|s| s.2 == id) {
+                samples.push(("touches".to_string(), 0, id));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if orphans > 0 {
+        out.push(quality::Finding {
+            severity: "warning",
+            table: "touches".into(),
+            check: "orphan_touches",
+            count: orphans,
+            message: format!(
+                "{orphans} touch(es) whose lead_id is not a loaded lead are left out (e.g. {})",
+                samples
+                    .iter()
+                    .map(|s| format!("`{}`", crate::shown(&s.2)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            samples: vec![],
+            warn: true,
+        });
+    }
+    let without = leads.len().saturating_sub(touched.len()) as u64;
+    if without > 0 {
+        out.push(quality::Finding {
+            severity: "warning",
+            table: "touches".into(),
+            check: "leads_without_touches",
+            count: without,
+            message: format!(
+                "{without} of {} leads have no touch (a converting one is credited through its own channel/campaign)",
+                leads.len()
+            ),
+            samples: vec![],
+            warn: false,
+        });
+    }
+    Ok(out)
 }
 
 /// Load the touches files (added up), drop the touches after `as_of`:

@@ -372,3 +372,107 @@ fn attribution_bad_touches_input_is_one_line() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// `report` writes attribution.csv: every model, --credit won, by channel,
+/// the report's periods: the same bytes as `attribution --period month`.
+/// Without touches, summary.md carries the one-touch note.
+#[test]
+fn attribution_report_writes_attribution_csv() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("r");
+    let o_s = out.to_string_lossy().to_string();
+    let args = [
+        "report",
+        "fixtures/attribution",
+        "--as-of",
+        "2024-07-01",
+        "--out",
+        o_s.as_str(),
+        "-q",
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let a = [
+        "attribution",
+        "fixtures/attribution",
+        "--as-of",
+        "2024-07-01",
+        "--period",
+        "month",
+        "--format",
+        "csv",
+    ];
+    let c = run(&a);
+    assert!(c.status.success(), "{}", show(&a, &c));
+    assert_eq!(std::fs::read(out.join("attribution.csv")).unwrap(), c.stdout);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"attribution\""), "no attribution section");
+    // O1..O8 without O7: 7 credited won deals; first_touch gives search 1 of 7 (14.3%),
+    // last_touch 5 of 7 (71.4%): the widest spread of the fixture.
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("disagree most on search: from 14.3% under first_touch to 71.4% under last_touch"),
+        "{summary}"
+    );
+
+    let out2 = d.path().join("r2");
+    let o2 = out2.to_string_lossy().to_string();
+    let args = [
+        "report",
+        "--leads",
+        "fixtures/attribution/leads.csv",
+        "--opportunities",
+        "fixtures/attribution/opportunities.csv",
+        "--as-of",
+        "2024-07-01",
+        "--out",
+        o2.as_str(),
+        "-q",
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let summary = std::fs::read_to_string(out2.join("summary.md")).unwrap();
+    assert!(summary.contains("every lead has one touch"), "{summary}");
+    assert!(summary.contains("every model gives each channel the same share"), "{summary}");
+}
+
+/// validate reports the touches table: the UTM log (with utm.toml) at the
+/// default as_of, which touches do not move: the latest event is O8's
+/// close, 2024-05-12 10:00 (the L6 touch of 2024-08-01 would be later).
+/// At that as_of: 1 touch after it (L6), 1 orphan (L99), and of the 12
+/// leads only L1, L2, L3, L4 have a touch: 8 without.
+#[test]
+fn attribution_validate_reports_touches() {
+    let args = [
+        "validate",
+        "--leads",
+        "fixtures/attribution/leads.csv",
+        "--opportunities",
+        "fixtures/attribution/opportunities.csv",
+        "--touches",
+        "fixtures/attribution-presets/utm_log.csv",
+        "--config",
+        "fixtures/attribution-presets/utm.toml",
+        "--format",
+        "json",
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", show(&args, &o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["as_of"], "2024-05-12T10:00:00Z", "{v}");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let finding = |check: &str| -> u64 {
+        let f = v["findings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no findings array\n{text}"))
+            .iter()
+            .find(|f| f["check"] == check)
+            .unwrap_or_else(|| panic!("no {check}\n{text}"));
+        assert_eq!(f["table"], "touches");
+        f["count"].as_u64().unwrap()
+    };
+    assert_eq!(finding("touches_after_as_of"), 1);
+    assert_eq!(finding("orphan_touches"), 1);
+    assert_eq!(finding("leads_without_touches"), 8);
+    assert!(text.contains("utm_log.csv"), "the touches file is listed");
+}
