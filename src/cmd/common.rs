@@ -50,6 +50,15 @@ pub fn load(input: &InputArgs, ctx: Ctx) -> Result<(Config, Loaded)> {
     load_with(input, ctx, false)
 }
 
+/// `load`, with the touches table when `with_touches` (check's attribution rules).
+pub fn load_for(input: &InputArgs, ctx: Ctx, with_touches: bool) -> Result<(Config, Loaded)> {
+    let cfg = config(input)?;
+    let mut spec = input_spec(input);
+    spec.with_touches = with_touches;
+    let loaded = input::load(&spec, &cfg, input.as_of.as_deref(), ctx.quiet)?;
+    Ok((cfg, loaded))
+}
+
 /// `any_table`: accept a campaigns or revenue export alone (validate).
 pub fn load_with(input: &InputArgs, ctx: Ctx, any_table: bool) -> Result<(Config, Loaded)> {
     let cfg = config(input)?;

@@ -476,3 +476,76 @@ fn attribution_validate_reports_touches() {
     assert_eq!(finding("leads_without_touches"), 8);
     assert!(text.contains("utm_log.csv"), "the touches file is listed");
 }
+
+/// `check` rules on attribution metrics (fixture, as_of 2024-07-01, months):
+/// last_touch roas of search in March = 3800 / 400 = 9.5 (EXPECTED.md's
+/// long-last_touch block): passes `min = 9`; search's removal effect is
+/// 53/62 = 0.8548: fails `max = 0.8`; display spent 0 in March, so its roas
+/// is null: the rule cannot be evaluated. Exit 0, then 1, then 2.
+#[test]
+fn attribution_check_rules_exit_0_1_2() {
+    let pass = r#"
+[[rule]]
+metric = "roas"
+table = "attribution"
+model = "last_touch"
+by = { channel = "search" }
+period = "2024-03-15"
+min = 9
+"#;
+    let fail = format!(
+        "{pass}
+[[rule]]
+metric = \"removal_effect\"
+table = \"attribution\"
+by = {{ channel = \"search\" }}
+max = 0.8
+"
+    );
+    let error = format!(
+        "{fail}
+[[rule]]
+metric = \"roas\"
+table = \"attribution\"
+model = \"markov\"
+by = {{ channel = \"display\" }}
+period = \"2024-03-15\"
+min = 1
+"
+    );
+    let d = tempfile::tempdir().unwrap();
+    for (name, text, code) in [("pass", pass.to_string(), 0), ("fail", fail, 1), ("error", error, 2)] {
+        let path = d.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let p = path.to_string_lossy().to_string();
+        let args = [
+            "check",
+            p.as_str(),
+            "fixtures/attribution",
+            "--as-of",
+            "2024-07-01",
+            "--format",
+            "json",
+        ];
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(code), "{}", show(&args, &o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let text = v.to_string();
+        assert!(text.contains("9.5"), "{text}");
+        if code >= 1 {
+            assert!(text.contains("0.8548387096774"), "53/62: {text}");
+        }
+    }
+    // A bad attribution rule names the problem (exit 2).
+    let path = d.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nmetric = \"roas\"\ntable = \"attribution\"\nby = { channel = \"search\" }\nmin = 1\n",
+    )
+    .unwrap();
+    let p = path.to_string_lossy().to_string();
+    let args = ["check", p.as_str(), "fixtures/attribution"];
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
+    assert!(stderr(&o).contains("needs a `model`"), "{}", show(&args, &o));
+}
