@@ -549,3 +549,58 @@ min = 1
     assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
     assert!(stderr(&o).contains("needs a `model`"), "{}", show(&args, &o));
 }
+
+/// `platform_overclaim` = platform_conversions / leads created in P whose
+/// campaign has spend rows (every campaign of the fixture has some:
+/// PS1, SO1, EV1, EM1, DI1). March: conversions 6 + 2 + 3 + 2 = 13 over
+/// L1, L2, L3, L4, L7 = 5 leads: 2.6; April: 4 + 1 + 1 + 0 = 6 over L8: 6;
+/// May: 3 + 1 + 1 = 5 over L9, L11, L12: 5/3; June: no lead: null. By
+/// channel in March: search 6 over L1: 6; events 3 over L2, L4, L7: 1;
+/// email 2 over no lead: null.
+#[test]
+fn attribution_platform_overclaim_known_answer() {
+    let get = |extra: &[&str]| -> Vec<(String, String, String)> {
+        let mut args = vec![
+            "kpis",
+            "fixtures/attribution",
+            "--as-of",
+            "2024-07-01",
+            "--from",
+            "2024-03-01",
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", show(&args, &o));
+        let mut r = csv::Reader::from_reader(o.stdout.as_slice());
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let i = |n: &str| h.iter().position(|x| x == n).unwrap();
+        let (p, c, v) = (i("period"), h.iter().position(|x| x == "channel"), i("platform_overclaim"));
+        r.records()
+            .map(|x| {
+                let x = x.unwrap();
+                (
+                    x[p].to_string(),
+                    c.map(|c| x[c].to_string()).unwrap_or_default(),
+                    x[v].to_string(),
+                )
+            })
+            .collect()
+    };
+    let all = get(&["--to", "2024-06-30"]);
+    let vals: Vec<(&str, Option<f64>)> = all
+        .iter()
+        .map(|(p, _, v)| (p.as_str(), v.parse().ok()))
+        .collect();
+    assert_eq!(vals.len(), 4);
+    assert_eq!(vals[0], ("2024-03-01", Some(2.6)));
+    assert_eq!(vals[1], ("2024-04-01", Some(6.0)));
+    assert!((vals[2].1.unwrap() - 5.0 / 3.0).abs() < 1e-6, "{vals:?}");
+    assert_eq!(vals[3], ("2024-06-01", None));
+    let by = get(&["--to", "2024-03-30", "--by", "channel"]);
+    let of = |ch: &str| by.iter().find(|r| r.1 == ch).unwrap().2.clone();
+    assert_eq!(of("search"), "6");
+    assert_eq!(of("events"), "1");
+    assert_eq!(of("email"), "");
+}
