@@ -153,44 +153,65 @@ pub fn gather(
                 .collect(),
             "gathering touches",
         )?;
-        let lead = strs(&df, "lead_id")?;
-        let at = ints(&df, "touched_at")?;
-        let own = strs(&df, "channel")?;
-        let camp = strs(&df, "campaign_id")?;
-        let tt = strs(&df, "touch_type")?;
-        let src = strs(&df, "source")?;
-        let med = strs(&df, "medium")?;
+        // Column by column in lockstep, borrowing the text (no copy per row).
+        let text = |c: &str| -> Result<StringChunked> {
+            let col = pctx(df.column(c), c)?;
+            Ok(pctx(col.str(), c)?.clone())
+        };
+        let (lead, own, camp, tt, src, med) = (
+            text("lead_id")?,
+            text("channel")?,
+            text("campaign_id")?,
+            text("touch_type")?,
+            text("source")?,
+            text("medium")?,
+        );
+        let at = pctx(
+            pctx(df.column("touched_at"), "touched_at")?.cast(&DataType::Int64),
+            "touched_at",
+        )?;
+        let at = pctx(at.i64(), "touched_at")?.clone();
         drop(df);
-        let mut rule_cache: HashMap<(Option<String>, Option<String>), Name> = HashMap::new();
+        let mut rule_cache: HashMap<(String, String), Name> = HashMap::new();
         let mut touched = vec![false; out.input.leads.len()];
-        for i in 0..lead.len() {
-            let Some(&li) = lead[i].as_deref().and_then(|l| index.get(l)) else {
+        let rows = lead
+            .iter()
+            .zip(at.iter())
+            .zip(own.iter())
+            .zip(camp.iter())
+            .zip(tt.iter())
+            .zip(src.iter().zip(med.iter()));
+        for (i, (((((l, at), own), camp), tt), (src, med))) in rows.enumerate() {
+            let Some(&li) = l.and_then(|l| index.get(l)) else {
                 out.orphan_touches += 1;
                 continue;
             };
-            let Some(at) = at[i] else { continue };
+            let Some(at) = at else { continue };
             touched[li] = true;
-            let channel = match own[i].as_deref().filter(|c| !c.is_empty()) {
+            let channel = match own.filter(|c| !c.is_empty()) {
                 Some(c) => names.get(Some(c)),
-                None => match camp[i].as_deref().and_then(|c| camp_channel.get(c)) {
+                None => match camp.and_then(|c| camp_channel.get(c)) {
                     Some(c) => names.get(Some(c.as_str())),
-                    None => rule_cache
-                        .entry((src[i].clone(), med[i].clone()))
-                        .or_insert_with(|| {
-                            rules
-                                .channel(src[i].as_deref(), med[i].as_deref())
-                                .map(|c| Name::from(c.as_str()))
-                                .unwrap_or_else(none_unit)
-                        })
-                        .clone(),
+                    None => {
+                        let key = (src.unwrap_or("").to_string(), med.unwrap_or("").to_string());
+                        rule_cache
+                            .entry(key)
+                            .or_insert_with(|| {
+                                rules
+                                    .channel(src, med)
+                                    .map(|c| Name::from(c.as_str()))
+                                    .unwrap_or_else(none_unit)
+                            })
+                            .clone()
+                    }
                 },
             };
             out.input.touches.push(Touch {
                 lead: li,
                 at,
                 channel,
-                campaign_id: names.get(camp[i].as_deref()),
-                touch_type: names.get(tt[i].as_deref()),
+                campaign_id: names.get(camp),
+                touch_type: names.get(tt),
                 order: i as u64,
             });
         }
