@@ -5,7 +5,6 @@
 //! `paths`, `truth_error`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -19,7 +18,7 @@ use crate::metrics::attribution::{self, By, CreditKind, Model, Settings, US_PER_
 use crate::metrics::common::earliest_row_date;
 use crate::metrics::periods::PeriodSpec;
 use crate::model::Dataset;
-use crate::output::{self, Document, Format, OutputOptions, Section};
+use crate::output::{self, Document, OutputOptions, Section};
 use crate::settings::Analysis;
 use crate::Ctx;
 
@@ -88,7 +87,12 @@ impl Default for Options {
 }
 
 /// Gather, run the engine and build the long frame.
-pub fn compute(ds: &Dataset, a: &Analysis, cfg: &crate::config::Config, o: &Options) -> Result<Run> {
+pub fn compute(
+    ds: &Dataset,
+    a: &Analysis,
+    cfg: &crate::config::Config,
+    o: &Options,
+) -> Result<Run> {
     if ds.leads.is_none() {
         bail!("attribution needs a leads table (leads.* in the folder, or --leads FILE)");
     }
@@ -148,10 +152,15 @@ pub fn unit_column(by: By) -> &'static str {
 
 fn rows_frame(r: &attribution::Attribution, spec: &PeriodSpec, by: By) -> Result<DataFrame> {
     let rows = &r.rows;
-    let period: Vec<String> = rows.iter().map(|x| spec.start_date(x.period).to_string()).collect();
+    let period: Vec<String> = rows
+        .iter()
+        .map(|x| spec.start_date(x.period).to_string())
+        .collect();
     let unit: Vec<&str> = rows.iter().map(|x| &*x.unit).collect();
     let model: Vec<&str> = rows.iter().map(|x| x.model.name()).collect();
-    let f = |g: fn(&attribution::Row) -> Option<f64>| -> Vec<Option<f64>> { rows.iter().map(g).collect() };
+    let f = |g: fn(&attribution::Row) -> Option<f64>| -> Vec<Option<f64>> {
+        rows.iter().map(g).collect()
+    };
     let df = DataFrame::new_infer_height(vec![
         Column::new("period".into(), period),
         Column::new(unit_column(by).into(), unit),
@@ -327,7 +336,14 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     });
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &analysis.currency);
     let errors = truth.as_ref().map(|t| truth_errors(&run, t));
-    let doc = document(&run, &opts, measure, cmd.paths, truth.as_deref(), errors.as_deref())?;
+    let doc = document(
+        &run,
+        &opts,
+        measure,
+        cmd.paths,
+        truth.as_deref(),
+        errors.as_deref(),
+    )?;
     let meta = common::meta(&loaded, Some(analysis.period), &analysis.currency);
     output::emit(&doc.with_meta(meta), &opts)?;
     Ok(ExitCode::SUCCESS)
@@ -358,7 +374,10 @@ pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
     // The whole range: each model's share of the credited won deals per channel.
     let shares = model_shares(&run);
     let truth = if p.loaded.files.iter().any(|f| f.file == "demo/touches.csv") {
-        Some(read_truth("demo/truth.csv", &crate::demo::builtin().truth_csv)?)
+        Some(read_truth(
+            "demo/truth.csv",
+            &crate::demo::builtin().truth_csv,
+        )?)
     } else {
         None
     };
@@ -375,11 +394,17 @@ pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
         .filter(|r| r.model == Model::Linear)
         .map(|r| r.conversions)
         .sum();
-    units.retain(|u| shares.values().any(|m| m.get(u).is_some_and(|v| *v > 0.0)) || truth.as_ref().is_some_and(|t| t.iter().any(|x| &x.0 == u)));
-    let pct = |v: Option<f64>| crate::output::format::human_f64(v, crate::output::format::ValueKind::Rate, "");
+    units.retain(|u| {
+        shares.values().any(|m| m.get(u).is_some_and(|v| *v > 0.0))
+            || truth.as_ref().is_some_and(|t| t.iter().any(|x| &x.0 == u))
+    });
+    let pct = |v: Option<f64>| {
+        crate::output::format::human_f64(v, crate::output::format::ValueKind::Rate, "")
+    };
     let esc = crate::output::chart::escape;
     let mut html = String::from("<div class=\"scroll\"><table><tr><th class=\"t\">channel</th>");
-    let mut md = String::from("\n## Attribution (share of credited won deals by channel)\n\n| channel |");
+    let mut md =
+        String::from("\n## Attribution (share of credited won deals by channel)\n\n| channel |");
     for m in &run.models {
         html.push_str(&format!("<th>{}</th>", esc(&m.name().replace('_', " "))));
         md.push_str(&format!(" {} |", m.name()));
@@ -395,7 +420,8 @@ pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
     }
     md.push('\n');
     // The channel the models disagree on most: (channel, lowest, highest).
-    let mut spread: Option<(String, (Model, f64), (Model, f64))> = None;
+    type Extreme = (Model, f64);
+    let mut spread: Option<(String, Extreme, Extreme)> = None;
     for u in &units {
         html.push_str(&format!("<tr><td class=\"t\">{}</td>", esc(u)));
         md.push_str(&format!("| {u} |"));
@@ -492,7 +518,9 @@ pub fn side_by_side(
     let mut cols = vec![
         Column::new(
             "period".into(),
-            keys.iter().map(|k| run.spec.start_date(k.0).to_string()).collect::<Vec<_>>(),
+            keys.iter()
+                .map(|k| run.spec.start_date(k.0).to_string())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             unit_column(run.by).into(),
@@ -508,7 +536,10 @@ pub fn side_by_side(
     }
     if let Some(t) = truth {
         let map: BTreeMap<&str, f64> = t.iter().map(|(c, v)| (c.as_str(), *v)).collect();
-        let v: Vec<Option<f64>> = keys.iter().map(|k| map.get(k.1.as_str()).copied()).collect();
+        let v: Vec<Option<f64>> = keys
+            .iter()
+            .map(|k| map.get(k.1.as_str()).copied())
+            .collect();
         cols.push(Column::new("truth".into(), v));
     }
     Ok(DataFrame::new_infer_height(cols)?)
@@ -526,9 +557,18 @@ pub fn removal_frame(run: &Run) -> Result<DataFrame> {
 pub fn paths_frame(run: &Run, n: usize) -> Result<DataFrame> {
     let p: Vec<_> = run.result.paths.iter().take(n).collect();
     Ok(DataFrame::new_infer_height(vec![
-        Column::new("path".into(), p.iter().map(|x| x.path.clone()).collect::<Vec<_>>()),
-        Column::new("leads".into(), p.iter().map(|x| x.leads).collect::<Vec<_>>()),
-        Column::new("conversions".into(), p.iter().map(|x| x.conversions).collect::<Vec<_>>()),
+        Column::new(
+            "path".into(),
+            p.iter().map(|x| x.path.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "leads".into(),
+            p.iter().map(|x| x.leads).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "conversions".into(),
+            p.iter().map(|x| x.conversions).collect::<Vec<_>>(),
+        ),
         Column::new(
             "conversion_rate".into(),
             p.iter().map(|x| x.conversion_rate()).collect::<Vec<_>>(),
@@ -552,7 +592,11 @@ fn document(
             "{} per {} and model{}",
             measure_name(measure),
             unit_column(run.by),
-            if truth.is_some() { " (truth: the known share)" } else { "" }
+            if truth.is_some() {
+                " (truth: the known share)"
+            } else {
+                ""
+            }
         );
         doc.push(
             Section::new("attribution", side_by_side(run, measure, truth)?)
@@ -560,22 +604,31 @@ fn document(
                 .with_notes(run.notes.clone()),
         );
     }
-    let mut re = Section::new("removal_effects", removal_frame(run)?).with_title("markov removal effects");
+    let mut re =
+        Section::new("removal_effects", removal_frame(run)?).with_title("markov removal effects");
     if run.result.markov.p == 0.0 {
-        re = re.with_note("no lead path reaches conversion: removal effects are null and Markov credit is equal");
+        re = re.with_note(
+            "no lead path reaches conversion: removal effects are null and Markov credit is equal",
+        );
     }
     doc.push(re);
-    doc.push(Section::new("paths", paths_frame(run, paths)?).with_title(format!(
-        "most common paths (top {paths} of {})",
-        run.result.paths.len()
-    )));
+    doc.push(
+        Section::new("paths", paths_frame(run, paths)?).with_title(format!(
+            "most common paths (top {paths} of {})",
+            run.result.paths.len()
+        )),
+    );
     if let Some(errs) = errors {
         let df = DataFrame::new_infer_height(vec![
-            Column::new("model".into(), errs.iter().map(|e| e.0.name()).collect::<Vec<_>>()),
+            Column::new(
+                "model".into(),
+                errs.iter().map(|e| e.0.name()).collect::<Vec<_>>(),
+            ),
             Column::new("mae".into(), errs.iter().map(|e| e.1).collect::<Vec<_>>()),
         ])?;
-        let mut s = Section::new("truth_error", df)
-            .with_title("error against the truth (mean absolute error of channel shares, lower is closer)");
+        let mut s = Section::new("truth_error", df).with_title(
+            "error against the truth (mean absolute error of channel shares, lower is closer)",
+        );
         if !opts.format.is_machine() {
             let lines: Vec<String> = errs
                 .iter()
@@ -585,7 +638,5 @@ fn document(
         }
         doc.push(s);
     }
-    let _ = Format::Table;
-    let _ = Path::new("");
     Ok(doc)
 }

@@ -1112,7 +1112,7 @@ impl Evaluator<'_> {
                 .result
                 .removal_effects
                 .iter()
-                .find(|u| &*u.0 == unit)
+                .find(|u| *u.0 == *unit)
                 .and_then(|u| u.1));
         }
         let model = a.model.context("an attribution rule names its model")?;
@@ -1120,7 +1120,11 @@ impl Evaluator<'_> {
             .result
             .rows
             .iter()
-            .find(|x| &*x.unit == unit && x.model == model && run.spec.start_date(x.period).to_string() == name)
+            .find(|x| {
+                *x.unit == *unit
+                    && x.model == model
+                    && run.spec.start_date(x.period).to_string() == name
+            })
             .with_context(|| format!("attribution has no row for {name}"))?;
         Ok(match r.metric.as_str() {
             "conversions" => Some(row.conversions),

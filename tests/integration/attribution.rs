@@ -211,7 +211,9 @@ fn attribution_without_touches_every_model_agrees() {
     let t = run(&args[..7]);
     let text = String::from_utf8_lossy(&t.stdout);
     assert!(
-        text.contains("every lead has one touch (its own created_at/channel/campaign); all models agree"),
+        text.contains(
+            "every lead has one touch (its own created_at/channel/campaign); all models agree"
+        ),
         "{}",
         show(&args[..7], &t)
     );
@@ -301,9 +303,18 @@ fn attribution_utm_log_preset_and_channel_rules() {
     let o = run(&a);
     assert!(o.status.success(), "{}", show(&a, &o));
     let err = stderr(&o);
-    assert!(err.contains("1 touch(es) after as_of are left out"), "{err}");
-    assert!(err.contains("1 touch(es) whose lead_id is not a loaded lead"), "{err}");
-    let b = preset_args("fixtures/attribution-presets/utm_canonical.csv", &["--no-config"]);
+    assert!(
+        err.contains("1 touch(es) after as_of are left out"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 touch(es) whose lead_id is not a loaded lead"),
+        "{err}"
+    );
+    let b = preset_args(
+        "fixtures/attribution-presets/utm_canonical.csv",
+        &["--no-config"],
+    );
     let c = run(&b);
     assert!(c.status.success(), "{}", show(&b, &c));
     assert_eq!(o.stdout, c.stdout, "preset rows equal their canonical rows");
@@ -329,7 +340,14 @@ fn attribution_demo_truth_side_by_side() {
         .lines()
         .find(|l| l.contains("first_touch"))
         .unwrap_or_else(|| panic!("no side-by-side header\n{}", show(&args, &o)));
-    for m in ["channel", "last_touch", "w_shaped", "markov", "shapley", "truth"] {
+    for m in [
+        "channel",
+        "last_touch",
+        "w_shaped",
+        "markov",
+        "shapley",
+        "truth",
+    ] {
         assert!(header.contains(m), "{header}");
     }
     // Referral's known share (74 of 147 conversions lost, 0.503) is in the truth column.
@@ -360,8 +378,18 @@ fn attribution_bad_touches_input_is_one_line() {
     std::fs::write(&bad, "lead_id,channel\nL1,search\n").unwrap();
     let p = bad.to_string_lossy().to_string();
     for args in [
-        vec!["attribution", "fixtures/attribution", "--touches", p.as_str()],
-        vec!["attribution", "fixtures/attribution", "--model", "first,markov"],
+        vec![
+            "attribution",
+            "fixtures/attribution",
+            "--touches",
+            p.as_str(),
+        ],
+        vec![
+            "attribution",
+            "fixtures/attribution",
+            "--model",
+            "first,markov",
+        ],
         vec!["attribution", "fixtures/attribution", "--truth"],
     ] {
         let o = run(&args);
@@ -404,14 +432,22 @@ fn attribution_report_writes_attribution_csv() {
     ];
     let c = run(&a);
     assert!(c.status.success(), "{}", show(&a, &c));
-    assert_eq!(std::fs::read(out.join("attribution.csv")).unwrap(), c.stdout);
+    assert_eq!(
+        std::fs::read(out.join("attribution.csv")).unwrap(),
+        c.stdout
+    );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("id=\"attribution\""), "no attribution section");
+    assert!(
+        html.contains("id=\"attribution\""),
+        "no attribution section"
+    );
     // O1..O8 without O7: 7 credited won deals; first_touch gives search 1 of 7 (14.3%),
     // last_touch 5 of 7 (71.4%): the widest spread of the fixture.
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(
-        summary.contains("disagree most on search: from 14.3% under first_touch to 71.4% under last_touch"),
+        summary.contains(
+            "disagree most on search: from 14.3% under first_touch to 71.4% under last_touch"
+        ),
         "{summary}"
     );
 
@@ -433,7 +469,10 @@ fn attribution_report_writes_attribution_csv() {
     assert!(o.status.success(), "{}", show(&args, &o));
     let summary = std::fs::read_to_string(out2.join("summary.md")).unwrap();
     assert!(summary.contains("every lead has one touch"), "{summary}");
-    assert!(summary.contains("every model gives each channel the same share"), "{summary}");
+    assert!(
+        summary.contains("every model gives each channel the same share"),
+        "{summary}"
+    );
 }
 
 /// validate reports the touches table: the UTM log (with utm.toml) at the
@@ -514,7 +553,11 @@ min = 1
 "
     );
     let d = tempfile::tempdir().unwrap();
-    for (name, text, code) in [("pass", pass.to_string(), 0), ("fail", fail, 1), ("error", error, 2)] {
+    for (name, text, code) in [
+        ("pass", pass.to_string(), 0),
+        ("fail", fail, 1),
+        ("error", error, 2),
+    ] {
         let path = d.path().join(format!("{name}.toml"));
         std::fs::write(&path, text).unwrap();
         let p = path.to_string_lossy().to_string();
@@ -547,7 +590,11 @@ min = 1
     let args = ["check", p.as_str(), "fixtures/attribution"];
     let o = run(&args);
     assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
-    assert!(stderr(&o).contains("needs a `model`"), "{}", show(&args, &o));
+    assert!(
+        stderr(&o).contains("needs a `model`"),
+        "{}",
+        show(&args, &o)
+    );
 }
 
 /// `platform_overclaim` = platform_conversions / leads created in P whose
@@ -576,7 +623,11 @@ fn attribution_platform_overclaim_known_answer() {
         let mut r = csv::Reader::from_reader(o.stdout.as_slice());
         let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
         let i = |n: &str| h.iter().position(|x| x == n).unwrap();
-        let (p, c, v) = (i("period"), h.iter().position(|x| x == "channel"), i("platform_overclaim"));
+        let (p, c, v) = (
+            i("period"),
+            h.iter().position(|x| x == "channel"),
+            i("platform_overclaim"),
+        );
         r.records()
             .map(|x| {
                 let x = x.unwrap();

@@ -7,7 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 /// `medium` trimmed and lower-cased. `None`: no rule matches (`(none)`).
 pub fn default_channel(source: &str, medium: &str) -> Option<&'static str> {
     const SOCIAL: &[&str] = &[
-        "facebook", "instagram", "linkedin", "twitter", "x", "tiktok", "reddit",
+        "facebook",
+        "instagram",
+        "linkedin",
+        "twitter",
+        "x",
+        "tiktok",
+        "reddit",
     ];
     let m = medium;
     if matches!(m, "cpc" | "ppc" | "paid" | "paidsearch" | "sem") {
@@ -36,7 +42,10 @@ pub fn default_channel(source: &str, medium: &str) -> Option<&'static str> {
 /// for any value. Returns (source, medium), `None` for `*`, lower-cased.
 pub fn parse_rule_key(key: &str) -> Result<(Option<String>, Option<String>), String> {
     let Some((s, m)) = key.split_once('/') else {
-        return Err("expected \"SOURCE / MEDIUM\" (`*` for any), e.g. \"google / cpc\" or \"* / email\"".into());
+        return Err(
+            "expected \"SOURCE / MEDIUM\" (`*` for any), e.g. \"google / cpc\" or \"* / email\""
+                .into(),
+        );
     };
     let side = |x: &str| {
         let x = x.trim().to_lowercase();
@@ -131,10 +140,19 @@ mod tests {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
         let r = Rules::new(&map).unwrap();
-        assert_eq!(r.channel(Some("Google"), Some("cpc")).as_deref(), Some("Brand Search"));
+        assert_eq!(
+            r.channel(Some("Google"), Some("cpc")).as_deref(),
+            Some("Brand Search")
+        );
         assert_eq!(r.channel(Some("bing"), Some("cpc")).as_deref(), Some("SEA"));
-        assert_eq!(r.channel(Some("google"), Some("email")).as_deref(), Some("Google"));
-        assert_eq!(r.channel(Some("bing"), Some("email")).as_deref(), Some("Email"));
+        assert_eq!(
+            r.channel(Some("google"), Some("email")).as_deref(),
+            Some("Google")
+        );
+        assert_eq!(
+            r.channel(Some("bing"), Some("email")).as_deref(),
+            Some("Email")
+        );
         assert!(parse_rule_key("* / *").is_err());
         assert!(parse_rule_key("google").is_err());
     }

@@ -15,7 +15,7 @@ use super::channel::Rules;
 use super::{none_unit, By, Conversion, CreditKind, Input, Lead, Name, SpendRow, Touch};
 use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
 use crate::metrics::periods::PeriodSpec;
-use crate::model::{Dataset, TableKind};
+use crate::model::Dataset;
 use crate::settings::Dimension;
 
 /// What gathering found besides the input, for notes and `validate`.
@@ -86,10 +86,9 @@ pub fn gather(
 
     // Leads: id, created_at, resolved channel, campaign, effective MQL date.
     let stages = lead_stages(ds, None);
-    let has_mql = ds
-        .leads
-        .as_ref()
-        .is_some_and(|_| crate::metrics::common::ladder(ds).contains(&crate::metrics::common::Stage::Mql));
+    let has_mql = ds.leads.as_ref().is_some_and(|_| {
+        crate::metrics::common::ladder(ds).contains(&crate::metrics::common::Stage::Mql)
+    });
     let mut sel = vec![
         col("lead_id"),
         col("created_at"),
@@ -101,7 +100,11 @@ pub fn gather(
     }
     let leads_df = pctx(
         stages
-            .filter(col("lead_id").is_not_null().and(col("created_at").is_not_null()))
+            .filter(
+                col("lead_id")
+                    .is_not_null()
+                    .and(col("created_at").is_not_null()),
+            )
             .select(sel)
             .collect(),
         "gathering leads for attribution",
@@ -236,16 +239,20 @@ pub fn gather(
         }
         CreditKind::Won | CreditKind::Opportunity => {
             if let Some(o) = &ds.opportunities {
-                let new_business = col("type")
-                    .is_null()
-                    .or(col("type").neq(lit("expansion")).and(col("type").neq(lit("renewal"))));
+                let new_business = col("type").is_null().or(col("type")
+                    .neq(lit("expansion"))
+                    .and(col("type").neq(lit("renewal"))));
                 let mut cond = col("lead_id").is_not_null().and(new_business);
                 if credit == CreditKind::Won {
                     cond = cond
                         .and(col("status").eq(lit("won")))
                         .and(col("close_date").is_not_null());
                 }
-                let instant = if credit == CreditKind::Won { "close_date" } else { "created_at" };
+                let instant = if credit == CreditKind::Won {
+                    "close_date"
+                } else {
+                    "created_at"
+                };
                 let df = pctx(
                     o.lazy()
                         .filter(cond)
@@ -318,6 +325,5 @@ pub fn gather(
         rows.sort_by(|a, b| (a.period, &a.unit).cmp(&(b.period, &b.unit)));
         out.input.spend = Some(rows);
     }
-    let _ = TableKind::Touches;
     Ok(out)
 }
