@@ -655,3 +655,95 @@ fn attribution_platform_overclaim_known_answer() {
     assert_eq!(of("events"), "1");
     assert_eq!(of("email"), "");
 }
+
+/// The touches of fixtures/attribution split in two files: `--touches A
+/// --touches B` adds them up, and so does `[inputs] touches = [A, B]`: the
+/// same bytes as reading the folder's touches.csv.
+#[test]
+fn attribution_touches_files_add_up() {
+    let text = std::fs::read_to_string(fixture("attribution/touches.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let d = tempfile::tempdir().unwrap();
+    let write = |name: &str, part: &[&str]| {
+        let p = d.path().join(name);
+        std::fs::write(&p, format!("{header}\n{}\n", part.join("\n"))).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    let (pa, pb) = (write("a.csv", a), write("b.csv", b));
+    let base = [
+        "attribution",
+        "--leads",
+        "fixtures/attribution/leads.csv",
+        "--opportunities",
+        "fixtures/attribution/opportunities.csv",
+        "--campaigns",
+        "fixtures/attribution/campaigns.csv",
+        "--as-of",
+        "2024-07-01",
+        "--format",
+        "csv",
+    ];
+    let folder = [
+        "attribution",
+        "fixtures/attribution",
+        "--as-of",
+        "2024-07-01",
+        "--format",
+        "csv",
+    ];
+    let want = run(&folder);
+    assert!(want.status.success(), "{}", show(&folder, &want));
+    let mut args = base.to_vec();
+    args.extend(["--touches", pa.as_str(), "--touches", pb.as_str()]);
+    let got = run(&args);
+    assert!(got.status.success(), "{}", show(&args, &got));
+    assert_eq!(got.stdout, want.stdout);
+    let cfg = d.path().join("revcycle.toml");
+    std::fs::write(&cfg, "[inputs]\ntouches = [\"a.csv\", \"b.csv\"]\n").unwrap();
+    let c = cfg.to_string_lossy().to_string();
+    let mut args = base.to_vec();
+    args.extend(["--config", c.as_str()]);
+    let got = run(&args);
+    assert!(got.status.success(), "{}", show(&args, &got));
+    assert_eq!(got.stdout, want.stdout);
+}
+
+/// Commands that do not read touches never open them: a missing touches
+/// file is no error for kpis, funnel, cycle, misalignment (and the output
+/// is the same bytes as without it), but is one for attribution.
+#[test]
+fn attribution_other_commands_never_load_touches() {
+    for cmd in ["kpis", "funnel", "cycle", "misalignment"] {
+        let plain = [
+            cmd,
+            "fixtures/attribution",
+            "--as-of",
+            "2024-07-01",
+            "--format",
+            "csv",
+        ];
+        let mut with = plain.to_vec();
+        with.extend(["--touches", "no/such/touches.csv"]);
+        let a = run(&plain);
+        let b = run(&with);
+        assert!(b.status.success(), "{}", show(&with, &b));
+        assert_eq!(a.stdout, b.stdout, "{cmd}");
+    }
+    let args = [
+        "attribution",
+        "fixtures/attribution",
+        "--touches",
+        "no/such/touches.csv",
+    ];
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&args, &o));
+    assert_eq!(
+        stderr(&o).trim_end().lines().count(),
+        1,
+        "{}",
+        show(&args, &o)
+    );
+}
