@@ -18,6 +18,7 @@ use crate::metrics::attribution::{self, By, CreditKind, Model, Settings, US_PER_
 use crate::metrics::common::earliest_row_date;
 use crate::metrics::periods::PeriodSpec;
 use crate::model::Dataset;
+use crate::output::format::round_money;
 use crate::output::{self, Document, OutputOptions, Section};
 use crate::settings::Analysis;
 use crate::Ctx;
@@ -166,9 +167,10 @@ fn rows_frame(r: &attribution::Attribution, spec: &PeriodSpec, by: By) -> Result
         Column::new(unit_column(by).into(), unit),
         Column::new("model".into(), model),
         Column::new("conversions".into(), f(|x| Some(x.conversions))),
-        Column::new("value".into(), f(|x| Some(x.value))),
+        // Money as printed elsewhere: the nearest millionth.
+        Column::new("value".into(), f(|x| Some(round_money(x.value)))),
         Column::new("share".into(), f(|x| x.share)),
-        Column::new("spend".into(), f(|x| x.spend)),
+        Column::new("spend".into(), f(|x| x.spend.map(round_money))),
         Column::new("cost_per_conversion".into(), f(|x| x.cost_per_conversion)),
         Column::new("roas".into(), f(|x| x.roas)),
     ])?;
