@@ -1461,6 +1461,7 @@ pub fn junit(rules: &[Rule], outs: &[Outcome], path: &Path) -> String {
     );
     for (r, o) in rules.iter().zip(outs) {
         let class = match Evaluator::resolve(r) {
+            _ if r.attribution.is_some() => "revcycle.check.attribution".to_string(),
             Ok(d) => format!("revcycle.check.{}", d.command),
             Err(_) => "revcycle.check".to_string(),
         };

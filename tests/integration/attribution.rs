@@ -579,6 +579,30 @@ min = 1
             assert!(text.contains("0.8548387096774"), "53/62: {text}");
         }
     }
+    // JUnit names the attribution rules' class.
+    let junit = d.path().join("junit.xml");
+    let (rules, j) = (
+        d.path().join("fail.toml").to_string_lossy().to_string(),
+        junit.to_string_lossy().to_string(),
+    );
+    let args = [
+        "check",
+        rules.as_str(),
+        "fixtures/attribution",
+        "--as-of",
+        "2024-07-01",
+        "--junit",
+        j.as_str(),
+    ];
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&args, &o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(
+        xml.matches("classname=\"revcycle.check.attribution\"")
+            .count(),
+        2,
+        "{xml}"
+    );
     // A bad attribution rule names the problem (exit 2).
     let path = d.path().join("bad.toml");
     std::fs::write(
