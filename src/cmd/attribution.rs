@@ -487,6 +487,50 @@ pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
     }))
 }
 
+/// The side-by-side frame as a terminal table, every model's cell formatted
+/// as its measure (shares and the truth as percentages, value as money, roas
+/// as a multiple).
+fn draw_side_by_side(df: &DataFrame, measure: MeasureArg, currency: &str) -> Result<String> {
+    use crate::output::format::{human_f64, ValueKind};
+    use comfy_table::presets::UTF8_FULL_CONDENSED;
+    use comfy_table::{Cell, CellAlignment, Table};
+    let kind = match measure {
+        MeasureArg::Conversions => ValueKind::Number,
+        MeasureArg::Value => ValueKind::Money,
+        MeasureArg::Share => ValueKind::Rate,
+        MeasureArg::Roas => ValueKind::Ratio,
+    };
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).force_no_tty();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    t.set_header(names.iter().map(|n| Cell::new(n)));
+    let cols = df.columns();
+    for row in 0..df.height() {
+        let mut cells = Vec::new();
+        for (i, c) in cols.iter().enumerate() {
+            if i < 2 {
+                let v = c.str()?.get(row).unwrap_or("").to_string();
+                cells.push(Cell::new(v));
+            } else {
+                let v = c.f64()?.get(row);
+                let k = if names[i] == "truth" {
+                    ValueKind::Rate
+                } else {
+                    kind
+                };
+                cells
+                    .push(Cell::new(human_f64(v, k, currency)).set_alignment(CellAlignment::Right));
+            }
+        }
+        t.add_row(cells);
+    }
+    Ok(format!("{t}\n"))
+}
+
 fn measure_name(m: MeasureArg) -> &'static str {
     match m {
         MeasureArg::Conversions => "conversions",
@@ -600,11 +644,18 @@ fn document(
                 ""
             }
         );
-        doc.push(
-            Section::new("attribution", side_by_side(run, measure, truth)?)
-                .with_title(title)
-                .with_notes(run.notes.clone()),
-        );
+        let frame = side_by_side(run, measure, truth)?;
+        let mut section = Section::new("attribution", frame.clone())
+            .with_title(title)
+            .with_notes(run.notes.clone());
+        if opts.format == crate::output::Format::Table {
+            section = section.with_render(crate::output::Renderer::Custom(draw_side_by_side(
+                &frame,
+                measure,
+                &opts.currency,
+            )?));
+        }
+        doc.push(section);
     }
     let mut re =
         Section::new("removal_effects", removal_frame(run)?).with_title("markov removal effects");

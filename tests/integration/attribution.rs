@@ -353,7 +353,7 @@ fn attribution_demo_truth_side_by_side() {
     // Referral's known share (74 of 147 conversions lost, 0.503) is in the truth column.
     let referral = text.lines().find(|l| l.contains("Referral")).unwrap();
     let last = referral.trim_end().trim_end_matches('│').trim_end();
-    assert!(last.ends_with("0.50"), "{referral}");
+    assert!(last.ends_with("50.3%"), "{referral}");
     for m in ["first_touch", "w_shaped", "shapley"] {
         assert!(
             text.contains(&format!("{m}: mean absolute error 0.")),
