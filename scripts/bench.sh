@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark revcycle on demo data at 1M and 10M leads: wall time and peak RSS
-# of `demo` (generation) and of `kpis`, `funnel`, `cycle`, `misalignment`
-# (CSV output to /dev/null), one run each, measured with GNU time.
+# of `demo` (generation) and of `kpis`, `funnel`, `cycle`, `misalignment`,
+# `attribution` (all eight models over the demo's touches; CSV output to
+# /dev/null), one run each, measured with GNU time.
 #
 #   scripts/bench.sh [SIZES...]        default: 1000000 10000000
 #   BENCH_DIR=/tmp/revcycle-bench      where the data sets are written (kept between runs)
@@ -39,4 +40,5 @@ for n in "${sizes[@]}"; do
     for cmd in kpis funnel cycle misalignment; do
         measure "$cmd ($n leads)" "$bin" "$cmd" "$data" --format csv -q
     done
+    measure "attribution ($n leads)" "$bin" attribution "$data" --format csv -q
 done

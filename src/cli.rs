@@ -47,6 +47,12 @@ pub enum Command {
   revcycle misalignment exports/ --by channel
   revcycle misalignment exports/ --from 2024-01-01 --format json")]
     Misalignment(AnalysisCmd),
+    /// Multi-touch attribution: credit per channel or campaign under eight models, joined to spend
+    #[command(after_help = "Examples:
+  revcycle attribution --demo --truth
+  revcycle attribution exports/ --touches touches.csv --model markov,shapley
+  revcycle attribution exports/ --credit opportunity --by campaign --period quarter --format csv")]
+    Attribution(AttributionCmd),
     /// Every table as CSV plus summary.md and manifest.json, into a folder
     #[command(after_help = "Examples:
   revcycle report --demo --out weekly-report
@@ -121,6 +127,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub revenue: Option<PathBuf>,
 
+    /// Marketing touches export, read by attribution, report and validate
+    /// (other commands ignore it); repeat to add several up
+    #[arg(long, value_name = "FILE")]
+    pub touches: Vec<PathBuf>,
+
     /// Use the sample data set built into the binary
     #[arg(long)]
     pub demo: bool,
@@ -180,6 +191,72 @@ pub struct AnalysisCmd {
     pub period: PeriodArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AttributionCmd {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Models, comma-separated, or `all`: first_touch, last_touch, linear,
+    /// time_decay, position, w_shaped, markov, shapley
+    #[arg(long, value_name = "M[,M...]", default_value = "all", help_heading = "Analysis")]
+    pub model: String,
+    /// What is credited: won deals (close_date, amount), opportunities
+    /// (created_at, amount) or MQLs (mql date, value 1)
+    #[arg(long, value_enum, default_value_t = CreditArg::Won, help_heading = "Analysis")]
+    pub credit: CreditArg,
+    /// The unit credited
+    #[arg(long, value_enum, default_value_t = AttrByArg::Channel, help_heading = "Analysis")]
+    pub by: AttrByArg,
+    /// Reporting period [default: all]
+    #[arg(long, value_enum, help_heading = "Analysis")]
+    pub period: Option<PeriodArg>,
+    /// First reported period: the one holding DATE
+    #[arg(long, value_name = "DATE", help_heading = "Analysis")]
+    pub from: Option<String>,
+    /// Last reported period: the one holding DATE
+    #[arg(long, value_name = "DATE", help_heading = "Analysis")]
+    pub to: Option<String>,
+    /// Touches more than N days before the conversion are out of its path
+    #[arg(long, value_name = "N", default_value_t = 365, help_heading = "Analysis")]
+    pub lookback_days: u32,
+    /// Half-life of time_decay, in days
+    #[arg(long, value_name = "N", default_value_t = 7.0, help_heading = "Analysis")]
+    pub half_life_days: f64,
+    /// How many of the most common paths to show
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Output")]
+    pub paths: usize,
+    /// What the side-by-side table shows per unit and model [default: value; share with --truth]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub measure: Option<MeasureArg>,
+    /// Known channel shares to compare each model with (CSV: channel, and
+    /// share or conversions_lost); `--truth` alone (or `--truth demo`) with
+    /// --demo: the demo's truth
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "demo", help_heading = "Input")]
+    pub truth: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CreditArg {
+    Won,
+    Opportunity,
+    Mql,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AttrByArg {
+    Channel,
+    Campaign,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MeasureArg {
+    Conversions,
+    Value,
+    Share,
+    Roas,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -35,6 +35,9 @@ pub struct Config {
     pub campaigns: TableConfig,
     #[serde(default)]
     pub revenue: TableConfig,
+    /// `[touches]`: like the other tables, plus `channel_rules`.
+    #[serde(default)]
+    pub touches: TableConfig,
     #[serde(default)]
     pub misalignment: MisalignmentConfig,
     /// `[[target]]` tables: targets of `revcycle plan` (read with line numbers by `metrics::plan::targets`).
@@ -60,6 +63,9 @@ pub struct Inputs {
     #[serde(default)]
     pub campaigns: OneOrMany,
     pub revenue: Option<PathBuf>,
+    /// Touches files (attribution), added up.
+    #[serde(default)]
+    pub touches: OneOrMany,
 }
 
 /// `campaigns = "a.csv"` or `campaigns = ["a.csv", "b.csv"]`.
@@ -114,6 +120,10 @@ pub struct TableConfig {
     pub date_format: DateFormats,
     /// The sheet of a spreadsheet to read (else the first).
     pub sheet: Option<String>,
+    /// `[touches.channel_rules]` only: "medium=cpc" / "source=facebook" /
+    /// "source=x,medium=cpc" -> channel; checked before the default rules.
+    #[serde(default)]
+    pub channel_rules: BTreeMap<String, String>,
 }
 
 /// `date_format = "%d-%b-%Y"` or `[leads.date_format] created_at = "%d-%b-%Y"`.
@@ -171,6 +181,7 @@ impl Config {
             TableKind::Opportunities => &self.opportunities,
             TableKind::Campaigns => &self.campaigns,
             TableKind::Revenue => &self.revenue,
+            TableKind::Touches => &self.touches,
         }
     }
 
@@ -224,8 +235,18 @@ impl Config {
     }
 
     fn validate(&self) -> Result<()> {
-        for kind in TableKind::ALL {
+        for kind in TableKind::ALL.into_iter().chain([TableKind::Touches]) {
             let t = self.table(kind);
+            if kind != TableKind::Touches && !t.channel_rules.is_empty() {
+                anyhow::bail!(
+                    "[{}.channel_rules]: channel rules are for touches only ([touches.channel_rules])",
+                    kind.name()
+                );
+            }
+            for key in t.channel_rules.keys() {
+                crate::metrics::attribution::channel::parse_rule_key(key)
+                    .map_err(|e| anyhow::anyhow!("[touches.channel_rules] `{key}`: {e}"))?;
+            }
             for key in t.columns.keys().chain(t.constants.keys()) {
                 if kind.column(key).is_none() {
                     let names: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();

@@ -17,6 +17,9 @@ pub enum TableKind {
     Opportunities,
     Campaigns,
     Revenue,
+    /// Marketing touches (attribution only): never in `ALL`, loaded only by
+    /// the commands that read it, after `as_of` is known.
+    Touches,
 }
 
 impl TableKind {
@@ -33,6 +36,7 @@ impl TableKind {
             TableKind::Opportunities => "opportunities",
             TableKind::Campaigns => "campaigns",
             TableKind::Revenue => "revenue",
+            TableKind::Touches => "touches",
         }
     }
 
@@ -46,6 +50,7 @@ impl TableKind {
             TableKind::Opportunities => OPPORTUNITIES,
             TableKind::Campaigns => CAMPAIGNS,
             TableKind::Revenue => REVENUE,
+            TableKind::Touches => TOUCHES,
         }
     }
 
@@ -73,6 +78,7 @@ impl TableKind {
             TableKind::Leads | TableKind::Opportunities => "created_at",
             TableKind::Campaigns => "date",
             TableKind::Revenue => "month",
+            TableKind::Touches => "touched_at",
         }
     }
 }
@@ -164,6 +170,16 @@ pub const REVENUE: &[ColumnSpec] = &[
     c("mrr", Number, true),
 ];
 
+pub const TOUCHES: &[ColumnSpec] = &[
+    c("lead_id", Text, true),
+    c("touched_at", Timestamp, true),
+    c("channel", Text, false),
+    c("campaign_id", Text, false),
+    c("touch_type", Text, false),
+    c("source", Text, false),
+    c("medium", Text, false),
+];
+
 /// The polars dtype a column kind is stored as.
 pub fn dtype_of(kind: ColumnKind) -> DataType {
     match kind {
@@ -227,6 +243,8 @@ pub struct Dataset {
     pub opportunities: Option<Table>,
     pub campaigns: Option<Table>,
     pub revenue: Option<Table>,
+    /// Marketing touches at `as_of` (loaded only by the commands that read them).
+    pub touches: Option<Table>,
     /// Microseconds since the Unix epoch, UTC.
     pub as_of: i64,
 }
@@ -238,6 +256,7 @@ impl Dataset {
             TableKind::Opportunities => self.opportunities.as_ref(),
             TableKind::Campaigns => self.campaigns.as_ref(),
             TableKind::Revenue => self.revenue.as_ref(),
+            TableKind::Touches => self.touches.as_ref(),
         }
     }
 
@@ -247,6 +266,7 @@ impl Dataset {
             TableKind::Opportunities => &mut self.opportunities,
             TableKind::Campaigns => &mut self.campaigns,
             TableKind::Revenue => &mut self.revenue,
+            TableKind::Touches => &mut self.touches,
         }
     }
 

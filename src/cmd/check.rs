@@ -71,7 +71,29 @@ pub struct Rule {
     pub min_vs_target: Option<f64>,
     /// The pace of the period in progress at least this (docs/plan.md "Pacing").
     pub pace_min: Option<f64>,
+    /// `table = "attribution"`: the metric is a column of `revcycle
+    /// attribution` (conversions, value, share, spend, cost_per_conversion,
+    /// roas) or `removal_effect`, for one `model` and one `by` unit.
+    pub attribution: Option<AttrRule>,
 }
+
+/// The attribution part of a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrRule {
+    pub model: Option<crate::metrics::attribution::Model>,
+    pub credit: crate::metrics::attribution::CreditKind,
+}
+
+/// The metrics an attribution rule can name.
+pub const ATTRIBUTION_METRICS: [&str; 7] = [
+    "conversions",
+    "value",
+    "share",
+    "spend",
+    "cost_per_conversion",
+    "roas",
+    "removal_effect",
+];
 
 impl Rule {
     /// `channel=Paid Search, stage=sql`, or empty.
@@ -82,6 +104,11 @@ impl Rule {
         }
         if let Some(s) = &self.stage {
             parts.push(format!("stage={s}"));
+        }
+        if let Some(a) = &self.attribution {
+            if let Some(m) = a.model {
+                parts.push(format!("model={}", m.name()));
+            }
         }
         parts.join(", ")
     }
@@ -199,7 +226,8 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&cmd.rules)
         .with_context(|| format!("reading rules file `{}`", cmd.rules.display()))?;
     let rules = parse_rules(&text, &cmd.rules)?;
-    let (cfg, loaded) = common::load(&cmd.input, ctx)?;
+    let with_touches = rules.iter().any(|r| r.attribution.is_some());
+    let (cfg, loaded) = common::load_for(&cmd.input, ctx, with_touches)?;
     let period_args = PeriodArgs {
         period: cmd.period,
         ..Default::default()
@@ -207,6 +235,7 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
     let analysis = common::analysis(&cfg, &period_args)?;
     common::print_warnings(&loaded, ctx);
     let mut ev = Evaluator::new(&loaded.dataset, &analysis)?;
+    ev.cfg = cfg.clone();
     if rules.iter().any(|r| r.min_vs_target.is_some() || r.pace_min.is_some()) {
         ev.targets = Some(crate::cmd::plan::targets_for_check(cmd, &cfg, &analysis)?);
     }
@@ -359,7 +388,7 @@ fn parse_rule(
     line: Option<usize>,
 ) -> std::result::Result<Rule, String> {
     let t = v.as_table().ok_or("not a table")?;
-    const KEYS: [&str; 9] = [
+    const KEYS: [&str; 12] = [
         "name",
         "metric",
         "min",
@@ -369,6 +398,9 @@ fn parse_rule(
         "change_vs_previous",
         "min_vs_target",
         "pace_min",
+        "table",
+        "model",
+        "credit",
     ];
     for k in t.keys() {
         if !KEYS.contains(&k.as_str()) {
@@ -501,6 +533,7 @@ fn parse_rule(
             "`change_vs_previous` needs a previous period; `period = \"all\"` has none".into(),
         );
     }
+    let attribution = parse_attribution(t, &metric, &by, &stage, vs_target)?;
     Ok(Rule {
         index,
         line,
@@ -515,7 +548,77 @@ fn parse_rule(
         change_max,
         min_vs_target,
         pace_min,
+        attribution,
     })
+}
+
+/// `table = "attribution"`, `model`, `credit` of a rule: checked here.
+fn parse_attribution(
+    t: &toml::Table,
+    metric: &str,
+    by: &Option<(Dimension, String)>,
+    stage: &Option<String>,
+    vs_target: bool,
+) -> std::result::Result<Option<AttrRule>, String> {
+    use crate::metrics::attribution::{CreditKind, Model};
+    let text = |k: &str| -> std::result::Result<Option<String>, String> {
+        match t.get(k) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(format!("`{k}` must be text")),
+        }
+    };
+    let table = text("table")?;
+    let model = text("model")?;
+    let credit = text("credit")?;
+    match table.as_deref() {
+        None => {
+            if model.is_some() || credit.is_some() {
+                return Err("`model` and `credit` are for attribution rules: add table = \"attribution\"".into());
+            }
+            return Ok(None);
+        }
+        Some("attribution") => {}
+        Some(other) => {
+            return Err(format!(
+                "`table` \"{other}\" is unknown (table = \"attribution\" is the one table a rule can name)"
+            ))
+        }
+    }
+    if !ATTRIBUTION_METRICS.contains(&metric) {
+        return Err(format!(
+            "`{metric}` is not an attribution metric{} ({})",
+            input::suggest(metric, ATTRIBUTION_METRICS.iter().copied()),
+            ATTRIBUTION_METRICS.join(", ")
+        ));
+    }
+    if stage.is_some() || vs_target {
+        return Err("attribution rules take `min`, `max`, `change_vs_previous`; no stage or target".into());
+    }
+    match by {
+        Some((Dimension::Channel | Dimension::Campaign, _)) => {}
+        _ => {
+            return Err("an attribution rule names its unit: by = { channel = \"Paid Search\" } or by = { campaign = \"PS1\" }".into())
+        }
+    }
+    let model = match model {
+        None if metric == "removal_effect" => None,
+        None => return Err(format!("`{metric}` of attribution needs a `model` (e.g. model = \"markov\")")),
+        Some(m) => Some(Model::from_name(&m).ok_or_else(|| {
+            format!(
+                "`model` \"{m}\" is unknown{} ({})",
+                input::suggest(&m, Model::ALL.iter().map(|m| m.name())),
+                Model::ALL.map(|m| m.name()).join(", ")
+            )
+        })?),
+    };
+    let credit = match credit.as_deref() {
+        None | Some("won") => CreditKind::Won,
+        Some("opportunity") => CreditKind::Opportunity,
+        Some("mql") => CreditKind::Mql,
+        Some(other) => return Err(format!("`credit` \"{other}\" is unknown (won, opportunity, mql)")),
+    };
+    Ok(Some(AttrRule { model, credit }))
 }
 
 // ------------------------------------------------------------ frame helpers
@@ -579,6 +682,10 @@ struct Evaluator<'a> {
     mis: HashMap<(Option<&'static str>, Option<i64>), DataFrame>,
     /// Targets of `min_vs_target` / `pace_min` rules (read when a rule has one).
     targets: Option<crate::cmd::plan::CheckTargets>,
+    /// The configuration (attribution's channel rules).
+    cfg: crate::config::Config,
+    /// (period kind, credit, by campaign) -> attribution run.
+    attr: HashMap<(&'static str, u8, bool), crate::cmd::attribution::Run>,
 }
 
 /// The period selected for a rule: its index (None for `all`) and name.
@@ -597,6 +704,8 @@ impl<'a> Evaluator<'a> {
             frames: HashMap::new(),
             mis: HashMap::new(),
             targets: None,
+            cfg: crate::config::Config::default(),
+            attr: HashMap::new(),
         })
     }
 
@@ -837,6 +946,9 @@ impl<'a> Evaluator<'a> {
     }
 
     fn try_evaluate(&mut self, r: &Rule, out: &mut Outcome) -> Result<()> {
+        if r.attribution.is_some() {
+            return self.attr_evaluate(r, out);
+        }
         let def = Self::resolve(r)?;
         if let Some(m) = self.avail.reason(def.command, def.id) {
             bail!("`{}` cannot be evaluated on these inputs: {m}", def.id);
@@ -957,6 +1069,142 @@ impl<'a> Evaluator<'a> {
 }
 
 impl Evaluator<'_> {
+    /// The value of an attribution rule in period `name` of `kind`.
+    fn attr_value(&mut self, r: &Rule, kind: PeriodKind, name: &str) -> Result<Option<f64>> {
+        use crate::cmd::attribution::{compute, Options};
+        use crate::metrics::attribution::By;
+        let a = r.attribution.as_ref().context("an attribution rule")?;
+        let (dim, unit) = r.by.clone().context("an attribution rule names its unit")?;
+        let by = if dim == Dimension::Campaign {
+            By::Campaign
+        } else {
+            By::Channel
+        };
+        let key = (kind.name(), a.credit as u8, by == By::Campaign);
+        if !self.attr.contains_key(&key) {
+            let analysis = Analysis {
+                period: kind,
+                by: None,
+                from: None,
+                to: None,
+                ..self.base.clone()
+            };
+            let o = Options {
+                credit: a.credit,
+                by,
+                ..Options::default()
+            };
+            let run = compute(self.ds, &analysis, &self.cfg, &o)?;
+            self.attr.insert(key, run);
+        }
+        let run = &self.attr[&key];
+        let units: Vec<&str> = run.result.removal_effects.iter().map(|u| &*u.0).collect();
+        if !units.contains(&unit.as_str()) {
+            bail!(
+                "attribution has no {} `{unit}`{} ({})",
+                dim.name(),
+                input::suggest(&unit, units.iter().copied()),
+                units.join(", ")
+            );
+        }
+        if r.metric == "removal_effect" {
+            return Ok(run
+                .result
+                .removal_effects
+                .iter()
+                .find(|u| *u.0 == *unit)
+                .and_then(|u| u.1));
+        }
+        let model = a.model.context("an attribution rule names its model")?;
+        let row = run
+            .result
+            .rows
+            .iter()
+            .find(|x| {
+                *x.unit == *unit
+                    && x.model == model
+                    && run.spec.start_date(x.period).to_string() == name
+            })
+            .with_context(|| format!("attribution has no row for {name}"))?;
+        Ok(match r.metric.as_str() {
+            "conversions" => Some(row.conversions),
+            "value" => Some(row.value),
+            "share" => row.share,
+            "spend" => row.spend,
+            "cost_per_conversion" => row.cost_per_conversion,
+            "roas" => row.roas,
+            _ => None,
+        })
+    }
+
+    /// An attribution rule: the value of the selected period, its bounds.
+    fn attr_evaluate(&mut self, r: &Rule, out: &mut Outcome) -> Result<()> {
+        let kind = if r.period == RulePeriod::All {
+            PeriodKind::All
+        } else {
+            self.base.period
+        };
+        let need_prev = r.change_min.is_some() || r.change_max.is_some();
+        let t = self.target(r, kind, need_prev)?;
+        out.period = Some(if kind == PeriodKind::All {
+            "all".to_string()
+        } else {
+            t.name.clone()
+        });
+        out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
+        let v = self.attr_value(r, kind, &t.name)?;
+        out.value = v;
+        let Some(v) = v else {
+            bail!(
+                "attribution `{}` has no value for {} (null: no spend, no conversion, or P = 0)",
+                r.metric,
+                out.period.clone().unwrap_or_default()
+            );
+        };
+        let mut fails = Vec::new();
+        let show = |x: f64| crate::output::format::grouped(x, 4);
+        if let Some(m) = r.min {
+            if v < m {
+                fails.push(format!("{} = {} is below min {}", r.metric, show(v), show(m)));
+            }
+        }
+        if let Some(m) = r.max {
+            if v > m {
+                fails.push(format!("{} = {} is above max {}", r.metric, show(v), show(m)));
+            }
+        }
+        if let Some((_, pname)) = &t.prev {
+            let before = self.attr_value(r, kind, pname)?;
+            out.previous_value = before;
+            let ch = match before {
+                Some(b) if b != 0.0 => (v - b) / b.abs(),
+                _ => bail!(
+                    "`change_vs_previous`: `{}` was 0 or null in {pname}, a relative change is undefined",
+                    r.metric
+                ),
+            };
+            out.change = Some(ch);
+            let pct = |x: f64| human_change(Some(x), ChangeKind::Relative);
+            if let Some(m) = r.change_min {
+                if ch < m {
+                    fails.push(format!("change vs {pname} {} is below min {}", pct(ch), pct(m)));
+                }
+            }
+            if let Some(m) = r.change_max {
+                if ch > m {
+                    fails.push(format!("change vs {pname} {} is above max {}", pct(ch), pct(m)));
+                }
+            }
+        }
+        out.status = if fails.is_empty() {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        out.message = fails.join("; ");
+        Ok(())
+    }
+
     /// A `min_vs_target` rule (the selected period of the targets' period
     /// kind) or a `pace_min` rule (the period holding `as_of`).
     fn vs_target(
@@ -1213,6 +1461,7 @@ pub fn junit(rules: &[Rule], outs: &[Outcome], path: &Path) -> String {
     );
     for (r, o) in rules.iter().zip(outs) {
         let class = match Evaluator::resolve(r) {
+            _ if r.attribution.is_some() => "revcycle.check.attribution".to_string(),
             Ok(d) => format!("revcycle.check.{}", d.command),
             Err(_) => "revcycle.check".to_string(),
         };

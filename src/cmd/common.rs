@@ -27,6 +27,8 @@ pub fn input_spec(input: &InputArgs) -> InputSpec {
         demo: input.demo,
         any_table: false,
         skip_lead_columns: Vec::new(),
+        touches: input.touches.clone(),
+        with_touches: false,
     }
 }
 
@@ -48,11 +50,22 @@ pub fn load(input: &InputArgs, ctx: Ctx) -> Result<(Config, Loaded)> {
     load_with(input, ctx, false)
 }
 
+/// `load`, with the touches table when `with_touches` (check's attribution rules).
+pub fn load_for(input: &InputArgs, ctx: Ctx, with_touches: bool) -> Result<(Config, Loaded)> {
+    let cfg = config(input)?;
+    let mut spec = input_spec(input);
+    spec.with_touches = with_touches;
+    let loaded = input::load(&spec, &cfg, input.as_of.as_deref(), ctx.quiet)?;
+    Ok((cfg, loaded))
+}
+
 /// `any_table`: accept a campaigns or revenue export alone (validate).
 pub fn load_with(input: &InputArgs, ctx: Ctx, any_table: bool) -> Result<(Config, Loaded)> {
     let cfg = config(input)?;
     let mut spec = input_spec(input);
     spec.any_table = any_table;
+    // validate reads everything it is given, touches included.
+    spec.with_touches = any_table;
     let loaded = input::load(&spec, &cfg, input.as_of.as_deref(), ctx.quiet)?;
     Ok((cfg, loaded))
 }
@@ -156,6 +169,11 @@ pub fn prepare(input: &InputArgs, period: &PeriodArgs, ctx: Ctx) -> Result<Prepa
     prepare_reading(input, period, ctx, &[])
 }
 
+/// `prepare`, loading the touches table too (report and check, which read attribution).
+pub fn prepare_with_touches(input: &InputArgs, period: &PeriodArgs, ctx: Ctx) -> Result<Prepared> {
+    prepare_spec(input, period, ctx, &[], true)
+}
+
 /// Leads text columns the funnel-side commands (kpis, funnel, cycle) never
 /// read unless they are the `--by` dimension: not storing them keeps a
 /// 10M-lead export within memory. Timestamps are always read: the default
@@ -180,9 +198,20 @@ pub fn prepare_reading(
     ctx: Ctx,
     unread: &[&'static str],
 ) -> Result<Prepared> {
+    prepare_spec(input, period, ctx, unread, false)
+}
+
+fn prepare_spec(
+    input: &InputArgs,
+    period: &PeriodArgs,
+    ctx: Ctx,
+    unread: &[&'static str],
+    with_touches: bool,
+) -> Result<Prepared> {
     let cfg = config(input)?;
     let analysis = analysis(&cfg, period)?;
     let mut spec = input_spec(input);
+    spec.with_touches = with_touches;
     spec.skip_lead_columns = unread
         .iter()
         .copied()

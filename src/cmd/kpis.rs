@@ -9,7 +9,13 @@ use crate::output::{self, Document, OutputOptions, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
-    let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::FUNNEL_UNREAD)?;
+    // kpis reads leads.campaign_id (platform_overclaim); funnel and cycle do not.
+    let unread: Vec<&'static str> = common::FUNNEL_UNREAD
+        .iter()
+        .copied()
+        .filter(|c| *c != "campaign_id")
+        .collect();
+    let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, &unread)?;
     let frame = kpis(&p.loaded.dataset, &p.analysis)?;
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let note = common::in_progress_note(&p.loaded.dataset, &p.analysis);

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use crate::cli::Command;
 use crate::Ctx;
 
+pub mod attribution;
 pub mod check;
 pub mod common;
 pub mod completions;
@@ -25,6 +26,7 @@ pub fn run(command: Command, ctx: Ctx) -> anyhow::Result<ExitCode> {
         Command::Funnel(c) => funnel::run(&c, ctx),
         Command::Cycle(c) => cycle::run(&c, ctx),
         Command::Misalignment(c) => misalignment::run(&c, ctx),
+        Command::Attribution(c) => attribution::run(&c, ctx),
         Command::Report(c) => report::run(&c, ctx),
         Command::Check(c) => check::run(&c, ctx),
         Command::Plan(c) => plan::run(&c, ctx),

@@ -89,7 +89,7 @@ pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
             target.display()
         );
     }
-    let p = common::prepare(&cmd.input, &cmd.period, ctx)?;
+    let p = common::prepare_with_touches(&cmd.input, &cmd.period, ctx)?;
     let files = build(&p, cmd)?;
     let fail_after_first = std::env::var(FAIL_ENV)
         .is_ok_and(|v| v == "1")
@@ -222,8 +222,16 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
     } else {
         (k, f, c, m)
     };
+    let attribution = crate::cmd::attribution::for_report(p)?;
+    if let Some(a) = &attribution {
+        files.push(("attribution.csv".into(), a.csv.clone()));
+    }
     let mut s = summary(p, &k1, &c1.cycle, &m1)?;
     let mut extra = Vec::new();
+    if let Some(a) = attribution {
+        s.text.push_str(&a.markdown);
+        extra.push(("attribution".to_string(), a.title, a.html));
+    }
     if let Some((_, md, html)) = plan {
         s.text.push_str(&md);
         extra.push(("plan".to_string(), "Shared goals: do the targets add up?".to_string(), html));

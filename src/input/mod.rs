@@ -34,6 +34,11 @@ pub struct InputSpec {
     /// Optional leads columns the command does not read (saves memory on
     /// large exports; see `TableLoad::skip`).
     pub skip_lead_columns: Vec<&'static str>,
+    /// `--touches FILE` (repeatable, added up).
+    pub touches: Vec<PathBuf>,
+    /// Load the touches table (attribution, report, validate); the other
+    /// commands never read it.
+    pub with_touches: bool,
 }
 
 /// Extensions a table file may have inside a folder, in order of preference.
@@ -65,6 +70,8 @@ pub struct Resolved {
     pub picked: BTreeMap<PathBuf, String>,
     /// Folder files that look like exports and were not read: (path, why).
     pub unread: Vec<(PathBuf, String)>,
+    /// The touches files (only when `InputSpec::with_touches`).
+    pub touches: Vec<Source>,
 }
 
 impl Resolved {
@@ -171,8 +178,17 @@ pub fn resolve_inputs(spec: &InputSpec, cfg: &Config) -> Result<Resolved> {
                 }],
             );
         }
+        let touches = if spec.with_touches {
+            vec![Source::Bytes {
+                name: "demo/touches.csv".to_string(),
+                data: Arc::new(demo.touches),
+            }]
+        } else {
+            Vec::new()
+        };
         return Ok(Resolved {
             sources: out,
+            touches,
             ..Default::default()
         });
     }
@@ -266,6 +282,22 @@ pub fn resolve_inputs(spec: &InputSpec, cfg: &Config) -> Result<Resolved> {
         sources: out,
         ..Default::default()
     };
+    if spec.with_touches {
+        // --touches over [inputs] touches over the folder's touches.*.
+        let conf = cfg.inputs.touches.paths();
+        resolved.touches = if !spec.touches.is_empty() {
+            spec.touches.iter().map(|p| Source::from_arg(p)).collect()
+        } else if !conf.is_empty() {
+            conf.iter()
+                .map(|p| Source::from_arg(&cfg.resolve_path(p)))
+                .collect()
+        } else {
+            dir.as_deref()
+                .and_then(|d| find_in_dir(d, "touches"))
+                .map(|p| vec![Source::Path(p)])
+                .unwrap_or_default()
+        };
+    }
     if let Some(scan) = folder {
         // A folder file replaced by a flag or [inputs] is not read either.
         let used: BTreeSet<PathBuf> = resolved
@@ -607,6 +639,27 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         }
     };
     let mut findings = quality::check(&raw, &files, as_of)?;
+    let touches = if resolved.touches.is_empty() {
+        None
+    } else {
+        let (table, reports, after) = load_touches(&resolved.touches, cfg, quiet, as_of)?;
+        findings.extend(quality::check(&[], &reports, as_of)?);
+        files.extend(reports);
+        if after > 0 {
+            findings.push(quality::Finding {
+                severity: "warning",
+                table: "touches".into(),
+                check: "touches_after_as_of",
+                count: after,
+                message: format!(
+                    "{after} touch(es) after as_of are left out (touches never move as_of)"
+                ),
+                samples: vec![],
+                warn: true,
+            });
+        }
+        Some(table)
+    };
     findings.extend(quality::future_timestamps(&raw, now)?);
     findings.extend(resolved.findings());
     let mut ds = Dataset {
@@ -614,6 +667,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         opportunities: None,
         campaigns: None,
         revenue: None,
+        touches,
         as_of,
     };
     // Each table as read is dropped once cut: only one copy is alive at a time.
@@ -628,6 +682,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
             present: t.present,
         });
     }
+    findings.extend(touch_findings(&ds)?);
     Ok(Loaded {
         dataset: ds,
         files,
@@ -635,6 +690,124 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         as_of_given,
         as_of_source,
     })
+}
+
+/// The touches table against the leads: orphan touches (their `lead_id` is
+/// no loaded lead: left out by attribution) and leads without any touch.
+fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
+    let (Some(t), Some(l)) = (&ds.touches, &ds.leads) else {
+        return Ok(Vec::new());
+    };
+    let strs = |df: &DataFrame, c: &str| -> Result<Vec<Option<String>>> {
+        let s = df.column(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(s.str()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let leads: BTreeSet<String> = strs(&l.frame, "lead_id")?.into_iter().flatten().collect();
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut orphans = 0u64;
+    let mut samples: Vec<(String, u64, String)> = Vec::new();
+    for id in strs(&t.frame, "lead_id")?.into_iter().flatten() {
+        if leads.contains(&id) {
+            touched.insert(id);
+        } else {
+            orphans += 1;
+            if samples.len() < 3 && !samples.iter().any(|s| s.2 == id) {
+                samples.push(("touches".to_string(), 0, id));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if orphans > 0 {
+        out.push(quality::Finding {
+            severity: "warning",
+            table: "touches".into(),
+            check: "orphan_touches",
+            count: orphans,
+            message: format!(
+                "{orphans} touch(es) whose lead_id is not a loaded lead are left out (e.g. {})",
+                samples
+                    .iter()
+                    .map(|s| format!("`{}`", crate::shown(&s.2)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            samples: vec![],
+            warn: true,
+        });
+    }
+    let without = leads.len().saturating_sub(touched.len()) as u64;
+    if without > 0 {
+        out.push(quality::Finding {
+            severity: "warning",
+            table: "touches".into(),
+            check: "leads_without_touches",
+            count: without,
+            message: format!(
+                "{without} of {} leads have no touch (a converting one is credited through its own channel/campaign)",
+                leads.len()
+            ),
+            samples: vec![],
+            warn: false,
+        });
+    }
+    Ok(out)
+}
+
+/// Load the touches files (added up), drop the touches after `as_of`:
+/// the table, the file reports and how many were after `as_of`.
+fn load_touches(
+    srcs: &[Source],
+    cfg: &Config,
+    quiet: bool,
+    as_of: i64,
+) -> Result<(Table, Vec<FileReport>, u64)> {
+    let kind = TableKind::Touches;
+    let loader = TableLoad {
+        kind,
+        cfg,
+        quiet,
+        skip: &[],
+    };
+    let mut frame: Option<DataFrame> = None;
+    let mut present = BTreeSet::new();
+    let mut reports = Vec::new();
+    for (i, src) in srcs.iter().enumerate() {
+        let (df, p, report) = loader.load(src, i as u32).context("loading touches")?;
+        present.extend(p);
+        reports.push(report);
+        match &mut frame {
+            None => frame = Some(df),
+            Some(f) => {
+                f.vstack_mut(&df)
+                    .map_err(|e| anyhow::anyhow!("stacking touches files: {e}"))?;
+            }
+        }
+    }
+    let frame = frame.context("no touches file")?;
+    let before = frame.height() as u64;
+    let ts = lit(as_of).cast(DataType::Datetime(TimeUnit::Microseconds, None));
+    // `__line`/`__src` stay out: the file order is the row order.
+    let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
+    let frame = frame
+        .lazy()
+        .filter(col("touched_at").lt_eq(ts))
+        .select(keep)
+        .collect()
+        .map_err(|e| anyhow::anyhow!("applying as_of to touches: {e}"))?;
+    let after = before - frame.height() as u64;
+    Ok((
+        Table {
+            kind,
+            frame,
+            present,
+        },
+        reports,
+        after,
+    ))
 }
 
 /// The environment variable that stands in for the current clock (RFC 3339

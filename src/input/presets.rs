@@ -90,6 +90,46 @@ pub static PRESETS: &[Preset] = &[
         columns: cols! { "account_id" => ["account_id"], "month" => ["month"], "mrr" => ["mrr"] },
         prefix_columns: &[],
     },
+    Preset {
+        name: "canonical",
+        vendor: "canonical",
+        table: TableKind::Touches,
+        columns: cols! {
+            "lead_id" => ["lead_id"], "touched_at" => ["touched_at"], "channel" => ["channel"],
+            "campaign_id" => ["campaign_id"], "touch_type" => ["touch_type"],
+            "source" => ["source"], "medium" => ["medium"],
+        },
+        prefix_columns: &[],
+    },
+    // ---- touches: Salesforce Campaign Members report, UTM / web-analytics log ----
+    // A member without "First Responded Date" never responded: not a touch
+    // (left out as a row with an empty required column, and counted).
+    // "Campaign Type" is the touch type; the channel is the campaign's.
+    Preset {
+        name: "salesforce",
+        vendor: "Salesforce",
+        table: TableKind::Touches,
+        columns: cols! {
+            "lead_id" => ["Lead ID", "Contact ID", "Lead Id", "Contact Id"],
+            "touched_at" => ["First Responded Date"],
+            "campaign_id" => ["Campaign ID", "Campaign Id"],
+            "touch_type" => ["Campaign Type"],
+        },
+        prefix_columns: &[],
+    },
+    Preset {
+        name: "utm",
+        vendor: "UTM log",
+        table: TableKind::Touches,
+        columns: cols! {
+            "lead_id" => ["lead_id", "user_id", "visitor_id"],
+            "touched_at" => ["timestamp", "event_time", "event_timestamp", "time"],
+            "source" => ["utm_source"], "medium" => ["utm_medium"],
+            "campaign_id" => ["utm_campaign"],
+            "touch_type" => ["event_name", "event"],
+        },
+        prefix_columns: &[],
+    },
     // ---- Salesforce report exports ----
     Preset {
         name: "salesforce",

@@ -77,6 +77,7 @@ pub fn unit_of(id: &str) -> Option<Unit> {
         | "impressions"
         | "clicks"
         | "platform_conversions" => Unit::Count,
+        "platform_overclaim" => Unit::Ratio,
         "new_bookings"
         | "pipeline_created"
         | "marketing_spend"
@@ -139,6 +140,29 @@ fn with_dim(lf: LazyFrame, by: Option<Dimension>) -> LazyFrame {
     }
 }
 
+/// The campaign ids with spend rows, when `platform_overclaim` applies (the
+/// campaigns export has `conversions`, and both tables have `campaign_id`).
+fn spent_campaigns(ds: &Dataset) -> Result<Option<Series>> {
+    let (Some(c), Some(l)) = (&ds.campaigns, &ds.leads) else {
+        return Ok(None);
+    };
+    if !(c.has("conversions") && c.has("campaign_id") && l.has("campaign_id")) {
+        return Ok(None);
+    }
+    let ids = c
+        .lazy()
+        .filter(col("campaign_id").is_not_null())
+        .select([col("campaign_id").unique()])
+        .collect()
+        .map_err(|e| pctx(e, "finding campaigns with spend rows"))?;
+    Ok(Some(
+        ids.column("campaign_id")
+            .map_err(|e| pctx(e, "finding campaigns with spend rows"))?
+            .as_materialized_series()
+            .clone(),
+    ))
+}
+
 fn unique_dims(df: &DataFrame, out: &mut BTreeSet<String>) -> Result<()> {
     let u = df.column(DIM)?.unique()?;
     for v in u.str()?.iter().flatten() {
@@ -166,6 +190,15 @@ impl Base {
                 }
                 if ladder.contains(&Stage::Mql) {
                     keep.push(col(Stage::Mql.raw_col()));
+                }
+                // platform_overclaim: is the lead's campaign one with spend rows?
+                if let Some(ids) = spent_campaigns(ds)? {
+                    keep.push(
+                        col("campaign_id")
+                            .is_in(lit(ids).implode(false), false)
+                            .fill_null(lit(false))
+                            .alias("__spent"),
+                    );
                 }
                 Some(
                     with_dim(common::lead_stages(ds, by), by)
@@ -407,6 +440,10 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             }
             cohort.push(eligible.clone().sum().alias("followup_den"));
             cohort.push(eligible.and(worked).sum().alias("followup_num"));
+        }
+        // platform_overclaim's denominator: leads whose campaign has spend rows.
+        if leads.column("__spent").is_ok() {
+            cohort.push(col("__spent").sum().alias("spent_leads"));
         }
         aggs.push(agg_by(
             &spec,
@@ -712,6 +749,11 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             "cost_per_conversion",
             Out::Float(per_row(&marketing_spend, &conv)),
         ));
+        if platform.contains(&"conversions") {
+            // What the platforms claim per lead the CRM got from paid campaigns.
+            let spent = avail(leads_present && df.column("spent_leads").is_ok(), cnt("spent_leads")?);
+            cols.push(("platform_overclaim", Out::Float(per_row(&conv, &spent))));
+        }
     }
 
     // Platform revenue: only when the export has a conversion value.

@@ -216,6 +216,11 @@ pub static METRICS: &[MetricDef] = &[
     m!("cpc", "kpis", [(C, "spend"), (C, "clicks")]),
     m!("platform_conversions", "kpis", [(C, "conversions")]),
     m!(
+        "platform_overclaim",
+        "kpis",
+        [(C, "conversions"), (C, "campaign_id"), (L, "campaign_id")]
+    ),
+    m!(
         "cost_per_conversion",
         "kpis",
         [(C, "spend"), (C, "conversions")]

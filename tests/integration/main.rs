@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod attribution;
 mod check;
 mod cli_docs;
 mod cycle;

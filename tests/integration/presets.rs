@@ -24,6 +24,10 @@ fn load(
         TableKind::Opportunities => spec.opportunities = Some(path),
         TableKind::Campaigns => spec.campaigns = vec![path],
         TableKind::Revenue => spec.revenue = Some(path),
+        TableKind::Touches => {
+            spec.touches = vec![path];
+            spec.with_touches = true;
+        }
     }
     let loaded = input::load(&spec, &Config::default(), Some("2030-01-01"), true).expect("loads");
     let t = loaded.dataset.table(kind).expect("table").frame.clone();

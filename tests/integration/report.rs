@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::util::{root, run, show};
 
-const FILES: [&str; 10] = [
+const FILES: [&str; 11] = [
     "alignment.csv",
+    "attribution.csv",
     "cycle.csv",
     "data_quality.csv",
     "funnel.csv",
@@ -80,7 +81,7 @@ fn demo_report_folder_summary_and_manifest() {
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains(&format!("revcycle: wrote 10 files to {}", out.display())),
+        err.contains(&format!("revcycle: wrote 11 files to {}", out.display())),
         "{err}"
     );
 

@@ -215,7 +215,7 @@ fn browser_renders_the_demo_page() {
         let (r, console) = measure(&out, width);
         assert!(console.is_empty(), "console messages at {width} px:\n{console}");
         assert!(
-            r.contains(r#""sections":["kpis","funnel","bowtie","mrr","retention","misalignment","quality"]"#),
+            r.contains(r#""sections":["kpis","funnel","bowtie","mrr","retention","misalignment","attribution","quality"]"#),
             "{r}"
         );
         // No horizontal scroll, on a phone too.

@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 pub mod aggregate;
+pub mod channel;
+pub mod gather;
 pub mod exact;
 pub mod markov;
 pub mod models;
