@@ -431,7 +431,12 @@ pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
         let mut hi: Option<(Model, f64)> = None;
         for m in &run.models {
             let v = shares.get(m).and_then(|s| s.get(u)).copied().unwrap_or(0.0);
-            html.push_str(&format!("<td>{}</td>", esc(&pct(Some(v)))));
+            // A heat table: the cell's blue deepens with the share (Okabe-Ito blue).
+            html.push_str(&format!(
+                "<td style=\"background:rgba(0,114,178,{:.2})\">{}</td>",
+                (v * 1.6).clamp(0.0, 0.8),
+                esc(&pct(Some(v)))
+            ));
             md.push_str(&format!(" {} |", pct(Some(v))));
             if lo.is_none_or(|l| v < l.1) {
                 lo = Some((*m, v));
@@ -442,7 +447,11 @@ pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
         }
         if let Some(t) = &truth {
             let v = t.iter().find(|x| &x.0 == u).map(|x| x.1);
-            html.push_str(&format!("<td>{}</td>", esc(&pct(v))));
+            html.push_str(&format!(
+                "<td style=\"background:rgba(230,159,0,{:.2})\"><strong>{}</strong></td>",
+                (v.unwrap_or(0.0) * 1.6).clamp(0.0, 0.8),
+                esc(&pct(v))
+            ));
             md.push_str(&format!(" {} |", pct(v)));
         }
         html.push_str("</tr>");

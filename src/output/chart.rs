@@ -105,7 +105,7 @@ pub struct Bar {
 /// Negative values are drawn as 0-length bars with their text.
 pub fn hbars(title: &str, bars: &[Bar], color: &str) -> String {
     let row = 28.0;
-    let label_w = 170.0;
+    let label_w = 200.0;
     let text_w = 110.0;
     let plot_w = 360.0;
     let w = label_w + plot_w + text_w;
@@ -510,9 +510,9 @@ mod tests {
         assert!(svg.contains("won &lt;&amp;&gt;"), "labels are escaped");
         assert!(svg.contains(">$1,200</text>"));
         assert_eq!(count(&svg, r#"class="range""#), 1);
-        // Range 30..80 at scale 1.8 from x=170: 224 to 314.
-        assert!(svg.contains("M224 "), "{svg}");
-        assert!(svg.contains("H314"), "{svg}");
+        // Range 30..80 at scale 1.8 from x=200: 254 to 344.
+        assert!(svg.contains("M254 "), "{svg}");
+        assert!(svg.contains("H344"), "{svg}");
     }
 
     #[test]
