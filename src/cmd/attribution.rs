@@ -325,7 +325,10 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     if truth.is_some() && o.by != By::Channel {
         bail!("--truth compares channel shares: it needs --by channel");
     }
+    let steps = crate::output::progress::Steps::new(ctx.quiet);
+    steps.step("crediting channels under each model");
     let run = compute(&loaded.dataset, &analysis, &cfg, &o)?;
+    steps.done();
     if !ctx.quiet {
         for w in &run.warnings {
             eprintln!("revcycle: warning: {w}");

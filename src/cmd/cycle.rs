@@ -12,7 +12,10 @@ use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::FUNNEL_UNREAD)?;
+    let steps = crate::output::progress::Steps::new(ctx.quiet);
+    steps.step("computing the revenue cycle");
     let r = cycle_report(&p.loaded.dataset, &p.analysis)?;
+    steps.done();
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("cycle", r.cycle.clone()).with_notes(r.notes.clone());
     main = if opts.format == Format::Table {

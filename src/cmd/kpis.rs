@@ -16,7 +16,10 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
         .filter(|c| *c != "campaign_id")
         .collect();
     let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, &unread)?;
+    let steps = crate::output::progress::Steps::new(ctx.quiet);
+    steps.step("computing kpis");
     let frame = kpis(&p.loaded.dataset, &p.analysis)?;
+    steps.done();
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let note = common::in_progress_note(&p.loaded.dataset, &p.analysis);
     let doc = Document::single(

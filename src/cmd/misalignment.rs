@@ -13,7 +13,10 @@ use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::MISALIGNMENT_UNREAD)?;
+    let steps = crate::output::progress::Steps::new(ctx.quiet);
+    steps.step("computing the misalignment cost");
     let m = misalignment(&p.loaded.dataset, &p.analysis)?;
+    steps.done();
     let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("misalignment", m.frame.clone());
     if opts.format == Format::Table {

@@ -90,7 +90,9 @@ pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
         );
     }
     let p = common::prepare_with_touches(&cmd.input, &cmd.period, ctx)?;
-    let files = build(&p, cmd)?;
+    let steps = crate::output::progress::Steps::new(ctx.quiet);
+    let files = build(&p, cmd, &steps)?;
+    steps.step("writing the report folder");
     let fail_after_first = std::env::var(FAIL_ENV)
         .is_ok_and(|v| v == "1")
         .then_some(FAIL_ENV);
@@ -179,12 +181,20 @@ where
 }
 
 /// Every file of the report, manifest last: (name, bytes).
-fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
+fn build(
+    p: &Prepared,
+    cmd: &ReportCmd,
+    steps: &crate::output::progress::Steps,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
+    steps.step("computing kpis");
     let k = kpis(ds, a).context("computing kpis")?;
+    steps.step("computing the funnel");
     let f = funnel(ds, a).context("computing the funnel")?;
+    steps.step("computing the revenue cycle");
     let c = cycle_report(ds, a).context("computing the revenue cycle")?;
+    steps.step("computing the misalignment cost");
     let m = misalignment(ds, a).context("computing the misalignment cost")?;
 
     let mut files: Vec<(String, Vec<u8>)> = vec![
@@ -202,12 +212,14 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
             input::quality::findings_csv(&p.loaded.findings)?,
         ),
     ];
+    steps.step("planning against the targets");
     let plan = crate::cmd::plan::for_report(p, cmd.targets.as_deref(), cmd.period.period)?;
     if let Some((csv, _, _)) = &plan {
         files.push(("plan.csv".into(), csv.clone()));
     }
 
     // The summary and the page read the unsplit tables.
+    steps.step("summary and report.html");
     let (k1, f1, c1, m1) = if a.by.is_some() {
         let plain = Analysis {
             by: None,
@@ -222,6 +234,7 @@ fn build(p: &Prepared, cmd: &ReportCmd) -> Result<Vec<(String, Vec<u8>)>> {
     } else {
         (k, f, c, m)
     };
+    steps.step("crediting channels (attribution)");
     let attribution = crate::cmd::attribution::for_report(p)?;
     if let Some(a) = &attribution {
         files.push(("attribution.csv".into(), a.csv.clone()));

@@ -33,6 +33,7 @@ pub mod machine;
 pub(crate) mod markdown;
 pub mod misalignment;
 pub mod plan;
+pub mod progress;
 pub mod table;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
