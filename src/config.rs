@@ -18,7 +18,7 @@ pub struct Config {
     pub day_first: Option<bool>,
     /// Amounts use a decimal comma (`1.200,50`).
     pub decimal_comma: Option<bool>,
-    pub period: Option<crate::metrics::periods::PeriodKind>,
+    pub period: Option<crate::periods::PeriodKind>,
     /// First month of the fiscal year (1-12).
     pub fiscal_year_start: Option<u32>,
     pub sla_days: Option<f64>,

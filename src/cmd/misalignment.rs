@@ -8,13 +8,13 @@ use std::process::ExitCode;
 use crate::cli::AnalysisCmd;
 use crate::cmd::common;
 use crate::metrics::misalignment::misalignment;
-use crate::output::{self, Document, Format, OutputOptions, Renderer, Section};
+use crate::output::{self, Document, Format, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::MISALIGNMENT_UNREAD)?;
     let m = misalignment(&p.loaded.dataset, &p.analysis)?;
-    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
+    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("misalignment", m.frame.clone());
     if opts.format == Format::Table {
         let width = opts.width.unwrap_or(100) as usize;

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::metrics::common::Stage;
 use crate::metrics::kpis::{agg_by, floats, join_all, micros_between, ratio, Base};
-use crate::metrics::periods::{micros_of_date, US_PER_DAY};
+use crate::periods::{micros_of_date, US_PER_DAY};
 use crate::model::Dataset;
 use crate::settings::Analysis;
 
@@ -127,7 +127,7 @@ pub fn funnel(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::periods::PeriodKind;
+    use crate::periods::PeriodKind;
     use crate::metrics::testutil::{assert_expected, load_fixture};
     use crate::settings::Dimension;
 

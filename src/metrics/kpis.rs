@@ -12,8 +12,10 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use polars::prelude::*;
 
+use crate::errors::PolarsCtx;
+
 use crate::metrics::common::{self, money_sum, Stage, DIM};
-use crate::metrics::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
+use crate::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
 use crate::model::Dataset;
 use crate::settings::{Analysis, Dimension};
 
@@ -105,10 +107,6 @@ pub fn unit_of(id: &str) -> Option<Unit> {
     })
 }
 
-/// Wrap a polars error with what was being done.
-pub(crate) fn pctx(e: PolarsError, what: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::Error::from(e).context(what.to_string())
-}
 
 /// The frames every metric of this module and `funnel` reads, each with a
 /// `__dim` column (the empty string when there is no `--by`), plus the period
@@ -171,7 +169,7 @@ impl Base {
                     with_dim(common::lead_stages(ds, by), by)
                         .select(keep)
                         .collect()
-                        .map_err(|e| pctx(e, "computing lead stages"))?,
+                        .ctx("computing lead stages")?,
                 )
             }
             None => None,
@@ -191,7 +189,7 @@ impl Base {
                         col(DIM),
                     ])
                     .collect()
-                    .map_err(|e| pctx(e, "resolving opportunities"))?;
+                    .ctx("resolving opportunities")?;
                 // Every opportunity row (any type) counts as "met in a table".
                 if by.is_some() {
                     unique_dims(&all, &mut dims)?;
@@ -217,7 +215,7 @@ impl Base {
                         col(DIM),
                     ])
                     .collect()
-                    .map_err(|e| pctx(e, "resolving spend rows"))?,
+                    .ctx("resolving spend rows")?,
             ),
             _ => None,
         };
@@ -293,7 +291,7 @@ pub(crate) fn join_all(grid: LazyFrame, aggs: Vec<LazyFrame>) -> Result<DataFram
     }
     lf.sort([ROW], SortMultipleOptions::default())
         .collect()
-        .map_err(|e| pctx(e, "aggregating metrics"))
+        .ctx("aggregating metrics")
 }
 
 /// A column of the joined frame as floats (missing aggregate = None).
@@ -301,7 +299,7 @@ pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     let c = df
         .column(name)
         .and_then(|c| c.cast(&DataType::Float64))
-        .map_err(|e| pctx(e, format!("reading aggregate {name}")))?;
+        .ctx(format!("reading aggregate {name}"))?;
     Ok(c.f64()?.iter().collect())
 }
 
@@ -764,7 +762,7 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::periods::PeriodKind;
+    use crate::periods::PeriodKind;
     use crate::metrics::testutil::{assert_expected, load_fixture, ts};
 
     const AS_OF: &str = "2024-05-03T00:00:00";

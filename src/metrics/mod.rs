@@ -8,7 +8,9 @@ pub mod cycle;
 pub mod funnel;
 pub mod kpis;
 pub mod misalignment;
-pub mod periods;
+/// Periods moved below every layer (`crate::periods`); this path stays for
+/// code written against it.
+pub use crate::periods;
 pub mod plan;
 pub mod registry;
 pub mod retention;

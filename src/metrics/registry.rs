@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::metrics::periods::date_of;
+use crate::periods::date_of;
 use crate::model::{ColumnKind, Dataset, TableKind};
 
 pub struct MetricDef {

@@ -322,6 +322,32 @@ pub fn money(v: f64, currency: &str) -> String {
     };
     let digits = grouped(v.abs(), decimals);
     let negative = v < 0.0 && digits.chars().any(|c| c.is_ascii_digit() && c != '0');
+    label_money(negative, &digits, currency)
+}
+
+/// Money rounded to whole units with the currency label placed as by
+/// [`money`] (a symbol such as `$` or `R$` before the number, a code such as
+/// `EUR` after it): the drawn views (bow tie, misalignment) use it.
+pub fn money_whole(v: f64, currency: &str) -> String {
+    let digits = grouped(v.abs(), 0);
+    let negative = v < 0.0 && digits.chars().any(|c| c.is_ascii_digit() && c != '0');
+    label_money(negative, &digits, currency)
+}
+
+/// An optional money value in whole units, [`NULL_TEXT`] when unknown.
+pub fn money_whole_opt(v: Option<f64>, currency: &str) -> String {
+    v.map(|v| money_whole(v, currency))
+        .unwrap_or_else(|| NULL_TEXT.to_string())
+}
+
+/// A count rounded to a whole number with thousands separators, [`NULL_TEXT`]
+/// when unknown.
+pub fn count_text(v: Option<f64>) -> String {
+    v.map(|v| grouped(v, 0))
+        .unwrap_or_else(|| NULL_TEXT.to_string())
+}
+
+fn label_money(negative: bool, digits: &str, currency: &str) -> String {
     let sign = if negative { "-" } else { "" };
     let label = currency.trim();
     if label.is_empty() {
@@ -469,6 +495,23 @@ pub fn human_change(delta: Option<f64>, how: ChangeKind) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_money_formatter_for_the_drawn_views() {
+        // A symbol, even of several characters, goes before the number.
+        assert_eq!(money_whole(1234.6, "R$"), "R$1,235");
+        assert_eq!(money_whole(1234.6, "$"), "$1,235");
+        assert_eq!(money_whole(-5.4, "$"), "-$5");
+        assert_eq!(money_whole(-0.4, "$"), "$0");
+        // A code goes after it.
+        assert_eq!(money_whole(1000.0, "EUR"), "1,000 EUR");
+        assert_eq!(money_whole(1000.0, ""), "1,000");
+        assert_eq!(money(1234.6, "R$"), "R$1,235");
+        // Unknown reads the same everywhere.
+        assert_eq!(money_whole_opt(None, "$"), NULL_TEXT);
+        assert_eq!(count_text(None), NULL_TEXT);
+        assert_eq!(count_text(Some(12345.4)), "12,345");
+    }
+
     use super::*;
 
     #[test]

@@ -3,8 +3,8 @@
 use super::compute::div;
 use super::gather::col_i64;
 use super::*;
-use crate::metrics::periods::{PeriodKind, PeriodSpec};
 use crate::metrics::testutil_cycle::{fixture, parse_ts};
+use crate::periods::{PeriodKind, PeriodSpec};
 use crate::settings::Dimension;
 
 const N: Option<f64> = None;
