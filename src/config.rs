@@ -190,6 +190,7 @@ impl Config {
             .with_context(|| format!("reading configuration `{}`", path.display()))?;
         let mut cfg: Config = toml::from_str(&text).map_err(|e| {
             let msg = e.message().to_string();
+            let msg = format!("{msg}{}", did_you_mean(&msg));
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
@@ -325,3 +326,24 @@ impl Config {
         Ok(())
     }
 }
+/// "; did you mean 'currency'?" for serde's "unknown field `curency`,
+/// expected one of `currency`, ..." (empty for any other message), as a
+/// rules typo gets.
+fn did_you_mean(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return String::new();
+    };
+    let Some((key, rest)) = rest.split_once('`') else {
+        return String::new();
+    };
+    let Some((_, expected)) = rest.split_once("expected") else {
+        return String::new();
+    };
+    let names: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    crate::input::suggest(key, names.into_iter())
+}
+
