@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::periods::date_of;
 use crate::model::{ColumnKind, Dataset, TableKind};
+use crate::periods::date_of;
 
 pub struct MetricDef {
     pub id: &'static str,
@@ -47,6 +47,241 @@ impl MetricDef {
             unless: Some((t, c)),
             ..self
         }
+    }
+}
+
+/// The kind of value a column holds, for formatting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Whole things counted: leads, deals, customers.
+    Count,
+    /// An amount in the configured currency.
+    Money,
+    /// A fraction shown as a percentage (rates, shares, NRR, components).
+    Rate,
+    /// A duration in days.
+    Days,
+    /// A duration in hours.
+    Hours,
+    /// Months (CAC payback).
+    Months,
+    /// A multiple: `ltv_to_cac`, `roas`.
+    Ratio,
+    /// 0 to 100 (`alignment_score`).
+    Score,
+    /// A date or timestamp.
+    Date,
+    /// Text: stage names, dimension values.
+    Text,
+    /// A number of no known kind: formatted by its value.
+    Number,
+}
+
+/// The kind of every metric id of metrics.md (and of the other columns the
+/// commands print). Unknown names fall back on their suffix, then on
+/// `Number`. A registered id reads its kind from here through
+/// [`MetricDef::kind`]; `output::format::kind_of` asks this function.
+pub fn kind_of(column: &str) -> ValueKind {
+    use ValueKind::*;
+    match column {
+        // Counts.
+        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
+        | "new_customers" | "reached" | "dropped" | "customers" | "unworked_mqls"
+        | "rejected_mqls" | "rows" | "count" | "accounts" | "n" => Count,
+        // Ad-platform metrics (kpis).
+        "impressions" | "clicks" | "platform_conversions" => Count,
+        "cpc" | "platform_revenue" => Money,
+        "ctr" => Rate,
+        "platform_roas" => Ratio,
+        // Money.
+        "new_bookings"
+        | "pipeline_created"
+        | "marketing_spend"
+        | "avg_deal_size"
+        | "open_pipeline"
+        | "pipeline_velocity"
+        | "cac"
+        | "expansion_bookings"
+        | "renewal_bookings"
+        | "funnel_revenue"
+        | "cycle_revenue"
+        | "starting_mrr"
+        | "ending_mrr"
+        | "new_mrr"
+        | "expansion_mrr"
+        | "contraction_mrr"
+        | "churned_mrr"
+        | "arpa"
+        | "ltv"
+        | "revenue"
+        | "cost_per_customer"
+        | "unseen_by_funnel"
+        | "unworked_mql_lost_revenue"
+        | "unworked_mql_wasted_spend"
+        | "slow_followup_lost_revenue"
+        | "rejected_mql_wasted_spend"
+        | "misfit_lost_pipeline"
+        | "misalignment_cost"
+        | "misalignment_cost_low"
+        | "misalignment_cost_high"
+        | "alignment_uplift_scenario"
+        | "sales_cost"
+        | "amount"
+        | "spend"
+        | "mrr" => Money,
+        // Fractions shown as percentages.
+        "win_rate"
+        | "lead_velocity_rate"
+        | "followup_rate"
+        | "renewal_rate"
+        | "logo_churn_rate"
+        | "worked_mql_win_rate"
+        | "sql_win_rate"
+        | "existing_customer_share"
+        | "misalignment_cost_share"
+        | "nrr"
+        | "grr"
+        | "roi"
+        | "conversion_from_previous"
+        | "conversion_from_lead"
+        | "followup_component"
+        | "speed_component"
+        | "acceptance_component"
+        | "icp_component"
+        | "channel_component"
+        | "gross_margin"
+        | "uplift" => Rate,
+        "roas" | "ltv_to_cac" => Ratio,
+        "sales_cycle_days" | "median_days_from_previous" | "cohort_age_days" | "sla_days" => Days,
+        "speed_to_lead_hours" => Hours,
+        "cac_payback_months" => Months,
+        "alignment_score" => Score,
+        "period" | "cohort" | "date" | "month" | "as_of" | "from" | "to" | "period_start"
+        | "period_end" => Date,
+        "stage" | "view" | "channel" | "segment" | "owner" | "campaign" | "metric"
+        | "assumption" | "component" | "rule" | "status" | "source" | "note" => Text,
+        other => by_suffix(other),
+    }
+}
+
+fn by_suffix(name: &str) -> ValueKind {
+    use ValueKind::*;
+    if name.ends_with("_rate") || name.ends_with("_share") || name.ends_with("_component") {
+        Rate
+    } else if name.starts_with("cost_per_")
+        || name.ends_with("_mrr")
+        || name.ends_with("_bookings")
+        || name.ends_with("_revenue")
+        || name.ends_with("_spend")
+        || name.ends_with("_cost")
+    {
+        Money
+    } else if name.ends_with("_days") {
+        Days
+    } else if name.ends_with("_hours") {
+        Hours
+    } else if name.ends_with("_months") {
+        Months
+    } else if name.ends_with("_at") || name.ends_with("_date") {
+        Date
+    } else {
+        Number
+    }
+}
+
+impl ValueKind {
+    /// The kind's name in `revcycle metrics`: `count`, `money`, `rate`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueKind::Count => "count",
+            ValueKind::Money => "money",
+            ValueKind::Rate => "rate",
+            ValueKind::Days => "days",
+            ValueKind::Hours => "hours",
+            ValueKind::Months => "months",
+            ValueKind::Ratio => "ratio",
+            ValueKind::Score => "score",
+            ValueKind::Date => "date",
+            ValueKind::Text => "text",
+            ValueKind::Number => "number",
+        }
+    }
+}
+
+/// docs/metrics.md, the one place a formula is written: [`MetricDef::formula`]
+/// reads the row of the metric's id from it.
+const METRICS_DOC: &str = include_str!("../../docs/metrics.md");
+
+impl MetricDef {
+    /// What kind of value the metric is (unit and formatting).
+    pub fn kind(&self) -> ValueKind {
+        kind_of(self.id)
+    }
+
+    /// The metric's formula, one line, from docs/metrics.md: the right side
+    /// of its definition line (`- \`id\` = ...`), else the second cell of the
+    /// table row whose first cell names it (`| \`id\` | ... |`), else the
+    /// docs section to read.
+    pub fn formula(&self) -> String {
+        let name = format!("`{}`", self.id);
+        let head = format!("| {name} |");
+        // A definition line: "- `id` = ..." or "  `other` / `id` = ...".
+        // Its continuation lines (indented, not a new item) join it.
+        let lines: Vec<&str> = METRICS_DOC.lines().collect();
+        let defined = lines.iter().enumerate().find_map(|(i, l)| {
+            let (lhs, rhs) = l.split_once(" = ")?;
+            let lhs = lhs.trim_start().trim_start_matches("- ");
+            let names_only = lhs.split(['`', ',', '/', ' ']).all(|w| {
+                w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+            });
+            if !(lhs.contains(&name) && names_only) {
+                return None;
+            }
+            let mut text = rhs.trim().to_string();
+            for next in &lines[i + 1..] {
+                let t = next.trim_start();
+                if !next.starts_with("  ") || t.starts_with("- ") || t.is_empty() {
+                    break;
+                }
+                text.push(' ');
+                text.push_str(t.trim_end());
+            }
+            Some(text.trim_end_matches('.').to_string())
+        });
+        let row = || {
+            METRICS_DOC
+                .lines()
+                .find(|l| l.starts_with(&head))
+                .and_then(|l| l[head.len()..].split(" |").next())
+                .map(|f| f.trim().to_string())
+        };
+        defined
+            .or_else(row)
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| format!("see docs/metrics.md ({})", self.command))
+    }
+
+    /// The input columns it needs, as `table.column` (alternatives joined by `|`).
+    pub fn inputs(&self) -> String {
+        let mut parts: Vec<String> = self
+            .needs
+            .iter()
+            .map(|(t, c)| format!("{}.{c}", t.name()))
+            .collect();
+        if !self.any_of.is_empty() {
+            parts.push(
+                self.any_of
+                    .iter()
+                    .map(|(t, c)| format!("{}.{c}", t.name()))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+        }
+        if !self.parts.is_empty() {
+            parts.push(format!("any of {}", self.parts.join(", ")));
+        }
+        parts.join(" ")
     }
 }
 
