@@ -16,7 +16,3 @@ pub mod registry;
 pub mod retention;
 #[cfg(test)]
 pub mod testutil;
-#[cfg(test)]
-pub mod testutil_cycle;
-#[cfg(test)]
-pub mod testutil_misalign;

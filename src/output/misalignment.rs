@@ -584,7 +584,7 @@ fn buckets_of(m: &Misalignment, r: usize) -> Option<Vec<BucketLine>> {
 mod tests {
     use super::*;
     use crate::metrics::misalignment::misalignment;
-    use crate::metrics::testutil_misalign::fixture;
+    use crate::metrics::testutil::fixture;
     use crate::settings::{Analysis, Dimension};
 
     #[test]

@@ -3,7 +3,7 @@
 use super::compute::div;
 use super::gather::col_i64;
 use super::*;
-use crate::metrics::testutil_cycle::{fixture, parse_ts};
+use crate::metrics::testutil::{fixture_dir as fixture, ts};
 use crate::periods::{PeriodKind, PeriodSpec};
 use crate::settings::Dimension;
 
@@ -354,7 +354,7 @@ fn sales_cost_enters_cac() {
 #[test]
 fn from_still_reads_earlier_months() {
     let a = Analysis {
-        from: Some(parse_ts("2024-02-01").unwrap()),
+        from: Some(ts("2024-02-01")),
         ..analysis(PeriodKind::Month)
     };
     let df = cycle(&ds(), &a).unwrap();
@@ -700,7 +700,7 @@ fn index_expr_agrees_with_index_of() {
         "2024-04-01",
     ]
     .iter()
-    .map(|t| parse_ts(t).unwrap())
+    .map(|t| ts(t))
     .collect();
     for (kind, fys) in [
         (PeriodKind::Week, 1),

@@ -3,7 +3,7 @@
 mod known_answers {
     //! Known answers: fixtures/misalignment/EXPECTED.md.
     use super::super::*;
-    use crate::metrics::testutil_misalign::fixture;
+    use crate::metrics::testutil::fixture;
 
     fn analysis(by: Option<Dimension>) -> Analysis {
         Analysis {
@@ -428,19 +428,19 @@ mod known_answers {
         // 2024-01-01 (a Monday), i.e. [2024-01-01, 2024-01-08): leads L01-L06;
         // no deal closes in it; spend is the 2024-01-01 rows (600 + 450).
         let ds = fixture("misalignment");
-        let ts = crate::metrics::testutil_misalign::ts;
+        let ts = crate::metrics::testutil::ts;
         let a = Analysis {
             period: PeriodKind::Week,
-            from: Some(ts("2024-01-01").unwrap()),
-            to: Some(ts("2024-01-03").unwrap()),
+            from: Some(ts("2024-01-01")),
+            to: Some(ts("2024-01-03")),
             min_sample: 2,
             ..Analysis::default()
         };
         assert_eq!(
             range_bounds(&a),
             (
-                Some(ts("2024-01-01").unwrap()),
-                Some(ts("2024-01-08").unwrap())
+                Some(ts("2024-01-01")),
+                Some(ts("2024-01-08"))
             )
         );
         let m = misalignment(&ds, &a).unwrap();
@@ -461,8 +461,8 @@ mod known_answers {
         close(f, "misalignment_cost_share", 0, None);
         // Month periods: --from 2024-01-15 --to 2024-02-10 covers January and February.
         let a = Analysis {
-            from: Some(ts("2024-01-15").unwrap()),
-            to: Some(ts("2024-02-10").unwrap()),
+            from: Some(ts("2024-01-15")),
+            to: Some(ts("2024-02-10")),
             ..a
         };
         let a = Analysis {
@@ -472,8 +472,8 @@ mod known_answers {
         assert_eq!(
             range_bounds(&a),
             (
-                Some(ts("2024-01-01").unwrap()),
-                Some(ts("2024-03-01").unwrap())
+                Some(ts("2024-01-01")),
+                Some(ts("2024-03-01"))
             )
         );
     }
@@ -518,7 +518,7 @@ mod real_loader_tests {
         assert_eq!(a.min_sample, 2);
         assert_eq!(
             ds.as_of,
-            crate::metrics::testutil_misalign::ts("2024-04-30").unwrap()
+            crate::metrics::testutil::ts("2024-04-30")
         );
         let m = misalignment(&ds, &a).unwrap();
         let f = &m.frame;
@@ -550,7 +550,7 @@ mod real_loader_tests {
 
 mod components {
     use super::super::*;
-    use crate::metrics::testutil_misalign::fixture;
+    use crate::metrics::testutil::fixture;
 
     /// The five money components carry the numbers of the frame, and their
     /// values, lows and highs add up to misalignment_cost, _low and _high.
