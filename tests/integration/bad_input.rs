@@ -314,14 +314,25 @@ fn config_key_typo_gets_did_you_mean() {
     let err = crate::util::stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("line 1: unknown field `curency`"), "{err}");
-    assert!(err.trim_end().ends_with("; did you mean 'currency'?"), "{err}");
+    assert!(
+        err.trim_end().ends_with("; did you mean 'currency'?"),
+        "{err}"
+    );
 
     let nested = tmp.path().join("nested.toml");
     std::fs::write(&nested, "[misalignment]\nmin_sampel = 3\n").unwrap();
-    let args = ["kpis", "fixtures/basic", "--config", nested.to_str().unwrap()];
+    let args = [
+        "kpis",
+        "fixtures/basic",
+        "--config",
+        nested.to_str().unwrap(),
+    ];
     let err = crate::util::stderr(&crate::util::run(&args));
     assert!(err.contains("line 2"), "{err}");
-    assert!(err.trim_end().ends_with("; did you mean 'min_sample'?"), "{err}");
+    assert!(
+        err.trim_end().ends_with("; did you mean 'min_sample'?"),
+        "{err}"
+    );
 
     let far = tmp.path().join("far.toml");
     std::fs::write(&far, "zzzzzzzz = 1\n").unwrap();

@@ -55,7 +55,11 @@ fn completions_for_every_shell() {
         let o = run(&args);
         assert!(o.status.success(), "{}", show(&args, &o));
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.contains(needle), "{shell}: no {needle:?}\n{}", show(&args, &o));
+        assert!(
+            text.contains(needle),
+            "{shell}: no {needle:?}\n{}",
+            show(&args, &o)
+        );
         // Subcommands and their flags are completed.
         assert!(text.contains("misalignment"), "{shell}: no subcommands");
         assert!(text.contains("as-of"), "{shell}: no --as-of");
@@ -93,7 +97,14 @@ fn help_shows_grouped_flags_defaults_and_examples() {
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
     let help = String::from_utf8_lossy(&o.stdout);
-    for needle in ["Input:", "Analysis:", "Output:", "[default: month", "Examples:", "revcycle kpis --demo"] {
+    for needle in [
+        "Input:",
+        "Analysis:",
+        "Output:",
+        "[default: month",
+        "Examples:",
+        "revcycle kpis --demo",
+    ] {
         assert!(help.contains(needle), "no {needle:?} in\n{help}");
     }
     // `demo --rows N` counts; `--leads` is a file everywhere else (the old
@@ -138,11 +149,17 @@ fn metrics_lists_the_registry() {
     assert_eq!(w[1], "rate");
     assert_eq!(w[2], "kpis");
     assert_eq!(w[4], "opportunities.status opportunities.close_date");
-    assert!(w[5].contains("won_deals / (won_deals + lost_deals)"), "{w:?}");
+    assert!(
+        w[5].contains("won_deals / (won_deals + lost_deals)"),
+        "{w:?}"
+    );
     let c = row("misalignment_cost", "misalignment");
     assert_eq!(c[1], "money");
     let s = row("alignment_score", "misalignment");
-    assert_eq!((s[1].as_str(), s[2].as_str()), ("score", "misalignment, alignment"));
+    assert_eq!(
+        (s[1].as_str(), s[2].as_str()),
+        ("score", "misalignment, alignment")
+    );
     let n = row("new_bookings", "kpis");
     assert_eq!(n[5], "sum of `amount` over `won_deals`");
     assert_eq!(row("leads", "kpis")[5], "leads with `created_at` in P");
