@@ -41,73 +41,6 @@ const RATES: [(&str, Stage, Stage); 7] = [
     ("lead_to_won_rate", Stage::Lead, Stage::Won),
 ];
 
-/// What a KPI or funnel column measures, for table rendering (percentages
-/// for rates, thousands separators and the currency label for money).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// The period / cohort's first day.
-    Date,
-    /// A `--by` value or a stage name.
-    Text,
-    Count,
-    Money,
-    /// Money per day (`pipeline_velocity`).
-    MoneyPerDay,
-    /// A share or a relative change, to show as a percentage.
-    Rate,
-    /// A plain ratio (`roas`: bookings per unit of spend).
-    Ratio,
-    Days,
-    Hours,
-}
-
-/// The unit of a column of `kpis` or `funnel` output; `None` for an unknown id.
-pub fn unit_of(id: &str) -> Option<Unit> {
-    Some(match id {
-        "period" | "cohort" => Unit::Date,
-        "channel" | "segment" | "owner" | "campaign" | "stage" => Unit::Text,
-        "leads"
-        | "mqls"
-        | "sals"
-        | "sqls"
-        | "opportunities"
-        | "won_deals"
-        | "lost_deals"
-        | "new_customers"
-        | "reached"
-        | "dropped"
-        | "impressions"
-        | "clicks"
-        | "platform_conversions" => Unit::Count,
-        "new_bookings"
-        | "pipeline_created"
-        | "marketing_spend"
-        | "avg_deal_size"
-        | "open_pipeline"
-        | "cost_per_lead"
-        | "cost_per_mql"
-        | "cost_per_sql"
-        | "cost_per_opportunity"
-        | "cost_per_conversion"
-        | "cpc"
-        | "platform_revenue"
-        | "cac" => Unit::Money,
-        "pipeline_velocity" => Unit::MoneyPerDay,
-        "win_rate"
-        | "lead_velocity_rate"
-        | "followup_rate"
-        | "conversion_from_previous"
-        | "conversion_from_lead"
-        | "ctr" => Unit::Rate,
-        id if id.ends_with("_rate") => Unit::Rate,
-        "roas" | "platform_roas" => Unit::Ratio,
-        "sales_cycle_days" | "cohort_age_days" | "median_days_from_previous" => Unit::Days,
-        "speed_to_lead_hours" => Unit::Hours,
-        _ => return None,
-    })
-}
-
-
 /// The frames every metric of this module and `funnel` reads, each with a
 /// `__dim` column (the empty string when there is no `--by`), plus the period
 /// layout.
@@ -982,14 +915,15 @@ mod tests {
     }
 
     #[test]
-    fn every_output_column_has_a_unit() {
+    fn every_output_column_has_a_kind() {
+        use crate::metrics::registry::{kind_of, ValueKind};
         for df in [run(PeriodKind::Month, Some(Dimension::Channel))] {
             for name in df.get_column_names() {
-                assert!(unit_of(name).is_some(), "{name}");
+                assert_ne!(kind_of(name), ValueKind::Number, "{name}");
             }
         }
-        assert_eq!(unit_of("mql_to_sql_rate"), Some(Unit::Rate));
-        assert_eq!(unit_of("cac"), Some(Unit::Money));
-        assert_eq!(unit_of("nope"), None);
+        assert_eq!(kind_of("mql_to_sql_rate"), ValueKind::Rate);
+        assert_eq!(kind_of("cac"), ValueKind::Money);
+        assert_eq!(kind_of("nope"), ValueKind::Number);
     }
 }

@@ -6,6 +6,7 @@ pub mod attribution;
 pub mod common;
 pub mod cycle;
 pub mod funnel;
+pub mod kinds;
 pub mod kpis;
 pub mod misalignment;
 /// Periods moved below every layer (`crate::periods`); this path stays for
