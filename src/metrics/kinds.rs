@@ -1,5 +1,5 @@
 //! What kind of value each metric id (and each other column the commands
-//! print) is: the registry's kinds ([`crate::metrics::registry`] re-exports
+//! print) is: the registry's kinds (`metrics::registry` re-exports
 //! them; `output::format` formats by them).
 
 /// The kind of value a column holds, for formatting.
