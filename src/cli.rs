@@ -90,6 +90,12 @@ Exit codes: 0 every rule passed, 1 a rule failed, 2 a rule could not be evaluate
   revcycle init --leads leads.csv --opportunities opps.csv
   revcycle init exports/ -o exports/revcycle.toml --force")]
     Init(InitCmd),
+    /// Every metric id with its kind, table, command, needed inputs and formula
+    #[command(after_help = "Examples:
+  revcycle metrics
+  revcycle metrics --format csv -o metrics.csv
+  revcycle metrics --format json")]
+    Metrics(MetricsCmd),
     /// Shell completions (bash, zsh, fish, powershell, elvish) on standard output
     #[command(after_help = "Examples:
   revcycle completions bash > ~/.local/share/bash-completion/completions/revcycle
@@ -386,6 +392,12 @@ pub struct InitCmd {
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MetricsCmd {
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args, Clone)]

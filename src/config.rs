@@ -18,7 +18,7 @@ pub struct Config {
     pub day_first: Option<bool>,
     /// Amounts use a decimal comma (`1.200,50`).
     pub decimal_comma: Option<bool>,
-    pub period: Option<crate::metrics::periods::PeriodKind>,
+    pub period: Option<crate::periods::PeriodKind>,
     /// First month of the fiscal year (1-12).
     pub fiscal_year_start: Option<u32>,
     pub sla_days: Option<f64>,
@@ -201,6 +201,7 @@ impl Config {
             .with_context(|| format!("reading configuration `{}`", path.display()))?;
         let mut cfg: Config = toml::from_str(&text).map_err(|e| {
             let msg = e.message().to_string();
+            let msg = format!("{msg}{}", did_you_mean(&msg));
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
@@ -244,7 +245,7 @@ impl Config {
                 );
             }
             for key in t.channel_rules.keys() {
-                crate::metrics::attribution::channel::parse_rule_key(key)
+                parse_rule_key(key)
                     .map_err(|e| anyhow::anyhow!("[touches.channel_rules] `{key}`: {e}"))?;
             }
             for key in t.columns.keys().chain(t.constants.keys()) {
@@ -345,4 +346,44 @@ impl Config {
         }
         Ok(())
     }
+}
+/// "; did you mean 'currency'?" for serde's "unknown field `curency`,
+/// expected one of `currency`, ..." (empty for any other message), as a
+/// rules typo gets.
+fn did_you_mean(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return String::new();
+    };
+    let Some((key, rest)) = rest.split_once('`') else {
+        return String::new();
+    };
+    let Some((_, expected)) = rest.split_once("expected") else {
+        return String::new();
+    };
+    let names: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    crate::input::suggest(key, names.into_iter())
+}
+
+/// A `[touches.channel_rules]` key: `"SOURCE / MEDIUM"`, either side `*`
+/// for any value. Returns (source, medium), `None` for `*`, lower-cased.
+pub fn parse_rule_key(key: &str) -> Result<(Option<String>, Option<String>), String> {
+    let Some((s, m)) = key.split_once('/') else {
+        return Err(
+            "expected \"SOURCE / MEDIUM\" (`*` for any), e.g. \"google / cpc\" or \"* / email\""
+                .into(),
+        );
+    };
+    let side = |x: &str| {
+        let x = x.trim().to_lowercase();
+        (x != "*").then_some(x)
+    };
+    let (s, m) = (side(s), side(m));
+    if s.is_none() && m.is_none() {
+        return Err("\"* / *\" would match every touch; name a source or a medium".into());
+    }
+    Ok((s, m))
 }

@@ -11,6 +11,7 @@ pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod periods;
 pub mod settings;
 
 use std::process::ExitCode;

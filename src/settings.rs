@@ -1,7 +1,7 @@
 //! Resolved settings for the analysis commands: CLI flags merged over
 //! `revcycle.toml` over defaults. Metrics read these plain structs, never clap types.
 
-use crate::metrics::periods::PeriodKind;
+use crate::periods::PeriodKind;
 
 /// A dimension to split metrics by (`--by`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -339,7 +339,7 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     } else {
         MeasureArg::Value
     });
-    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &analysis.currency);
+    let opts = common::output_options(&cmd.output, ctx.quiet, &analysis.currency);
     let errors = truth.as_ref().map(|t| truth_errors(&run, t));
     let doc = document(
         &run,

@@ -245,7 +245,7 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
         let xml = junit(&rules, &outcomes, &cmd.rules);
         output::write_atomic(path, xml.as_bytes()).context("writing the JUnit file")?;
     }
-    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &analysis.currency);
+    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &analysis.currency);
     let meta = common::meta(&loaded, Some(analysis.period), &analysis.currency);
     let bytes = match opts.format {
         Format::Json => {

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use crate::cli::{ByArg, InputArgs, PeriodArg, PeriodArgs};
 use crate::config::Config;
 use crate::input::{self, InputSpec, Loaded};
-use crate::metrics::periods::PeriodKind;
 use crate::output::Meta;
+use crate::periods::PeriodKind;
 use crate::settings::{Analysis, Dimension};
 use crate::Ctx;
 
@@ -251,7 +251,7 @@ pub fn dimension(b: ByArg) -> Dimension {
 /// "2024-05-01 is in progress (as_of 2024-05-03): its counts are partial" when
 /// the latest reported period ends after `as_of`.
 pub fn in_progress_note(ds: &crate::model::Dataset, a: &Analysis) -> Option<String> {
-    use crate::metrics::periods::{date_of, PeriodSpec};
+    use crate::periods::{date_of, PeriodSpec};
     if a.period == PeriodKind::All {
         return None;
     }
@@ -266,4 +266,29 @@ pub fn in_progress_note(ds: &crate::model::Dataset, a: &Analysis) -> Option<Stri
             a.period.name()
         )
     })
+}
+
+/// `--format` / `-o FILE` out of clap's types: the output layer never sees them.
+pub fn output_request(args: &crate::cli::OutputArgs) -> crate::output::OutputRequest {
+    use crate::cli::FormatArg;
+    use crate::output::Format;
+    crate::output::OutputRequest {
+        format: args.format.map(|f| match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+            FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Markdown => Format::Markdown,
+        }),
+        output: args.output.clone(),
+    }
+}
+
+/// The output settings of a command: `--format`, `-o` and the environment.
+pub fn output_options(
+    args: &crate::cli::OutputArgs,
+    quiet: bool,
+    currency: &str,
+) -> crate::output::OutputOptions {
+    crate::output::OutputOptions::resolve(&output_request(args), quiet, currency)
 }

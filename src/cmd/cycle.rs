@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::cli::AnalysisCmd;
 use crate::cmd::common;
 use crate::metrics::cycle::cycle_report;
-use crate::output::{self, bowtie, Document, Format, OutputOptions, Renderer, Section};
+use crate::output::{self, bowtie, Document, Format, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
@@ -16,7 +16,7 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     steps.step("computing the revenue cycle");
     let r = cycle_report(&p.loaded.dataset, &p.analysis)?;
     steps.done();
-    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
+    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("cycle", r.cycle.clone()).with_notes(r.notes.clone());
     main = if opts.format == Format::Table {
         let width = opts.width.unwrap_or(100) as usize;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use crate::cli::AnalysisCmd;
 use crate::cmd::common;
 use crate::metrics::kpis::kpis;
-use crate::output::{self, Document, OutputOptions, Renderer, Section};
+use crate::output::{self, Document, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
@@ -20,7 +20,7 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     steps.step("computing kpis");
     let frame = kpis(&p.loaded.dataset, &p.analysis)?;
     steps.done();
-    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
+    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &p.analysis.currency);
     let note = common::in_progress_note(&p.loaded.dataset, &p.analysis);
     let doc = Document::single(
         Section::new("kpis", frame)

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crate::cli::AnalysisCmd;
 use crate::cmd::common;
 use crate::metrics::misalignment::misalignment;
-use crate::output::{self, Document, Format, OutputOptions, Renderer, Section};
+use crate::output::{self, Document, Format, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
@@ -17,7 +17,7 @@ pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     steps.step("computing the misalignment cost");
     let m = misalignment(&p.loaded.dataset, &p.analysis)?;
     steps.done();
-    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &p.analysis.currency);
+    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("misalignment", m.frame.clone());
     if opts.format == Format::Table {
         let width = opts.width.unwrap_or(100) as usize;

@@ -15,6 +15,7 @@ pub mod funnel;
 pub mod init;
 pub mod kpis;
 pub mod man;
+pub mod metrics;
 pub mod misalignment;
 pub mod plan;
 pub mod report;
@@ -33,6 +34,7 @@ pub fn run(command: Command, ctx: Ctx) -> anyhow::Result<ExitCode> {
         Command::Validate(c) => validate::run(&c, ctx),
         Command::Demo(c) => demo::run(&c, ctx),
         Command::Init(c) => init::run(&c, ctx),
+        Command::Metrics(c) => metrics::run(&c, ctx),
         Command::Completions(c) => completions::run(&c, ctx),
         Command::Man(c) => man::run(&c, ctx),
     }

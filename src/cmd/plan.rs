@@ -8,10 +8,10 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{PeriodArg, PeriodArgs, PlanCmd};
 use crate::cmd::common;
-use crate::metrics::periods::PeriodSpec;
+use crate::periods::PeriodSpec;
 use crate::metrics::plan::targets::{self, ParseSettings, Target};
 use crate::metrics::plan::{self as planm, compute, frame, PlanSettings};
-use crate::output::{self, Document, Format, OutputOptions, Renderer, Section};
+use crate::output::{self, Document, Format, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &PlanCmd, ctx: Ctx) -> Result<ExitCode> {
@@ -29,7 +29,7 @@ pub fn run(cmd: &PlanCmd, ctx: Ctx) -> Result<ExitCode> {
     let targets = read_targets(cmd, &p.cfg, &parse, ds.as_of)?;
     let settings = plan_settings(&p.cfg, spec, a.by)?;
     let plan = planm::plan(ds, targets, settings)?;
-    let opts = OutputOptions::resolve(&cmd.output, ctx.quiet, &a.currency);
+    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &a.currency);
     let main = Section::new("plan", frame::plan_frame(&plan)?).with_notes(plan.notes.clone());
     let doc = if opts.format == Format::Table {
         let text = output::plan::render(&plan, &a.currency, opts.width);
@@ -163,7 +163,7 @@ pub fn targets_for_check(
     let kind = cmd
         .period
         .map(common::period_kind)
-        .unwrap_or(crate::metrics::periods::PeriodKind::Quarter);
+        .unwrap_or(crate::periods::PeriodKind::Quarter);
     let spec = PeriodSpec::new(kind, a.fiscal_year_start, 0);
     let parse = ParseSettings { period: spec, by: None };
     let targets = if let Some(p) = &cmd.targets {

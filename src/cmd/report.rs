@@ -375,11 +375,7 @@ struct Summary {
 }
 
 fn ts_text(us: i64) -> String {
-    match chrono::DateTime::from_timestamp_micros(us) {
-        Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
-        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-        None => us.to_string(),
-    }
+    crate::periods::instant_text(us)
 }
 
 fn rfc3339(us: i64) -> String {

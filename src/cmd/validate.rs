@@ -9,7 +9,6 @@ use anyhow::Result;
 use crate::cli::ValidateCmd;
 use crate::cmd::common;
 use crate::input::Loaded;
-use crate::metrics::periods::date_of;
 use crate::metrics::registry;
 use crate::output::{self, Format};
 use crate::Ctx;
@@ -19,7 +18,7 @@ pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
     let avail = registry::availability(&loaded.dataset)?;
     let currency = cfg.currency.clone().unwrap_or_default();
     let meta = common::meta(&loaded, None, &currency);
-    let text = match Format::resolve(&cmd.output) {
+    let text = match Format::resolve(&crate::cmd::common::output_request(&cmd.output)) {
         Format::Json => {
             let mut fields = meta.json_fields();
             fields.extend(json(&loaded, &avail));
@@ -47,18 +46,7 @@ pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
 }
 
 fn fmt_ts(us: i64) -> String {
-    let secs = us.rem_euclid(86_400_000_000) / 1_000_000;
-    let d = date_of(us);
-    if secs == 0 {
-        d.to_string()
-    } else {
-        format!(
-            "{d} {:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
-    }
+    crate::periods::instant_text(us)
 }
 
 fn human(l: &Loaded, avail: &registry::Availability) -> String {

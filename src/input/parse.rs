@@ -328,9 +328,7 @@ fn serial_candidate(s: &str) -> Option<i64> {
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) for microseconds since the epoch.
 pub fn format_ts(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|d| d.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
+    crate::periods::timestamp_text(us).unwrap_or_default()
 }
 
 /// The forms `parse_timestamp` reads, for error messages.

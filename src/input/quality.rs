@@ -440,7 +440,7 @@ pub fn future_timestamps(raw: &[RawTable], now: i64) -> Result<Vec<Finding>> {
             out.extend(rows_finding("error", t.kind.name(), "future", hits, |n| {
                 format!(
                     "{n} rows have `{c}` later than the current clock ({}): not used for the default as_of",
-                    crate::metrics::periods::date_of(now)
+                    crate::periods::date_of(now)
                 )
             }));
         }

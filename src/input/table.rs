@@ -853,8 +853,8 @@ fn unreadable<'a>(report: &mut FileReport, col: &str, line: u64, raw: &str) -> C
 
 fn month_floor(us: i64) -> i64 {
     use chrono::Datelike;
-    let d = crate::metrics::periods::date_of(us);
-    crate::metrics::periods::micros_of_date(d.with_day(1).unwrap_or(d))
+    let d = crate::periods::date_of(us);
+    crate::periods::micros_of_date(d.with_day(1).unwrap_or(d))
 }
 
 fn source_label(from: &Option<From>, headers: &[String]) -> String {

@@ -4,6 +4,8 @@
 
 use polars::prelude::*;
 
+use crate::errors::PolarsCtx;
+
 use crate::model::{Dataset, TableKind};
 use crate::settings::{Dimension, NONE_GROUP};
 
@@ -332,9 +334,9 @@ pub fn earliest_row_date(ds: &Dataset) -> anyhow::Result<Option<i64>> {
             .frame
             .column(c)
             .and_then(|s| s.cast(&DataType::Int64))
-            .map_err(|e| crate::metrics::kpis::pctx(e, format!("reading {}.{c}", kind.name())))?
+            .ctx(format!("reading {}.{c}", kind.name()))?
             .i64()
-            .map_err(|e| crate::metrics::kpis::pctx(e, format!("reading {}.{c}", kind.name())))?
+            .ctx(format!("reading {}.{c}", kind.name()))?
             .min();
         if let Some(m) = min {
             first = Some(first.map_or(m, |f: i64| f.min(m)));

@@ -12,8 +12,10 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use polars::prelude::*;
 
+use crate::errors::PolarsCtx;
+
 use crate::metrics::common::{self, money_sum, Stage, DIM};
-use crate::metrics::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
+use crate::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
 use crate::model::Dataset;
 use crate::settings::{Analysis, Dimension};
 
@@ -38,78 +40,6 @@ const RATES: [(&str, Stage, Stage); 7] = [
     ("opportunity_to_won_rate", Stage::Opportunity, Stage::Won),
     ("lead_to_won_rate", Stage::Lead, Stage::Won),
 ];
-
-/// What a KPI or funnel column measures, for table rendering (percentages
-/// for rates, thousands separators and the currency label for money).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// The period / cohort's first day.
-    Date,
-    /// A `--by` value or a stage name.
-    Text,
-    Count,
-    Money,
-    /// Money per day (`pipeline_velocity`).
-    MoneyPerDay,
-    /// A share or a relative change, to show as a percentage.
-    Rate,
-    /// A plain ratio (`roas`: bookings per unit of spend).
-    Ratio,
-    Days,
-    Hours,
-}
-
-/// The unit of a column of `kpis` or `funnel` output; `None` for an unknown id.
-pub fn unit_of(id: &str) -> Option<Unit> {
-    Some(match id {
-        "period" | "cohort" => Unit::Date,
-        "channel" | "segment" | "owner" | "campaign" | "stage" => Unit::Text,
-        "leads"
-        | "mqls"
-        | "sals"
-        | "sqls"
-        | "opportunities"
-        | "won_deals"
-        | "lost_deals"
-        | "new_customers"
-        | "reached"
-        | "dropped"
-        | "impressions"
-        | "clicks"
-        | "platform_conversions" => Unit::Count,
-        "platform_overclaim" => Unit::Ratio,
-        "new_bookings"
-        | "pipeline_created"
-        | "marketing_spend"
-        | "avg_deal_size"
-        | "open_pipeline"
-        | "cost_per_lead"
-        | "cost_per_mql"
-        | "cost_per_sql"
-        | "cost_per_opportunity"
-        | "cost_per_conversion"
-        | "cpc"
-        | "platform_revenue"
-        | "cac" => Unit::Money,
-        "pipeline_velocity" => Unit::MoneyPerDay,
-        "win_rate"
-        | "lead_velocity_rate"
-        | "followup_rate"
-        | "conversion_from_previous"
-        | "conversion_from_lead"
-        | "ctr" => Unit::Rate,
-        id if id.ends_with("_rate") => Unit::Rate,
-        "roas" | "platform_roas" => Unit::Ratio,
-        "sales_cycle_days" | "cohort_age_days" | "median_days_from_previous" => Unit::Days,
-        "speed_to_lead_hours" => Unit::Hours,
-        _ => return None,
-    })
-}
-
-/// Wrap a polars error with what was being done.
-pub(crate) fn pctx(e: PolarsError, what: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::Error::from(e).context(what.to_string())
-}
 
 /// The frames every metric of this module and `funnel` reads, each with a
 /// `__dim` column (the empty string when there is no `--by`), plus the period
@@ -154,10 +84,10 @@ fn spent_campaigns(ds: &Dataset) -> Result<Option<Series>> {
         .filter(col("campaign_id").is_not_null())
         .select([col("campaign_id").unique()])
         .collect()
-        .map_err(|e| pctx(e, "finding campaigns with spend rows"))?;
+        .ctx("finding campaigns with spend rows")?;
     Ok(Some(
         ids.column("campaign_id")
-            .map_err(|e| pctx(e, "finding campaigns with spend rows"))?
+            .ctx("finding campaigns with spend rows")?
             .as_materialized_series()
             .clone(),
     ))
@@ -204,7 +134,7 @@ impl Base {
                     with_dim(common::lead_stages(ds, by), by)
                         .select(keep)
                         .collect()
-                        .map_err(|e| pctx(e, "computing lead stages"))?,
+                        .ctx("computing lead stages")?,
                 )
             }
             None => None,
@@ -224,7 +154,7 @@ impl Base {
                         col(DIM),
                     ])
                     .collect()
-                    .map_err(|e| pctx(e, "resolving opportunities"))?;
+                    .ctx("resolving opportunities")?;
                 // Every opportunity row (any type) counts as "met in a table".
                 if by.is_some() {
                     unique_dims(&all, &mut dims)?;
@@ -250,7 +180,7 @@ impl Base {
                         col(DIM),
                     ])
                     .collect()
-                    .map_err(|e| pctx(e, "resolving spend rows"))?,
+                    .ctx("resolving spend rows")?,
             ),
             _ => None,
         };
@@ -326,7 +256,7 @@ pub(crate) fn join_all(grid: LazyFrame, aggs: Vec<LazyFrame>) -> Result<DataFram
     }
     lf.sort([ROW], SortMultipleOptions::default())
         .collect()
-        .map_err(|e| pctx(e, "aggregating metrics"))
+        .ctx("aggregating metrics")
 }
 
 /// A column of the joined frame as floats (missing aggregate = None).
@@ -334,7 +264,7 @@ pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     let c = df
         .column(name)
         .and_then(|c| c.cast(&DataType::Float64))
-        .map_err(|e| pctx(e, format!("reading aggregate {name}")))?;
+        .ctx(format!("reading aggregate {name}"))?;
     Ok(c.f64()?.iter().collect())
 }
 
@@ -806,7 +736,7 @@ pub fn kpis(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::periods::PeriodKind;
+    use crate::periods::PeriodKind;
     use crate::metrics::testutil::{assert_expected, load_fixture, ts};
 
     const AS_OF: &str = "2024-05-03T00:00:00";
@@ -1026,14 +956,15 @@ mod tests {
     }
 
     #[test]
-    fn every_output_column_has_a_unit() {
+    fn every_output_column_has_a_kind() {
+        use crate::metrics::registry::{kind_of, ValueKind};
         for df in [run(PeriodKind::Month, Some(Dimension::Channel))] {
             for name in df.get_column_names() {
-                assert!(unit_of(name).is_some(), "{name}");
+                assert_ne!(kind_of(name), ValueKind::Number, "{name}");
             }
         }
-        assert_eq!(unit_of("mql_to_sql_rate"), Some(Unit::Rate));
-        assert_eq!(unit_of("cac"), Some(Unit::Money));
-        assert_eq!(unit_of("nope"), None);
+        assert_eq!(kind_of("mql_to_sql_rate"), ValueKind::Rate);
+        assert_eq!(kind_of("cac"), ValueKind::Money);
+        assert_eq!(kind_of("nope"), ValueKind::Number);
     }
 }

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::metrics::periods::date_of;
 use crate::model::{ColumnKind, Dataset, TableKind};
+use crate::periods::date_of;
 
 pub struct MetricDef {
     pub id: &'static str,
@@ -47,6 +47,85 @@ impl MetricDef {
             unless: Some((t, c)),
             ..self
         }
+    }
+}
+
+pub use crate::metrics::kinds::{kind_of, ValueKind};
+
+/// docs/metrics.md, the one place a formula is written: [`MetricDef::formula`]
+/// reads the row of the metric's id from it.
+const METRICS_DOC: &str = include_str!("../../docs/metrics.md");
+
+impl MetricDef {
+    /// What kind of value the metric is (unit and formatting).
+    pub fn kind(&self) -> ValueKind {
+        kind_of(self.id)
+    }
+
+    /// The metric's formula, one line, from docs/metrics.md: the right side
+    /// of its definition line (`- \`id\` = ...`), else the second cell of the
+    /// table row whose first cell names it (`| \`id\` | ... |`), else the
+    /// docs section to read.
+    pub fn formula(&self) -> String {
+        let name = format!("`{}`", self.id);
+        let head = format!("| {name} |");
+        // A definition line: "- `id` = ..." or "  `other` / `id` = ...".
+        // Its continuation lines (indented, not a new item) join it.
+        let lines: Vec<&str> = METRICS_DOC.lines().collect();
+        let defined = lines.iter().enumerate().find_map(|(i, l)| {
+            let (lhs, rhs) = l.split_once(" = ")?;
+            let lhs = lhs.trim_start().trim_start_matches("- ");
+            let names_only = lhs.split(['`', ',', '/', ' ']).all(|w| {
+                w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+            });
+            if !(lhs.contains(&name) && names_only) {
+                return None;
+            }
+            let mut text = rhs.trim().to_string();
+            for next in &lines[i + 1..] {
+                let t = next.trim_start();
+                if !next.starts_with("  ") || t.starts_with("- ") || t.is_empty() {
+                    break;
+                }
+                text.push(' ');
+                text.push_str(t.trim_end());
+            }
+            Some(text.trim_end_matches('.').to_string())
+        });
+        let row = || {
+            METRICS_DOC
+                .lines()
+                .find(|l| l.starts_with(&head))
+                .and_then(|l| l[head.len()..].split(" |").next())
+                .map(|f| f.trim().to_string())
+        };
+        defined
+            .or_else(row)
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| format!("see docs/metrics.md ({})", self.command))
+    }
+
+    /// The input columns it needs, as `table.column` (alternatives joined by `|`).
+    pub fn inputs(&self) -> String {
+        let mut parts: Vec<String> = self
+            .needs
+            .iter()
+            .map(|(t, c)| format!("{}.{c}", t.name()))
+            .collect();
+        if !self.any_of.is_empty() {
+            parts.push(
+                self.any_of
+                    .iter()
+                    .map(|(t, c)| format!("{}.{c}", t.name()))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+        }
+        if !self.parts.is_empty() {
+            parts.push(format!("any of {}", self.parts.join(", ")));
+        }
+        parts.join(" ")
     }
 }
 

@@ -13,8 +13,9 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::errors::PolarsCtx;
+
 use crate::metrics::common::to_micros;
-use crate::metrics::kpis::pctx;
 use crate::model::Dataset;
 
 /// MRR summed per (cohort month, months since the cohort month): month
@@ -72,19 +73,19 @@ pub fn gather(ds: &Dataset) -> Result<Option<Gathered>> {
         .group_by([col("__c"), (col("__m") - col("__c")).alias("__k")])
         .agg([col("__mrr").sum()])
         .collect()
-        .map_err(|e| pctx(e, "summing MRR by cohort"))?;
+        .ctx("summing MRR by cohort")?;
     let sizes = joined
         .filter(col("__m").eq(col("__c")))
         .group_by([col("__c")])
         .agg([col("account_id").n_unique().cast(DataType::UInt64).alias("__n")])
         .collect()
-        .map_err(|e| pctx(e, "counting cohort accounts"))?;
+        .ctx("counting cohort accounts")?;
     let i64s = |df: &DataFrame, name: &str| -> Result<Vec<Option<i64>>> {
         let c = df
             .column(name)
             .and_then(|c| c.cast(&DataType::Int64))
-            .map_err(|e| pctx(e, format!("reading {name}")))?;
-        let ca = c.i64().map_err(|e| pctx(e, format!("reading {name}")))?;
+            .ctx(format!("reading {name}"))?;
+        let ca = c.i64().ctx(format!("reading {name}"))?;
         Ok((0..ca.len()).map(|i| ca.get(i)).collect())
     };
     let mut g = Gathered {

@@ -41,6 +41,11 @@ pub fn load_dir(dir: &Path, as_of: Option<&str>) -> anyhow::Result<Dataset> {
     Ok(crate::input::load(&spec, &crate::config::Config::default(), as_of, true)?.dataset)
 }
 
+/// Load `fixtures/<name>` as of its latest timestamp.
+pub fn fixture(name: &str) -> Dataset {
+    load_dir(&fixture_dir(name), None).unwrap_or_else(|e| panic!("fixture {name}: {e:#}"))
+}
+
 /// Load `fixtures/<name>` with `as_of` given.
 pub fn load_fixture(name: &str, as_of: &str) -> Dataset {
     load_dir(&fixture_dir(name), Some(as_of)).unwrap_or_else(|e| panic!("fixture {name}: {e:#}"))

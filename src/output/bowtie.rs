@@ -4,6 +4,8 @@
 
 pub use crate::metrics::cycle::BowTie;
 
+use super::format;
+
 const BAR: char = '█';
 const LABEL_W: usize = 14;
 const NUM_W: usize = 11;
@@ -83,7 +85,7 @@ pub fn bow_tie(b: &BowTie, currency: &str, width: usize) -> String {
     }
     let pct = |v: Option<f64>| {
         v.map(|x| format!("{:.1}%", x * 100.0))
-            .unwrap_or_else(|| "–".into())
+            .unwrap_or_else(|| format::NULL_TEXT.into())
     };
     out.push_str(&format!(
         "{:>wing$} │ {:bar_w$} {:<LABEL_W$}{:>NUM_W$}\n",
@@ -154,42 +156,11 @@ fn bar_of(v: Option<f64>, max: f64, w: usize) -> String {
 }
 
 fn fmt_count(v: Option<f64>) -> String {
-    match v {
-        Some(v) => thousands(v.round() as i64),
-        None => "–".into(),
-    }
+    format::count_text(v)
 }
 
 fn fmt_money(v: Option<f64>, currency: &str) -> String {
-    let Some(v) = v else { return "–".into() };
-    let n = thousands(v.round() as i64);
-    match currency.chars().count() {
-        0 => n,
-        1 => {
-            if let Some(rest) = n.strip_prefix('-') {
-                format!("-{currency}{rest}")
-            } else {
-                format!("{currency}{n}")
-            }
-        }
-        _ => format!("{n} {currency}"),
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    format::money_whole_opt(v, currency)
 }
 
 #[cfg(test)]
@@ -268,9 +239,9 @@ mod tests {
 
     #[test]
     fn thousands_separators() {
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(thousands(-1000), "-1,000");
-        assert_eq!(thousands(999), "999");
+        assert_eq!(fmt_count(Some(1234567.0)), "1,234,567");
+        assert_eq!(fmt_count(Some(-1000.0)), "-1,000");
+        assert_eq!(fmt_count(Some(999.0)), "999");
         assert_eq!(fmt_money(Some(-1500.4), "$"), "-$1,500");
     }
 }

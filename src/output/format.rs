@@ -21,141 +21,13 @@ use polars::prelude::{AnyValue, TimeUnit};
 /// What the text for null (and NaN / infinity) is, everywhere for people.
 pub const NULL_TEXT: &str = "–";
 
-/// The kind of value a column holds, for formatting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueKind {
-    /// Whole things counted: leads, deals, customers.
-    Count,
-    /// An amount in the configured currency.
-    Money,
-    /// A fraction shown as a percentage (rates, shares, NRR, components).
-    Rate,
-    /// A duration in days.
-    Days,
-    /// A duration in hours.
-    Hours,
-    /// Months (CAC payback).
-    Months,
-    /// A multiple: `ltv_to_cac`, `roas`.
-    Ratio,
-    /// 0 to 100 (`alignment_score`).
-    Score,
-    /// A date or timestamp.
-    Date,
-    /// Text: stage names, dimension values.
-    Text,
-    /// A number of no known kind: formatted by its value.
-    Number,
-}
+pub use crate::metrics::registry::ValueKind;
 
-/// Every metric id of metrics.md (and the other columns the commands print),
-/// classified. Unknown names fall back on their suffix, then on `Number`.
+/// The kind of a column: the registry's kind for a metric id, else the
+/// registry's reading of the other columns the commands print (see
+/// [`crate::metrics::registry::kind_of`]).
 pub fn kind_of(column: &str) -> ValueKind {
-    use ValueKind::*;
-    match column {
-        // Counts.
-        "leads" | "mqls" | "sals" | "sqls" | "opportunities" | "won_deals" | "lost_deals"
-        | "new_customers" | "reached" | "dropped" | "customers" | "unworked_mqls"
-        | "rejected_mqls" | "rows" | "count" | "accounts" | "n" => Count,
-        // Ad-platform metrics (kpis).
-        "impressions" | "clicks" | "platform_conversions" => Count,
-        "cpc" | "platform_revenue" => Money,
-        "ctr" => Rate,
-        "platform_roas" => Ratio,
-        // Money.
-        "new_bookings"
-        | "pipeline_created"
-        | "marketing_spend"
-        | "avg_deal_size"
-        | "open_pipeline"
-        | "pipeline_velocity"
-        | "cac"
-        | "expansion_bookings"
-        | "renewal_bookings"
-        | "funnel_revenue"
-        | "cycle_revenue"
-        | "starting_mrr"
-        | "ending_mrr"
-        | "new_mrr"
-        | "expansion_mrr"
-        | "contraction_mrr"
-        | "churned_mrr"
-        | "arpa"
-        | "ltv"
-        | "revenue"
-        | "cost_per_customer"
-        | "unseen_by_funnel"
-        | "unworked_mql_lost_revenue"
-        | "unworked_mql_wasted_spend"
-        | "slow_followup_lost_revenue"
-        | "rejected_mql_wasted_spend"
-        | "misfit_lost_pipeline"
-        | "misalignment_cost"
-        | "misalignment_cost_low"
-        | "misalignment_cost_high"
-        | "alignment_uplift_scenario"
-        | "sales_cost"
-        | "amount"
-        | "spend"
-        | "mrr" => Money,
-        // Fractions shown as percentages.
-        "win_rate"
-        | "lead_velocity_rate"
-        | "followup_rate"
-        | "renewal_rate"
-        | "logo_churn_rate"
-        | "worked_mql_win_rate"
-        | "sql_win_rate"
-        | "existing_customer_share"
-        | "misalignment_cost_share"
-        | "nrr"
-        | "grr"
-        | "roi"
-        | "conversion_from_previous"
-        | "conversion_from_lead"
-        | "followup_component"
-        | "speed_component"
-        | "acceptance_component"
-        | "icp_component"
-        | "channel_component"
-        | "gross_margin"
-        | "uplift" => Rate,
-        "roas" | "ltv_to_cac" => Ratio,
-        "sales_cycle_days" | "median_days_from_previous" | "cohort_age_days" | "sla_days" => Days,
-        "speed_to_lead_hours" => Hours,
-        "cac_payback_months" => Months,
-        "alignment_score" => Score,
-        "period" | "cohort" | "date" | "month" | "as_of" | "from" | "to" | "period_start"
-        | "period_end" => Date,
-        "stage" | "view" | "channel" | "segment" | "owner" | "campaign" | "metric"
-        | "assumption" | "component" | "rule" | "status" | "source" | "note" => Text,
-        other => by_suffix(other),
-    }
-}
-
-fn by_suffix(name: &str) -> ValueKind {
-    use ValueKind::*;
-    if name.ends_with("_rate") || name.ends_with("_share") || name.ends_with("_component") {
-        Rate
-    } else if name.starts_with("cost_per_")
-        || name.ends_with("_mrr")
-        || name.ends_with("_bookings")
-        || name.ends_with("_revenue")
-        || name.ends_with("_spend")
-        || name.ends_with("_cost")
-    {
-        Money
-    } else if name.ends_with("_days") {
-        Days
-    } else if name.ends_with("_hours") {
-        Hours
-    } else if name.ends_with("_months") {
-        Months
-    } else if name.ends_with("_at") || name.ends_with("_date") {
-        Date
-    } else {
-        Number
-    }
+    crate::metrics::registry::kind_of(column)
 }
 
 /// Whether a rise of this metric is good news (`Some(true)`), bad news
@@ -322,6 +194,32 @@ pub fn money(v: f64, currency: &str) -> String {
     };
     let digits = grouped(v.abs(), decimals);
     let negative = v < 0.0 && digits.chars().any(|c| c.is_ascii_digit() && c != '0');
+    label_money(negative, &digits, currency)
+}
+
+/// Money rounded to whole units with the currency label placed as by
+/// [`money`] (a symbol such as `$` or `R$` before the number, a code such as
+/// `EUR` after it): the drawn views (bow tie, misalignment) use it.
+pub fn money_whole(v: f64, currency: &str) -> String {
+    let digits = grouped(v.abs(), 0);
+    let negative = v < 0.0 && digits.chars().any(|c| c.is_ascii_digit() && c != '0');
+    label_money(negative, &digits, currency)
+}
+
+/// An optional money value in whole units, [`NULL_TEXT`] when unknown.
+pub fn money_whole_opt(v: Option<f64>, currency: &str) -> String {
+    v.map(|v| money_whole(v, currency))
+        .unwrap_or_else(|| NULL_TEXT.to_string())
+}
+
+/// A count rounded to a whole number with thousands separators, [`NULL_TEXT`]
+/// when unknown.
+pub fn count_text(v: Option<f64>) -> String {
+    v.map(|v| grouped(v, 0))
+        .unwrap_or_else(|| NULL_TEXT.to_string())
+}
+
+fn label_money(negative: bool, digits: &str, currency: &str) -> String {
     let sign = if negative { "-" } else { "" };
     let label = currency.trim();
     if label.is_empty() {
@@ -469,6 +367,23 @@ pub fn human_change(delta: Option<f64>, how: ChangeKind) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_money_formatter_for_the_drawn_views() {
+        // A symbol, even of several characters, goes before the number.
+        assert_eq!(money_whole(1234.6, "R$"), "R$1,235");
+        assert_eq!(money_whole(1234.6, "$"), "$1,235");
+        assert_eq!(money_whole(-5.4, "$"), "-$5");
+        assert_eq!(money_whole(-0.4, "$"), "$0");
+        // A code goes after it.
+        assert_eq!(money_whole(1000.0, "EUR"), "1,000 EUR");
+        assert_eq!(money_whole(1000.0, ""), "1,000");
+        assert_eq!(money(1234.6, "R$"), "R$1,235");
+        // Unknown reads the same everywhere.
+        assert_eq!(money_whole_opt(None, "$"), NULL_TEXT);
+        assert_eq!(count_text(None), NULL_TEXT);
+        assert_eq!(count_text(Some(12345.4)), "12,345");
+    }
+
     use super::*;
 
     #[test]

@@ -6,6 +6,10 @@ use comfy_table::{CellAlignment, ContentArrangement, Table};
 use polars::prelude::*;
 
 use crate::metrics::misalignment::{bucket_stem, Misalignment};
+use crate::output::format;
+
+/// An unknown value: the one null text of every view.
+const NA: &str = format::NULL_TEXT;
 
 /// Renders the misalignment result for a terminal `width` columns wide.
 /// `currency` is a label such as "USD", "$" or "" for none.
@@ -153,44 +157,17 @@ fn s(m: &Misalignment, name: &str, r: usize) -> Option<String> {
         .map(str::to_string)
 }
 
-/// 12345.6 -> "12,346" with the currency label.
+/// 12345.6 -> "$12,346": the one money formatter, in whole units.
 pub fn money(v: f64, currency: &str) -> String {
-    let n = group_thousands(v.round() as i64);
-    match currency {
-        "" => n,
-        c if c.chars().count() == 1 => {
-            if v < 0.0 {
-                format!("-{c}{}", &n[1..])
-            } else {
-                format!("{c}{n}")
-            }
-        }
-        c => format!("{n} {c}"),
-    }
-}
-
-fn group_thousands(v: i64) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if v < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    format::money_whole(v, currency)
 }
 
 fn pct(v: f64) -> String {
-    format!("{:.1}%", v * 100.0)
+    format!("{}%", format::grouped(v * 100.0, 1))
 }
 
 fn opt_pct(v: Option<f64>) -> String {
-    v.map(pct).unwrap_or_else(|| "n/a".into())
+    v.map(pct).unwrap_or_else(|| NA.into())
 }
 
 /// "30.0% (10.8–60.3%, n=10)"
@@ -203,7 +180,7 @@ fn rate_iv(v: Option<f64>, lo: Option<f64>, hi: Option<f64>, n: Option<f64>) -> 
             hi * 100.0,
             n.map(|n| format!("{n:.0}")).unwrap_or_else(|| "?".into())
         ),
-        _ => "n/a".into(),
+        _ => NA.into(),
     }
 }
 
@@ -227,7 +204,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
     // "1 MQL", "3 MQLs".
     let count = |v: Option<f64>, one: &str, many: &str| {
         v.map(|v| format!("{v:.0} {}", if v == 1.0 { one } else { many }))
-            .unwrap_or_else(|| "n/a".into())
+            .unwrap_or_else(|| NA.into())
     };
     let cpm = match (g("cost_per_mql"), g("marketing_spend"), g("mqls_reached")) {
         (Some(c), Some(s), Some(n)) => format!(
@@ -282,7 +259,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
                 ),
                 g("avg_deal_size")
                     .map(|v| money(v, cur))
-                    .unwrap_or_else(|| "n/a".into())
+                    .unwrap_or_else(|| NA.into())
             ),
             value: g("unworked_mql_lost_revenue"),
         },
@@ -295,7 +272,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         Line {
             label: "Slow follow-up: lost revenue",
             count: count(slower_n, "MQL slower than base", "MQLs slower than base"),
-            rate: base_rate.unwrap_or_else(|| "n/a".into()),
+            rate: base_rate.unwrap_or_else(|| NA.into()),
             value: g("slow_followup_lost_revenue"),
         },
         Line {
@@ -320,7 +297,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
                 ),
                 g("misfit_lost_amount")
                     .map(|v| money(v, cur))
-                    .unwrap_or_else(|| "n/a".into())
+                    .unwrap_or_else(|| NA.into())
             ),
             value: g("misfit_lost_pipeline"),
         },
@@ -370,9 +347,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
             } else {
                 l.rate.clone()
             },
-            l.value
-                .map(|v| money(v, cur))
-                .unwrap_or_else(|| "n/a".into()),
+            l.value.map(|v| money(v, cur)).unwrap_or_else(|| NA.into()),
             match (l.value, total) {
                 (Some(v), Some(t)) if t > 0.0 => pct(v / t),
                 _ => "".into(),
@@ -386,12 +361,12 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
             "95% range {} to {}",
             g("misalignment_cost_low")
                 .map(|v| money(v, cur))
-                .unwrap_or_else(|| "n/a".into()),
+                .unwrap_or_else(|| NA.into()),
             g("misalignment_cost_high")
                 .map(|v| money(v, cur))
-                .unwrap_or_else(|| "n/a".into())
+                .unwrap_or_else(|| NA.into())
         ),
-        total.map(|v| money(v, cur)).unwrap_or_else(|| "n/a".into()),
+        total.map(|v| money(v, cur)).unwrap_or_else(|| NA.into()),
         total.map(|_| "100.0%".to_string()).unwrap_or_default(),
     ]);
     for c in [1, 3, 4] {
@@ -428,7 +403,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
                         b.lo.unwrap_or(0.0) * 100.0,
                         b.hi.unwrap_or(0.0) * 100.0
                     ),
-                    None => "n/a".into(),
+                    None => NA.into(),
                 },
                 b.role.unwrap_or_default(),
                 b.lost.map(|v| money(v, cur)).unwrap_or_default(),
@@ -443,7 +418,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         "Alignment score: {}\n",
         g("alignment_score")
             .map(|v| format!("{v:.0} / 100"))
-            .unwrap_or_else(|| "n/a".into())
+            .unwrap_or_else(|| NA.into())
     ));
     let mut t = new_table(width);
     t.set_header(vec!["Component", "Value", "What it measures"]);
@@ -513,7 +488,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
 }
 
 fn fmt_count(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into())
+    format::count_text(v)
 }
 
 fn bounds_of(m: &Misalignment) -> Vec<f64> {
@@ -609,7 +584,7 @@ fn buckets_of(m: &Misalignment, r: usize) -> Option<Vec<BucketLine>> {
 mod tests {
     use super::*;
     use crate::metrics::misalignment::misalignment;
-    use crate::metrics::testutil_misalign::fixture;
+    use crate::metrics::testutil::fixture;
     use crate::settings::{Analysis, Dimension};
 
     #[test]
@@ -751,6 +726,29 @@ mod tests {
         );
         assert!(
             text.contains("rich in MQLs, poor in wins: channel Paid Social"),
+            "{text}"
+        );
+    }
+
+    /// Unknown values read as the one null text of every view, never "n/a".
+    #[test]
+    fn nulls_read_as_the_shared_null_text() {
+        let ds = fixture("misalignment-nocontact");
+        let m = misalignment(
+            &ds,
+            &Analysis {
+                min_sample: 2,
+                ..Analysis::default()
+            },
+        )
+        .unwrap();
+        let text = render(&m, "R$", 140);
+        assert!(!text.contains("n/a"), "{text}");
+        assert!(text.contains(crate::output::format::NULL_TEXT), "{text}");
+        // R$ goes before the number, never after it.
+        assert!(text.contains("R$5,450"), "{text}");
+        assert!(
+            !(0..10).any(|d| text.contains(&format!("{d} R$"))),
             "{text}"
         );
     }

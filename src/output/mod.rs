@@ -72,9 +72,9 @@ impl Format {
     }
 
     /// `--format` when given, else the extension of `-o FILE`, else a table.
-    pub fn resolve(args: &crate::cli::OutputArgs) -> Format {
+    pub fn resolve(args: &OutputRequest) -> Format {
         match args.format {
-            Some(f) => Format::from(f),
+            Some(f) => f,
             None => args
                 .output
                 .as_deref()
@@ -90,17 +90,12 @@ impl Format {
     }
 }
 
-impl From<crate::cli::FormatArg> for Format {
-    fn from(f: crate::cli::FormatArg) -> Self {
-        use crate::cli::FormatArg;
-        match f {
-            FormatArg::Table => Format::Table,
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Json => Format::Json,
-            FormatArg::Ndjson => Format::Ndjson,
-            FormatArg::Markdown => Format::Markdown,
-        }
-    }
+/// What the command line asked of the output (`--format`, `-o FILE`), already
+/// out of clap's types (`cmd::common::output_request` converts them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutputRequest {
+    pub format: Option<Format>,
+    pub output: Option<PathBuf>,
 }
 
 /// Resolved output settings: no clap type below this point.
@@ -123,7 +118,7 @@ pub struct OutputOptions {
 impl OutputOptions {
     /// Resolves `--format` / `-o` against the environment. `-o -` is standard
     /// output.
-    pub fn resolve(args: &crate::cli::OutputArgs, quiet: bool, currency: &str) -> OutputOptions {
+    pub fn resolve(args: &OutputRequest, quiet: bool, currency: &str) -> OutputOptions {
         let env = Env {
             stdout_terminal: io::stdout().is_terminal(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -135,7 +130,7 @@ impl OutputOptions {
     }
 
     fn resolve_in<W: FnOnce() -> Option<u16>>(
-        args: &crate::cli::OutputArgs,
+        args: &OutputRequest,
         quiet: bool,
         currency: &str,
         env: Env<W>,
@@ -613,9 +608,8 @@ mod tests {
 
     #[test]
     fn the_extension_picks_the_format_unless_format_is_given() {
-        use crate::cli::{FormatArg, OutputArgs};
-        let f = |format: Option<FormatArg>, out: Option<&str>| {
-            Format::resolve(&OutputArgs {
+        let f = |format: Option<Format>, out: Option<&str>| {
+            Format::resolve(&OutputRequest {
                 format,
                 output: out.map(PathBuf::from),
             })
@@ -629,8 +623,8 @@ mod tests {
         assert_eq!(f(None, Some("k.md")), Format::Markdown);
         assert_eq!(f(None, Some("k.txt")), Format::Table);
         assert_eq!(f(None, Some("-")), Format::Table);
-        assert_eq!(f(Some(FormatArg::Json), Some("out.csv")), Format::Json);
-        assert_eq!(f(Some(FormatArg::Table), Some("out.csv")), Format::Table);
+        assert_eq!(f(Some(Format::Json), Some("out.csv")), Format::Json);
+        assert_eq!(f(Some(Format::Table), Some("out.csv")), Format::Table);
     }
 
     #[test]
@@ -685,9 +679,8 @@ mod tests {
 
     #[test]
     fn resolve_colour_and_width() {
-        use crate::cli::{FormatArg, OutputArgs};
-        let table = OutputArgs {
-            format: Some(FormatArg::Table),
+        let table = OutputRequest {
+            format: Some(Format::Table),
             output: None,
         };
         let o = OutputOptions::resolve_in(&table, false, "$", env(true, false, None));
@@ -703,21 +696,21 @@ mod tests {
         let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, Some("80")));
         assert!(!o.color && o.width == Some(80));
         // -o FILE: neither, even on a terminal; `-o -` is standard output.
-        let file = OutputArgs {
-            format: Some(FormatArg::Table),
+        let file = OutputRequest {
+            format: Some(Format::Table),
             output: Some("k.txt".into()),
         };
         let o = OutputOptions::resolve_in(&file, false, "$", env(true, false, Some("80")));
         assert!(!o.color && o.width.is_none() && o.path.is_some());
-        let dash = OutputArgs {
-            format: Some(FormatArg::Table),
+        let dash = OutputRequest {
+            format: Some(Format::Table),
             output: Some("-".into()),
         };
         let o = OutputOptions::resolve_in(&dash, false, "$", env(true, false, None));
         assert!(o.color && o.path.is_none());
         // Colour is for tables only.
-        let csv = OutputArgs {
-            format: Some(FormatArg::Csv),
+        let csv = OutputRequest {
+            format: Some(Format::Csv),
             output: None,
         };
         let o = OutputOptions::resolve_in(&csv, true, "$", env(true, false, None));

@@ -7,7 +7,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use crate::metrics::common::Stage;
-use crate::metrics::periods::{date_of, PeriodKind, PeriodSpec};
+use crate::periods::{date_of, PeriodKind, PeriodSpec};
 use crate::metrics::plan::compute::MaturitySource;
 use crate::metrics::plan::targets::{Owner, Target};
 use crate::metrics::plan::{AnchorPlan, Plan, Row};

@@ -300,3 +300,44 @@ fn mixed_date_orders_in_a_required_column_fail() {
         &["fixtures/bad/mixed_dates.csv", "column `mql_at` (created_at) mixes month-first dates (line 2: 1/31/…) and day-first dates (line 3: 31/1/…)"],
     );
 }
+
+/// A typo in a configuration key gets "did you mean", as a rules typo does;
+/// a key like nothing known gets none.
+#[test]
+fn config_key_typo_gets_did_you_mean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let typo = tmp.path().join("typo.toml");
+    std::fs::write(&typo, "curency = \"$\"\n").unwrap();
+    let args = ["kpis", "fixtures/basic", "--config", typo.to_str().unwrap()];
+    let o = crate::util::run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", crate::util::show(&args, &o));
+    let err = crate::util::stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("line 1: unknown field `curency`"), "{err}");
+    assert!(
+        err.trim_end().ends_with("; did you mean 'currency'?"),
+        "{err}"
+    );
+
+    let nested = tmp.path().join("nested.toml");
+    std::fs::write(&nested, "[misalignment]\nmin_sampel = 3\n").unwrap();
+    let args = [
+        "kpis",
+        "fixtures/basic",
+        "--config",
+        nested.to_str().unwrap(),
+    ];
+    let err = crate::util::stderr(&crate::util::run(&args));
+    assert!(err.contains("line 2"), "{err}");
+    assert!(
+        err.trim_end().ends_with("; did you mean 'min_sample'?"),
+        "{err}"
+    );
+
+    let far = tmp.path().join("far.toml");
+    std::fs::write(&far, "zzzzzzzz = 1\n").unwrap();
+    let args = ["kpis", "fixtures/basic", "--config", far.to_str().unwrap()];
+    let err = crate::util::stderr(&crate::util::run(&args));
+    assert!(err.contains("unknown field `zzzzzzzz`"), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+}

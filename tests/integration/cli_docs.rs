@@ -55,7 +55,11 @@ fn completions_for_every_shell() {
         let o = run(&args);
         assert!(o.status.success(), "{}", show(&args, &o));
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.contains(needle), "{shell}: no {needle:?}\n{}", show(&args, &o));
+        assert!(
+            text.contains(needle),
+            "{shell}: no {needle:?}\n{}",
+            show(&args, &o)
+        );
         // Subcommands and their flags are completed.
         assert!(text.contains("misalignment"), "{shell}: no subcommands");
         assert!(text.contains("as-of"), "{shell}: no --as-of");
@@ -93,7 +97,14 @@ fn help_shows_grouped_flags_defaults_and_examples() {
     let o = run(&args);
     assert!(o.status.success(), "{}", show(&args, &o));
     let help = String::from_utf8_lossy(&o.stdout);
-    for needle in ["Input:", "Analysis:", "Output:", "[default: month", "Examples:", "revcycle kpis --demo"] {
+    for needle in [
+        "Input:",
+        "Analysis:",
+        "Output:",
+        "[default: month",
+        "Examples:",
+        "revcycle kpis --demo",
+    ] {
         assert!(help.contains(needle), "no {needle:?} in\n{help}");
     }
     // `demo --rows N` counts; `--leads` is a file everywhere else (the old
@@ -108,4 +119,61 @@ fn help_shows_grouped_flags_defaults_and_examples() {
         let leads = std::fs::read_to_string(format!("{out}/leads.csv")).unwrap();
         assert_eq!(leads.lines().count(), 51, "50 leads and a header");
     }
+}
+
+/// `revcycle metrics` lists the registry: one row per (id, command), with
+/// the kind, table, command, inputs and formula of each.
+#[test]
+fn metrics_lists_the_registry() {
+    let args = ["metrics", "--format", "csv"];
+    let o = crate::util::run(&args);
+    assert!(o.status.success(), "{}", crate::util::show(&args, &o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        rd.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["id", "kind", "table", "command", "inputs", "formula"]
+    );
+    let rows: Vec<Vec<String>> = rd
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), revcycle::metrics::registry::METRICS.len());
+    let row = |id: &str, cmd: &str| {
+        rows.iter()
+            .find(|r| r[0] == id && r[3] == cmd)
+            .unwrap_or_else(|| panic!("no row {id} {cmd}"))
+            .clone()
+    };
+    let w = row("win_rate", "kpis");
+    assert_eq!(w[1], "rate");
+    assert_eq!(w[2], "kpis");
+    assert_eq!(w[4], "opportunities.status opportunities.close_date");
+    assert!(
+        w[5].contains("won_deals / (won_deals + lost_deals)"),
+        "{w:?}"
+    );
+    let c = row("misalignment_cost", "misalignment");
+    assert_eq!(c[1], "money");
+    let s = row("alignment_score", "misalignment");
+    assert_eq!(
+        (s[1].as_str(), s[2].as_str()),
+        ("score", "misalignment, alignment")
+    );
+    let n = row("new_bookings", "kpis");
+    assert_eq!(n[5], "sum of `amount` over `won_deals`");
+    assert_eq!(row("leads", "kpis")[5], "leads with `created_at` in P");
+    // Every command of the registry is a command of the CLI.
+    for r in &rows {
+        assert!(
+            ["kpis", "funnel", "cycle", "misalignment", "plan"].contains(&r[3].as_str()),
+            "{r:?}"
+        );
+    }
+    // JSON has the same rows.
+    let o = crate::util::run(&["metrics", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(rows.len()), "{v}");
+    assert_eq!(v["rows"][0]["id"], "leads");
+    assert_eq!(v["rows"][0]["kind"], "count");
 }

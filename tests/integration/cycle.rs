@@ -3,35 +3,11 @@
 //! wired; the metric-level tests in `src/metrics/cycle.rs` assert every value.
 
 use std::path::PathBuf;
-use std::process::Command;
+
+use crate::util::{run_ok as run, run_ok_both as run_both};
 
 fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join("cycle")
-}
-
-/// Runs revcycle; panics with the command, stdout and stderr unless it exits 0.
-fn run(args: &[&str]) -> String {
-    run_both(args).0
-}
-
-/// Like `run`, returning (stdout, stderr).
-fn run_both(args: &[&str]) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_revcycle"))
-        .args(args)
-        .output()
-        .expect("revcycle runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "revcycle {}\nexit: {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        out.status.code(),
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (stdout, String::from_utf8_lossy(&out.stderr).to_string())
+    crate::util::fixture("cycle")
 }
 
 fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {

@@ -4,37 +4,10 @@
 //! Ignored until the loader (`cmd::common`) and the output layer are merged:
 //! the commands are stubs on this branch.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use crate::expected;
+use crate::util::{root, run_ok as run};
 
 const AS_OF: &str = "2024-05-03T00:00:00";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Run `revcycle <args>` from the crate root; panics with the command, stdout
-/// and stderr when it fails.
-fn run(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_revcycle"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("running revcycle");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "revcycle {} exited with {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        out.status.code(),
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 /// CSV output as (column, cells), empty cells as `-`.
 fn csv_cells(text: &str) -> Vec<(String, Vec<String>)> {

@@ -2,31 +2,8 @@
 //! in fixtures/misalignment/EXPECTED.md).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs the binary; on failure prints the command, stdout and stderr.
-fn run(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_revcycle"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("runs revcycle");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "revcycle {}\nexit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use crate::util::run_ok as run;
 
 fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());

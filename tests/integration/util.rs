@@ -116,3 +116,19 @@ pub fn assert_snapshot(name: &str, text: &str) {
         );
     }
 }
+
+/// Run `revcycle ARGS` from the crate root and return (stdout, stderr);
+/// panics with the command, exit code, stdout and stderr unless it exits 0.
+pub fn run_ok_both(args: &[&str]) -> (String, String) {
+    let o = run(args);
+    assert!(o.status.success(), "{}", show(args, &o));
+    (
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+/// [`run_ok_both`]'s standard output.
+pub fn run_ok(args: &[&str]) -> String {
+    run_ok_both(args).0
+}

@@ -38,25 +38,7 @@ pub fn default_channel(source: &str, medium: &str) -> Option<&'static str> {
     None
 }
 
-/// A `[touches.channel_rules]` key: `"SOURCE / MEDIUM"`, either side `*`
-/// for any value. Returns (source, medium), `None` for `*`, lower-cased.
-pub fn parse_rule_key(key: &str) -> Result<(Option<String>, Option<String>), String> {
-    let Some((s, m)) = key.split_once('/') else {
-        return Err(
-            "expected \"SOURCE / MEDIUM\" (`*` for any), e.g. \"google / cpc\" or \"* / email\""
-                .into(),
-        );
-    };
-    let side = |x: &str| {
-        let x = x.trim().to_lowercase();
-        (x != "*").then_some(x)
-    };
-    let (s, m) = (side(s), side(m));
-    if s.is_none() && m.is_none() {
-        return Err("\"* / *\" would match every touch; name a source or a medium".into());
-    }
-    Ok((s, m))
-}
+pub use crate::config::parse_rule_key;
 
 /// The configured rules: an exact (source, medium) rule wins over a
 /// medium-only rule (`* / medium`), which wins over a source-only rule

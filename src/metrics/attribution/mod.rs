@@ -171,7 +171,7 @@ pub struct Settings {
     pub as_of: i64,
 }
 
-pub use crate::metrics::periods::US_PER_DAY;
+pub use crate::periods::US_PER_DAY;
 
 impl Settings {
     /// The contract's defaults: by channel, `won`, lookback 365 days, half-life 7 days.

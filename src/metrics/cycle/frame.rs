@@ -7,8 +7,8 @@ use super::compute::{div, sub};
 use super::gather::{self, Computed};
 use super::{BowTie, CYCLE_METRICS};
 use crate::errors::PolarsCtx;
-use crate::metrics::periods::date_of;
 use crate::model::Dataset;
+use crate::periods::date_of;
 
 /// The cycle table, the metrics the registry calls unavailable nulled.
 pub(super) fn cycle_frame(ds: &Dataset, c: &Computed) -> anyhow::Result<DataFrame> {

@@ -11,8 +11,8 @@ use crate::metrics::common::{
     campaigns_with_dim, ladder, lead_stages, opportunities_with_dim, Stage, DIM,
 };
 use crate::metrics::common::{money_sum, to_micros, MICROS};
-use crate::metrics::periods::PeriodSpec;
 use crate::model::Dataset;
+use crate::periods::PeriodSpec;
 use crate::settings::Analysis;
 
 /// Opportunity aggregates of one (period, dimension value).

@@ -3,8 +3,8 @@
 use super::compute::div;
 use super::gather::col_i64;
 use super::*;
-use crate::metrics::periods::{PeriodKind, PeriodSpec};
-use crate::metrics::testutil_cycle::{fixture, parse_ts};
+use crate::metrics::testutil::{fixture_dir as fixture, ts};
+use crate::periods::{PeriodKind, PeriodSpec};
 use crate::settings::Dimension;
 
 const N: Option<f64> = None;
@@ -73,160 +73,28 @@ fn s(v: f64) -> Option<f64> {
     Some(v)
 }
 
-/// Expected cycle rows by month, columns in CYCLE_METRICS order.
+/// Expected cycle rows by month, columns in CYCLE_METRICS order: the
+/// `cycle month` block of fixtures/cycle/EXPECTED.md.
 fn month_rows() -> Vec<(&'static str, Vec<Option<f64>>)> {
-    vec![
-        (
-            "2023-11-01",
-            vec![
-                s(0.),
-                s(0.),
-                s(0.),
-                s(0.),
-                s(0.),
-                N,
-                N,
-                s(0.),
-                s(380.),
-                s(0.),
-                s(0.),
-                s(0.),
-                s(380.),
-                N,
-                N,
-                N,
-                s(95.),
-                N,
-                N,
-                N,
-            ],
-        ),
-        (
-            "2023-12-01",
-            vec![
-                s(0.),
-                s(0.),
-                s(1200.),
-                s(0.),
-                s(1200.),
-                s(1.),
-                s(1.),
-                s(380.),
-                s(0.),
-                s(0.),
-                s(0.),
-                s(0.),
-                s(380.),
-                s(1.),
-                s(1.),
-                s(0.),
-                s(95.),
-                N,
-                N,
-                N,
-            ],
-        ),
-        (
-            "2024-01-01",
-            vec![
-                s(960.),
-                s(0.),
-                s(1440.),
-                s(960.),
-                s(2400.),
-                s(0.6),
-                s(0.5),
-                s(380.),
-                s(80.),
-                s(0.),
-                s(80.),
-                s(50.),
-                s(330.),
-                s(250. / 380.),
-                s(250. / 380.),
-                s(0.25),
-                s(82.5),
-                s(264.),
-                s(0.33),
-                s(800. / 66.),
-            ],
-        ),
-        (
-            "2024-02-01",
-            vec![
-                s(1020.),
-                s(650.),
-                s(0.),
-                s(1020.),
-                s(1670.),
-                s(650. / 1670.),
-                N,
-                s(330.),
-                s(50.),
-                s(50.),
-                s(0.),
-                s(0.),
-                s(430.),
-                s(380. / 330.),
-                s(1.),
-                s(0.),
-                s(86.),
-                N,
-                N,
-                s(350. / 68.8),
-            ],
-        ),
-        (
-            "2024-03-01",
-            vec![
-                s(0.),
-                s(100.),
-                s(0.),
-                s(0.),
-                s(100.),
-                s(1.),
-                s(0.),
-                s(430.),
-                s(60.),
-                s(0.),
-                s(0.),
-                s(30.),
-                s(460.),
-                s(400. / 430.),
-                s(400. / 430.),
-                s(0.2),
-                s(92.),
-                s(368.),
-                N,
-                N,
-            ],
-        ),
-        (
-            "2024-04-01",
-            vec![
-                s(0.),
-                s(240.),
-                s(0.),
-                s(0.),
-                s(240.),
-                s(1.),
-                N,
-                s(460.),
-                s(0.),
-                s(20.),
-                s(0.),
-                s(80.),
-                s(400.),
-                s(400. / 460.),
-                s(380. / 460.),
-                s(0.2),
-                s(100.),
-                s(400.),
-                N,
-                N,
-            ],
-        ),
-    ]
+    use crate::metrics::testutil::expected;
+    let md = std::fs::read_to_string(fixture("cycle").join("EXPECTED.md")).unwrap();
+    let cols = expected::block(&md, "cycle month");
+    assert_eq!(cols[0].0, "period");
+    let names: Vec<&str> = cols[1..].iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, CYCLE_METRICS, "the block's columns");
+    (0..cols[0].1.len())
+        .map(|r| {
+            let period: &'static str = Box::leak(cols[0].1[r].clone().into_boxed_str());
+            let values = cols[1..]
+                .iter()
+                .map(|c| match c.1[r].as_str() {
+                    "-" => None,
+                    v => Some(expected::number(v).unwrap_or_else(|| panic!("{v}"))),
+                })
+                .collect();
+            (period, values)
+        })
+        .collect()
 }
 
 fn quarter_rows() -> Vec<(&'static str, Vec<Option<f64>>)> {
@@ -354,7 +222,7 @@ fn sales_cost_enters_cac() {
 #[test]
 fn from_still_reads_earlier_months() {
     let a = Analysis {
-        from: Some(parse_ts("2024-02-01").unwrap()),
+        from: Some(ts("2024-02-01")),
         ..analysis(PeriodKind::Month)
     };
     let df = cycle(&ds(), &a).unwrap();
@@ -700,7 +568,7 @@ fn index_expr_agrees_with_index_of() {
         "2024-04-01",
     ]
     .iter()
-    .map(|t| parse_ts(t).unwrap())
+    .map(|t| ts(t))
     .collect();
     for (kind, fys) in [
         (PeriodKind::Week, 1),

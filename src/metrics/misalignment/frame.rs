@@ -1,8 +1,10 @@
 //! Building the frames: the one list of the misalignment table's columns,
 //! in order, each read from a typed [`GroupRow`].
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use polars::prelude::*;
+
+use crate::errors::PolarsCtx;
 
 use super::bucket_stem;
 use super::compute::{BucketRow, GroupRow, Money};
@@ -116,9 +118,7 @@ pub(super) fn build_frame(
     c.f("cost_per_mql", |r| r.cost_per_mql);
     c.i("misfit_lost_deals", |r| r.misfit_lost_deals);
     c.f("misfit_lost_amount", |r| r.misfit_lost_amount);
-    DataFrame::new_infer_height(c.cols)
-        .map_err(anyhow::Error::from)
-        .context("building the misalignment table")
+    DataFrame::new_infer_height(c.cols).ctx("building the misalignment table")
 }
 
 pub(super) fn build_buckets(
@@ -184,7 +184,5 @@ pub(super) fn build_buckets(
     cols.push(fs("lost_revenue", &|b| b.lost.map(|m| m.v)));
     cols.push(fs("lost_revenue_low", &|b| b.lost.map(|m| m.lo)));
     cols.push(fs("lost_revenue_high", &|b| b.lost.map(|m| m.hi)));
-    DataFrame::new_infer_height(cols)
-        .map_err(anyhow::Error::from)
-        .context("building the response-time bucket table")
+    DataFrame::new_infer_height(cols).ctx("building the response-time bucket table")
 }

@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use polars::prelude::*;
+
+use crate::errors::PolarsCtx;
 
 use super::{range_bounds, ALL, G, SPEED_HOURS};
 use crate::metrics::common::{
@@ -213,8 +215,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
         // behind them once.
         let lf = lf
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("computing per-lead flags for misalignment")?
+            .ctx("computing per-lead flags for misalignment")?
             .lazy();
 
         let agg = lf
@@ -245,8 +246,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                 ),
             ])
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("aggregating leads for misalignment")?;
+            .ctx("aggregating leads for misalignment")?;
         let keys = col_str(&agg, G)?;
         let fields = [
             "mqls",
@@ -289,8 +289,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                 i64_sum(col("__sql"), "sql"),
             ])
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("counting response-time buckets")?;
+            .ctx("counting response-time buckets")?;
         let (keys, idx, n, s) = (
             col_str(&bk, G)?,
             col_i64(&bk, "__bucket")?,
@@ -313,8 +312,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                 .group_by([col(G), col(src).fill_null(lit(NONE_GROUP)).alias("__cat")])
                 .agg([len().cast(DataType::Int64).alias("n")])
                 .collect()
-                .map_err(anyhow::Error::from)
-                .with_context(|| format!("MQL {src} mix"))?;
+                .ctx(format!("MQL {src} mix"))?;
             let (keys, cats, n) = (
                 col_str(&mix, G)?,
                 col_str(&mix, "__cat")?,
@@ -393,8 +391,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
         // Four aggregations read these closed deals: join once.
         let lf = lf
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("joining deals to their leads for misalignment")?
+            .ctx("joining deals to their leads for misalignment")?
             .lazy();
         let agg = lf
             .clone()
@@ -406,8 +403,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                     .alias("bookings"),
             ])
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("aggregating deals for misalignment")?;
+            .ctx("aggregating deals for misalignment")?;
         let (keys, won, lost, bookings) = (
             col_str(&agg, G)?,
             col_i64(&agg, "won")?,
@@ -431,8 +427,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                 money_sum(col("amount")).alias("amount"),
             ])
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("lost deals by reason")?;
+            .ctx("lost deals by reason")?;
         let reasons: Vec<Option<String>> = lost_df
             .column("loss_reason")?
             .str()?
@@ -458,8 +453,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
             .group_by([col(G), col("__seg")])
             .agg([len().cast(DataType::Int64).alias("n")])
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("won deals by segment")?;
+            .ctx("won deals by segment")?;
         let (keys, cats, n) = (
             col_str(&seg, G)?,
             col_str(&seg, "__seg")?,
@@ -475,8 +469,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
             .group_by([col(G), col("__chan")])
             .agg([money_sum(col("amount")).alias("amount")])
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("bookings by channel")?;
+            .ctx("bookings by channel")?;
         let (keys, cats, amt) = (
             col_str(&ch, G)?,
             col_str(&ch, "__chan")?,
@@ -497,8 +490,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
             .group_by([group_expr().alias(G)])
             .agg([money_sum(col("spend")).alias("spend")])
             .collect()
-            .map_err(anyhow::Error::from)
-            .context("summing spend for misalignment")?;
+            .ctx("summing spend for misalignment")?;
         let (keys, spend) = (col_str(&sp, G)?, col_f64(&sp, "spend")?);
         for r in 0..keys.len() {
             let g = groups

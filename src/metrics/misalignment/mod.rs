@@ -13,13 +13,15 @@ mod frame;
 mod gather;
 mod notes;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use polars::prelude::*;
+
+use crate::errors::PolarsCtx;
 
 pub use compute::Money;
 
-use crate::metrics::periods::{PeriodKind, PeriodSpec};
 use crate::model::Dataset;
+use crate::periods::{PeriodKind, PeriodSpec};
 use crate::settings::{Analysis, Dimension};
 
 /// z of the two-sided 95% Wilson interval.
@@ -314,8 +316,7 @@ fn channel_figures(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
             "won_deals",
             "new_bookings",
         ])
-        .map_err(anyhow::Error::from)
-        .context("per-channel key figures")
+        .ctx("per-channel key figures")
 }
 
 impl Misalignment {
@@ -328,8 +329,7 @@ impl Misalignment {
             Series::new("assumption".into(), names).into_column(),
             Series::new("value".into(), values).into_column(),
         ])
-        .map_err(anyhow::Error::from)
-        .context("building the assumptions table")
+        .ctx("building the assumptions table")
     }
 }
 

@@ -88,11 +88,7 @@ pub(super) fn dataset_notes(av: &Avail, a: &Analysis, notes: &mut Vec<String>) {
 }
 
 pub(super) fn assumptions(a: &Analysis, as_of: i64) -> Vec<(String, String)> {
-    let fmt_ts = |t: i64| {
-        chrono::DateTime::from_timestamp_micros(t)
-            .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-            .unwrap_or_else(|| t.to_string())
-    };
+    let fmt_ts = |t: i64| crate::periods::timestamp_text(t).unwrap_or_else(|| t.to_string());
     let (lo, hi) = range_bounds(a);
     let range = match (lo, hi) {
         (None, None) => "all data".to_string(),

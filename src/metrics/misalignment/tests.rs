@@ -3,7 +3,7 @@
 mod known_answers {
     //! Known answers: fixtures/misalignment/EXPECTED.md.
     use super::super::*;
-    use crate::metrics::testutil_misalign::fixture;
+    use crate::metrics::testutil::fixture;
 
     fn analysis(by: Option<Dimension>) -> Analysis {
         Analysis {
@@ -63,71 +63,6 @@ mod known_answers {
         }
     }
 
-    fn whole() -> Want {
-        Want {
-            ids: [
-                Some(0.3),
-                Some(3.0),
-                Some(13500.0),
-                Some(450.0),
-                Some(15750.0),
-                Some(3.0),
-                Some(450.0),
-                Some(5000.0),
-                Some(35150.0),
-                Some(7626.7700981101),
-                Some(94325.6260120170),
-                Some(35150.0 / 45000.0),
-                Some(15300.0),
-                Some(100.0 * (10.0 / 13.0 + 2.0 / 3.0 + 0.5 + 17.0 / 21.0 + 41.0 / 63.0) / 5.0),
-                Some(10.0 / 13.0),
-                Some(2.0 / 3.0),
-                Some(0.5),
-                Some(17.0 / 21.0),
-                Some(41.0 / 63.0),
-            ],
-            inputs: vec![
-                ("mqls_reached", Some(14.0)),
-                ("worked_mqls", Some(10.0)),
-                ("worked_mqls_won", Some(3.0)),
-                ("worked_mql_win_rate_low", Some(0.107791267406)),
-                ("worked_mql_win_rate_high", Some(0.603221852539)),
-                ("sla_mqls", Some(13.0)),
-                ("contacted_mqls", Some(9.0)),
-                ("contacted_within_24h", Some(6.0)),
-                ("accepted_mqls", Some(7.0)),
-                ("sql_reached", Some(5.0)),
-                ("sql_won", Some(3.0)),
-                ("sql_win_rate", Some(0.6)),
-                ("sql_win_rate_low", Some(0.230724281276)),
-                ("sql_win_rate_high", Some(0.882379225767)),
-                ("bucket_le_1h_n", Some(4.0)),
-                ("bucket_le_1h_sql_reached", Some(3.0)),
-                ("bucket_le_1h_q", Some(0.75)),
-                ("bucket_le_24h_n", Some(2.0)),
-                ("bucket_le_24h_sql_reached", Some(1.0)),
-                ("bucket_le_24h_q", Some(0.5)),
-                ("bucket_le_72h_n", Some(2.0)),
-                ("bucket_le_72h_sql_reached", Some(1.0)),
-                ("bucket_le_72h_q", Some(0.5)),
-                ("bucket_gt_72h_n", Some(1.0)),
-                ("bucket_gt_72h_sql_reached", Some(0.0)),
-                ("bucket_gt_72h_q", Some(0.0)),
-                ("won_deals", Some(3.0)),
-                ("lost_deals", Some(3.0)),
-                ("win_rate", Some(0.5)),
-                ("win_rate_low", Some(0.187616306483)),
-                ("win_rate_high", Some(0.812383693517)),
-                ("new_bookings", Some(45000.0)),
-                ("avg_deal_size", Some(15000.0)),
-                ("marketing_spend", Some(2100.0)),
-                ("cost_per_mql", Some(150.0)),
-                ("misfit_lost_deals", Some(2.0)),
-                ("misfit_lost_amount", Some(10000.0)),
-            ],
-        }
-    }
-
     #[test]
     fn wilson_known_values() {
         let (lo, hi) = wilson(3.0, 10.0).unwrap();
@@ -156,7 +91,13 @@ mod known_answers {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(names, columns(&[1.0, 24.0, 72.0]));
-        check(&m.frame, 0, &whole());
+        // The known answers: EXPECTED.md's `misalignment whole` block.
+        use crate::metrics::testutil::{cells, expected, fixture_dir};
+        let md = std::fs::read_to_string(fixture_dir("misalignment").join("EXPECTED.md")).unwrap();
+        let want = expected::block(&md, "misalignment whole");
+        let cols: Vec<&str> = want.iter().map(|c| c.0.as_str()).collect();
+        let got = cells(&m.frame.select(cols).unwrap());
+        expected::assert_matches("misalignment whole", &want, &got);
         let base = m
             .frame
             .column("followup_base_bucket")
@@ -428,20 +369,17 @@ mod known_answers {
         // 2024-01-01 (a Monday), i.e. [2024-01-01, 2024-01-08): leads L01-L06;
         // no deal closes in it; spend is the 2024-01-01 rows (600 + 450).
         let ds = fixture("misalignment");
-        let ts = crate::metrics::testutil_misalign::ts;
+        let ts = crate::metrics::testutil::ts;
         let a = Analysis {
             period: PeriodKind::Week,
-            from: Some(ts("2024-01-01").unwrap()),
-            to: Some(ts("2024-01-03").unwrap()),
+            from: Some(ts("2024-01-01")),
+            to: Some(ts("2024-01-03")),
             min_sample: 2,
             ..Analysis::default()
         };
         assert_eq!(
             range_bounds(&a),
-            (
-                Some(ts("2024-01-01").unwrap()),
-                Some(ts("2024-01-08").unwrap())
-            )
+            (Some(ts("2024-01-01")), Some(ts("2024-01-08")))
         );
         let m = misalignment(&ds, &a).unwrap();
         let f = &m.frame;
@@ -461,8 +399,8 @@ mod known_answers {
         close(f, "misalignment_cost_share", 0, None);
         // Month periods: --from 2024-01-15 --to 2024-02-10 covers January and February.
         let a = Analysis {
-            from: Some(ts("2024-01-15").unwrap()),
-            to: Some(ts("2024-02-10").unwrap()),
+            from: Some(ts("2024-01-15")),
+            to: Some(ts("2024-02-10")),
             ..a
         };
         let a = Analysis {
@@ -471,10 +409,7 @@ mod known_answers {
         };
         assert_eq!(
             range_bounds(&a),
-            (
-                Some(ts("2024-01-01").unwrap()),
-                Some(ts("2024-03-01").unwrap())
-            )
+            (Some(ts("2024-01-01")), Some(ts("2024-03-01")))
         );
     }
 }
@@ -516,10 +451,7 @@ mod real_loader_tests {
     fn real_loader_gives_the_same_answers() {
         let (ds, a) = load_fixture("misalignment", None);
         assert_eq!(a.min_sample, 2);
-        assert_eq!(
-            ds.as_of,
-            crate::metrics::testutil_misalign::ts("2024-04-30").unwrap()
-        );
+        assert_eq!(ds.as_of, crate::metrics::testutil::ts("2024-04-30"));
         let m = misalignment(&ds, &a).unwrap();
         let f = &m.frame;
         for (id, want) in [
@@ -550,7 +482,7 @@ mod real_loader_tests {
 
 mod components {
     use super::super::*;
-    use crate::metrics::testutil_misalign::fixture;
+    use crate::metrics::testutil::fixture;
 
     /// The five money components carry the numbers of the frame, and their
     /// values, lows and highs add up to misalignment_cost, _low and _high.

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::metrics::common::Stage;
 use crate::metrics::misalignment::wilson;
-use crate::metrics::periods::{date_of, US_PER_DAY};
+use crate::periods::{date_of, US_PER_DAY};
 
 /// Maturity when fewer than this many leads have won.
 pub const MIN_WON_FOR_MATURITY: usize = 20;
@@ -381,7 +381,7 @@ mod tests {
 
     #[test]
     fn needed_by_rounds_down() {
-        let d = |y, m, dd| crate::metrics::periods::micros_of_date(NaiveDate::from_ymd_opt(y, m, dd).unwrap());
+        let d = |y, m, dd| crate::periods::micros_of_date(NaiveDate::from_ymd_opt(y, m, dd).unwrap());
         // Q1 2025: 90 days, midpoint 2025-02-15 00:00; minus 10.5 days.
         let nb = needed_by(d(2025, 1, 1), d(2025, 4, 1), Some(10.5)).unwrap();
         assert_eq!(nb, NaiveDate::from_ymd_opt(2025, 2, 4).unwrap());

@@ -6,7 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::metrics::periods::US_PER_DAY;
+use crate::periods::US_PER_DAY;
 
 use super::Plan;
 
@@ -32,7 +32,7 @@ pub const PLAN_COLUMNS: [&str; 17] = [
 ];
 
 fn day(d: NaiveDate) -> i32 {
-    (crate::metrics::periods::micros_of_date(d) / US_PER_DAY) as i32
+    (crate::periods::micros_of_date(d) / US_PER_DAY) as i32
 }
 
 fn dates(name: &str, v: Vec<Option<i32>>) -> Result<Column> {

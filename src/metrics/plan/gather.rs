@@ -5,9 +5,11 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use crate::errors::PolarsCtx;
+
 use crate::metrics::common::{self, Stage, DIM};
-use crate::metrics::kpis::{micros_between, pctx};
-use crate::metrics::periods::{PeriodSpec, US_PER_DAY};
+use crate::metrics::kpis::micros_between;
+use crate::periods::{PeriodSpec, US_PER_DAY};
 use crate::model::{Dataset, TableKind};
 use crate::settings::Dimension;
 
@@ -51,7 +53,7 @@ impl Source {
                     keep_dim(common::lead_stages(ds, by))
                         .select(keep)
                         .collect()
-                        .map_err(|e| pctx(e, "computing lead stages"))?,
+                        .ctx("computing lead stages")?,
                 )
             }
             None => None,
@@ -69,7 +71,7 @@ impl Source {
                         col("amount"),
                     ])
                     .collect()
-                    .map_err(|e| pctx(e, "reading opportunities"))?,
+                    .ctx("reading opportunities")?,
             ),
             None => None,
         };
@@ -78,7 +80,7 @@ impl Source {
                 keep_dim(lf)
                     .select([col("date"), col("spend")])
                     .collect()
-                    .map_err(|e| pctx(e, "reading spend"))?,
+                    .ctx("reading spend")?,
             ),
             _ => None,
         };
@@ -105,7 +107,7 @@ impl Source {
                 / lit(US_PER_DAY as f64))
             .alias("d")])
             .collect()
-            .map_err(|e| pctx(e, "measuring maturity"))?;
+            .ctx("measuring maturity")?;
         Ok(df.column("d")?.f64()?.iter().flatten().collect())
     }
 
@@ -149,7 +151,7 @@ impl Source {
             .clone()
             .select(aggs)
             .collect()
-            .map_err(|e| pctx(e, "counting the evidence window"))?;
+            .ctx("counting the evidence window")?;
         let mut reached = Vec::new();
         let mut days_to_won = Vec::new();
         for s in &self.ladder {
@@ -170,7 +172,7 @@ impl Source {
             .agg(reached_aggs)
             .sort(["__p"], SortMultipleOptions::default())
             .collect()
-            .map_err(|e| pctx(e, "counting the evidence window by period"))?;
+            .ctx("counting the evidence window by period")?;
         let ps: Vec<i64> = by_period.column("__p")?.i64()?.iter().flatten().collect();
         let mut per_period: Vec<(i64, Vec<i64>)> =
             ps.iter().map(|&p| (p, Vec::with_capacity(n))).collect();
@@ -197,7 +199,7 @@ impl Source {
             .filter(col("status").eq(lit("won")).and(within("close_date", start, end)))
             .select([col("amount").mean().alias("a")])
             .collect()
-            .map_err(|e| pctx(e, "averaging deal size"))?;
+            .ctx("averaging deal size")?;
         Ok(df.column("a")?.cast(&DataType::Float64)?.f64()?.get(0))
     }
 
@@ -219,7 +221,7 @@ impl Source {
                 .filter(filter)
                 .select([agg.alias("v")])
                 .collect()
-                .map_err(|e| pctx(e, format!("counting {}", metric.name())))?;
+                .ctx(format!("counting {}", metric.name()))?;
             Ok(Some(
                 out.column("v")?
                     .cast(&DataType::Float64)?

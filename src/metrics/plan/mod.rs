@@ -15,7 +15,7 @@ use anyhow::{bail, Result};
 use chrono::NaiveDate;
 
 use crate::metrics::common::Stage;
-use crate::metrics::periods::{micros_of_date, PeriodSpec};
+use crate::periods::{micros_of_date, PeriodSpec};
 use crate::model::Dataset;
 use crate::settings::Dimension;
 

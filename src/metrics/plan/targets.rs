@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
 use crate::metrics::common::Stage;
-use crate::metrics::periods::{micros_of_date, PeriodKind, PeriodSpec};
+use crate::periods::{micros_of_date, PeriodKind, PeriodSpec};
 use crate::settings::Dimension;
 
 /// A metric a target can be set on.

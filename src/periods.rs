@@ -167,8 +167,41 @@ pub fn micros_of_date(d: NaiveDate) -> i64 {
     (d - epoch()).num_days() * US_PER_DAY
 }
 
+/// The one date/time text of an instant (microseconds since the epoch, UTC):
+/// `YYYY-MM-DD` at midnight, else `YYYY-MM-DD HH:MM:SS`; the microseconds
+/// themselves when out of chrono's range.
+pub fn instant_text(us: i64) -> String {
+    match chrono::DateTime::from_timestamp_micros(us) {
+        Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => us.to_string(),
+    }
+}
+
+/// An instant always with its time: `YYYY-MM-DD HH:MM:SS` (UTC); `None` out
+/// of chrono's range.
+pub fn timestamp_text(us: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|d| d.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_one_date_formatter() {
+        let midnight = 1_714_435_200_000_000; // 2024-04-30T00:00:00Z
+        assert_eq!(instant_text(midnight), "2024-04-30");
+        assert_eq!(
+            instant_text(midnight + 3_661_000_000),
+            "2024-04-30 01:01:01"
+        );
+        assert_eq!(
+            timestamp_text(midnight).as_deref(),
+            Some("2024-04-30 00:00:00")
+        );
+        assert_eq!(instant_text(i64::MAX), i64::MAX.to_string());
+    }
+
     use super::*;
 
     fn ts(y: i32, m: u32, d: u32) -> i64 {
