@@ -11,6 +11,8 @@ use std::sync::Arc;
 use anyhow::Result;
 use polars::prelude::*;
 
+use crate::errors::PolarsCtx;
+
 use super::channel::Rules;
 use super::{none_unit, By, Conversion, CreditKind, Input, Lead, Name, SpendRow, Touch};
 use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
@@ -30,11 +32,6 @@ pub struct Gathered {
     pub leads_without_touches: u64,
 }
 
-/// Polars errors with what was being done.
-fn pctx<T>(r: PolarsResult<T>, what: &str) -> Result<T> {
-    r.map_err(|e| anyhow::Error::new(e).context(what.to_string()))
-}
-
 /// Shares one `Name` per distinct text.
 #[derive(Default)]
 struct Interner(HashMap<String, Name>);
@@ -52,24 +49,25 @@ impl Interner {
 }
 
 fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    let c = pctx(df.column(name), name)?;
-    let c = pctx(c.cast(&DataType::String), name)?;
-    Ok(pctx(c.str(), name)?
+    let c = df.column(name).ctx(name)?;
+    let c = c.cast(&DataType::String).ctx(name)?;
+    Ok(c.str()
+        .ctx(name)?
         .iter()
         .map(|s| s.map(str::to_string))
         .collect())
 }
 
 fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
-    let c = pctx(df.column(name), name)?;
-    let c = pctx(c.cast(&DataType::Int64), name)?;
-    Ok(pctx(c.i64(), name)?.iter().collect())
+    let c = df.column(name).ctx(name)?;
+    let c = c.cast(&DataType::Int64).ctx(name)?;
+    Ok(c.i64().ctx(name)?.iter().collect())
 }
 
 fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    let c = pctx(df.column(name), name)?;
-    let c = pctx(c.cast(&DataType::Float64), name)?;
-    Ok(pctx(c.f64(), name)?.iter().collect())
+    let c = df.column(name).ctx(name)?;
+    let c = c.cast(&DataType::Float64).ctx(name)?;
+    Ok(c.f64().ctx(name)?.iter().collect())
 }
 
 /// Gather the engine's input. `periods` are the reported periods of `spec`.
@@ -98,17 +96,15 @@ pub fn gather(
     if has_mql {
         sel.push(col("eff_mql"));
     }
-    let leads_df = pctx(
-        stages
-            .filter(
-                col("lead_id")
-                    .is_not_null()
-                    .and(col("created_at").is_not_null()),
-            )
-            .select(sel)
-            .collect(),
-        "gathering leads for attribution",
-    )?;
+    let leads_df = (stages
+        .filter(
+            col("lead_id")
+                .is_not_null()
+                .and(col("created_at").is_not_null()),
+        )
+        .select(sel)
+        .collect())
+    .ctx("gathering leads for attribution")?;
     let ids = strs(&leads_df, "lead_id")?;
     let created = ints(&leads_df, "created_at")?;
     let chans = strs(&leads_df, "channel")?;
@@ -136,30 +132,29 @@ pub fn gather(
         out.has_touches = true;
         // Campaign id -> channel: one row per campaign, looked up here so
         // that the touches keep their file order.
-        let cc = pctx(campaign_channels(ds).collect(), "campaign channels")?;
+        let cc = (campaign_channels(ds).collect()).ctx("campaign channels")?;
         let camp_channel: HashMap<String, String> = strs(&cc, "campaign_id")?
             .into_iter()
             .zip(strs(&cc, "campaign_channel")?)
             .filter_map(|(k, v)| Some((k?, v?)))
             .collect();
-        let df = pctx(
-            t.lazy()
-                .select([
-                    col("lead_id"),
-                    col("touched_at"),
-                    col("channel").str().strip_chars(lit(NULL)),
-                    col("campaign_id"),
-                    col("touch_type"),
-                    col("source"),
-                    col("medium"),
-                ])
-                .collect(),
-            "gathering touches",
-        )?;
+        let df = (t
+            .lazy()
+            .select([
+                col("lead_id"),
+                col("touched_at"),
+                col("channel").str().strip_chars(lit(NULL)),
+                col("campaign_id"),
+                col("touch_type"),
+                col("source"),
+                col("medium"),
+            ])
+            .collect())
+        .ctx("gathering touches")?;
         // Column by column in lockstep, borrowing the text (no copy per row).
         let text = |c: &str| -> Result<StringChunked> {
-            let col = pctx(df.column(c), c)?;
-            Ok(pctx(col.str(), c)?.clone())
+            let col = df.column(c).ctx(c)?;
+            Ok(col.str().ctx(c)?.clone())
         };
         let (lead, own, camp, tt, src, med) = (
             text("lead_id")?,
@@ -169,11 +164,12 @@ pub fn gather(
             text("source")?,
             text("medium")?,
         );
-        let at = pctx(
-            pctx(df.column("touched_at"), "touched_at")?.cast(&DataType::Int64),
-            "touched_at",
-        )?;
-        let at = pctx(at.i64(), "touched_at")?.clone();
+        let at = (df
+            .column("touched_at")
+            .ctx("touched_at")?
+            .cast(&DataType::Int64))
+        .ctx("touched_at")?;
+        let at = at.i64().ctx("touched_at")?.clone();
         drop(df);
         let mut rule_cache: HashMap<(String, String), Name> = HashMap::new();
         let mut touched = vec![false; out.input.leads.len()];
@@ -253,19 +249,18 @@ pub fn gather(
                 } else {
                     "created_at"
                 };
-                let df = pctx(
-                    o.lazy()
-                        .filter(cond)
-                        .select([
-                            col("opportunity_id"),
-                            col("lead_id"),
-                            col(instant).alias("__instant"),
-                            col("created_at"),
-                            col("amount").fill_null(lit(0.0)),
-                        ])
-                        .collect(),
-                    "gathering conversions",
-                )?;
+                let df = (o
+                    .lazy()
+                    .filter(cond)
+                    .select([
+                        col("opportunity_id"),
+                        col("lead_id"),
+                        col(instant).alias("__instant"),
+                        col("created_at"),
+                        col("amount").fill_null(lit(0.0)),
+                    ])
+                    .collect())
+                .ctx("gathering conversions")?;
                 let oid = strs(&df, "opportunity_id")?;
                 let lid = strs(&df, "lead_id")?;
                 let inst = ints(&df, "__instant")?;
@@ -299,14 +294,13 @@ pub fn gather(
         };
         let mut rows = Vec::new();
         if let Some(lf) = campaigns_with_dim(ds, Some(dim)) {
-            let df = pctx(
-                lf.filter(col("date").is_not_null().and(col("spend").is_not_null()))
-                    .with_column(spec.index_expr(col("date")).alias("__period"))
-                    .group_by([col("__period"), col(DIM)])
-                    .agg([money_sum(col("spend")).alias("spend")])
-                    .collect(),
-                "gathering spend",
-            )?;
+            let df = (lf
+                .filter(col("date").is_not_null().and(col("spend").is_not_null()))
+                .with_column(spec.index_expr(col("date")).alias("__period"))
+                .group_by([col("__period"), col(DIM)])
+                .agg([money_sum(col("spend")).alias("spend")])
+                .collect())
+            .ctx("gathering spend")?;
             let p = ints(&df, "__period")?;
             let u = strs(&df, DIM)?;
             let a = floats(&df, "spend")?;
