@@ -28,6 +28,7 @@ pub mod bowtie;
 pub mod chart;
 pub mod format;
 pub mod html;
+pub mod junit;
 pub(crate) mod grid;
 pub mod machine;
 pub(crate) mod markdown;
