@@ -212,6 +212,9 @@ pub struct Section {
     /// Lines printed under the table (`MRR metrics need --revenue`).
     pub notes: Vec<String>,
     pub render: Renderer,
+    /// The frame CSV writes when it is not the one people see (`check`:
+    /// raw values against formatted text).
+    pub csv: Option<DataFrame>,
 }
 
 impl Section {
@@ -222,7 +225,14 @@ impl Section {
             frame,
             notes: Vec::new(),
             render: Renderer::Generic,
+            csv: None,
         }
+    }
+
+    /// Sets the frame CSV writes instead of `frame` (builder style).
+    pub fn with_csv_frame(mut self, frame: DataFrame) -> Section {
+        self.csv = Some(frame);
+        self
     }
 
     pub fn with_render(mut self, render: Renderer) -> Section {
@@ -320,6 +330,18 @@ pub struct Document {
     pub main: usize,
     /// Where the numbers come from (JSON head, table footer).
     pub meta: Meta,
+    /// JSON and NDJSON that are not the sections' frames (see [`Records`]).
+    pub records: Option<Records>,
+}
+
+/// What a document writes for scripts when its rows are not a frame's (nested
+/// objects: `check`'s bounds and filters). With records, `--format json`
+/// writes the meta head then `fields`, pretty-printed, and `ndjson` one line
+/// per value of `rows`; the sections still make the table, Markdown and CSV.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    pub fields: Vec<(&'static str, serde_json::Value)>,
+    pub rows: Vec<serde_json::Value>,
 }
 
 impl Document {
@@ -333,7 +355,14 @@ impl Document {
             sections: vec![section],
             main: 0,
             meta: Meta::default(),
+            records: None,
         }
+    }
+
+    /// Sets the JSON and NDJSON of the document (builder style).
+    pub fn with_records(mut self, records: Records) -> Document {
+        self.records = Some(records);
+        self
     }
 
     /// Sets where the numbers come from (builder style).
@@ -395,11 +424,18 @@ pub fn emit(doc: &Document, opts: &OutputOptions) -> Result<()> {
 pub fn render(doc: &Document, opts: &OutputOptions) -> Result<Vec<u8>> {
     match opts.format {
         Format::Csv => match doc.main_section() {
-            Some(s) => {
-                machine::to_csv(&s.frame).with_context(|| format!("writing `{}` as CSV", s.name))
-            }
+            Some(s) => machine::to_csv(s.csv.as_ref().unwrap_or(&s.frame))
+                .with_context(|| format!("writing `{}` as CSV", s.name)),
             None => Ok(Vec::new()),
         },
+        Format::Json if doc.records.is_some() => {
+            let mut fields = doc.meta.json_fields();
+            fields.extend(doc.records.iter().flat_map(|r| r.fields.iter().cloned()));
+            machine::json_fields_text(&fields)
+        }
+        Format::Ndjson if doc.records.is_some() => {
+            machine::values_ndjson(doc.records.as_ref().map_or(&[][..], |r| &r.rows))
+        }
         Format::Json => {
             let parts: Vec<(&str, &DataFrame)> = doc
                 .sections

@@ -29,10 +29,10 @@ use anyhow::{Context, Result};
 
 use crate::cli::{CheckCmd, PeriodArgs};
 use crate::cmd::common;
-use crate::output::{self, Document, Format, OutputOptions, Section};
+use crate::output::{self, Format, OutputOptions};
 use crate::Ctx;
 use evaluate::Evaluator;
-use render::{human_frame, json, json_rows, junit, raw_frame};
+use render::junit;
 
 pub use evaluate::{Outcome, Status};
 pub use parse::{parse_rules, AttrRule, Rule, RulePeriod, ATTRIBUTION_METRICS};
@@ -65,39 +65,27 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
     }
     let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &analysis.currency);
     let meta = common::meta(&loaded, Some(analysis.period), &analysis.currency);
-    let bytes = match opts.format {
-        Format::Json => {
-            let mut fields = meta.json_fields();
-            fields.extend(json(&rules, &outcomes, &cmd.rules));
-            output::machine::json_fields_text(&fields)?
-        }
-        Format::Ndjson => output::machine::values_ndjson(&json_rows(&rules, &outcomes))?,
-        Format::Csv => output::machine::to_csv(&raw_frame(&rules, &outcomes)?)?,
+    // Why a rule failed is the result, not chatter: the notes and the footer
+    // are shown even with -q (only the tally is left out); scripts get none.
+    let notes = match opts.format {
         Format::Table | Format::Markdown => {
-            let frame = human_frame(&rules, &outcomes, &analysis.currency)?;
-            let mut notes: Vec<String> = rules
-                .iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| o.status != Status::Pass)
-                .map(|(r, o)| format!("rule {} ({}): {}", r.index, o.status.word(), o.message))
-                .collect();
-            // Why a rule failed is the result, not chatter: shown even with -q.
+            let mut notes = render::failure_notes(&rules, &outcomes);
             if !ctx.quiet {
                 notes.push(tally(&outcomes));
             }
-            let doc =
-                Document::single(Section::new("check", frame).with_notes(notes)).with_meta(meta);
-            output::render(
-                &doc,
-                &OutputOptions {
-                    path: None,
-                    quiet: false,
-                    ..opts.clone()
-                },
-            )?
+            notes
         }
+        _ => Vec::new(),
     };
-    crate::cmd::write_output(cmd.output.output.as_deref(), &bytes, ctx)?;
+    let doc = render::document(&rules, &outcomes, &cmd.rules, &analysis.currency, notes)?
+        .with_meta(meta);
+    output::emit(
+        &doc,
+        &OutputOptions {
+            quiet: false,
+            ..opts
+        },
+    )?;
     Ok(exit_code(&outcomes))
 }
 

@@ -12,6 +12,7 @@ use super::evaluate::{raw_value, Evaluator, Outcome, Status};
 use super::parse::Rule;
 use crate::output::format::{human_change, human_f64, kind_of, ChangeKind};
 use crate::output::junit::{Case, Verdict};
+use crate::output::{Document, Records, Section};
 
 fn str_col(name: &str, v: Vec<String>) -> Column {
     Column::new(name.into(), v)
@@ -22,7 +23,7 @@ fn f64_col(name: &str, v: Vec<Option<f64>>) -> Column {
 }
 
 /// The table for people: rule, metric, filter, period, value, bound, status.
-pub(super) fn human_frame(rules: &[Rule], outs: &[Outcome], currency: &str) -> Result<DataFrame> {
+fn human_frame(rules: &[Rule], outs: &[Outcome], currency: &str) -> Result<DataFrame> {
     let mut cols: [Vec<String>; 7] = Default::default();
     for (r, o) in rules.iter().zip(outs) {
         let kind = kind_of(r.metric_id());
@@ -61,7 +62,7 @@ pub(super) fn human_frame(rules: &[Rule], outs: &[Outcome], currency: &str) -> R
 }
 
 /// The results as raw values (CSV).
-pub(super) fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
+fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
     let s = |f: &dyn Fn(&Rule, &Outcome) -> String| -> Vec<String> {
         rules.iter().zip(outs).map(|(r, o)| f(r, o)).collect()
     };
@@ -98,7 +99,7 @@ pub(super) fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
 }
 
 /// One JSON object per rule (the rows of `--format json`, the lines of ndjson).
-pub(super) fn json_rows(rules: &[Rule], outs: &[Outcome]) -> Vec<serde_json::Value> {
+fn json_rows(rules: &[Rule], outs: &[Outcome]) -> Vec<serde_json::Value> {
     rules
         .iter()
         .zip(outs)
@@ -137,7 +138,7 @@ pub(super) fn json_rows(rules: &[Rule], outs: &[Outcome]) -> Vec<serde_json::Val
 
 /// The fields of `--format json` after the common head: the rules file, the
 /// tally, and one row per rule under `rows`.
-pub(super) fn json(
+fn json(
     rules: &[Rule],
     outs: &[Outcome],
     path: &Path,
@@ -150,6 +151,34 @@ pub(super) fn json(
         ("rows", serde_json::Value::Array(json_rows(rules, outs))),
     ]
 }
+/// Each rule that did not pass, for people: `rule 2 (FAIL): ...`.
+pub(super) fn failure_notes(rules: &[Rule], outs: &[Outcome]) -> Vec<String> {
+    rules
+        .iter()
+        .zip(outs)
+        .filter(|(_, o)| o.status != Status::Pass)
+        .map(|(r, o)| format!("rule {} ({}): {}", r.index, o.status.word(), o.message))
+        .collect()
+}
+
+/// The document `check` prints: the table for people (with `notes` under
+/// it), the raw values for CSV, the rule objects for JSON and NDJSON.
+pub(super) fn document(
+    rules: &[Rule],
+    outs: &[Outcome],
+    path: &Path,
+    currency: &str,
+    notes: Vec<String>,
+) -> Result<Document> {
+    let section = Section::new("check", human_frame(rules, outs, currency)?)
+        .with_csv_frame(raw_frame(rules, outs)?)
+        .with_notes(notes);
+    Ok(Document::single(section).with_records(Records {
+        fields: json(rules, outs, path),
+        rows: json_rows(rules, outs),
+    }))
+}
+
 /// JUnit XML: one testcase per rule; `<failure>` (type `threshold`) on FAIL,
 /// `<error>` (type `evaluation`) when the rule could not be evaluated.
 pub fn junit(rules: &[Rule], outs: &[Outcome], path: &Path) -> String {
