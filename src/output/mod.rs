@@ -199,6 +199,9 @@ pub enum Renderer {
     /// Text the command drew itself, printed as is in `table` format
     /// (markdown falls back on the generic table of the frame).
     Custom(String),
+    /// A page the command wrote itself for both people formats, each printed
+    /// as is (`validate`).
+    Text { table: String, markdown: String },
 }
 
 /// One named table of a document.
@@ -332,6 +335,9 @@ pub struct Document {
     pub meta: Meta,
     /// JSON and NDJSON that are not the sections' frames (see [`Records`]).
     pub records: Option<Records>,
+    /// No `as_of` footer under the table and Markdown (a page that states
+    /// its `as_of` at the head, `validate`).
+    pub no_footer: bool,
 }
 
 /// What a document writes for scripts when its rows are not a frame's (nested
@@ -342,6 +348,8 @@ pub struct Document {
 pub struct Records {
     pub fields: Vec<(&'static str, serde_json::Value)>,
     pub rows: Vec<serde_json::Value>,
+    /// CSV the command wrote itself; `None` is the main section's frame.
+    pub csv: Option<Vec<u8>>,
 }
 
 impl Document {
@@ -356,7 +364,14 @@ impl Document {
             main: 0,
             meta: Meta::default(),
             records: None,
+            no_footer: false,
         }
+    }
+
+    /// Leaves out the `as_of` footer (builder style).
+    pub fn without_footer(mut self) -> Document {
+        self.no_footer = true;
+        self
     }
 
     /// Sets the JSON and NDJSON of the document (builder style).
@@ -423,6 +438,9 @@ pub fn emit(doc: &Document, opts: &OutputOptions) -> Result<()> {
 /// The document as bytes in the chosen format.
 pub fn render(doc: &Document, opts: &OutputOptions) -> Result<Vec<u8>> {
     match opts.format {
+        Format::Csv if doc.records.as_ref().is_some_and(|r| r.csv.is_some()) => {
+            Ok(doc.records.as_ref().and_then(|r| r.csv.clone()).unwrap_or_default())
+        }
         Format::Csv => match doc.main_section() {
             Some(s) => machine::to_csv(s.csv.as_ref().unwrap_or(&s.frame))
                 .with_context(|| format!("writing `{}` as CSV", s.name)),
@@ -458,7 +476,9 @@ fn layout_of(s: &Section, opts: &OutputOptions) -> Result<grid::Layout> {
     let layout = match s.render {
         Renderer::Kpis => grid::kpis(&s.frame, opts),
         Renderer::Funnel => grid::funnel(&s.frame, opts),
-        Renderer::Generic | Renderer::Custom(_) => grid::generic(&s.frame, opts),
+        Renderer::Generic | Renderer::Custom(_) | Renderer::Text { .. } => {
+            grid::generic(&s.frame, opts)
+        }
     };
     layout.with_context(|| format!("drawing the `{}` table", s.name))
 }
@@ -479,7 +499,9 @@ fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {
             out.push('\n');
         }
         let (text, mut notes) = match &s.render {
-            Renderer::Custom(text) => (text.clone(), Vec::new()),
+            Renderer::Custom(text) | Renderer::Text { table: text, .. } => {
+                (text.clone(), Vec::new())
+            }
             _ => table::draw_layout(&layout_of(s, opts)?, opts, s.render == Renderer::Generic),
         };
         out.push_str(&text);
@@ -494,7 +516,7 @@ fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {
             }
         }
     }
-    if let (false, Some(footer)) = (opts.quiet, doc.meta.footer()) {
+    if let (false, false, Some(footer)) = (opts.quiet, doc.no_footer, doc.meta.footer()) {
         out.push_str(&table::dim(&footer, opts.color));
         out.push('\n');
     }
@@ -517,13 +539,20 @@ fn render_markdown(doc: &Document, opts: &OutputOptions) -> Result<String> {
             out.push_str(&format!("## {}\n\n", s.heading()));
         }
         let notes: &[String] = if opts.quiet { &[] } else { &s.notes };
+        if let Renderer::Text { markdown, .. } = &s.render {
+            out.push_str(markdown);
+            for n in notes {
+                out.push_str(&format!("\n_{n}_\n"));
+            }
+            continue;
+        }
         let mut layout = layout_of(s, &md_opts)?;
         if opts.quiet {
             layout.notes.clear();
         }
         markdown::layout_md(&layout, notes, &mut out);
     }
-    if let (false, Some(footer)) = (opts.quiet, doc.meta.footer()) {
+    if let (false, false, Some(footer)) = (opts.quiet, doc.no_footer, doc.meta.footer()) {
         out.push_str(&format!("\n_{footer}_\n"));
     }
     Ok(out)
@@ -687,6 +716,36 @@ mod tests {
         );
         assert_eq!(text(&d, Format::Table), "hello\n");
         assert!(text(&d, Format::Markdown).contains("| uplift |"));
+    }
+
+    #[test]
+    fn a_page_and_records_replace_the_frames() {
+        let page = Renderer::Text {
+            table: "page\n".into(),
+            markdown: "# page\n".into(),
+        };
+        let mut d = Document::single(
+            Section::new("x", notes_frame())
+                .with_render(page)
+                .with_csv_frame(df!("raw" => [1i64, 2]).unwrap()),
+        )
+        .with_meta(meta());
+        // The frame CSV writes is the section's own; the footer is kept.
+        assert_eq!(text(&d, Format::Csv), "raw\n1\n2\n");
+        assert!(text(&d, Format::Table).starts_with("page\nas_of 2024-03-01"));
+        assert!(text(&d, Format::Markdown).starts_with("# page\n\n_as_of 2024-03-01"));
+        d = d.without_footer().with_records(Records {
+            fields: vec![("n", serde_json::json!({"a": [1]}))],
+            rows: vec![serde_json::json!({"a": 1}), serde_json::json!(null)],
+            csv: Some(b"own\n".to_vec()),
+        });
+        assert_eq!(text(&d, Format::Table), "page\n");
+        assert_eq!(text(&d, Format::Markdown), "# page\n");
+        assert_eq!(text(&d, Format::Csv), "own\n");
+        assert_eq!(text(&d, Format::Ndjson), "{\"a\":1}\nnull\n");
+        let json = text(&d, Format::Json);
+        assert!(json.starts_with("{\n  \"as_of\": \"2024-03-01T00:00:00Z\""), "{json}");
+        assert!(json.ends_with("  \"n\": {\n    \"a\": [\n      1\n    ]\n  }\n}\n"), "{json}");
     }
 
     #[test]

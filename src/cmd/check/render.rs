@@ -176,6 +176,7 @@ pub(super) fn document(
     Ok(Document::single(section).with_records(Records {
         fields: json(rules, outs, path),
         rows: json_rows(rules, outs),
+        csv: None,
     }))
 }
 
