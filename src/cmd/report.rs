@@ -29,7 +29,7 @@ use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::cli::ReportCmd;
-use crate::cmd::check::{frame_f64, frame_periods, latest_complete_row};
+use crate::metrics::frames::{frame_f64, frame_periods, latest_complete_row};
 use crate::cmd::common::{self, Prepared};
 use crate::input::{self, read::Source};
 use crate::metrics::cycle::cycle_report;

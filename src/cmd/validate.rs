@@ -5,12 +5,13 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use polars::prelude::DataFrame;
 
 use crate::cli::ValidateCmd;
 use crate::cmd::common;
 use crate::input::Loaded;
 use crate::metrics::registry;
-use crate::output::{self, Format};
+use crate::output::{self, Document, Format, Records, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
@@ -18,25 +19,32 @@ pub fn run(cmd: &ValidateCmd, ctx: Ctx) -> Result<ExitCode> {
     let avail = registry::availability(&loaded.dataset)?;
     let currency = cfg.currency.clone().unwrap_or_default();
     let meta = common::meta(&loaded, None, &currency);
-    let text = match Format::resolve(&crate::cmd::common::output_request(&cmd.output)) {
-        Format::Json => {
-            let mut fields = meta.json_fields();
-            fields.extend(json(&loaded, &avail));
-            String::from_utf8(output::machine::json_fields_text(&fields)?)?
-        }
-        Format::Ndjson => {
-            let rows: Vec<serde_json::Value> = loaded
-                .findings
-                .iter()
-                .map(serde_json::to_value)
-                .collect::<std::result::Result<_, _>>()?;
-            String::from_utf8(output::machine::values_ndjson(&rows)?)?
-        }
-        Format::Csv => String::from_utf8(crate::input::quality::findings_csv(&loaded.findings)?)?,
-        Format::Markdown => markdown(&loaded, &avail),
-        Format::Table => human(&loaded, &avail),
+    let opts = common::output_options(&cmd.output, ctx.quiet, &currency);
+    let rows: Vec<serde_json::Value> = loaded
+        .findings
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<_, _>>()?;
+    let fields = json(&loaded, &avail);
+    let csv = match opts.format {
+        Format::Csv => Some(crate::input::quality::findings_csv(&loaded.findings)?),
+        _ => None,
     };
-    crate::cmd::write_output(cmd.output.output.as_deref(), text.as_bytes(), ctx)?;
+    // The page states `as_of` at its head: no footer.
+    let page = Renderer::Text {
+        table: human(&loaded, &avail),
+        markdown: markdown(&loaded, &avail),
+    };
+    let section = Section::new("validate", DataFrame::empty()).with_render(page);
+    let doc = Document::single(section)
+        .with_meta(meta)
+        .with_records(Records {
+            fields,
+            rows,
+            csv,
+        })
+        .without_footer();
+    output::emit(&doc, &opts)?;
     let errors = loaded.findings.iter().any(|f| f.severity == "error");
     Ok(if cmd.strict && errors {
         ExitCode::from(crate::EXIT_FINDING)

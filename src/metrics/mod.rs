@@ -4,6 +4,7 @@
 
 pub mod attribution;
 pub mod common;
+pub mod frames;
 pub mod cycle;
 pub mod funnel;
 pub mod kinds;

@@ -28,6 +28,7 @@ pub mod bowtie;
 pub mod chart;
 pub mod format;
 pub mod html;
+pub mod junit;
 pub(crate) mod grid;
 pub mod machine;
 pub(crate) mod markdown;
@@ -198,6 +199,9 @@ pub enum Renderer {
     /// Text the command drew itself, printed as is in `table` format
     /// (markdown falls back on the generic table of the frame).
     Custom(String),
+    /// A page the command wrote itself for both people formats, each printed
+    /// as is (`validate`).
+    Text { table: String, markdown: String },
 }
 
 /// One named table of a document.
@@ -211,6 +215,9 @@ pub struct Section {
     /// Lines printed under the table (`MRR metrics need --revenue`).
     pub notes: Vec<String>,
     pub render: Renderer,
+    /// The frame CSV writes when it is not the one people see (`check`:
+    /// raw values against formatted text).
+    pub csv: Option<DataFrame>,
 }
 
 impl Section {
@@ -221,7 +228,14 @@ impl Section {
             frame,
             notes: Vec::new(),
             render: Renderer::Generic,
+            csv: None,
         }
+    }
+
+    /// Sets the frame CSV writes instead of `frame` (builder style).
+    pub fn with_csv_frame(mut self, frame: DataFrame) -> Section {
+        self.csv = Some(frame);
+        self
     }
 
     pub fn with_render(mut self, render: Renderer) -> Section {
@@ -319,6 +333,23 @@ pub struct Document {
     pub main: usize,
     /// Where the numbers come from (JSON head, table footer).
     pub meta: Meta,
+    /// JSON and NDJSON that are not the sections' frames (see [`Records`]).
+    pub records: Option<Records>,
+    /// No `as_of` footer under the table and Markdown (a page that states
+    /// its `as_of` at the head, `validate`).
+    pub no_footer: bool,
+}
+
+/// What a document writes for scripts when its rows are not a frame's (nested
+/// objects: `check`'s bounds and filters). With records, `--format json`
+/// writes the meta head then `fields`, pretty-printed, and `ndjson` one line
+/// per value of `rows`; the sections still make the table, Markdown and CSV.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    pub fields: Vec<(&'static str, serde_json::Value)>,
+    pub rows: Vec<serde_json::Value>,
+    /// CSV the command wrote itself; `None` is the main section's frame.
+    pub csv: Option<Vec<u8>>,
 }
 
 impl Document {
@@ -332,7 +363,21 @@ impl Document {
             sections: vec![section],
             main: 0,
             meta: Meta::default(),
+            records: None,
+            no_footer: false,
         }
+    }
+
+    /// Leaves out the `as_of` footer (builder style).
+    pub fn without_footer(mut self) -> Document {
+        self.no_footer = true;
+        self
+    }
+
+    /// Sets the JSON and NDJSON of the document (builder style).
+    pub fn with_records(mut self, records: Records) -> Document {
+        self.records = Some(records);
+        self
     }
 
     /// Sets where the numbers come from (builder style).
@@ -393,12 +438,22 @@ pub fn emit(doc: &Document, opts: &OutputOptions) -> Result<()> {
 /// The document as bytes in the chosen format.
 pub fn render(doc: &Document, opts: &OutputOptions) -> Result<Vec<u8>> {
     match opts.format {
+        Format::Csv if doc.records.as_ref().is_some_and(|r| r.csv.is_some()) => {
+            Ok(doc.records.as_ref().and_then(|r| r.csv.clone()).unwrap_or_default())
+        }
         Format::Csv => match doc.main_section() {
-            Some(s) => {
-                machine::to_csv(&s.frame).with_context(|| format!("writing `{}` as CSV", s.name))
-            }
+            Some(s) => machine::to_csv(s.csv.as_ref().unwrap_or(&s.frame))
+                .with_context(|| format!("writing `{}` as CSV", s.name)),
             None => Ok(Vec::new()),
         },
+        Format::Json if doc.records.is_some() => {
+            let mut fields = doc.meta.json_fields();
+            fields.extend(doc.records.iter().flat_map(|r| r.fields.iter().cloned()));
+            machine::json_fields_text(&fields)
+        }
+        Format::Ndjson if doc.records.is_some() => {
+            machine::values_ndjson(doc.records.as_ref().map_or(&[][..], |r| &r.rows))
+        }
         Format::Json => {
             let parts: Vec<(&str, &DataFrame)> = doc
                 .sections
@@ -421,7 +476,9 @@ fn layout_of(s: &Section, opts: &OutputOptions) -> Result<grid::Layout> {
     let layout = match s.render {
         Renderer::Kpis => grid::kpis(&s.frame, opts),
         Renderer::Funnel => grid::funnel(&s.frame, opts),
-        Renderer::Generic | Renderer::Custom(_) => grid::generic(&s.frame, opts),
+        Renderer::Generic | Renderer::Custom(_) | Renderer::Text { .. } => {
+            grid::generic(&s.frame, opts)
+        }
     };
     layout.with_context(|| format!("drawing the `{}` table", s.name))
 }
@@ -442,7 +499,9 @@ fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {
             out.push('\n');
         }
         let (text, mut notes) = match &s.render {
-            Renderer::Custom(text) => (text.clone(), Vec::new()),
+            Renderer::Custom(text) | Renderer::Text { table: text, .. } => {
+                (text.clone(), Vec::new())
+            }
             _ => table::draw_layout(&layout_of(s, opts)?, opts, s.render == Renderer::Generic),
         };
         out.push_str(&text);
@@ -457,7 +516,7 @@ fn render_table(doc: &Document, opts: &OutputOptions) -> Result<String> {
             }
         }
     }
-    if let (false, Some(footer)) = (opts.quiet, doc.meta.footer()) {
+    if let (false, false, Some(footer)) = (opts.quiet, doc.no_footer, doc.meta.footer()) {
         out.push_str(&table::dim(&footer, opts.color));
         out.push('\n');
     }
@@ -480,13 +539,20 @@ fn render_markdown(doc: &Document, opts: &OutputOptions) -> Result<String> {
             out.push_str(&format!("## {}\n\n", s.heading()));
         }
         let notes: &[String] = if opts.quiet { &[] } else { &s.notes };
+        if let Renderer::Text { markdown, .. } = &s.render {
+            out.push_str(markdown);
+            for n in notes {
+                out.push_str(&format!("\n_{n}_\n"));
+            }
+            continue;
+        }
         let mut layout = layout_of(s, &md_opts)?;
         if opts.quiet {
             layout.notes.clear();
         }
         markdown::layout_md(&layout, notes, &mut out);
     }
-    if let (false, Some(footer)) = (opts.quiet, doc.meta.footer()) {
+    if let (false, false, Some(footer)) = (opts.quiet, doc.no_footer, doc.meta.footer()) {
         out.push_str(&format!("\n_{footer}_\n"));
     }
     Ok(out)
@@ -503,232 +569,4 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDate;
-    use polars::prelude::*;
-
-    fn kpis() -> DataFrame {
-        let d = |m| NaiveDate::from_ymd_opt(2024, m, 1).unwrap();
-        DataFrame::new_infer_height(vec![
-            Series::new("period".into(), &[d(1), d(2)]).into(),
-            Series::new("leads".into(), &[100u32, 120]).into(),
-            Series::new("marketing_spend".into(), &[None, Some(2500.4)]).into(),
-        ])
-        .unwrap()
-    }
-
-    fn notes_frame() -> DataFrame {
-        DataFrame::new_infer_height(vec![Series::new("assumption".into(), &["uplift"]).into()])
-            .unwrap()
-    }
-
-    fn doc() -> Document {
-        Document::single(
-            Section::new("kpis", kpis())
-                .with_render(Renderer::Kpis)
-                .with_note("MRR metrics need a revenue table (--revenue)"),
-        )
-        .with(Section::new("assumptions", notes_frame()))
-    }
-
-    fn text(doc: &Document, format: Format) -> String {
-        String::from_utf8(render(doc, &OutputOptions::plain(format, "$")).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn csv_writes_the_main_section() {
-        assert_eq!(
-            text(&doc(), Format::Csv),
-            "period,leads,marketing_spend\n2024-01-01,100,\n2024-02-01,120,2500.4\n"
-        );
-        let other = doc().with_main("assumptions").unwrap();
-        assert_eq!(text(&other, Format::Csv), "assumption\nuplift\n");
-        assert!(doc().with_main("nope").is_err());
-    }
-
-    #[test]
-    fn json_one_or_several_sections() {
-        let one = Document::single(Section::new("kpis", kpis())).with_meta(meta());
-        let v: serde_json::Value = serde_json::from_str(&text(&one, Format::Json)).unwrap();
-        assert_eq!(v["rows"][1]["marketing_spend"], 2500.4);
-        assert!(v["rows"][0]["marketing_spend"].is_null());
-        // 1709251200 s = 2024-03-01T00:00:00Z.
-        assert_eq!(v["as_of"], "2024-03-01T00:00:00Z");
-        assert_eq!(v["as_of_source"], "leads.created_at");
-        assert_eq!(v["period"], "month");
-        assert!(v["currency"].is_null());
-        assert_eq!(v["inputs"][0]["table"], "leads");
-        assert_eq!(v["inputs"][0]["files"][0], "leads.csv");
-        let v: serde_json::Value = serde_json::from_str(&text(&doc(), Format::Json)).unwrap();
-        assert_eq!(v["kpis"][1]["leads"], 120);
-        assert_eq!(v["assumptions"][0]["assumption"], "uplift");
-    }
-
-    fn meta() -> Meta {
-        Meta {
-            as_of: Some(1_709_251_200_000_000),
-            as_of_source: Some("leads.created_at".into()),
-            period: Some("month".into()),
-            currency: None,
-            inputs: vec![("leads".into(), vec!["leads.csv".into()])],
-        }
-    }
-
-    #[test]
-    fn table_and_markdown_end_with_the_as_of_footer() {
-        let d = doc().with_meta(meta());
-        let t = text(&d, Format::Table);
-        assert!(
-            t.ends_with("\nas_of 2024-03-01 (from leads.created_at)\n"),
-            "{t}"
-        );
-        let m = text(&d, Format::Markdown);
-        assert!(
-            m.ends_with("\n_as_of 2024-03-01 (from leads.created_at)_\n"),
-            "{m}"
-        );
-        let quiet = OutputOptions {
-            quiet: true,
-            ..OutputOptions::plain(Format::Table, "$")
-        };
-        let q = String::from_utf8(render(&d, &quiet).unwrap()).unwrap();
-        assert!(!q.contains("as_of"), "{q}");
-    }
-
-    #[test]
-    fn ndjson_writes_the_main_section() {
-        let t = text(&doc(), Format::Ndjson);
-        assert_eq!(
-            t,
-            "{\"period\":\"2024-01-01\",\"leads\":100,\"marketing_spend\":null}\n\
-             {\"period\":\"2024-02-01\",\"leads\":120,\"marketing_spend\":2500.4}\n"
-        );
-    }
-
-    #[test]
-    fn the_extension_picks_the_format_unless_format_is_given() {
-        let f = |format: Option<Format>, out: Option<&str>| {
-            Format::resolve(&OutputRequest {
-                format,
-                output: out.map(PathBuf::from),
-            })
-        };
-        assert_eq!(f(None, None), Format::Table);
-        assert_eq!(f(None, Some("out.csv")), Format::Csv);
-        assert_eq!(f(None, Some("OUT.CSV")), Format::Csv);
-        assert_eq!(f(None, Some("k.json")), Format::Json);
-        assert_eq!(f(None, Some("k.ndjson")), Format::Ndjson);
-        assert_eq!(f(None, Some("k.jsonl")), Format::Ndjson);
-        assert_eq!(f(None, Some("k.md")), Format::Markdown);
-        assert_eq!(f(None, Some("k.txt")), Format::Table);
-        assert_eq!(f(None, Some("-")), Format::Table);
-        assert_eq!(f(Some(Format::Json), Some("out.csv")), Format::Json);
-        assert_eq!(f(Some(Format::Table), Some("out.csv")), Format::Table);
-    }
-
-    #[test]
-    fn table_uses_the_section_renderer_and_prints_notes() {
-        let t = text(&doc(), Format::Table);
-        assert!(t.starts_with("kpis\n"), "{t}");
-        assert!(t.contains("Δ vs prev") && t.contains("+20.0%"), "{t}");
-        assert!(t.contains("$2,500"), "{t}");
-        assert!(t.contains("MRR metrics need a revenue table (--revenue)\n"));
-        assert!(t.contains("\nassumptions\n"));
-        let quiet = OutputOptions {
-            quiet: true,
-            ..OutputOptions::plain(Format::Table, "$")
-        };
-        let q = String::from_utf8(render(&doc(), &quiet).unwrap()).unwrap();
-        assert!(!q.contains("MRR metrics") && q.contains("+20.0%"));
-    }
-
-    #[test]
-    fn custom_text_is_printed_as_is() {
-        let d = Document::single(
-            Section::new("x", notes_frame()).with_render(Renderer::Custom("hello".into())),
-        );
-        assert_eq!(text(&d, Format::Table), "hello\n");
-        assert!(text(&d, Format::Markdown).contains("| uplift |"));
-    }
-
-    #[test]
-    fn markdown_has_a_heading_per_section() {
-        let m = text(&doc(), Format::Markdown);
-        assert!(
-            m.starts_with("## kpis\n\n| metric | 2024-01-01 | 2024-02-01 | Δ vs prev | trend |\n"),
-            "{m}"
-        );
-        assert!(m.contains("| leads | 100 | 120 | +20.0% | ▁█ |"), "{m}");
-        assert!(m.contains("## assumptions"), "{m}");
-        assert!(
-            m.contains("_MRR metrics need a revenue table (--revenue)_"),
-            "{m}"
-        );
-    }
-
-    fn env(terminal: bool, no_color: bool, columns: Option<&str>) -> Env<fn() -> Option<u16>> {
-        Env {
-            stdout_terminal: terminal,
-            no_color,
-            dumb_term: false,
-            columns: columns.map(str::to_string),
-            terminal_width: || Some(120),
-        }
-    }
-
-    #[test]
-    fn resolve_colour_and_width() {
-        let table = OutputRequest {
-            format: Some(Format::Table),
-            output: None,
-        };
-        let o = OutputOptions::resolve_in(&table, false, "$", env(true, false, None));
-        assert!(o.color);
-        assert_eq!(o.width, Some(120));
-        // NO_COLOR: no colour, still fitted.
-        let o = OutputOptions::resolve_in(&table, false, "$", env(true, true, None));
-        assert!(!o.color);
-        assert_eq!(o.width, Some(120));
-        // A pipe: neither, unless COLUMNS says how wide.
-        let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, None));
-        assert!(!o.color && o.width.is_none());
-        let o = OutputOptions::resolve_in(&table, false, "$", env(false, false, Some("80")));
-        assert!(!o.color && o.width == Some(80));
-        // -o FILE: neither, even on a terminal; `-o -` is standard output.
-        let file = OutputRequest {
-            format: Some(Format::Table),
-            output: Some("k.txt".into()),
-        };
-        let o = OutputOptions::resolve_in(&file, false, "$", env(true, false, Some("80")));
-        assert!(!o.color && o.width.is_none() && o.path.is_some());
-        let dash = OutputRequest {
-            format: Some(Format::Table),
-            output: Some("-".into()),
-        };
-        let o = OutputOptions::resolve_in(&dash, false, "$", env(true, false, None));
-        assert!(o.color && o.path.is_none());
-        // Colour is for tables only.
-        let csv = OutputRequest {
-            format: Some(Format::Csv),
-            output: None,
-        };
-        let o = OutputOptions::resolve_in(&csv, true, "$", env(true, false, None));
-        assert!(!o.color && o.quiet && o.format == Format::Csv);
-    }
-
-    #[test]
-    fn emit_to_a_file_is_atomic() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kpis.csv");
-        let opts = OutputOptions {
-            path: Some(path.clone()),
-            ..OutputOptions::plain(Format::Csv, "")
-        };
-        emit(&doc(), &opts).unwrap();
-        assert!(std::fs::read_to_string(&path)
-            .unwrap()
-            .starts_with("period,leads"));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-}
+mod tests;
