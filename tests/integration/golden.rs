@@ -1,5 +1,6 @@
 //! The refactor safety net: every analysis command (kpis, funnel, cycle,
-//! misalignment, plan, validate), in CSV and JSON, by month and by quarter,
+//! misalignment, plan, validate), in CSV and JSON (and `check` and
+//! `validate`'s pages in every format), by month and by quarter,
 //! with and without `--by channel`, on every fixture folder that has an
 //! EXPECTED.md and on the built-in demo, compared byte for byte with the
 //! committed outputs in tests/integration/golden/ (exit code, standard output
@@ -171,6 +172,44 @@ golden_fixture!(golden_plan, "plan");
 golden_fixture!(golden_presets, "presets");
 golden_fixture!(golden_trust, "trust");
 golden_fixture!(golden_trust_output, "trust-output");
+
+/// `check` in every format on a rules file that passes, fails and cannot
+/// evaluate (fixtures/basic) and on the example rules (demo): the table, CSV,
+/// JSON, NDJSON and Markdown it writes through `output::emit`.
+#[test]
+fn golden_check() {
+    let mut all = Vec::new();
+    for (rules, source) in [
+        ("tests/integration/golden/check.rules.toml", "fixtures/basic"),
+        ("examples/rules.toml", "--demo"),
+    ] {
+        for format in ["table", "csv", "json", "ndjson", "markdown"] {
+            let args: Vec<String> = ["check", rules, source, "--format", format]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            all.extend(record(&args, None));
+        }
+    }
+    compare("check.txt", &all);
+}
+
+/// `validate`'s pages for people (table and Markdown; the golden files per
+/// fixture hold its CSV and JSON), with findings (fixtures/quality).
+#[test]
+fn golden_validate_pages() {
+    let mut all = Vec::new();
+    for source in ["fixtures/quality", "fixtures/basic"] {
+        for format in ["table", "markdown", "ndjson"] {
+            let args: Vec<String> = ["validate", source, "--format", format]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            all.extend(record(&args, None));
+        }
+    }
+    compare("validate-pages.txt", &all);
+}
 
 #[test]
 fn golden_demo() {
