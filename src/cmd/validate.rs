@@ -137,18 +137,7 @@ fn human(l: &Loaded, avail: &registry::Availability) -> String {
         }
         let _ = writeln!(s);
     }
-    let mut supported = Vec::new();
-    let mut missing = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for def in registry::METRICS {
-        if !seen.insert((def.command, def.id)) {
-            continue;
-        }
-        match avail.reason(def.command, def.id) {
-            None => supported.push(format!("{}.{}", def.command, def.id)),
-            Some(m) => missing.push((format!("{}.{}", def.command, def.id), m.to_string())),
-        }
-    }
+    let (supported, missing) = support(avail);
     let _ = writeln!(s, "metrics these inputs support: {}", supported.len());
     for chunk in supported.chunks(6) {
         let _ = writeln!(s, "  {}", chunk.join(", "));
@@ -284,18 +273,7 @@ fn markdown(l: &Loaded, avail: &registry::Availability) -> String {
             let _ = writeln!(s, "| {} | {} |", md(&f.severity), md(&f.one_line()));
         }
     }
-    let mut supported = Vec::new();
-    let mut missing = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for def in registry::METRICS {
-        if !seen.insert((def.command, def.id)) {
-            continue;
-        }
-        match avail.reason(def.command, def.id) {
-            None => supported.push(format!("{}.{}", def.command, def.id)),
-            Some(m) => missing.push((format!("{}.{}", def.command, def.id), m.to_string())),
-        }
-    }
+    let (supported, missing) = support(avail);
     let _ = writeln!(
         s,
         "\n## Metrics these inputs support: {}\n",
@@ -323,4 +301,22 @@ fn markdown(l: &Loaded, avail: &registry::Availability) -> String {
         }
     }
     s
+}
+
+/// The registry's metrics (each `command.id` once) the inputs support, and
+/// those they do not with the reason: the table and Markdown pages list both.
+fn support(avail: &registry::Availability) -> (Vec<String>, Vec<(String, String)>) {
+    let mut supported = Vec::new();
+    let mut missing = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for def in registry::METRICS {
+        if !seen.insert((def.command, def.id)) {
+            continue;
+        }
+        match avail.reason(def.command, def.id) {
+            None => supported.push(format!("{}.{}", def.command, def.id)),
+            Some(m) => missing.push((format!("{}.{}", def.command, def.id), m.to_string())),
+        }
+    }
+    (supported, missing)
 }
