@@ -90,11 +90,8 @@ fn read_targets(
     if cmd.for_date.is_some() && flags.is_empty() {
         bail!("--for sets the period of command-line targets (--target, --bookings, --mqls); a targets file names its periods");
     }
-    if let Some(path) = &cmd.targets {
-        if !flags.is_empty() {
-            bail!("give targets either in a file (--targets) or on the command line (--target, --bookings, --mqls), not both");
-        }
-        return targets::load_file(path, parse);
+    if cmd.targets.is_some() && !flags.is_empty() {
+        bail!("give targets either in a file (--targets) or on the command line (--target, --bookings, --mqls), not both");
     }
     if !flags.is_empty() {
         let spec = parse.period;
@@ -113,69 +110,10 @@ fn read_targets(
         }
         return Ok(out);
     }
-    if !cfg.target.is_empty() {
-        if let Some(src) = &cfg.source {
-            return targets::from_config_file(src, parse);
-        }
-    }
-    if cmd.input.demo {
-        let t = targets::parse_csv(crate::demo::builtin_targets(), "demo targets.csv", parse)?;
+    if let Some(t) = targets::from_sources(cmd.targets.as_deref(), cfg, parse, cmd.input.demo)? {
         return Ok(t);
     }
     bail!("plan needs targets: --targets FILE, --target METRIC=N (or --bookings N, --mqls N), or [[target]] tables in revcycle.toml")
-}
-
-/// Targets as `check` reads them for `min_vs_target` / `pace_min` rules.
-#[derive(Debug, Clone)]
-pub struct CheckTargets {
-    pub spec: PeriodSpec,
-    pub targets: Vec<Target>,
-}
-
-impl CheckTargets {
-    /// The one target of metric `id` for the period starting `period`.
-    pub fn find(&self, id: &str, period: chrono::NaiveDate) -> Result<f64> {
-        let found: Vec<&Target> = self
-            .targets
-            .iter()
-            .filter(|t| t.metric.name() == id && t.period == period)
-            .collect();
-        match found.as_slice() {
-            [t] => Ok(t.target),
-            [] => bail!("no target for `{id}` in the {} of {period}", self.spec.kind.name()),
-            many => bail!(
-                "{} targets for `{id}` in the {} of {period} ({}): keep one",
-                many.len(),
-                self.spec.kind.name(),
-                many.iter().map(|t| t.origin.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        }
-    }
-}
-
-/// `check --targets FILE`, else the `[[target]]` tables of the configuration,
-/// else with `--demo` the demo's: periods of `--period`, default quarter.
-pub fn targets_for_check(
-    cmd: &crate::cli::CheckCmd,
-    cfg: &crate::config::Config,
-    a: &crate::settings::Analysis,
-) -> Result<CheckTargets> {
-    let kind = cmd
-        .period
-        .map(common::period_kind)
-        .unwrap_or(crate::periods::PeriodKind::Quarter);
-    let spec = PeriodSpec::new(kind, a.fiscal_year_start, 0);
-    let parse = ParseSettings { period: spec, by: None };
-    let targets = if let Some(p) = &cmd.targets {
-        targets::load_file(p, &parse)?
-    } else if let (false, Some(src)) = (cfg.target.is_empty(), &cfg.source) {
-        targets::from_config_file(src, &parse)?
-    } else if cmd.input.demo {
-        targets::parse_csv(crate::demo::builtin_targets(), "demo targets.csv", &parse)?
-    } else {
-        bail!("`min_vs_target`/`pace_min` rules need targets: --targets FILE or [[target]] tables in revcycle.toml");
-    };
-    Ok(CheckTargets { spec, targets })
 }
 
 /// `report --targets FILE` (or `[[target]]` tables): `plan.csv` and the
@@ -190,10 +128,8 @@ pub fn for_report(
     let kind = common::period_kind(period.unwrap_or(PeriodArg::Quarter));
     let spec = PeriodSpec::new(kind, p.analysis.fiscal_year_start, 0);
     let parse = ParseSettings { period: spec, by: None };
-    let targets = match (targets_file, &p.cfg.source) {
-        (Some(f), _) => targets::load_file(f, &parse)?,
-        (None, Some(src)) if !p.cfg.target.is_empty() => targets::from_config_file(src, &parse)?,
-        _ => return Ok(None),
+    let Some(targets) = targets::from_sources(targets_file, &p.cfg, &parse, false)? else {
+        return Ok(None);
     };
     let settings = plan_settings(&p.cfg, spec, None)?;
     let plan = planm::plan(&p.loaded.dataset, targets, settings).context("computing the plan")?;

@@ -159,3 +159,22 @@ impl ValueKind {
         }
     }
 }
+
+/// Millionths of the currency unit in one unit: money is exact to a millionth.
+pub const MONEY_MICROS: f64 = 1_000_000.0;
+
+/// A money value in integer millionths (the nearest one), `None` for NaN,
+/// infinity, or a value too large for an `i64` of millionths.
+pub fn money_micros(v: f64) -> Option<i64> {
+    let m = (v * MONEY_MICROS).round();
+    (m.is_finite() && m.abs() < 9.0e18).then_some(m as i64)
+}
+
+/// A money value rounded to the nearest millionth, as the `f64` closest to
+/// that decimal (its shortest text is the decimal: `30332.86`).
+pub fn round_money(v: f64) -> f64 {
+    match money_micros(v) {
+        Some(m) => m as f64 / MONEY_MICROS,
+        None => v,
+    }
+}

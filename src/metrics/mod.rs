@@ -2,6 +2,7 @@
 //! settings and returns polars frames whose columns are the metric ids of
 //! `docs/metrics.md`. Nothing here prints.
 
+pub mod analysis;
 pub mod attribution;
 pub mod common;
 pub mod frames;

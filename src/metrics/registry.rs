@@ -16,6 +16,9 @@ use crate::periods::date_of;
 
 pub struct MetricDef {
     pub id: &'static str,
+    /// The computation whose output table holds the metric as a column.
+    pub computation: Computation,
+    /// The command that prints that table (`computation.name()`).
     pub command: &'static str,
     /// (table, column) pairs that must be present with values.
     pub needs: &'static [(TableKind, &'static str)],
@@ -51,6 +54,55 @@ impl MetricDef {
 }
 
 pub use crate::metrics::kinds::{kind_of, ValueKind};
+
+/// The computations that produce metric columns, one per output table:
+/// `metrics::analysis::frame` computes the table of each for an analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Computation {
+    /// One row per period (and group): `metrics::kpis`.
+    Kpis,
+    /// One row per cohort and stage: `metrics::funnel`.
+    Funnel,
+    /// One row per period: bookings, MRR movements, retention (`metrics::cycle`).
+    Cycle,
+    /// One row (per group) over the analysis range: `metrics::misalignment`.
+    Misalignment,
+}
+
+impl Computation {
+    pub const ALL: [Computation; 4] = [
+        Computation::Kpis,
+        Computation::Funnel,
+        Computation::Cycle,
+        Computation::Misalignment,
+    ];
+
+    /// The command that prints the table (`kpis`, `funnel`, `cycle`, `misalignment`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Computation::Kpis => "kpis",
+            Computation::Funnel => "funnel",
+            Computation::Cycle => "cycle",
+            Computation::Misalignment => "misalignment",
+        }
+    }
+
+    /// The column naming each row's period (`period`; a funnel's `cohort`),
+    /// or None when the table covers the analysis range as a whole (one
+    /// computation per period wanted).
+    pub const fn period_column(self) -> Option<&'static str> {
+        match self {
+            Computation::Kpis | Computation::Cycle => Some("period"),
+            Computation::Funnel => Some("cohort"),
+            Computation::Misalignment => None,
+        }
+    }
+
+    /// Whether its rows are per funnel stage (a value needs a stage).
+    pub const fn has_stages(self) -> bool {
+        matches!(self, Computation::Funnel)
+    }
+}
 
 /// docs/metrics.md, the one place a formula is written: [`MetricDef::formula`]
 /// reads the row of the metric's id from it.
@@ -154,14 +206,16 @@ pub enum Shape {
     WorkedOnlyByWonDeals,
 }
 
+use Computation::{Cycle, Funnel, Kpis, Misalignment};
 use Shape::*;
 use TableKind::{Campaigns as C, Leads as L, Opportunities as O, Revenue as R};
 
 macro_rules! m {
-    ($id:literal, $cmd:literal, [$(($t:expr, $c:literal)),* $(,)?]) => {
+    ($id:literal, $comp:ident, [$(($t:expr, $c:literal)),* $(,)?]) => {
         MetricDef {
             id: $id,
-            command: $cmd,
+            computation: $comp,
+            command: $comp.name(),
             needs: &[$(($t, $c)),*],
             any_of: &[],
             parts: &[],
@@ -198,60 +252,60 @@ const SCORE_PARTS: &[&str] = &[
 ];
 
 pub static METRICS: &[MetricDef] = &[
-    m!("leads", "kpis", [(L, "created_at")]).shapes(&[LeadsOnOneDay]),
-    m!("mqls", "kpis", [(L, "mql_at")]),
-    m!("sals", "kpis", [(L, "sal_at")]),
-    m!("sqls", "kpis", [(L, "sql_at")]),
-    m!("opportunities", "kpis", [(O, "created_at")]),
-    m!("won_deals", "kpis", [(O, "status"), (O, "close_date")]),
-    m!("lost_deals", "kpis", [(O, "status"), (O, "close_date")]).shapes(&[NoLostDeals]),
-    m!("new_customers", "kpis", [(O, "status"), (O, "close_date")]),
+    m!("leads", Kpis, [(L, "created_at")]).shapes(&[LeadsOnOneDay]),
+    m!("mqls", Kpis, [(L, "mql_at")]),
+    m!("sals", Kpis, [(L, "sal_at")]),
+    m!("sqls", Kpis, [(L, "sql_at")]),
+    m!("opportunities", Kpis, [(O, "created_at")]),
+    m!("won_deals", Kpis, [(O, "status"), (O, "close_date")]),
+    m!("lost_deals", Kpis, [(O, "status"), (O, "close_date")]).shapes(&[NoLostDeals]),
+    m!("new_customers", Kpis, [(O, "status"), (O, "close_date")]),
     m!(
         "new_bookings",
-        "kpis",
+        Kpis,
         [(O, "status"), (O, "close_date"), (O, "amount")]
     ),
     // Amounts on closed deals only: the pipeline created is the part that
     // later closed, not what was created.
-    m!("pipeline_created", "kpis", [(O, "amount")]).shapes(&[OpenDealsWithoutAmount]),
-    m!("marketing_spend", "kpis", [(C, "spend")]),
-    m!("lead_to_mql_rate", "kpis", [(L, "mql_at")]).shapes(&[LeadsOnOneDay]),
-    m!("mql_to_sal_rate", "kpis", [(L, "mql_at"), (L, "sal_at")]),
-    m!("sal_to_sql_rate", "kpis", [(L, "sal_at"), (L, "sql_at")]),
-    m!("mql_to_sql_rate", "kpis", [(L, "mql_at"), (L, "sql_at")]).unless(L, "sal_at"),
+    m!("pipeline_created", Kpis, [(O, "amount")]).shapes(&[OpenDealsWithoutAmount]),
+    m!("marketing_spend", Kpis, [(C, "spend")]),
+    m!("lead_to_mql_rate", Kpis, [(L, "mql_at")]).shapes(&[LeadsOnOneDay]),
+    m!("mql_to_sal_rate", Kpis, [(L, "mql_at"), (L, "sal_at")]),
+    m!("sal_to_sql_rate", Kpis, [(L, "sal_at"), (L, "sql_at")]),
+    m!("mql_to_sql_rate", Kpis, [(L, "mql_at"), (L, "sql_at")]).unless(L, "sal_at"),
     m!(
         "sql_to_opportunity_rate",
-        "kpis",
+        Kpis,
         [(L, "sql_at"), (O, "lead_id")]
     ),
     m!(
         "opportunity_to_won_rate",
-        "kpis",
+        Kpis,
         [(L, "created_at"), (O, "lead_id"), (O, "close_date")]
     )
     .shapes(&[NoLostDeals]),
     m!(
         "lead_to_won_rate",
-        "kpis",
+        Kpis,
         [(L, "created_at"), (O, "lead_id"), (O, "close_date")]
     )
     .shapes(&[LeadsOnOneDay]),
-    m!("win_rate", "kpis", [(O, "status"), (O, "close_date")]).shapes(&[NoLostDeals]),
+    m!("win_rate", Kpis, [(O, "status"), (O, "close_date")]).shapes(&[NoLostDeals]),
     m!(
         "avg_deal_size",
-        "kpis",
+        Kpis,
         [(O, "status"), (O, "close_date"), (O, "amount")]
     ),
     m!(
         "sales_cycle_days",
-        "kpis",
+        Kpis,
         [(O, "status"), (O, "close_date")]
     )
     .shapes(&[WonAtCreation]),
-    m!("open_pipeline", "kpis", [(O, "amount")]).shapes(&[NoOpenDeals, OpenDealsWithoutAmount]),
+    m!("open_pipeline", Kpis, [(O, "amount")]).shapes(&[NoOpenDeals, OpenDealsWithoutAmount]),
     m!(
         "pipeline_velocity",
-        "kpis",
+        Kpis,
         [(O, "status"), (O, "close_date"), (O, "amount")]
     )
     .shapes(&[
@@ -260,27 +314,27 @@ pub static METRICS: &[MetricDef] = &[
         OpenDealsWithoutAmount,
         WonAtCreation,
     ]),
-    m!("lead_velocity_rate", "kpis", [(L, "mql_at")]),
-    m!("speed_to_lead_hours", "kpis", [(L, "first_contact_at")]),
-    m!("followup_rate", "kpis", [(L, "mql_at")])
+    m!("lead_velocity_rate", Kpis, [(L, "mql_at")]),
+    m!("speed_to_lead_hours", Kpis, [(L, "first_contact_at")]),
+    m!("followup_rate", Kpis, [(L, "mql_at")])
         .any(WORKED)
         .shapes(&[WorkedOnlyByWonDeals]),
-    m!("cost_per_lead", "kpis", [(C, "spend"), (L, "created_at")]).shapes(&[LeadsOnOneDay]),
-    m!("cost_per_mql", "kpis", [(C, "spend"), (L, "mql_at")]),
-    m!("cost_per_sql", "kpis", [(C, "spend"), (L, "sql_at")]),
+    m!("cost_per_lead", Kpis, [(C, "spend"), (L, "created_at")]).shapes(&[LeadsOnOneDay]),
+    m!("cost_per_mql", Kpis, [(C, "spend"), (L, "mql_at")]),
+    m!("cost_per_sql", Kpis, [(C, "spend"), (L, "sql_at")]),
     m!(
         "cost_per_opportunity",
-        "kpis",
+        Kpis,
         [(C, "spend"), (O, "created_at")]
     ),
     m!(
         "cac",
-        "kpis",
+        Kpis,
         [(C, "spend"), (O, "status"), (O, "close_date")]
     ),
     m!(
         "roas",
-        "kpis",
+        Kpis,
         [
             (C, "spend"),
             (O, "status"),
@@ -289,94 +343,94 @@ pub static METRICS: &[MetricDef] = &[
         ]
     ),
     // Ad-platform metrics, from the campaign export's own columns.
-    m!("impressions", "kpis", [(C, "impressions")]),
-    m!("clicks", "kpis", [(C, "clicks")]),
-    m!("ctr", "kpis", [(C, "impressions"), (C, "clicks")]),
-    m!("cpc", "kpis", [(C, "spend"), (C, "clicks")]),
-    m!("platform_conversions", "kpis", [(C, "conversions")]),
+    m!("impressions", Kpis, [(C, "impressions")]),
+    m!("clicks", Kpis, [(C, "clicks")]),
+    m!("ctr", Kpis, [(C, "impressions"), (C, "clicks")]),
+    m!("cpc", Kpis, [(C, "spend"), (C, "clicks")]),
+    m!("platform_conversions", Kpis, [(C, "conversions")]),
     m!(
         "platform_overclaim",
-        "kpis",
+        Kpis,
         [(C, "conversions"), (C, "campaign_id"), (L, "campaign_id")]
     ),
     m!(
         "cost_per_conversion",
-        "kpis",
+        Kpis,
         [(C, "spend"), (C, "conversions")]
     ),
     m!(
         "platform_revenue",
-        "kpis",
+        Kpis,
         [(C, "spend"), (C, "conversion_value")]
     ),
     m!(
         "platform_roas",
-        "kpis",
+        Kpis,
         [(C, "spend"), (C, "conversion_value")]
     ),
-    m!("reached", "funnel", [(L, "created_at")]),
-    m!("conversion_from_previous", "funnel", [(L, "created_at")]),
-    m!("conversion_from_lead", "funnel", [(L, "created_at")]),
-    m!("median_days_from_previous", "funnel", [(L, "created_at")]),
-    m!("dropped", "funnel", [(L, "created_at")]),
-    m!("new_bookings", "cycle", [(O, "close_date"), (O, "amount")]),
+    m!("reached", Funnel, [(L, "created_at")]),
+    m!("conversion_from_previous", Funnel, [(L, "created_at")]),
+    m!("conversion_from_lead", Funnel, [(L, "created_at")]),
+    m!("median_days_from_previous", Funnel, [(L, "created_at")]),
+    m!("dropped", Funnel, [(L, "created_at")]),
+    m!("new_bookings", Cycle, [(O, "close_date"), (O, "amount")]),
     m!(
         "expansion_bookings",
-        "cycle",
+        Cycle,
         [(O, "close_date"), (O, "amount"), (O, "type")]
     ),
     m!(
         "renewal_bookings",
-        "cycle",
+        Cycle,
         [(O, "close_date"), (O, "amount"), (O, "type")]
     ),
     m!(
         "funnel_revenue",
-        "cycle",
+        Cycle,
         [(O, "close_date"), (O, "amount")]
     ),
-    m!("cycle_revenue", "cycle", [(O, "close_date"), (O, "amount")]),
+    m!("cycle_revenue", Cycle, [(O, "close_date"), (O, "amount")]),
     m!(
         "existing_customer_share",
-        "cycle",
+        Cycle,
         [(O, "close_date"), (O, "amount"), (O, "type")]
     ),
-    m!("renewal_rate", "cycle", [(O, "close_date"), (O, "type")]),
-    m!("starting_mrr", "cycle", [(R, "mrr")]),
-    m!("new_mrr", "cycle", [(R, "mrr")]),
-    m!("expansion_mrr", "cycle", [(R, "mrr")]),
-    m!("contraction_mrr", "cycle", [(R, "mrr")]),
-    m!("churned_mrr", "cycle", [(R, "mrr")]),
-    m!("ending_mrr", "cycle", [(R, "mrr")]),
-    m!("nrr", "cycle", [(R, "mrr")]),
-    m!("grr", "cycle", [(R, "mrr")]),
-    m!("logo_churn_rate", "cycle", [(R, "mrr")]),
-    m!("arpa", "cycle", [(R, "mrr")]),
-    m!("ltv", "cycle", [(R, "mrr")]),
+    m!("renewal_rate", Cycle, [(O, "close_date"), (O, "type")]),
+    m!("starting_mrr", Cycle, [(R, "mrr")]),
+    m!("new_mrr", Cycle, [(R, "mrr")]),
+    m!("expansion_mrr", Cycle, [(R, "mrr")]),
+    m!("contraction_mrr", Cycle, [(R, "mrr")]),
+    m!("churned_mrr", Cycle, [(R, "mrr")]),
+    m!("ending_mrr", Cycle, [(R, "mrr")]),
+    m!("nrr", Cycle, [(R, "mrr")]),
+    m!("grr", Cycle, [(R, "mrr")]),
+    m!("logo_churn_rate", Cycle, [(R, "mrr")]),
+    m!("arpa", Cycle, [(R, "mrr")]),
+    m!("ltv", Cycle, [(R, "mrr")]),
     m!(
         "ltv_to_cac",
-        "cycle",
+        Cycle,
         [(R, "mrr"), (C, "spend"), (O, "close_date")]
     ),
     m!(
         "cac_payback_months",
-        "cycle",
+        Cycle,
         [(R, "mrr"), (C, "spend"), (O, "close_date")]
     ),
     m!(
         "worked_mql_win_rate",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (O, "lead_id"), (O, "close_date")]
     )
     .shapes(&[WorkedOnlyByWonDeals]),
     m!(
         "unworked_mqls",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (L, "first_contact_at")]
     ),
     m!(
         "unworked_mql_lost_revenue",
-        "misalignment",
+        Misalignment,
         [
             (L, "mql_at"),
             (L, "first_contact_at"),
@@ -387,12 +441,12 @@ pub static METRICS: &[MetricDef] = &[
     ),
     m!(
         "unworked_mql_wasted_spend",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (L, "first_contact_at"), (C, "spend")]
     ),
     m!(
         "slow_followup_lost_revenue",
-        "misalignment",
+        Misalignment,
         [
             (L, "mql_at"),
             (L, "first_contact_at"),
@@ -402,56 +456,56 @@ pub static METRICS: &[MetricDef] = &[
     ),
     m!(
         "rejected_mqls",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (L, "disqualified_at")]
     ),
     m!(
         "rejected_mql_wasted_spend",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (L, "disqualified_at"), (C, "spend")]
     ),
     m!(
         "misfit_lost_pipeline",
-        "misalignment",
+        Misalignment,
         [(O, "loss_reason"), (O, "amount")]
     ),
-    m!("misalignment_cost", "misalignment", []).parts(COST_PARTS),
-    m!("misalignment_cost_low", "misalignment", []).parts(COST_PARTS),
-    m!("misalignment_cost_high", "misalignment", []).parts(COST_PARTS),
+    m!("misalignment_cost", Misalignment, []).parts(COST_PARTS),
+    m!("misalignment_cost_low", Misalignment, []).parts(COST_PARTS),
+    m!("misalignment_cost_high", Misalignment, []).parts(COST_PARTS),
     m!(
         "misalignment_cost_share",
-        "misalignment",
+        Misalignment,
         [(O, "amount"), (O, "close_date")]
     )
     .parts(COST_PARTS),
     m!(
         "alignment_uplift_scenario",
-        "misalignment",
+        Misalignment,
         [(O, "amount"), (O, "close_date")]
     ),
-    m!("alignment_score", "misalignment", []).parts(SCORE_PARTS),
+    m!("alignment_score", Misalignment, []).parts(SCORE_PARTS),
     m!(
         "followup_component",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (L, "first_contact_at")]
     ),
     m!(
         "speed_component",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (L, "first_contact_at")]
     ),
-    m!("acceptance_component", "misalignment", [(L, "mql_at")])
+    m!("acceptance_component", Misalignment, [(L, "mql_at")])
         .any(&[(L, "sal_at"), (L, "sql_at")]),
     // The MQL mix needs the leads' own segment (a deal's segment says nothing
     // about the MQLs that never became one).
     m!(
         "icp_component",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (L, "segment"), (O, "close_date")]
     ),
     m!(
         "channel_component",
-        "misalignment",
+        Misalignment,
         [(L, "mql_at"), (O, "close_date"), (O, "amount")]
     )
     .any(&[(L, "channel"), (L, "campaign_id")]),
@@ -518,7 +572,7 @@ impl Availability {
         if own(base) {
             self.is_available(command, base)
         } else {
-            self.is_available("kpis", base)
+            self.is_available(Kpis.name(), base)
         }
     }
 
@@ -749,28 +803,48 @@ mod tests {
     use crate::settings::Analysis;
 
     /// Every metric column `kpis`, `funnel` and `cycle` emit is a registry id
-    /// of that command, so the availability post-pass can reach it.
+    /// of that computation, so the availability post-pass can reach it.
     #[test]
     fn every_output_column_is_registered() {
         let ds = load_fixture("basic", "2024-05-03T00:00:00");
         let a = Analysis::default();
         let keys = ["period", "cohort", "stage", "cohort_age_days"];
-        for (command, df) in [
-            ("kpis", crate::metrics::kpis::kpis(&ds, &a).unwrap()),
-            ("funnel", crate::metrics::funnel::funnel(&ds, &a).unwrap()),
-            ("cycle", crate::metrics::cycle::cycle(&ds, &a).unwrap()),
-        ] {
+        for c in [Kpis, Funnel, Cycle] {
+            let df = crate::metrics::analysis::frame(&ds, &a, c).unwrap();
+            let command = c.name();
             for name in df.get_column_names() {
                 let name = name.as_str();
                 if keys.contains(&name) {
                     continue;
                 }
                 assert!(
-                    METRICS.iter().any(|d| d.command == command && d.id == name),
+                    METRICS.iter().any(|d| d.computation == c && d.id == name),
                     "{command}.{name} is not in the registry"
                 );
             }
         }
+    }
+
+    /// Each computation's table names its periods in the column the registry
+    /// says (none for misalignment, whose one row covers the range), and
+    /// every metric's command is its computation's name.
+    #[test]
+    fn computations_name_their_period_column() {
+        let ds = load_fixture("basic", "2024-05-03T00:00:00");
+        let a = Analysis::default();
+        for c in Computation::ALL {
+            let df = crate::metrics::analysis::frame(&ds, &a, c).unwrap();
+            let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+            match c.period_column() {
+                Some(p) => assert!(names.contains(&p), "{}: no `{p}` in {names:?}", c.name()),
+                None => {
+                    assert!(!names.contains(&"period") && !names.contains(&"cohort"));
+                    assert_eq!(df.height(), 1, "{}", c.name());
+                }
+            }
+            assert_eq!(names.contains(&"stage"), c.has_stages(), "{}", c.name());
+        }
+        assert!(METRICS.iter().all(|d| d.command == d.computation.name()));
     }
 
     /// The misalignment spec ids are all registered.
@@ -778,7 +852,7 @@ mod tests {
     fn misalignment_ids_are_registered() {
         for id in crate::metrics::misalignment::SPEC_IDS {
             assert!(
-                find(id).is_some_and(|d| d.command == "misalignment"),
+                find(id).is_some_and(|d| d.computation == Misalignment),
                 "{id}"
             );
         }

@@ -22,6 +22,8 @@ use polars::prelude::{AnyValue, TimeUnit};
 pub const NULL_TEXT: &str = "–";
 
 pub use crate::metrics::registry::ValueKind;
+/// Money's precision (a millionth) is the metrics' (`metrics::kinds`).
+pub use crate::metrics::kinds::{money_micros, round_money, MONEY_MICROS};
 
 /// The kind of a column: the registry's kind for a metric id, else the
 /// registry's reading of the other columns the commands print (see
@@ -258,16 +260,6 @@ pub fn grouped(v: f64, decimals: usize) -> String {
     out
 }
 
-/// Millionths of the currency unit in one unit: money is exact to a millionth.
-pub const MONEY_MICROS: f64 = 1_000_000.0;
-
-/// A money value in integer millionths (the nearest one), `None` for NaN,
-/// infinity, or a value too large for an `i64` of millionths.
-pub fn money_micros(v: f64) -> Option<i64> {
-    let m = (v * MONEY_MICROS).round();
-    (m.is_finite() && m.abs() < 9.0e18).then_some(m as i64)
-}
-
 /// Integer millionths as their exact decimal, trailing zeros dropped:
 /// `30332860000` -> `30332.86`, `0` -> `0`, `-500000` -> `-0.5`.
 pub fn micros_decimal(m: i64) -> String {
@@ -293,15 +285,6 @@ pub fn money_decimal(v: f64) -> Option<String> {
         Some(m) => micros_decimal(m),
         None => v.to_string(),
     })
-}
-
-/// A money value rounded to the nearest millionth, as the `f64` closest to
-/// that decimal (its shortest text is the decimal: `30332.86`).
-pub fn round_money(v: f64) -> f64 {
-    match money_micros(v) {
-        Some(m) => m as f64 / MONEY_MICROS,
-        None => v,
-    }
 }
 
 /// How the change between two periods is measured for a kind.

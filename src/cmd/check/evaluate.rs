@@ -1,6 +1,6 @@
 //! The evaluator of `revcycle check`: each rule's metric is computed (by the
-//! command that owns it in `metrics::registry`) for the rule's period and
-//! filter, and compared with its bounds.
+//! computation the registry names for it, through `metrics::analysis`) for
+//! the rule's period and filter, and compared with its bounds.
 
 use std::collections::HashMap;
 
@@ -9,9 +9,13 @@ use polars::prelude::*;
 
 use super::parse::{Rule, RulePeriod};
 use crate::input;
+use crate::metrics::analysis::attribution::{compute, Options, Run};
+use crate::metrics::analysis::{self};
+use crate::metrics::attribution::By;
 use crate::metrics::frames::{frame_f64, frame_text};
 use crate::metrics::periods::{date_of, PeriodKind, PeriodSpec};
-use crate::metrics::registry::{self, MetricDef};
+use crate::metrics::plan::targets::PeriodTargets;
+use crate::metrics::registry::{self, Computation, MetricDef};
 use crate::model::Dataset;
 use crate::output::format::{human_change, human_f64, kind_of, round_money, ChangeKind, ValueKind};
 use crate::settings::{Analysis, Dimension};
@@ -68,17 +72,23 @@ pub(super) struct Evaluator<'a> {
     /// Which metrics these inputs support (`metrics::registry`).
     avail: registry::Availability,
     base: &'a Analysis,
-    /// (command, period kind, dimension) -> frame over every period.
-    frames: HashMap<(&'static str, &'static str, Option<&'static str>), DataFrame>,
-    /// (dimension, period index or None for all) -> misalignment frame.
-    mis: HashMap<(Option<&'static str>, Option<i64>), DataFrame>,
+    /// (computation, period kind, dimension, period index of a range
+    /// computation or None) -> its table.
+    frames: HashMap<FrameKey, DataFrame>,
     /// Targets of `min_vs_target` / `pace_min` rules (read when a rule has one).
-    pub(super) targets: Option<crate::cmd::plan::CheckTargets>,
+    pub(super) targets: Option<PeriodTargets>,
     /// The configuration (attribution's channel rules).
     pub(super) cfg: crate::config::Config,
     /// (period kind, credit, by campaign) -> attribution run.
-    attr: HashMap<(&'static str, u8, bool), crate::cmd::attribution::Run>,
+    attr: HashMap<(&'static str, u8, bool), Run>,
 }
+
+type FrameKey = (
+    Computation,
+    &'static str,
+    Option<&'static str>,
+    Option<i64>,
+);
 
 /// The period selected for a rule: its index (None for `all`) and name.
 struct Target {
@@ -94,7 +104,6 @@ impl<'a> Evaluator<'a> {
             avail: registry::availability(ds)?,
             base,
             frames: HashMap::new(),
-            mis: HashMap::new(),
             targets: None,
             cfg: crate::config::Config::default(),
             attr: HashMap::new(),
@@ -139,6 +148,25 @@ impl<'a> Evaluator<'a> {
     fn spec(&self, kind: PeriodKind) -> Result<PeriodSpec> {
         let first = crate::metrics::common::earliest_row_date(self.ds)?.unwrap_or(self.ds.as_of);
         Ok(PeriodSpec::new(kind, self.base.fiscal_year_start, first))
+    }
+
+    /// The period kind a rule looks at and its period (with the one before
+    /// for a change rule), both named in `out`.
+    fn select(&self, r: &Rule, out: &mut Outcome) -> Result<(PeriodKind, Target)> {
+        let kind = if r.period == RulePeriod::All {
+            PeriodKind::All
+        } else {
+            self.base.period
+        };
+        let need_prev = r.change_min.is_some() || r.change_max.is_some();
+        let t = self.target(r, kind, need_prev)?;
+        out.period = Some(if kind == PeriodKind::All {
+            "all".to_string()
+        } else {
+            t.name.clone()
+        });
+        out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
+        Ok((kind, t))
     }
 
     fn target(&self, r: &Rule, kind: PeriodKind, need_prev: bool) -> Result<Target> {
@@ -214,43 +242,24 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// The table of computation `c` for the rule's dimension: over every
+    /// period of `kind` when it has a period column, else (misalignment)
+    /// over period `p` alone (None: all data).
     fn frame(
         &mut self,
-        command: &'static str,
-        kind: PeriodKind,
-        dim: Option<Dimension>,
-    ) -> Result<&DataFrame> {
-        let key = (command, kind.name(), dim.map(Dimension::name));
-        if !self.frames.contains_key(&key) {
-            let a = Analysis {
-                period: kind,
-                by: dim,
-                from: None,
-                to: None,
-                ..self.base.clone()
-            };
-            let df = match command {
-                "kpis" => crate::metrics::kpis::kpis(self.ds, &a)?,
-                "cycle" => crate::metrics::cycle::cycle(self.ds, &a)?,
-                "funnel" => crate::metrics::funnel::funnel(self.ds, &a)?,
-                other => bail!("metrics of `{other}` cannot be checked"),
-            };
-            self.frames.insert(key, df);
-        }
-        Ok(&self.frames[&key])
-    }
-
-    fn mis_frame(
-        &mut self,
+        c: Computation,
         kind: PeriodKind,
         dim: Option<Dimension>,
         p: Option<i64>,
     ) -> Result<&DataFrame> {
-        let key = (dim.map(Dimension::name), p);
-        if !self.mis.contains_key(&key) {
-            let spec = self.spec(kind)?;
-            let (from, to) = match p {
-                Some(p) => (Some(spec.start(p)), Some(spec.start(p))),
+        let range = if c.period_column().is_some() { None } else { p };
+        let key = (c, kind.name(), dim.map(Dimension::name), range);
+        if !self.frames.contains_key(&key) {
+            let (from, to) = match range {
+                Some(p) => {
+                    let start = self.spec(kind)?.start(p);
+                    (Some(start), Some(start))
+                }
                 None => (None, None),
             };
             let a = Analysis {
@@ -260,10 +269,10 @@ impl<'a> Evaluator<'a> {
                 to,
                 ..self.base.clone()
             };
-            let m = crate::metrics::misalignment::misalignment(self.ds, &a)?;
-            self.mis.insert(key, m.frame);
+            let df = analysis::frame(self.ds, &a, c)?;
+            self.frames.insert(key, df);
         }
-        Ok(&self.mis[&key])
+        Ok(&self.frames[&key])
     }
 
     /// The row of `df` for the period named `period` (when `pcol` is given),
@@ -321,20 +330,10 @@ impl<'a> Evaluator<'a> {
         name: &str,
     ) -> Result<Option<f64>> {
         let dim = r.by.as_ref().map(|(d, _)| *d);
-        let id = def.id;
-        if def.command == "misalignment" {
-            let df = self.mis_frame(kind, dim, p)?;
-            let row = Self::pick(df, None, name, r)?;
-            return frame_f64(df, id, row);
-        }
-        let pcol = if def.command == "funnel" {
-            "cohort"
-        } else {
-            "period"
-        };
-        let df = self.frame(def.command, kind, dim)?;
-        let row = Self::pick(df, Some(pcol), name, r)?;
-        frame_f64(df, id, row)
+        let c = def.computation;
+        let df = self.frame(c, kind, dim, p)?;
+        let row = Self::pick(df, c.period_column(), name, r)?;
+        frame_f64(df, def.id, row)
     }
 
     fn try_evaluate(&mut self, r: &Rule, out: &mut Outcome) -> Result<()> {
@@ -345,13 +344,13 @@ impl<'a> Evaluator<'a> {
         if let Some(m) = self.avail.reason(def.command, def.id) {
             bail!("`{}` cannot be evaluated on these inputs: {m}", def.id);
         }
-        if def.command == "funnel" && r.stage.is_none() {
+        if def.computation.has_stages() && r.stage.is_none() {
             bail!(
                 "`{}` is a funnel metric: name a stage, by = {{ stage = \"sql\" }}",
                 def.id
             );
         }
-        if def.command != "funnel" && r.stage.is_some() {
+        if !def.computation.has_stages() && r.stage.is_some() {
             bail!(
                 "`stage` filters funnel metrics only; `{}` is a {} metric",
                 def.id,
@@ -363,19 +362,7 @@ impl<'a> Evaluator<'a> {
                 return self.vs_target(def, r, &t, out);
             }
         }
-        let kind = if r.period == RulePeriod::All {
-            PeriodKind::All
-        } else {
-            self.base.period
-        };
-        let need_prev = r.change_min.is_some() || r.change_max.is_some();
-        let t = self.target(r, kind, need_prev)?;
-        out.period = Some(if kind == PeriodKind::All {
-            "all".to_string()
-        } else {
-            t.name.clone()
-        });
-        out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
+        let (kind, t) = self.select(r, out)?;
         // Money is compared as printed: the exact decimal of its nearest
         // millionth (`max = 30332.86` holds for 30332.859999999997).
         let value = raw_value(def.id, self.value(def, r, kind, t.index, &t.name)?);
@@ -389,27 +376,7 @@ impl<'a> Evaluator<'a> {
         };
         let kind_v = kind_of(def.id);
         let cur = &self.base.currency;
-        let mut fails = Vec::new();
-        if let Some(m) = r.min {
-            if v < m {
-                fails.push(format!(
-                    "{} = {} is below min {}",
-                    def.id,
-                    human_f64(Some(v), kind_v, cur),
-                    human_f64(Some(m), kind_v, cur)
-                ));
-            }
-        }
-        if let Some(m) = r.max {
-            if v > m {
-                fails.push(format!(
-                    "{} = {} is above max {}",
-                    def.id,
-                    human_f64(Some(v), kind_v, cur),
-                    human_f64(Some(m), kind_v, cur)
-                ));
-            }
-        }
+        let mut fails = bound_fails(def.id, v, r, |x| human_f64(Some(x), kind_v, cur));
         if let Some((pp, pname)) = &t.prev {
             let before = raw_value(def.id, self.value(def, r, kind, Some(*pp), pname)?);
             out.previous_value = before;
@@ -430,32 +397,9 @@ impl<'a> Evaluator<'a> {
                 ),
             };
             out.change = Some(ch);
-            let pct = |x: f64| human_change(Some(x), ChangeKind::Relative);
-            if let Some(m) = r.change_min {
-                if ch < m {
-                    fails.push(format!(
-                        "change vs {pname} {} is below min {}",
-                        pct(ch),
-                        pct(m)
-                    ));
-                }
-            }
-            if let Some(m) = r.change_max {
-                if ch > m {
-                    fails.push(format!(
-                        "change vs {pname} {} is above max {}",
-                        pct(ch),
-                        pct(m)
-                    ));
-                }
-            }
+            fails.extend(change_fails(ch, pname, r));
         }
-        out.status = if fails.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        };
-        out.message = fails.join("; ");
+        settle(out, fails);
         Ok(())
     }
 }
@@ -463,8 +407,6 @@ impl<'a> Evaluator<'a> {
 impl Evaluator<'_> {
     /// The value of an attribution rule in period `name` of `kind`.
     fn attr_value(&mut self, r: &Rule, kind: PeriodKind, name: &str) -> Result<Option<f64>> {
-        use crate::cmd::attribution::{compute, Options};
-        use crate::metrics::attribution::By;
         let a = r.attribution.as_ref().context("an attribution rule")?;
         let (dim, unit) = r.by.clone().context("an attribution rule names its unit")?;
         let by = if dim == Dimension::Campaign {
@@ -531,19 +473,7 @@ impl Evaluator<'_> {
 
     /// An attribution rule: the value of the selected period, its bounds.
     fn attr_evaluate(&mut self, r: &Rule, out: &mut Outcome) -> Result<()> {
-        let kind = if r.period == RulePeriod::All {
-            PeriodKind::All
-        } else {
-            self.base.period
-        };
-        let need_prev = r.change_min.is_some() || r.change_max.is_some();
-        let t = self.target(r, kind, need_prev)?;
-        out.period = Some(if kind == PeriodKind::All {
-            "all".to_string()
-        } else {
-            t.name.clone()
-        });
-        out.previous_period = t.prev.as_ref().map(|(_, n)| n.clone());
+        let (kind, t) = self.select(r, out)?;
         let v = self.attr_value(r, kind, &t.name)?;
         out.value = v;
         let Some(v) = v else {
@@ -553,28 +483,7 @@ impl Evaluator<'_> {
                 out.period.clone().unwrap_or_default()
             );
         };
-        let mut fails = Vec::new();
-        let show = |x: f64| crate::output::format::grouped(x, 4);
-        if let Some(m) = r.min {
-            if v < m {
-                fails.push(format!(
-                    "{} = {} is below min {}",
-                    r.metric,
-                    show(v),
-                    show(m)
-                ));
-            }
-        }
-        if let Some(m) = r.max {
-            if v > m {
-                fails.push(format!(
-                    "{} = {} is above max {}",
-                    r.metric,
-                    show(v),
-                    show(m)
-                ));
-            }
-        }
+        let mut fails = bound_fails(&r.metric, v, r, |x| crate::output::format::grouped(x, 4));
         if let Some((_, pname)) = &t.prev {
             let before = self.attr_value(r, kind, pname)?;
             out.previous_value = before;
@@ -586,32 +495,9 @@ impl Evaluator<'_> {
                 ),
             };
             out.change = Some(ch);
-            let pct = |x: f64| human_change(Some(x), ChangeKind::Relative);
-            if let Some(m) = r.change_min {
-                if ch < m {
-                    fails.push(format!(
-                        "change vs {pname} {} is below min {}",
-                        pct(ch),
-                        pct(m)
-                    ));
-                }
-            }
-            if let Some(m) = r.change_max {
-                if ch > m {
-                    fails.push(format!(
-                        "change vs {pname} {} is above max {}",
-                        pct(ch),
-                        pct(m)
-                    ));
-                }
-            }
+            fails.extend(change_fails(ch, pname, r));
         }
-        out.status = if fails.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        };
-        out.message = fails.join("; ");
+        settle(out, fails);
         Ok(())
     }
 
@@ -621,7 +507,7 @@ impl Evaluator<'_> {
         &mut self,
         def: &MetricDef,
         r: &Rule,
-        t: &crate::cmd::plan::CheckTargets,
+        t: &PeriodTargets,
         out: &mut Outcome,
     ) -> Result<()> {
         if r.by.is_some() {
@@ -685,14 +571,46 @@ impl Evaluator<'_> {
                 ));
             }
         }
-        out.status = if fails.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        };
-        out.message = fails.join("; ");
+        settle(out, fails);
         Ok(())
     }
+}
+
+/// The failures of value `v` of `name` against the rule's `min` and `max`,
+/// the numbers written by `show`.
+fn bound_fails(name: &str, v: f64, r: &Rule, show: impl Fn(f64) -> String) -> Vec<String> {
+    let mut fails = Vec::new();
+    if let Some(m) = r.min.filter(|m| v < *m) {
+        fails.push(format!("{name} = {} is below min {}", show(v), show(m)));
+    }
+    if let Some(m) = r.max.filter(|m| v > *m) {
+        fails.push(format!("{name} = {} is above max {}", show(v), show(m)));
+    }
+    fails
+}
+
+/// The failures of the relative change `ch` against `pname` under the rule's
+/// `change_vs_previous` bounds.
+fn change_fails(ch: f64, pname: &str, r: &Rule) -> Vec<String> {
+    let pct = |x: f64| human_change(Some(x), ChangeKind::Relative);
+    let mut fails = Vec::new();
+    if let Some(m) = r.change_min.filter(|m| ch < *m) {
+        fails.push(format!("change vs {pname} {} is below min {}", pct(ch), pct(m)));
+    }
+    if let Some(m) = r.change_max.filter(|m| ch > *m) {
+        fails.push(format!("change vs {pname} {} is above max {}", pct(ch), pct(m)));
+    }
+    fails
+}
+
+/// The outcome's status and message from the failures found.
+fn settle(out: &mut Outcome, fails: Vec<String>) {
+    out.status = if fails.is_empty() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    out.message = fails.join("; ");
 }
 
 /// A metric value as scripts read it: money rounded to the exact decimal of

@@ -25,10 +25,14 @@ mod render;
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::cli::{CheckCmd, PeriodArgs};
 use crate::cmd::common;
+use crate::config::Config;
+use crate::metrics::plan::targets::{self, ParseSettings, PeriodTargets};
+use crate::periods::{PeriodKind, PeriodSpec};
+use crate::settings::Analysis;
 use crate::output::{self, Format, OutputOptions};
 use crate::Ctx;
 use evaluate::Evaluator;
@@ -55,7 +59,7 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
         .iter()
         .any(|r| r.min_vs_target.is_some() || r.pace_min.is_some())
     {
-        ev.targets = Some(crate::cmd::plan::targets_for_check(cmd, &cfg, &analysis)?);
+        ev.targets = Some(targets(cmd, &cfg, &analysis)?);
     }
     let outcomes: Vec<Outcome> = rules.iter().map(|r| ev.evaluate(r)).collect();
 
@@ -87,6 +91,21 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
         },
     )?;
     Ok(exit_code(&outcomes))
+}
+
+/// `--targets FILE`, else the `[[target]]` tables of the configuration,
+/// else with `--demo` the demo's: periods of `--period`, default quarter.
+fn targets(cmd: &CheckCmd, cfg: &Config, a: &Analysis) -> Result<PeriodTargets> {
+    let kind = cmd
+        .period
+        .map(common::period_kind)
+        .unwrap_or(PeriodKind::Quarter);
+    let spec = PeriodSpec::new(kind, a.fiscal_year_start, 0);
+    let parse = ParseSettings { period: spec, by: None };
+    match targets::from_sources(cmd.targets.as_deref(), cfg, &parse, cmd.input.demo)? {
+        Some(targets) => Ok(PeriodTargets { spec, targets }),
+        None => bail!("`min_vs_target`/`pace_min` rules need targets: --targets FILE or [[target]] tables in revcycle.toml"),
+    }
 }
 
 /// 2 when any rule could not be evaluated, else 1 when any failed, else 0.

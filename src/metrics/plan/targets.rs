@@ -189,6 +189,56 @@ pub fn from_config_file(path: &Path, s: &ParseSettings) -> Result<Vec<Target>> {
     parse_toml(&text, &path.display().to_string(), s)
 }
 
+/// Targets given outside the command line, first found: `file`, else the
+/// `[[target]]` tables of the configuration, else (with `demo`) the demo's.
+/// None when there are none.
+pub fn from_sources(
+    file: Option<&Path>,
+    cfg: &crate::config::Config,
+    s: &ParseSettings,
+    demo: bool,
+) -> Result<Option<Vec<Target>>> {
+    if let Some(f) = file {
+        return load_file(f, s).map(Some);
+    }
+    if let (false, Some(src)) = (cfg.target.is_empty(), &cfg.source) {
+        return from_config_file(src, s).map(Some);
+    }
+    if demo {
+        return parse_csv(crate::demo::builtin_targets(), "demo targets.csv", s).map(Some);
+    }
+    Ok(None)
+}
+
+/// The targets of one period kind, as `check`'s `min_vs_target` and
+/// `pace_min` rules read them.
+#[derive(Debug, Clone)]
+pub struct PeriodTargets {
+    pub spec: PeriodSpec,
+    pub targets: Vec<Target>,
+}
+
+impl PeriodTargets {
+    /// The one target of metric `id` for the period starting `period`.
+    pub fn find(&self, id: &str, period: NaiveDate) -> Result<f64> {
+        let found: Vec<&Target> = self
+            .targets
+            .iter()
+            .filter(|t| t.metric.name() == id && t.period == period)
+            .collect();
+        match found.as_slice() {
+            [t] => Ok(t.target),
+            [] => bail!("no target for `{id}` in the {} of {period}", self.spec.kind.name()),
+            many => bail!(
+                "{} targets for `{id}` in the {} of {period} ({}): keep one",
+                many.len(),
+                self.spec.kind.name(),
+                many.iter().map(|t| t.origin.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}
+
 pub fn parse_csv(text: &str, name: &str, s: &ParseSettings) -> Result<Vec<Target>> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
