@@ -296,12 +296,7 @@ pub static METRICS: &[MetricDef] = &[
         Kpis,
         [(O, "status"), (O, "close_date"), (O, "amount")]
     ),
-    m!(
-        "sales_cycle_days",
-        Kpis,
-        [(O, "status"), (O, "close_date")]
-    )
-    .shapes(&[WonAtCreation]),
+    m!("sales_cycle_days", Kpis, [(O, "status"), (O, "close_date")]).shapes(&[WonAtCreation]),
     m!("open_pipeline", Kpis, [(O, "amount")]).shapes(&[NoOpenDeals, OpenDealsWithoutAmount]),
     m!(
         "pipeline_velocity",
@@ -384,11 +379,7 @@ pub static METRICS: &[MetricDef] = &[
         Cycle,
         [(O, "close_date"), (O, "amount"), (O, "type")]
     ),
-    m!(
-        "funnel_revenue",
-        Cycle,
-        [(O, "close_date"), (O, "amount")]
-    ),
+    m!("funnel_revenue", Cycle, [(O, "close_date"), (O, "amount")]),
     m!("cycle_revenue", Cycle, [(O, "close_date"), (O, "amount")]),
     m!(
         "existing_customer_share",
@@ -494,8 +485,7 @@ pub static METRICS: &[MetricDef] = &[
         Misalignment,
         [(L, "mql_at"), (L, "first_contact_at")]
     ),
-    m!("acceptance_component", Misalignment, [(L, "mql_at")])
-        .any(&[(L, "sal_at"), (L, "sql_at")]),
+    m!("acceptance_component", Misalignment, [(L, "mql_at")]).any(&[(L, "sal_at"), (L, "sql_at")]),
     // The MQL mix needs the leads' own segment (a deal's segment says nothing
     // about the MQLs that never became one).
     m!(

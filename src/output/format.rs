@@ -21,9 +21,9 @@ use polars::prelude::{AnyValue, TimeUnit};
 /// What the text for null (and NaN / infinity) is, everywhere for people.
 pub const NULL_TEXT: &str = "–";
 
-pub use crate::metrics::registry::ValueKind;
 /// Money's precision (a millionth) is the metrics' (`metrics::kinds`).
 pub use crate::metrics::kinds::{money_micros, round_money, MONEY_MICROS};
+pub use crate::metrics::registry::ValueKind;
 
 /// The kind of a column: the registry's kind for a metric id, else the
 /// registry's reading of the other columns the commands print (see

@@ -84,16 +84,7 @@ fn highlights(out: &mut String, frame: &DataFrame, by: &str, cur: &str) {
     };
     let n = frame.height();
     let name = |r: usize| keys.get(r).unwrap_or_default().to_string();
-    let g = |col: &str, r: usize| -> Option<f64> {
-        frame
-            .column(col)
-            .ok()?
-            .cast(&DataType::Float64)
-            .ok()?
-            .f64()
-            .ok()?
-            .get(r)
-    };
+    let g = |col: &str, r: usize| number(frame, col, r);
     let argmax = |score: &dyn Fn(usize) -> Option<f64>| {
         (0..n)
             .filter_map(|r| score(r).map(|v| (r, v)))
@@ -142,9 +133,14 @@ fn highlights(out: &mut String, frame: &DataFrame, by: &str, cur: &str) {
     }
 }
 
-fn f(m: &Misalignment, name: &str, r: usize) -> Option<f64> {
-    let c = m.frame.column(name).ok()?.cast(&DataType::Float64).ok()?;
+/// Row `r` of column `name` of `frame` as a number (None: null or no such column).
+fn number(frame: &DataFrame, name: &str, r: usize) -> Option<f64> {
+    let c = frame.column(name).ok()?.cast(&DataType::Float64).ok()?;
     c.f64().ok()?.get(r)
+}
+
+fn f(m: &Misalignment, name: &str, r: usize) -> Option<f64> {
+    number(&m.frame, name, r)
 }
 
 fn s(m: &Misalignment, name: &str, r: usize) -> Option<String> {
@@ -160,6 +156,11 @@ fn s(m: &Misalignment, name: &str, r: usize) -> Option<String> {
 /// 12345.6 -> "$12,346": the one money formatter, in whole units.
 pub fn money(v: f64, currency: &str) -> String {
     format::money_whole(v, currency)
+}
+
+/// [`money`], or the null text.
+fn opt_money(v: Option<f64>, currency: &str) -> String {
+    v.map(|v| money(v, currency)).unwrap_or_else(|| NA.into())
 }
 
 fn pct(v: f64) -> String {
@@ -257,9 +258,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
                     g("worked_mql_win_rate_high"),
                     g("worked_mqls")
                 ),
-                g("avg_deal_size")
-                    .map(|v| money(v, cur))
-                    .unwrap_or_else(|| NA.into())
+                opt_money(g("avg_deal_size"), cur)
             ),
             value: g("unworked_mql_lost_revenue"),
         },
@@ -295,9 +294,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
                         _ => None,
                     }
                 ),
-                g("misfit_lost_amount")
-                    .map(|v| money(v, cur))
-                    .unwrap_or_else(|| NA.into())
+                opt_money(g("misfit_lost_amount"), cur)
             ),
             value: g("misfit_lost_pipeline"),
         },
@@ -347,7 +344,7 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
             } else {
                 l.rate.clone()
             },
-            l.value.map(|v| money(v, cur)).unwrap_or_else(|| NA.into()),
+            opt_money(l.value, cur),
             match (l.value, total) {
                 (Some(v), Some(t)) if t > 0.0 => pct(v / t),
                 _ => "".into(),
@@ -359,14 +356,10 @@ fn render_group(out: &mut String, m: &Misalignment, r: usize, cur: &str, width: 
         String::new(),
         format!(
             "95% range {} to {}",
-            g("misalignment_cost_low")
-                .map(|v| money(v, cur))
-                .unwrap_or_else(|| NA.into()),
-            g("misalignment_cost_high")
-                .map(|v| money(v, cur))
-                .unwrap_or_else(|| NA.into())
+            opt_money(g("misalignment_cost_low"), cur),
+            opt_money(g("misalignment_cost_high"), cur)
         ),
-        total.map(|v| money(v, cur)).unwrap_or_else(|| NA.into()),
+        opt_money(total, cur),
         total.map(|_| "100.0%".to_string()).unwrap_or_default(),
     ]);
     for c in [1, 3, 4] {
@@ -587,6 +580,18 @@ mod tests {
     use crate::metrics::testutil::fixture;
     use crate::settings::{Analysis, Dimension};
 
+    /// The highlights name channel `slow` (its text starting so) slowest to
+    /// follow up and channel `rich` rich in MQLs but poor in wins.
+    #[track_caller]
+    fn assert_highlights(text: &str, slow: &str, rich: &str) {
+        for want in [
+            format!("slowest to follow up: channel {slow}"),
+            format!("rich in MQLs, poor in wins: channel {rich}"),
+        ] {
+            assert!(text.contains(&want), "{want:?} in\n{text}");
+        }
+    }
+
     #[test]
     fn counts_read_as_english() {
         let ds = fixture("misalignment");
@@ -648,15 +653,10 @@ mod tests {
         assert!(text.contains("min_sample: 2"), "{text}");
         // Without --by the channels are still named (same figures as --by channel).
         assert!(text.contains("Where, by channel:"), "{text}");
-        assert!(
-            text.contains("slowest to follow up: channel Paid (60.0% of contacted"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"
-            ),
-            "{text}"
+        assert_highlights(
+            &text,
+            "Paid (60.0% of contacted",
+            "Paid (57.1% of MQLs, 33.3% of won deals)",
         );
     }
 
@@ -681,15 +681,10 @@ mod tests {
             text.contains("largest cost: channel Paid ($22,600)"),
             "{text}"
         );
-        assert!(
-            text.contains("slowest to follow up: channel Paid (60.0% of contacted"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "rich in MQLs, poor in wins: channel Paid (57.1% of MQLs, 33.3% of won deals)"
-            ),
-            "{text}"
+        assert_highlights(
+            &text,
+            "Paid (60.0% of contacted",
+            "Paid (57.1% of MQLs, 33.3% of won deals)",
         );
     }
 
@@ -706,28 +701,14 @@ mod tests {
         // Whole range (what `revcycle misalignment --demo` prints) and --by channel.
         let whole = misalignment(&loaded.dataset, &Analysis::default()).unwrap();
         let text = render(&whole, "$", 140);
-        assert!(
-            text.contains("slowest to follow up: channel Events"),
-            "{text}"
-        );
-        assert!(
-            text.contains("rich in MQLs, poor in wins: channel Paid Social"),
-            "{text}"
-        );
+        assert_highlights(&text, "Events", "Paid Social");
         let a = Analysis {
             by: Some(Dimension::Channel),
             ..Analysis::default()
         };
         let m = misalignment(&loaded.dataset, &a).unwrap();
         let text = render(&m, "$", 140);
-        assert!(
-            text.contains("slowest to follow up: channel Events"),
-            "{text}"
-        );
-        assert!(
-            text.contains("rich in MQLs, poor in wins: channel Paid Social"),
-            "{text}"
-        );
+        assert_highlights(&text, "Events", "Paid Social");
     }
 
     /// Unknown values read as the one null text of every view, never "n/a".

@@ -83,12 +83,7 @@ pub(super) struct Evaluator<'a> {
     attr: HashMap<(&'static str, u8, bool), Run>,
 }
 
-type FrameKey = (
-    Computation,
-    &'static str,
-    Option<&'static str>,
-    Option<i64>,
-);
+type FrameKey = (Computation, &'static str, Option<&'static str>, Option<i64>);
 
 /// The period selected for a rule: its index (None for `all`) and name.
 struct Target {
@@ -595,10 +590,18 @@ fn change_fails(ch: f64, pname: &str, r: &Rule) -> Vec<String> {
     let pct = |x: f64| human_change(Some(x), ChangeKind::Relative);
     let mut fails = Vec::new();
     if let Some(m) = r.change_min.filter(|m| ch < *m) {
-        fails.push(format!("change vs {pname} {} is below min {}", pct(ch), pct(m)));
+        fails.push(format!(
+            "change vs {pname} {} is below min {}",
+            pct(ch),
+            pct(m)
+        ));
     }
     if let Some(m) = r.change_max.filter(|m| ch > *m) {
-        fails.push(format!("change vs {pname} {} is above max {}", pct(ch), pct(m)));
+        fails.push(format!(
+            "change vs {pname} {} is above max {}",
+            pct(ch),
+            pct(m)
+        ));
     }
     fails
 }

@@ -31,9 +31,9 @@ use crate::cli::{CheckCmd, PeriodArgs};
 use crate::cmd::common;
 use crate::config::Config;
 use crate::metrics::plan::targets::{self, ParseSettings, PeriodTargets};
+use crate::output::{self, Format, OutputOptions};
 use crate::periods::{PeriodKind, PeriodSpec};
 use crate::settings::Analysis;
-use crate::output::{self, Format, OutputOptions};
 use crate::Ctx;
 use evaluate::Evaluator;
 use render::junit;
@@ -81,8 +81,8 @@ pub fn run(cmd: &CheckCmd, ctx: Ctx) -> Result<ExitCode> {
         }
         _ => Vec::new(),
     };
-    let doc = render::document(&rules, &outcomes, &cmd.rules, &analysis.currency, notes)?
-        .with_meta(meta);
+    let doc =
+        render::document(&rules, &outcomes, &cmd.rules, &analysis.currency, notes)?.with_meta(meta);
     output::emit(
         &doc,
         &OutputOptions {
@@ -101,7 +101,10 @@ fn targets(cmd: &CheckCmd, cfg: &Config, a: &Analysis) -> Result<PeriodTargets> 
         .map(common::period_kind)
         .unwrap_or(PeriodKind::Quarter);
     let spec = PeriodSpec::new(kind, a.fiscal_year_start, 0);
-    let parse = ParseSettings { period: spec, by: None };
+    let parse = ParseSettings {
+        period: spec,
+        by: None,
+    };
     match targets::from_sources(cmd.targets.as_deref(), cfg, &parse, cmd.input.demo)? {
         Some(targets) => Ok(PeriodTargets { spec, targets }),
         None => bail!("`min_vs_target`/`pace_min` rules need targets: --targets FILE or [[target]] tables in revcycle.toml"),

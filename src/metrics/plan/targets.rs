@@ -175,7 +175,10 @@ pub fn load_file(path: &Path, s: &ParseSettings) -> Result<Vec<Target>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading targets `{}`", path.display()))?;
     let name = path.display().to_string();
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
         parse_toml(&text, &name, s)
     } else {
         parse_csv(&text, &name, s)
@@ -228,12 +231,18 @@ impl PeriodTargets {
             .collect();
         match found.as_slice() {
             [t] => Ok(t.target),
-            [] => bail!("no target for `{id}` in the {} of {period}", self.spec.kind.name()),
+            [] => bail!(
+                "no target for `{id}` in the {} of {period}",
+                self.spec.kind.name()
+            ),
             many => bail!(
                 "{} targets for `{id}` in the {} of {period} ({}): keep one",
                 many.len(),
                 self.spec.kind.name(),
-                many.iter().map(|t| t.origin.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|t| t.origin.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -377,7 +386,9 @@ fn validate(
         })?;
         let period_text = get("period");
         let period = NaiveDate::parse_from_str(period_text, "%Y-%m-%d").map_err(|_| {
-            anyhow::anyhow!("{o}: period `{period_text}` is not a date (YYYY-MM-DD, the period's first day)")
+            anyhow::anyhow!(
+                "{o}: period `{period_text}` is not a date (YYYY-MM-DD, the period's first day)"
+            )
         })?;
         let spec = s.period;
         let start = spec.start_date(spec.index_of(micros_of_date(period)));
@@ -537,7 +548,10 @@ mod tests {
     fn toml_rows_name_their_line() {
         let text = "[[target]]\nperiod = 2025-01-01\nmetric = \"mqls\"\ntarget = 1500\nowner = \"marketing\"\n\n[[target]]\nperiod = \"2025-01-01\"\nmetric = \"bookings\"\ntarget = 9\n";
         let e = format!("{:#}", parse_toml(text, "t.toml", &settings()).unwrap_err());
-        assert!(e.starts_with("targets `t.toml`, line 7: metric `bookings` is unknown"), "{e}");
+        assert!(
+            e.starts_with("targets `t.toml`, line 7: metric `bookings` is unknown"),
+            "{e}"
+        );
     }
 
     #[test]
