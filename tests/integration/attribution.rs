@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::util::{fixture, run, show, stderr};
+use crate::util::{
+    assert_csv_block, assert_csv_rows, fixture, run, run_csv, run_ok, show, stderr, CsvRun,
+};
 
 /// The fenced `expected-rows NAME` block of EXPECTED.md: header, rows.
 fn block(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
@@ -46,16 +48,6 @@ fn close(got: Option<f64>, want: Option<f64>) -> bool {
     }
 }
 
-fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_reader(bytes);
-    let h = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|x| x.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (h, rows)
-}
-
 const FIXTURE_ARGS: [&str; 9] = [
     "attribution",
     "fixtures/attribution",
@@ -72,9 +64,8 @@ const FIXTURE_ARGS: [&str; 9] = [
 fn attribution_fixture_matches_expected_long_rows() {
     let mut args: Vec<&str> = FIXTURE_ARGS.to_vec();
     args.extend(["2024-06-30", "--format", "csv"]);
-    let o = run(&args);
-    assert!(o.status.success(), "{}", show(&args, &o));
-    let (header, rows) = csv_rows(&o.stdout);
+    let o = run_csv(&args);
+    let (header, rows) = (o.header.clone(), &o.rows);
     assert_eq!(
         header,
         [
@@ -111,7 +102,7 @@ fn attribution_fixture_matches_expected_long_rows() {
             let key = (e[0].clone(), e[1].clone(), e[2].clone());
             let g = got
                 .get(&key)
-                .unwrap_or_else(|| panic!("no output row {key:?}\n{}", show(&args, &o)));
+                .unwrap_or_else(|| panic!("no output row {key:?}\n{}", o.show()));
             for c in 3..header.len() {
                 let gv = (!g[c].is_empty()).then(|| g[c].parse::<f64>().unwrap());
                 assert!(
@@ -189,9 +180,8 @@ fn attribution_without_touches_every_model_agrees() {
         "--format",
         "csv",
     ];
-    let o = run(&args);
-    assert!(o.status.success(), "{}", show(&args, &o));
-    let (_, rows) = csv_rows(&o.stdout);
+    let o = run_csv(&args);
+    let rows = &o.rows;
     let want: BTreeMap<&str, (f64, f64)> = [
         ("search", (3.0, 3000.0)),
         ("events", (2.0, 5000.0)),
@@ -200,8 +190,8 @@ fn attribution_without_touches_every_model_agrees() {
     ]
     .into_iter()
     .collect();
-    assert_eq!(rows.len(), 4 * 8, "{}", show(&args, &o));
-    for r in &rows {
+    assert_eq!(rows.len(), 4 * 8, "{}", o.show());
+    for r in rows {
         let (c, v) = want[r[1].as_str()];
         assert_eq!(r[3].parse::<f64>().unwrap(), c, "{r:?}");
         assert_eq!(r[4].parse::<f64>().unwrap(), v, "{r:?}");
@@ -241,17 +231,32 @@ fn preset_args<'a>(touches: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     a
 }
 
-/// (channel, model) -> (conversions, value) of a CSV with one period.
-fn credits(bytes: &[u8]) -> BTreeMap<(String, String), (f64, f64)> {
-    let (_, rows) = csv_rows(bytes);
-    rows.into_iter()
-        .map(|r| {
-            (
-                (r[1].clone(), r[2].clone()),
-                (r[3].parse().unwrap(), r[4].parse().unwrap()),
-            )
-        })
-        .collect()
+/// Run a touches preset and its hand-written canonical rows: both exit 0
+/// with the same bytes; the preset's run.
+fn preset_run(preset: &[&str], canonical: &[&str]) -> CsvRun {
+    let o = run_csv(preset);
+    let c = run_csv(canonical);
+    assert_eq!(
+        o.output.stdout,
+        c.output.stdout,
+        "preset rows equal their canonical rows\n{}",
+        o.show()
+    );
+    o
+}
+
+/// Each (channel, model) is credited (conversions, value) (one period).
+#[track_caller]
+fn assert_credits(o: &CsvRun, want: &[(&str, &str, (f64, f64))]) {
+    for (channel, model, credit) in want {
+        let row = o
+            .rows
+            .iter()
+            .find(|r| r[1] == *channel && r[2] == *model)
+            .unwrap_or_else(|| panic!("no row {channel} {model}\n{}", o.show()));
+        let got: (f64, f64) = (row[3].parse().unwrap(), row[4].parse().unwrap());
+        assert_eq!(got, *credit, "{channel} {model}\n{}", o.show());
+    }
 }
 
 /// The Campaign Members report: the EM1 member of L2 never responded (no
@@ -264,26 +269,27 @@ fn credits(bytes: &[u8]) -> BTreeMap<(String, String), (f64, f64)> {
 /// 5000), events 1 (O4: 3000), social 1, email 1.
 #[test]
 fn attribution_salesforce_campaign_members_preset() {
-    let a = preset_args("fixtures/attribution-presets/sf_campaign_members.csv", &[]);
-    let o = run(&a);
-    assert!(o.status.success(), "{}", show(&a, &o));
-    assert!(
-        stderr(&o).contains("1 rows left out: empty required column `touched_at`"),
-        "{}",
-        show(&a, &o)
+    let o = preset_run(
+        &preset_args("fixtures/attribution-presets/sf_campaign_members.csv", &[]),
+        &preset_args("fixtures/attribution-presets/sf_canonical.csv", &[]),
     );
-    let b = preset_args("fixtures/attribution-presets/sf_canonical.csv", &[]);
-    let c = run(&b);
-    assert!(c.status.success(), "{}", show(&b, &c));
-    assert_eq!(o.stdout, c.stdout, "preset rows equal their canonical rows");
-    let got = credits(&o.stdout);
-    let k = |c: &str, m: &str| got[&(c.to_string(), m.to_string())];
-    assert_eq!(k("search", "first_touch"), (3.0, 3000.0));
-    assert_eq!(k("events", "first_touch"), (2.0, 5000.0));
-    assert_eq!(k("social", "first_touch"), (1.0, 1500.0));
-    assert_eq!(k("email", "first_touch"), (1.0, 500.0));
-    assert_eq!(k("search", "last_touch"), (4.0, 5000.0));
-    assert_eq!(k("events", "last_touch"), (1.0, 3000.0));
+    assert!(
+        o.stderr()
+            .contains("1 rows left out: empty required column `touched_at`"),
+        "{}",
+        o.show()
+    );
+    assert_credits(
+        &o,
+        &[
+            ("search", "first_touch", (3.0, 3000.0)),
+            ("events", "first_touch", (2.0, 5000.0)),
+            ("social", "first_touch", (1.0, 1500.0)),
+            ("email", "first_touch", (1.0, 500.0)),
+            ("search", "last_touch", (4.0, 5000.0)),
+            ("events", "last_touch", (1.0, 3000.0)),
+        ],
+    );
 }
 
 /// The UTM log (lead id column `crm_id` named in utm.toml, which also maps
@@ -296,13 +302,17 @@ fn attribution_salesforce_campaign_members_preset() {
 /// Search (Paid Search 2: 2500); O5, O6, O8 fall back (email 500, search 2000).
 #[test]
 fn attribution_utm_log_preset_and_channel_rules() {
-    let a = preset_args(
-        "fixtures/attribution-presets/utm_log.csv",
-        &["--config", "fixtures/attribution-presets/utm.toml"],
+    let o = preset_run(
+        &preset_args(
+            "fixtures/attribution-presets/utm_log.csv",
+            &["--config", "fixtures/attribution-presets/utm.toml"],
+        ),
+        &preset_args(
+            "fixtures/attribution-presets/utm_canonical.csv",
+            &["--no-config"],
+        ),
     );
-    let o = run(&a);
-    assert!(o.status.success(), "{}", show(&a, &o));
-    let err = stderr(&o);
+    let err = o.stderr();
     assert!(
         err.contains("1 touch(es) after as_of are left out"),
         "{err}"
@@ -311,23 +321,19 @@ fn attribution_utm_log_preset_and_channel_rules() {
         err.contains("1 touch(es) whose lead_id is not a loaded lead"),
         "{err}"
     );
-    let b = preset_args(
-        "fixtures/attribution-presets/utm_canonical.csv",
-        &["--no-config"],
+    assert_credits(
+        &o,
+        &[
+            ("Paid Search", "first_touch", (1.0, 1000.0)),
+            ("Paid Social", "first_touch", (1.0, 2000.0)),
+            ("Partner X", "first_touch", (1.0, 1500.0)),
+            ("(none)", "first_touch", (1.0, 3000.0)),
+            ("Direct", "last_touch", (1.0, 2000.0)),
+            ("Paid Search", "last_touch", (2.0, 2500.0)),
+            ("search", "last_touch", (2.0, 2000.0)),
+            ("email", "first_touch", (1.0, 500.0)),
+        ],
     );
-    let c = run(&b);
-    assert!(c.status.success(), "{}", show(&b, &c));
-    assert_eq!(o.stdout, c.stdout, "preset rows equal their canonical rows");
-    let got = credits(&o.stdout);
-    let k = |c: &str, m: &str| got[&(c.to_string(), m.to_string())];
-    assert_eq!(k("Paid Search", "first_touch"), (1.0, 1000.0));
-    assert_eq!(k("Paid Social", "first_touch"), (1.0, 2000.0));
-    assert_eq!(k("Partner X", "first_touch"), (1.0, 1500.0));
-    assert_eq!(k("(none)", "first_touch"), (1.0, 3000.0));
-    assert_eq!(k("Direct", "last_touch"), (1.0, 2000.0));
-    assert_eq!(k("Paid Search", "last_touch"), (2.0, 2500.0));
-    assert_eq!(k("search", "last_touch"), (2.0, 2000.0));
-    assert_eq!(k("email", "first_touch"), (1.0, 500.0));
 }
 
 #[test]
@@ -621,16 +627,12 @@ min = 1
     );
 }
 
-/// `platform_overclaim` = platform_conversions / leads created in P whose
-/// campaign has spend rows (every campaign of the fixture has some:
-/// PS1, SO1, EV1, EM1, DI1). March: conversions 6 + 2 + 3 + 2 = 13 over
-/// L1, L2, L3, L4, L7 = 5 leads: 2.6; April: 4 + 1 + 1 + 0 = 6 over L8: 6;
-/// May: 3 + 1 + 1 = 5 over L9, L11, L12: 5/3; June: no lead: null. By
-/// channel in March: search 6 over L1: 6; events 3 over L2, L4, L7: 1;
-/// email 2 over no lead: null.
+/// `platform_overclaim` by month and, in March, by channel: the `overclaim
+/// month` and `overclaim march by channel` blocks of EXPECTED.md (derived
+/// there).
 #[test]
 fn attribution_platform_overclaim_known_answer() {
-    let get = |extra: &[&str]| -> Vec<(String, String, String)> {
+    let get = |extra: &[&str]| -> String {
         let mut args = vec![
             "kpis",
             "fixtures/attribution",
@@ -642,42 +644,15 @@ fn attribution_platform_overclaim_known_answer() {
             "csv",
         ];
         args.extend_from_slice(extra);
-        let o = run(&args);
-        assert!(o.status.success(), "{}", show(&args, &o));
-        let mut r = csv::Reader::from_reader(o.stdout.as_slice());
-        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-        let i = |n: &str| h.iter().position(|x| x == n).unwrap();
-        let (p, c, v) = (
-            i("period"),
-            h.iter().position(|x| x == "channel"),
-            i("platform_overclaim"),
-        );
-        r.records()
-            .map(|x| {
-                let x = x.unwrap();
-                (
-                    x[p].to_string(),
-                    c.map(|c| x[c].to_string()).unwrap_or_default(),
-                    x[v].to_string(),
-                )
-            })
-            .collect()
+        run_ok(&args)
     };
-    let all = get(&["--to", "2024-06-30"]);
-    let vals: Vec<(&str, Option<f64>)> = all
-        .iter()
-        .map(|(p, _, v)| (p.as_str(), v.parse().ok()))
-        .collect();
-    assert_eq!(vals.len(), 4);
-    assert_eq!(vals[0], ("2024-03-01", Some(2.6)));
-    assert_eq!(vals[1], ("2024-04-01", Some(6.0)));
-    assert!((vals[2].1.unwrap() - 5.0 / 3.0).abs() < 1e-6, "{vals:?}");
-    assert_eq!(vals[3], ("2024-06-01", None));
+    assert_csv_block(
+        "attribution",
+        "overclaim month",
+        &get(&["--to", "2024-06-30"]),
+    );
     let by = get(&["--to", "2024-03-30", "--by", "channel"]);
-    let of = |ch: &str| by.iter().find(|r| r.1 == ch).unwrap().2.clone();
-    assert_eq!(of("search"), "6");
-    assert_eq!(of("events"), "1");
-    assert_eq!(of("email"), "");
+    assert_csv_rows("attribution", "overclaim march by channel", &by);
 }
 
 /// The touches of fixtures/attribution split in two files: `--touches A

@@ -1,38 +1,10 @@
 //! `revcycle kpis` and `revcycle funnel` on `fixtures/basic`, compared with
 //! the known answers of `fixtures/basic/EXPECTED.md` in CSV and JSON.
-//!
-//! Ignored until the loader (`cmd::common`) and the output layer are merged:
-//! the commands are stubs on this branch.
 
 use crate::expected;
-use crate::util::{root, run_ok as run};
+use crate::util::{csv_columns, root, run_ok as run};
 
 const AS_OF: &str = "2024-05-03T00:00:00";
-
-/// CSV output as (column, cells), empty cells as `-`.
-fn csv_cells(text: &str) -> Vec<(String, Vec<String>)> {
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .expect("csv header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut cols: Vec<(String, Vec<String>)> =
-        headers.into_iter().map(|h| (h, Vec::new())).collect();
-    for rec in rdr.records() {
-        let rec = rec.expect("csv record");
-        for (i, c) in cols.iter_mut().enumerate() {
-            let v = rec.get(i).unwrap_or("");
-            c.1.push(if v.is_empty() {
-                "-".to_string()
-            } else {
-                v.to_string()
-            });
-        }
-    }
-    cols
-}
 
 /// JSON output (an array of row objects, keys in column order) as (column,
 /// cells), null as `-`.
@@ -77,7 +49,7 @@ fn check(command: &str, block: &str, extra: &[&str]) {
         args.extend_from_slice(extra);
         let out = run(&args);
         let got = if format == "csv" {
-            csv_cells(&out)
+            csv_columns(&out)
         } else {
             // serde_json (without `preserve_order`) sorts object keys: compare
             // the key set here, the column order is checked on the CSV.

@@ -2,47 +2,10 @@
 //! named after its item and failed before the fix. Fixtures and every number
 //! checked here: fixtures/trust/EXPECTED.md.
 
-use crate::util::{run, show, stderr};
+use crate::util::{assert_csv_rows, run, run_csv, show, stderr};
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-/// `kpis --format csv` as rows of (header -> cell).
-fn csv_rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .expect("csv header")
-        .iter()
-        .map(String::from)
-        .collect();
-    rdr.records()
-        .map(|r| {
-            let r = r.expect("csv record");
-            headers
-                .iter()
-                .cloned()
-                .zip(r.iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
-
-/// The numeric value of `column` in the row whose `key` column is `value`.
-fn cell(
-    rows: &[std::collections::BTreeMap<String, String>],
-    key: &str,
-    value: &str,
-    column: &str,
-) -> f64 {
-    let row = rows
-        .iter()
-        .find(|r| r.get(key).map(String::as_str) == Some(value))
-        .unwrap_or_else(|| panic!("no row with {key} = {value} in {rows:?}"));
-    row[column]
-        .parse()
-        .unwrap_or_else(|_| panic!("{column} = {:?}", row[column]))
 }
 
 fn ok(args: &[&str]) -> std::process::Output {
@@ -169,25 +132,13 @@ fn issue10_spreadsheets_in_a_folder() {
         assert!(out.contains(want), "{want:?} in\n{}", show(&args, &o));
     }
     let args = ["kpis", "fixtures/trust/sheets", "--format", "csv", "-q"];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
+    let out = run_csv(&args);
     // leads: L1 (2024-01-15 09:30), L2 (2024-01-20) in January, L3 in February
-    assert_eq!(
-        cell(&rows, "period", "2024-01-01", "leads"),
-        2.0,
-        "{}",
-        show(&args, &o)
-    );
-    assert_eq!(cell(&rows, "period", "2024-02-01", "leads"), 1.0);
+    out.assert_num("period", "2024-01-01", "leads", 2.0);
+    out.assert_num("period", "2024-02-01", "leads", 1.0);
     // spend from the .ods: 100.5 on 2024-01-10, 200 on 2024-02-10
-    assert_eq!(
-        cell(&rows, "period", "2024-01-01", "marketing_spend"),
-        100.5
-    );
-    assert_eq!(
-        cell(&rows, "period", "2024-02-01", "marketing_spend"),
-        200.0
-    );
+    out.assert_num("period", "2024-01-01", "marketing_spend", 100.5);
+    out.assert_num("period", "2024-02-01", "marketing_spend", 200.0);
     // cut one minute before L3 was created: the datetime cell kept its minutes
     let args = [
         "validate",
@@ -249,15 +200,9 @@ fn issue10_folder_detection() {
     assert!(!out.contains("README"), "{}", show(&args, &o));
     // the two campaign files add up: 60 + 40 + 50 (Google) + 30 + 20 (Meta) = 200
     let args = ["kpis", "fixtures/trust/folder", "--format", "csv", "-q"];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
-    assert_eq!(
-        cell(&rows, "period", "2024-01-01", "marketing_spend"),
-        200.0,
-        "{}",
-        show(&args, &o)
-    );
-    assert_eq!(cell(&rows, "period", "2024-01-01", "opportunities"), 2.0);
+    let out = run_csv(&args);
+    out.assert_num("period", "2024-01-01", "marketing_spend", 200.0);
+    out.assert_num("period", "2024-01-01", "opportunities", 2.0);
     // analysis commands name the file not read too
     let args = ["kpis", "fixtures/trust/folder"];
     let o = ok(&args);
@@ -283,27 +228,14 @@ fn issue10_channel_value_map() {
         "--format",
         "csv",
     ];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
+    let out = run_csv(&args);
     // Paid Search: 60 + 40 (Search); Performance Max 50 on its own
-    assert_eq!(
-        cell(&rows, "channel", "Paid Search", "marketing_spend"),
-        100.0,
-        "{}",
-        show(&args, &o)
-    );
-    assert_eq!(
-        cell(&rows, "channel", "Performance Max", "marketing_spend"),
-        50.0
-    );
-    assert_eq!(
-        cell(&rows, "channel", "Paid Social", "marketing_spend"),
-        50.0
-    );
+    assert_csv_rows("trust", "folder by channel", &out.stdout());
     assert!(
-        stderr(&o).contains("spend channels `Performance Max` match no lead channel"),
+        out.stderr()
+            .contains("spend channels `Performance Max` match no lead channel"),
         "{}",
-        show(&args, &o)
+        out.show()
     );
     let args = [
         "kpis",
@@ -315,24 +247,14 @@ fn issue10_channel_value_map() {
         "--config",
         "fixtures/trust/value_map.toml",
     ];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
+    let out = run_csv(&args);
     // Paid Search: 60 + 40 + 50
-    assert_eq!(
-        cell(&rows, "channel", "Paid Search", "marketing_spend"),
-        150.0,
-        "{}",
-        show(&args, &o)
-    );
+    assert_csv_rows("trust", "folder by channel with value map", &out.stdout());
+    assert!(!out.has_row("channel", "Performance Max"), "{}", out.show());
     assert!(
-        !rows.iter().any(|r| r["channel"] == "Performance Max"),
+        !out.stderr().contains("match no lead channel"),
         "{}",
-        show(&args, &o)
-    );
-    assert!(
-        !stderr(&o).contains("match no lead channel"),
-        "{}",
-        show(&args, &o)
+        out.show()
     );
     let args = [
         "validate",
@@ -422,20 +344,9 @@ fn issue10_dates_users_have() {
         "csv",
         "-q",
     ];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
-    assert_eq!(
-        cell(&rows, "period", "2024-01-01", "leads"),
-        1.0,
-        "{}",
-        show(&args, &o)
-    );
-    assert_eq!(
-        cell(&rows, "period", "2024-02-01", "leads"),
-        3.0,
-        "{}",
-        show(&args, &o)
-    );
+    let out = run_csv(&args);
+    out.assert_num("period", "2024-01-01", "leads", 1.0);
+    out.assert_num("period", "2024-02-01", "leads", 3.0);
     let args = ["validate", "--leads", "fixtures/trust/dates/leads.csv"];
     let o = ok(&args);
     assert!(
@@ -456,20 +367,9 @@ fn issue10_excel_serials_in_csv() {
         "csv",
         "-q",
     ];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
-    assert_eq!(
-        cell(&rows, "period", "2024-01-01", "leads"),
-        2.0,
-        "{}",
-        show(&args, &o)
-    );
-    assert_eq!(
-        cell(&rows, "period", "2024-02-01", "leads"),
-        1.0,
-        "{}",
-        show(&args, &o)
-    );
+    let out = run_csv(&args);
+    out.assert_num("period", "2024-01-01", "leads", 2.0);
+    out.assert_num("period", "2024-02-01", "leads", 1.0);
     let args = [
         "validate",
         "--leads",
@@ -513,20 +413,9 @@ fn issue10_date_format_setting() {
         "csv",
         "-q",
     ];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
-    assert_eq!(
-        cell(&rows, "period", "2024-01-01", "leads"),
-        1.0,
-        "{}",
-        show(&args, &o)
-    );
-    assert_eq!(
-        cell(&rows, "period", "2024-02-01", "leads"),
-        1.0,
-        "{}",
-        show(&args, &o)
-    );
+    let out = run_csv(&args);
+    out.assert_num("period", "2024-01-01", "leads", 1.0);
+    out.assert_num("period", "2024-02-01", "leads", 1.0);
 }
 
 #[test]
@@ -583,18 +472,7 @@ fn issue10_xls_file() {
         "csv",
         "-q",
     ];
-    let o = ok(&args);
-    let rows = csv_rows(&stdout(&o));
-    assert_eq!(
-        cell(&rows, "period", "2024-01-01", "leads"),
-        2.0,
-        "{}",
-        show(&args, &o)
-    );
-    assert_eq!(
-        cell(&rows, "period", "2024-02-01", "leads"),
-        1.0,
-        "{}",
-        show(&args, &o)
-    );
+    let out = run_csv(&args);
+    out.assert_num("period", "2024-01-01", "leads", 2.0);
+    out.assert_num("period", "2024-02-01", "leads", 1.0);
 }

@@ -132,3 +132,188 @@ pub fn run_ok_both(args: &[&str]) -> (String, String) {
 pub fn run_ok(args: &[&str]) -> String {
     run_ok_both(args).0
 }
+
+/// A CSV text as its header and rows of text cells (empty = null).
+pub fn csv_table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header = r
+        .headers()
+        .unwrap_or_else(|e| panic!("no CSV header ({e}) in\n{text}"))
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = r
+        .records()
+        .map(|rec| {
+            rec.unwrap_or_else(|e| panic!("bad CSV record ({e}) in\n{text}"))
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+/// A CSV text as (column, cells), empty cells as `-` (the null of
+/// EXPECTED.md blocks).
+pub fn csv_columns(text: &str) -> Vec<(String, Vec<String>)> {
+    let (header, rows) = csv_table(text);
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let cells = rows
+                .iter()
+                .map(|r| match r.get(i).map(String::as_str) {
+                    None | Some("") => "-".to_string(),
+                    Some(v) => v.to_string(),
+                })
+                .collect();
+            (h.clone(), cells)
+        })
+        .collect()
+}
+
+/// One run of the binary that exited 0 with CSV on standard output: its
+/// rows (header -> cell), and the run for assertion messages.
+pub struct CsvRun {
+    pub args: Vec<String>,
+    pub output: Output,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Run `revcycle ARGS` from the crate root, require exit 0 and read its
+/// standard output as CSV.
+pub fn run_csv(args: &[&str]) -> CsvRun {
+    let output = run(args);
+    assert!(output.status.success(), "{}", show(args, &output));
+    let (header, rows) = csv_table(&String::from_utf8_lossy(&output.stdout));
+    CsvRun {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        output,
+        header,
+        rows,
+    }
+}
+
+impl CsvRun {
+    /// The run, for assertion messages.
+    pub fn show(&self) -> String {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        show(&args, &self.output)
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).to_string()
+    }
+
+    pub fn stderr(&self) -> String {
+        stderr(&self.output)
+    }
+
+    /// Whether some row's `key` column is `value`.
+    pub fn has_row(&self, key: &str, value: &str) -> bool {
+        let k = self.index(key);
+        self.rows.iter().any(|r| r[k] == value)
+    }
+
+    /// The text in `column` of the row whose `key` column is `value`.
+    #[track_caller]
+    pub fn text(&self, key: &str, value: &str, column: &str) -> &str {
+        let (k, c) = (self.index(key), self.index(column));
+        let row = self
+            .rows
+            .iter()
+            .find(|r| r[k] == value)
+            .unwrap_or_else(|| panic!("no row with {key} = {value}\n{}", self.show()));
+        &row[c]
+    }
+
+    /// The number in `column` of the row whose `key` column is `value`.
+    #[track_caller]
+    pub fn num(&self, key: &str, value: &str, column: &str) -> f64 {
+        let t = self.text(key, value, column);
+        t.parse()
+            .unwrap_or_else(|_| panic!("{column} = {t:?} is not a number\n{}", self.show()))
+    }
+
+    /// Assert that `column` of the row whose `key` is `value` is `want`.
+    #[track_caller]
+    pub fn assert_num(&self, key: &str, value: &str, column: &str, want: f64) {
+        let got = self.num(key, value, column);
+        assert_eq!(got, want, "{column} where {key} = {value}\n{}", self.show());
+    }
+
+    #[track_caller]
+    fn index(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}\n{}", self.show()))
+    }
+}
+
+/// Compare a CSV output with block `block` of `fixtures/<fixture>/EXPECTED.md`:
+/// each column the block names (in the block's order; the output may have
+/// more) cell by cell, numbers within 1e-9 relative, `-` for null.
+#[track_caller]
+pub fn assert_csv_block(fixture_name: &str, block: &str, csv: &str) {
+    compare_block(fixture_name, block, csv, false)
+}
+
+/// [`assert_csv_block`] for the rows the block names: its first column is a
+/// key, and the output rows with those keys (in the block's order) are
+/// compared; the output may have more rows. A key with `_` that no row has
+/// stands for the key with spaces (`Paid_Search`: `Paid Search`).
+#[track_caller]
+pub fn assert_csv_rows(fixture_name: &str, block: &str, csv: &str) {
+    compare_block(fixture_name, block, csv, true)
+}
+
+#[track_caller]
+fn compare_block(fixture_name: &str, block: &str, csv: &str, keyed: bool) {
+    let md = std::fs::read_to_string(fixture(fixture_name).join("EXPECTED.md"))
+        .unwrap_or_else(|e| panic!("reading fixtures/{fixture_name}/EXPECTED.md: {e}"));
+    let want = crate::expected::block(&md, block);
+    let all = csv_columns(csv);
+    let column = |name: &str| -> &Vec<String> {
+        all.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, cells)| cells)
+            .unwrap_or_else(|| panic!("{block}: no column {name} in the output\n{csv}"))
+    };
+    // The output rows compared: all, or those whose key the block lists.
+    let rows: Vec<usize> = if keyed {
+        let (key, keys) = &want[0];
+        let cells = column(key);
+        keys.iter()
+            .map(|k| {
+                let spaced = k.replace('_', " ");
+                cells
+                    .iter()
+                    .position(|c| c == k)
+                    .or_else(|| cells.iter().position(|c| *c == spaced))
+                    .unwrap_or_else(|| panic!("{block}: no row with {key} = {k}\n{csv}"))
+            })
+            .collect()
+    } else {
+        (0..all.first().map_or(0, |c| c.1.len())).collect()
+    };
+    let got: Vec<(String, Vec<String>)> = want
+        .iter()
+        .enumerate()
+        .map(|(c, (name, keys))| {
+            if keyed && c == 0 {
+                // The key column matched when the rows were picked.
+                return (name.clone(), keys.clone());
+            }
+            let cells = column(name);
+            (
+                name.clone(),
+                rows.iter().map(|&i| cells[i].clone()).collect(),
+            )
+        })
+        .collect();
+    crate::expected::assert_matches(block, &want, &got);
+}
