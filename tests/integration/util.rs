@@ -133,6 +133,18 @@ pub fn run_ok(args: &[&str]) -> String {
     run_ok_both(args).0
 }
 
+/// Run `revcycle ARGS` from the crate root (exit 0 required) and assert that
+/// its standard output holds each of `wants`.
+#[track_caller]
+pub fn assert_stdout_has(args: &[&str], wants: &[&str]) {
+    let o = run(args);
+    assert!(o.status.success(), "{}", show(args, &o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for want in wants {
+        assert!(out.contains(want), "{want:?} in\n{}", show(args, &o));
+    }
+}
+
 /// A CSV text as its header and rows of text cells (empty = null).
 pub fn csv_table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
