@@ -21,10 +21,14 @@ fn main() {
         }
     }
     println!("cargo::rerun-if-changed=build.rs");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets");
+    // The manifest folder of *this* build (read when the script runs, not
+    // when it was compiled: a shared build folder serves several clones).
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let dir = Path::new(&root).join("../shared/datasets");
     if dir.is_dir() {
         println!("cargo::rustc-cfg=has_datasets");
-        // Noticed when the folder goes away (or is replaced).
-        println!("cargo::rerun-if-changed={}", dir.display());
     }
+    // Noticed when the folder appears, goes away or is replaced (a path that
+    // does not exist makes the script run again on every build: cheap).
+    println!("cargo::rerun-if-changed={}", dir.display());
 }

@@ -299,8 +299,17 @@ fn check_min_vs_target_and_pace_min_pass_exit_0() {
         true,
     );
     assert_eq!(code, Some(0), "{shown}");
-    assert!(out.contains("1,,mqls,,2025-04-01,3,"), "{shown}");
-    assert!(out.contains("2,,new_bookings,,2025-04-01,5000,"), "{shown}");
+    // The CSV carries the target, value / target and the pace beside the rule's
+    // thresholds: mqls target 25 (Q2 2025), pace 91/375; new_bookings target
+    // 50,000, 5,000 / 50,000 = 0.1.
+    assert!(
+        out.contains("\n1,,mqls,,2025-04-01,3,,,,,,,,25,,,0.24266666666666667,0.24,pass,\n"),
+        "{shown}"
+    );
+    assert!(
+        out.contains("\n2,,new_bookings,,2025-04-01,5000,,,,,,,,50000,0.1,0.1,,,pass,\n"),
+        "{shown}"
+    );
 }
 
 #[test]

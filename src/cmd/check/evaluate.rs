@@ -49,6 +49,12 @@ pub struct Outcome {
     pub previous_value: Option<f64>,
     /// Relative change against the previous period (change rules only).
     pub change: Option<f64>,
+    /// The target of the evaluated period (`min_vs_target`/`pace_min` rules).
+    pub target: Option<f64>,
+    /// value / target (`min_vs_target` rules).
+    pub vs_target: Option<f64>,
+    /// Projected value / target in the period holding `as_of` (`pace_min` rules).
+    pub pace: Option<f64>,
     /// Why it failed or could not be evaluated; empty when it passed.
     pub message: String,
 }
@@ -62,6 +68,9 @@ impl Outcome {
             value: None,
             previous_value: None,
             change: None,
+            target: None,
+            vs_target: None,
+            pace: None,
             message: message.into(),
         }
     }
@@ -525,6 +534,7 @@ impl Evaluator<'_> {
         let target = t.find(def.id, t.spec.start_date(p))?;
         let value = self.value(def, r, kind, Some(p), &name)?;
         out.value = value;
+        out.target = Some(target);
         let Some(v) = value else {
             bail!("`{}` has no value for {name}", def.id);
         };
@@ -537,6 +547,7 @@ impl Evaluator<'_> {
                 bail!("the target of `{}` for {name} is 0", def.id);
             }
             let share = v / target;
+            out.vs_target = Some(share);
             if share < m {
                 fails.push(format!(
                     "{} = {} is {} of its target {}, below min_vs_target {}",
@@ -554,6 +565,7 @@ impl Evaluator<'_> {
             let Some(x) = pace.pace else {
                 bail!("no pace for {name}: the period has just started or its target is 0");
             };
+            out.pace = Some(x);
             if x < m {
                 fails.push(format!(
                     "{} pace {} ({} so far, projected {} of target {}) is below pace_min {}",

@@ -92,6 +92,11 @@ fn raw_frame(rules: &[Rule], outs: &[Outcome]) -> Result<DataFrame> {
         f64_col("change", n(&|_, o| o.change)),
         f64_col("change_min", n(&|r, _| r.change_min)),
         f64_col("change_max", n(&|r, _| r.change_max)),
+        f64_col("target", n(&|r, o| raw_value(&r.metric, o.target))),
+        f64_col("vs_target", n(&|_, o| o.vs_target)),
+        f64_col("min_vs_target", n(&|r, _| r.min_vs_target)),
+        f64_col("pace", n(&|_, o| o.pace)),
+        f64_col("pace_min", n(&|r, _| r.pace_min)),
         str_col("status", s(&|_, o| o.status.word().to_lowercase())),
         str_col("message", s(&|_, o| o.message.clone())),
     ];
@@ -129,6 +134,11 @@ fn json_rows(rules: &[Rule], outs: &[Outcome]) -> Vec<serde_json::Value> {
                 } else {
                     serde_json::Value::Null
                 },
+                "target": m(o.target),
+                "vs_target": o.vs_target,
+                "min_vs_target": r.min_vs_target,
+                "pace": o.pace,
+                "pace_min": r.pace_min,
                 "status": o.status.word().to_lowercase(),
                 "message": if o.message.is_empty() { None } else { Some(&o.message) },
             })
