@@ -236,16 +236,30 @@ def shapley_shares(s, v):
 def attribution_models(con):
     edges = con.execute("SELECT s, t, n FROM markov_edges WHERE n > 0").fetchall()
     effects, _ = markov_effects(edges)
-    games = {frozenset(u.split("|")) if u else frozenset(): c / p
-             for u, p, c in con.execute("SELECT uset, paths, conversions FROM shapley_games").fetchall()}
+    bits = con.execute("SELECT channel, bit FROM unit_bits ORDER BY bit").fetchall()
+    if len(bits) > 63:
+        sys.exit("bench_duckdb.py: more than 63 channels (sets are 64-bit masks)")
+
+    def units(mask):
+        return [u for u, b in bits if mask & b]
+
+    games = {}
+    for mask, paths, conversions in con.execute("SELECT uset, paths, conversions FROM shapley_games").fetchall():
+        if paths:
+            games[frozenset(units(mask))] = conversions / paths
     credit = {}
-    for period, uset, n, value in con.execute("SELECT period, uset, conversions, value FROM conv_sets").fetchall():
-        s = uset.split("|")
-        e = {u: effects.get(u) or 0.0 for u in s}
-        z = sum(e.values())
-        shares = {"markov": {u: (e[u] / z if z else 1 / len(s)) for u in s},
-                  "shapley": shapley_shares(s, games) if len(s) <= 12 else {u: 1 / len(s) for u in s}}
+    cache = {}
+    for period, mask, n, value in con.execute("SELECT period, uset, conversions, value FROM conv_sets").fetchall():
+        if mask not in cache:  # each distinct set is solved once
+            s = units(mask)
+            e = {u: effects.get(u) or 0.0 for u in s}
+            z = sum(e.values())
+            cache[mask] = {"markov": {u: (e[u] / z if z else 1 / len(s)) for u in s},
+                           "shapley": shapley_shares(s, games) if len(s) <= 12 else None}
+        shares = cache[mask]
         for model, sh in shares.items():
+            if sh is None:
+                sys.exit("bench_duckdb.py: a path with more than 12 channels (Shapley's linear fallback is not implemented)")
             for u, w in sh.items():
                 c = credit.setdefault((period, u, model), [0.0, 0.0])
                 c[0] += n * w

@@ -461,13 +461,17 @@ ON (first_touch_c, first_touch_v) AS first_touch, (last_touch_c, last_touch_v) A
    (position_c, position_v) AS position, (w_shaped_c, w_shaped_v) AS w_shaped
 INTO NAME model VALUE conversions, value;
 
+-- A set of channels is a bit mask: one bit per channel (at most 63).
+CREATE TEMP TABLE unit_bits AS
+SELECT channel, (1::BIGINT << (row_number() OVER (ORDER BY channel) - 1)::INT) AS bit
+FROM (SELECT DISTINCT channel FROM touches UNION SELECT DISTINCT lead_channel FROM conv);
+
 -- Every credited conversion's set of distinct channels (Markov and Shapley
 -- credit per set).
 CREATE TEMP TABLE conv_sets AS
 SELECT period, uset, count(*) AS conversions, sum(value) AS value FROM (
-  SELECT conv_id, any_value(period) AS period, any_value(value) AS value,
-    string_agg(DISTINCT channel, '|' ORDER BY channel) AS uset
-  FROM path GROUP BY conv_id)
+  SELECT conv_id, any_value(period) AS period, any_value(value) AS value, bit_or(bit) AS uset
+  FROM path JOIN unit_bits USING (channel) GROUP BY conv_id)
 GROUP BY period, uset;
 
 -- The Markov population: one path per lead; a converting lead's path is its
@@ -503,9 +507,11 @@ SELECT '(start)', '(null)', (SELECT count(*) FROM leads) - (SELECT count(DISTINC
 -- The Shapley games: paths and conversions per exact set of channels.
 CREATE TEMP TABLE shapley_games AS
 SELECT uset, count(*) AS paths, count(*) FILTER (WHERE converted) AS conversions FROM (
-  SELECT lead_id, bool_or(converted) AS converted, string_agg(DISTINCT channel, '|' ORDER BY channel) AS uset
-  FROM pop GROUP BY lead_id)
-GROUP BY uset;
+  SELECT lead_id, bool_or(converted) AS converted, bit_or(bit) AS uset
+  FROM pop JOIN unit_bits USING (channel) GROUP BY lead_id)
+GROUP BY uset
+UNION ALL
+SELECT 0, (SELECT count(*) FROM leads) - (SELECT count(DISTINCT lead_id) FROM pop), 0;
 
 -- Spend per month and channel (a spend row's channel, else its campaign's).
 CREATE TEMP TABLE unit_spend AS
