@@ -11,6 +11,9 @@
 -- sales_cost 0, lookback 365 days, half-life 7 days, credit won, by channel).
 -- Not done (the demo does not need them): id deduplication, the registry's
 -- "artifacts of the export", vendor formats, the clock check on as_of.
+-- Not done (revcycle's report does them, the peer does not): the data-quality
+-- checks of data_quality.csv, misalignment split by channel to name channels,
+-- the retention matrix of report.html, summary.md and manifest.json.
 
 -- ---------------------------------------------------------------- loading
 CREATE TEMP TABLE leads_raw AS SELECT * FROM read_csv('${DIR}/leads.csv', header = true,
