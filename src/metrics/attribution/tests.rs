@@ -289,10 +289,29 @@ fn attribution_credits_sum_to_conversions_and_value_in_every_period() {
 fn attribution_rule_weights_are_exact_fractions() {
     let input = fixture_input();
     let s = settings();
-    let index = paths::TouchIndex::new(&input.touches, input.leads.len());
+    let compact = input.compact();
+    let u = paths::Units {
+        of_kind: compact
+            .kinds
+            .iter()
+            .map(|k| if compact.names[k[0] as usize].is_empty() { compact.id(NONE_UNIT).unwrap() } else { k[0] })
+            .collect(),
+        leads: &compact.leads,
+        none: compact.id(NONE_UNIT).unwrap(),
+        empty: compact.id("").unwrap(),
+        by_campaign: false,
+    };
     let mut denominators = Vec::new();
     for c in &input.conversions {
-        let path = paths::conversion_path(&index, &input.leads[c.lead], c, &s);
+        let ts: Vec<_> = compact
+            .touches
+            .iter()
+            .filter(|t| t.lead as usize == c.lead)
+            .copied()
+            .collect();
+        let mut path = Vec::new();
+        paths::conversion_path(&ts, &u, c, s.lookback, &mut path);
+        let created = input.leads[c.lead].created_at;
         for m in [
             Model::FirstTouch,
             Model::LastTouch,
@@ -300,7 +319,7 @@ fn attribution_rule_weights_are_exact_fractions() {
             Model::Position,
             Model::WShaped,
         ] {
-            match weights(m, &path, c, &input.leads[c.lead], &s) {
+            match weights(m, &path, created, c.opp_created_at, &s) {
                 Weights::Exact { parts, den } => {
                     assert_eq!(parts.iter().sum::<u64>(), den, "{m:?} {}", c.id);
                     if m == Model::WShaped {
