@@ -163,9 +163,14 @@ pub fn gather(
         .ctx("touched_at")?;
         let at = at.i64().ctx("touched_at")?.clone();
         drop(df);
-        let mut rule_cache: HashMap<(String, String), u32> = HashMap::new();
+        // Caches borrowing the columns' text: no allocation per touch, and
+        // a run of touches of one lead (or one kind) is looked up once.
+        let mut rule_cache: HashMap<(&str, &str), u32> = HashMap::new();
         let mut camp_ids: HashMap<&str, u32> = HashMap::new();
         let mut touched = vec![false; b.n_leads()];
+        let mut last_lead: Option<(&str, Option<u32>)> = None;
+        type Texts<'a> = [Option<&'a str>; 5];
+        let mut last_kind: Option<(Texts, [u32; 3])> = None;
         let rows = lead
             .iter()
             .zip(at.iter())
@@ -174,18 +179,34 @@ pub fn gather(
             .zip(tt.iter())
             .zip(src.iter().zip(med.iter()));
         for (((((l, at), own), camp), tt), (src, med)) in rows {
-            let Some(&li) = l.and_then(|l| index.get(l)) else {
+            let li = match (l, last_lead) {
+                (Some(l), Some((p, li))) if p == l => li,
+                (Some(l), _) => {
+                    let li = index.get(l).copied();
+                    last_lead = Some((l, li));
+                    li
+                }
+                (None, _) => None,
+            };
+            let Some(li) = li else {
                 out.orphan_touches += 1;
                 continue;
             };
             let Some(at) = at else { continue };
             touched[li as usize] = true;
+            let texts: Texts = [own, camp, tt, src, med];
+            if let Some((t, ids)) = &last_kind {
+                if *t == texts {
+                    b.touch_ids(li, at, ids[0], ids[1], ids[2]);
+                    continue;
+                }
+            }
             let channel = match own.filter(|c| !c.is_empty()) {
                 Some(c) => b.name(c),
                 None => match camp.and_then(|c| camp_channel.get(c)) {
                     Some(c) => b.name(c),
                     None => {
-                        let key = (src.unwrap_or("").to_string(), med.unwrap_or("").to_string());
+                        let key = (src.unwrap_or(""), med.unwrap_or(""));
                         match rule_cache.get(&key) {
                             Some(&id) => id,
                             None => {
@@ -212,6 +233,7 @@ pub fn gather(
                 None => b.name(""),
             };
             let touch_type = b.name(tt.unwrap_or(""));
+            last_kind = Some((texts, [channel, campaign, touch_type]));
             b.touch_ids(li, at, channel, campaign, touch_type);
         }
         out.leads_without_touches = touched.iter().filter(|t| !**t).count() as u64;
