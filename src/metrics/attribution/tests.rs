@@ -639,6 +639,19 @@ fn attribution_random_sets_sum_and_are_order_free() {
             shuffled.conversions.reverse();
             shuffled.spend.as_mut().unwrap().reverse();
             assert_eq!(bits(&attribute(&shuffled, &s, &Model::ALL)), bits(&a));
+            // Chunks of any size: the same bits, credits and path shapes.
+            let compact = input.compact();
+            for chunk in [1, 2, 7, 59] {
+                let o = EngineOptions {
+                    chunk,
+                    keep_credits: true,
+                };
+                let c = attribute_compact(&compact, &s, &Model::ALL, &o);
+                assert_eq!(bits(&c), bits(&a), "chunk {chunk}");
+                assert_eq!(c.credits, a.credits, "chunk {chunk}");
+                assert_eq!(c.paths, a.paths, "chunk {chunk}");
+                assert_eq!(c.fallback_paths, a.fallback_paths);
+            }
         }
     }
 }
