@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::compact::Compact;
+use super::hash::FastMap;
 use super::{exact::Acc, By, CreditKind, Model, Name, Settings};
 
 /// Spend of one unit in one period (already resolved to the unit: a spend
@@ -21,7 +22,7 @@ pub struct SpendRow {
 /// the conversion credits and of the value credits.
 #[derive(Debug, Default)]
 pub struct Cells {
-    map: HashMap<(i64, u32, usize), (Acc, Acc)>,
+    map: FastMap<(i64, u32, usize), (Acc, Acc)>,
 }
 
 impl Cells {

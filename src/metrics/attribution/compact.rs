@@ -4,8 +4,7 @@
 //! gatherer fills a `Builder` row by row; `Input` (plain structs, for tests
 //! and small callers) converts to it.
 
-use std::collections::HashMap;
-
+use super::hash::FastMap;
 use super::{Conversion, Input, Name, SpendRow, NONE_UNIT};
 
 /// One loaded lead: what its fallback path is made of (16 bytes).
@@ -63,9 +62,9 @@ impl Compact {
 /// Fills a `Compact` row by row.
 #[derive(Default)]
 pub struct Builder {
-    ids: HashMap<Name, u32>,
+    ids: FastMap<Name, u32>,
     names: Vec<Name>,
-    kind_ids: HashMap<[u32; 3], u32>,
+    kind_ids: FastMap<[u32; 3], u32>,
     kinds: Vec<[u32; 3]>,
     leads: Vec<CLead>,
     touches: Vec<CTouch>,

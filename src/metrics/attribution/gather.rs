@@ -15,6 +15,7 @@ use crate::errors::PolarsCtx;
 
 use super::channel::Rules;
 use super::compact::{Builder, Compact};
+use super::hash::FastMap;
 use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
 use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
 use crate::metrics::periods::PeriodSpec;
@@ -114,7 +115,7 @@ pub fn gather(
     drop(created);
     drop(leads_df);
     // Lead id -> index, borrowing the ids' text (no copy per lead).
-    let mut index: HashMap<&str, u32> = HashMap::with_capacity(ids.len());
+    let mut index: FastMap<&str, u32> = super::hash::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         index.entry(id.unwrap_or("")).or_insert(i as u32);
     }
@@ -165,8 +166,8 @@ pub fn gather(
         drop(df);
         // Caches borrowing the columns' text: no allocation per touch, and
         // a run of touches of one lead (or one kind) is looked up once.
-        let mut rule_cache: HashMap<(&str, &str), u32> = HashMap::new();
-        let mut camp_ids: HashMap<&str, u32> = HashMap::new();
+        let mut rule_cache: FastMap<(&str, &str), u32> = FastMap::default();
+        let mut camp_ids: FastMap<&str, u32> = FastMap::default();
         let mut touched = vec![false; b.n_leads()];
         let mut last_lead: Option<(&str, Option<u32>)> = None;
         type Texts<'a> = [Option<&'a str>; 5];

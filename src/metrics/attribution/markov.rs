@@ -4,8 +4,9 @@
 //! in byte order and every sum runs in a fixed order, so the same data gives
 //! the same bytes on every run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use super::hash::FastMap;
 use super::{exact, models::equal_shares, Name};
 
 /// The fitted chain.
@@ -28,7 +29,7 @@ pub struct Markov {
 pub struct Counter {
     /// (from, to) -> count; from: 0 = start, u + 1 = unit u; to: u + 1,
     /// `CONVERSION` or `NULL`.
-    counts: HashMap<(u32, u32), u64>,
+    counts: FastMap<(u32, u32), u64>,
 }
 
 const CONVERSION: u32 = u32::MAX - 1;

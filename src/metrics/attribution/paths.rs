@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use super::compact::{CLead, CTouch};
+use super::hash::FastMap;
 use super::models::Step;
 use super::{Conversion, Name};
 
@@ -104,7 +105,7 @@ impl PathShape {
 /// Lead paths counted per shape (collapsed unit ids), path by path.
 #[derive(Debug, Default, Clone)]
 pub struct Shapes {
-    counts: HashMap<Box<[u32]>, (u64, u64)>,
+    counts: FastMap<Box<[u32]>, (u64, u64)>,
     scratch: Vec<u32>,
 }
 

@@ -7,8 +7,7 @@
 //! is a sorted slice of ids and the coalitions are enumerated in the same
 //! order as over the texts.
 
-use std::collections::HashMap;
-
+use super::hash::FastMap;
 use super::{exact, models};
 
 /// The largest set of distinct units enumerated exactly (2^12 = 4096 coalitions).
@@ -18,7 +17,7 @@ pub const MAX_EXACT: usize = 12;
 /// added up lead path by lead path.
 #[derive(Debug, Default, Clone)]
 pub struct Games {
-    rates: HashMap<Box<[u32]>, (u64, u64)>,
+    rates: FastMap<Box<[u32]>, (u64, u64)>,
 }
 
 /// The distinct units of `units` into `out` (sorted).
@@ -103,7 +102,7 @@ impl Games {
 /// Shapley credits of conversions, one game per set computed once.
 #[derive(Default)]
 pub struct Memo {
-    shares: HashMap<Box<[u32]>, Vec<(u32, f64)>>,
+    shares: FastMap<Box<[u32]>, Vec<(u32, f64)>>,
 }
 
 impl Memo {
