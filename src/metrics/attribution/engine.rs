@@ -229,10 +229,7 @@ pub fn attribute_compact(
     drop(memo);
     drop(games);
 
-    let mut all = vec![false; k];
-    for x in 0..k {
-        all[x] = in_chain[x] || on_path[x];
-    }
+    let mut all: Vec<bool> = in_chain.iter().zip(&on_path).map(|(a, b)| *a || *b).collect();
     if let Some(rows) = &c.spend {
         for r in rows {
             if let Some(x) = c.id(&r.unit) {

@@ -655,3 +655,19 @@ fn attribution_random_sets_sum_and_are_order_free() {
         }
     }
 }
+
+/// The compact input's sizes that docs/attribution.md promises ("How the
+/// engine scales"), and its order: names in byte order, kinds in tie order,
+/// touches by (lead, touched_at, kind).
+#[test]
+fn attribution_compact_input_is_sixteen_bytes_a_touch_and_sorted() {
+    assert_eq!(std::mem::size_of::<compact::CTouch>(), 16);
+    assert_eq!(std::mem::size_of::<compact::CLead>(), 16);
+    let c = fixture_input().compact();
+    assert!(c.names.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(&*c.names[0], "");
+    assert!(c.id(NONE_UNIT).is_some());
+    assert!(c.kinds.windows(2).all(|w| w[0] < w[1]));
+    assert!(c.touches.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(c.touches.len(), fixture_input().touches.len());
+}
