@@ -143,6 +143,8 @@ pub fn truth_errors(run: &Run, truth: &[(String, f64)]) -> Vec<(Model, f64)> {
 
 pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     let models = parse_models(&cmd.model)?;
+    // A bad hidden setting fails before the loading, not after.
+    crate::metrics::analysis::attribution::engine_options()?;
     let cfg = common::config(&cmd.input)?;
     let period = PeriodArgs {
         period: Some(cmd.period.unwrap_or(PeriodArg::All)),

@@ -7,6 +7,7 @@ pub mod presets;
 pub mod quality;
 pub mod read;
 pub mod table;
+pub mod touches;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -642,7 +643,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     let touches = if resolved.touches.is_empty() {
         None
     } else {
-        let (table, reports, after) = load_touches(&resolved.touches, cfg, quiet, as_of)?;
+        let (table, reports, after) = touches::load_touches(&resolved.touches, cfg, quiet, as_of)?;
         findings.extend(quality::check(&[], &reports, as_of)?);
         files.extend(reports);
         if after > 0 {
@@ -755,59 +756,6 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
         });
     }
     Ok(out)
-}
-
-/// Load the touches files (added up), drop the touches after `as_of`:
-/// the table, the file reports and how many were after `as_of`.
-fn load_touches(
-    srcs: &[Source],
-    cfg: &Config,
-    quiet: bool,
-    as_of: i64,
-) -> Result<(Table, Vec<FileReport>, u64)> {
-    let kind = TableKind::Touches;
-    let loader = TableLoad {
-        kind,
-        cfg,
-        quiet,
-        skip: &[],
-    };
-    let mut frame: Option<DataFrame> = None;
-    let mut present = BTreeSet::new();
-    let mut reports = Vec::new();
-    for (i, src) in srcs.iter().enumerate() {
-        let (df, p, report) = loader.load(src, i as u32).context("loading touches")?;
-        present.extend(p);
-        reports.push(report);
-        match &mut frame {
-            None => frame = Some(df),
-            Some(f) => {
-                f.vstack_mut(&df)
-                    .map_err(|e| anyhow::anyhow!("stacking touches files: {e}"))?;
-            }
-        }
-    }
-    let frame = frame.context("no touches file")?;
-    let before = frame.height() as u64;
-    let ts = lit(as_of).cast(DataType::Datetime(TimeUnit::Microseconds, None));
-    // `__line`/`__src` stay out: the file order is the row order.
-    let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
-    let frame = frame
-        .lazy()
-        .filter(col("touched_at").lt_eq(ts))
-        .select(keep)
-        .collect()
-        .map_err(|e| anyhow::anyhow!("applying as_of to touches: {e}"))?;
-    let after = before - frame.height() as u64;
-    Ok((
-        Table {
-            kind,
-            frame,
-            present,
-        },
-        reports,
-        after,
-    ))
 }
 
 /// The environment variable that stands in for the current clock (RFC 3339

@@ -73,13 +73,17 @@ pub fn compute(
     let first = earliest_row_date(ds)?.unwrap_or(ds.as_of);
     let spec = PeriodSpec::new(a.period, a.fiscal_year_start, first);
     let periods = spec.grid(first, ds.as_of, a.from, a.to);
-    let gathered = gather(ds, &spec, &periods, o.by, o.credit, &rules)?;
+    let engine = engine_options()?;
+    let mut gathered = gather(ds, &spec, &periods, o.by, o.credit, &rules)?;
     let mut s = Settings::new(ds.as_of);
     s.by = o.by;
     s.credit = o.credit;
     s.lookback = o.lookback_days as i64 * US_PER_DAY;
     s.half_life = (o.half_life_days * US_PER_DAY as f64).round() as i64;
-    let result = attribution::attribute(&gathered.input, &s, &o.models);
+    // The compact input is not kept in the run (`check` keeps several runs).
+    let input = std::mem::take(&mut gathered.input);
+    let result = attribution::attribute_compact(&input, &s, &o.models, &engine);
+    drop(input);
     let mut notes = Vec::new();
     let mut warnings = Vec::new();
     if !gathered.has_touches {
@@ -110,6 +114,29 @@ pub fn compute(
         notes,
         warnings,
     })
+}
+
+/// A hidden setting for tests and tuning: leads per chunk of the engine
+/// (`docs/attribution.md`, "How the engine scales"). The output does not
+/// depend on it.
+pub const CHUNK_VAR: &str = "REVCYCLE_ATTRIB_CHUNK";
+
+/// The engine's options from the environment (`REVCYCLE_ATTRIB_CHUNK`).
+pub fn engine_options() -> Result<attribution::EngineOptions> {
+    let mut o = attribution::EngineOptions::default();
+    if let Ok(text) = std::env::var(CHUNK_VAR) {
+        let text = text.trim();
+        if !text.is_empty() {
+            o.chunk = match text.parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                _ => bail!(
+                    "environment variable {CHUNK_VAR}: `{}` is not a positive whole number of leads",
+                    crate::shown(text)
+                ),
+            };
+        }
+    }
+    Ok(o)
 }
 
 pub fn unit_column(by: By) -> &'static str {

@@ -1,10 +1,13 @@
 //! Per-conversion credits to the output rows: one per (period, unit, model)
 //! over the whole grid, joined to spend. Every total is an order-free exact
-//! sum (`exact::sum`), so row order never changes a byte.
+//! sum (`exact::Acc`), added to conversion by conversion, so neither row
+//! order nor the chunking of the leads changes a byte.
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{exact, By, Credit, CreditKind, Input, Model, Name, Settings};
+use super::compact::Compact;
+use super::hash::FastMap;
+use super::{exact::Acc, By, CreditKind, Model, Name, Settings};
 
 /// Spend of one unit in one period (already resolved to the unit: a spend
 /// row's channel, else its campaign's, else `(none)`; or its `campaign_id`).
@@ -15,8 +18,21 @@ pub struct SpendRow {
     pub amount: f64,
 }
 
-/// The terms of one cell's two sums: conversion credits, value credits.
-type Terms = (Vec<f64>, Vec<f64>);
+/// The credited totals per (period, unit id, model index): the sums of
+/// the conversion credits and of the value credits.
+#[derive(Debug, Default)]
+pub struct Cells {
+    map: FastMap<(i64, u32, usize), (Acc, Acc)>,
+}
+
+impl Cells {
+    /// One conversion's credit `f` to `unit` under model `model`.
+    pub fn add(&mut self, period: i64, unit: u32, model: usize, f: f64, value: f64) {
+        let cell = self.map.entry((period, unit, model)).or_default();
+        cell.0.add(f);
+        cell.1.add(value * f);
+    }
+}
 
 /// One output row; the field names are the contract's columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,66 +51,52 @@ pub struct Row {
     pub roas: Option<f64>,
 }
 
-/// The rows: every period of `input.periods` (in that order) x every unit
-/// (of `units` and of the spend rows, byte order) x every model of `credits`
-/// (in that order). Conversions of a period not reported are left out.
+/// The rows: every period of `c.periods` (in that order) x every unit (of
+/// `units`, ids, and of the spend rows, byte order) x every model of
+/// `models` (in that order). Conversions of a period not reported are left out.
 pub fn aggregate(
-    input: &Input,
+    c: &Compact,
     s: &Settings,
-    credits: &[(Model, Vec<Credit>)],
-    units: impl IntoIterator<Item = Name>,
+    models: &[Model],
+    cells: &Cells,
+    units: impl IntoIterator<Item = u32>,
 ) -> Vec<Row> {
-    let mut all_units: BTreeSet<Name> = units.into_iter().collect();
-    let mut spend: HashMap<(i64, &str), Vec<f64>> = HashMap::new();
-    let mut spent_units: BTreeSet<&str> = BTreeSet::new();
-    if let Some(rows) = &input.spend {
+    let mut all_units: BTreeSet<u32> = units.into_iter().collect();
+    let mut spend: HashMap<(i64, u32), Acc> = HashMap::new();
+    let mut spent_units: BTreeSet<u32> = BTreeSet::new();
+    if let Some(rows) = &c.spend {
         for r in rows {
-            all_units.insert(r.unit.clone());
-            spent_units.insert(&r.unit);
-            spend.entry((r.period, &r.unit)).or_default().push(r.amount);
+            let u = c.id(&r.unit).expect("spend units are interned");
+            all_units.insert(u);
+            spent_units.insert(u);
+            spend.entry((r.period, u)).or_default().add(r.amount);
         }
     }
     let mut per_period: HashMap<i64, u64> = HashMap::new();
-    for c in &input.conversions {
-        *per_period.entry(c.period).or_default() += 1;
-    }
-    // (period, unit, model index) -> (conversion credits, value credits).
-    let mut cells: HashMap<(i64, &str, usize), Terms> = HashMap::new();
-    for (m, (_, cs)) in credits.iter().enumerate() {
-        for c in cs {
-            let conv = &input.conversions[c.conversion];
-            for (u, f) in &c.units {
-                let cell = cells.entry((conv.period, &**u, m)).or_default();
-                cell.0.push(*f);
-                cell.1.push(conv.value * f);
-            }
-        }
+    for conv in &c.conversions {
+        *per_period.entry(conv.period).or_default() += 1;
     }
     let mut rows = Vec::new();
-    for &period in &input.periods {
+    for &period in &c.periods {
         let total = per_period.get(&period).copied().unwrap_or(0);
-        for unit in &all_units {
-            let spend = input.spend.as_ref().and_then(|_| {
-                let no_rows = !spent_units.contains(&**unit);
+        for &unit in &all_units {
+            let spend = c.spend.as_ref().and_then(|_| {
+                let no_rows = !spent_units.contains(&unit);
                 if s.credit == CreditKind::Mql && s.by == By::Campaign && no_rows {
                     None
                 } else {
-                    Some(
-                        spend
-                            .get(&(period, &**unit))
-                            .map_or(0.0, |v| exact::sum(v.iter().copied())),
-                    )
+                    Some(spend.get(&(period, unit)).map_or(0.0, Acc::value))
                 }
             });
-            for (m, (model, _)) in credits.iter().enumerate() {
+            let name: &Name = &c.names[unit as usize];
+            for (m, model) in models.iter().enumerate() {
                 let (conversions, value) = cells
-                    .get(&(period, &**unit, m))
-                    .map_or((0.0, 0.0), |(c, v)| {
-                        (exact::sum(c.iter().copied()), exact::sum(v.iter().copied()))
-                    });
+                    .map
+                    .get(&(period, unit, m))
+                    .map_or((0.0, 0.0), |(c, v)| (c.value(), v.value()));
                 rows.push(Row {
                     period,
-                    unit: unit.clone(),
+                    unit: name.clone(),
                     model: *model,
                     conversions,
                     value,

@@ -2,10 +2,17 @@
 //! rounded sum of the terms (Shewchuk's algorithm, as Python's `math.fsum`).
 //! Every credited total is one of these, so reordering rows never changes a byte.
 
-/// The sum of `xs`, correctly rounded to the nearest f64 (finite inputs).
-pub fn sum(xs: impl IntoIterator<Item = f64>) -> f64 {
-    let mut partials: Vec<f64> = Vec::new();
-    for mut x in xs {
+/// A running exact sum: the partials of Shewchuk's algorithm, which hold the
+/// sum of every term added so far exactly. `value` rounds it once, so terms
+/// can be added in any order, in any number of batches, with the same result.
+#[derive(Debug, Clone, Default)]
+pub struct Acc {
+    partials: Vec<f64>,
+}
+
+impl Acc {
+    pub fn add(&mut self, mut x: f64) {
+        let partials = &mut self.partials;
         let mut i = 0;
         for j in 0..partials.len() {
             let mut y = partials[j];
@@ -23,30 +30,44 @@ pub fn sum(xs: impl IntoIterator<Item = f64>) -> f64 {
         partials.truncate(i);
         partials.push(x);
     }
-    let Some(mut n) = partials.len().checked_sub(1) else {
-        return 0.0;
-    };
-    let mut hi = partials[n];
-    let mut lo = 0.0;
-    while n > 0 {
-        let x = hi;
-        n -= 1;
-        let y = partials[n];
-        hi = x + y;
-        lo = y - (hi - x);
-        if lo != 0.0 {
-            break;
+
+    /// The sum so far, correctly rounded to the nearest f64.
+    pub fn value(&self) -> f64 {
+        let partials = &self.partials;
+        let Some(mut n) = partials.len().checked_sub(1) else {
+            return 0.0;
+        };
+        let mut hi = partials[n];
+        let mut lo = 0.0;
+        while n > 0 {
+            let x = hi;
+            n -= 1;
+            let y = partials[n];
+            hi = x + y;
+            lo = y - (hi - x);
+            if lo != 0.0 {
+                break;
+            }
         }
-    }
-    // Round half to even across the remaining partials.
-    if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
-        let y = lo * 2.0;
-        let x = hi + y;
-        if y == x - hi {
-            hi = x;
+        // Round half to even across the remaining partials.
+        if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
         }
+        hi
     }
-    hi
+}
+
+/// The sum of `xs`, correctly rounded to the nearest f64 (finite inputs).
+pub fn sum(xs: impl IntoIterator<Item = f64>) -> f64 {
+    let mut acc = Acc::default();
+    for x in xs {
+        acc.add(x);
+    }
+    acc.value()
 }
 
 #[cfg(test)]
@@ -63,6 +84,12 @@ mod tests {
         let xs: Vec<f64> = (1..200).map(|i| 1.0 / i as f64).collect();
         let mut ys = xs.clone();
         ys.reverse();
-        assert_eq!(sum(xs).to_bits(), sum(ys).to_bits());
+        assert_eq!(sum(xs.clone()).to_bits(), sum(ys).to_bits());
+        // In batches, in another order: the same bits.
+        let mut whole = super::Acc::default();
+        xs.iter().for_each(|x| whole.add(*x));
+        let mut halves = super::Acc::default();
+        xs[100..].iter().chain(&xs[..100]).for_each(|x| halves.add(*x));
+        assert_eq!(whole.value().to_bits(), halves.value().to_bits());
     }
 }

@@ -2,11 +2,11 @@
 //! arithmetic is the engine's): leads with their resolved channel, touches
 //! with theirs, the conversions of `--credit`, spend per period and unit.
 //!
-//! Only the columns the engine reads are selected, and text values are
-//! interned (one shared `Name` per distinct channel, campaign, touch type).
+//! Only the columns the engine reads are selected, and the input is built
+//! straight into its compact form (`compact::Builder`): text values are
+//! interned as ids, a touch is 16 bytes, no per-touch or per-lead string.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use anyhow::Result;
 use polars::prelude::*;
@@ -14,7 +14,9 @@ use polars::prelude::*;
 use crate::errors::PolarsCtx;
 
 use super::channel::Rules;
-use super::{none_unit, By, Conversion, CreditKind, Input, Lead, Name, SpendRow, Touch};
+use super::compact::{Builder, Compact};
+use super::hash::FastMap;
+use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
 use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
 use crate::metrics::periods::PeriodSpec;
 use crate::model::Dataset;
@@ -23,29 +25,13 @@ use crate::settings::Dimension;
 /// What gathering found besides the input, for notes and `validate`.
 #[derive(Debug, Clone, Default)]
 pub struct Gathered {
-    pub input: Input,
+    pub input: Compact,
     /// A touches table was loaded (else every lead has its one touch).
     pub has_touches: bool,
     /// Touches whose `lead_id` is not a loaded lead (left out).
     pub orphan_touches: u64,
     /// Loaded leads with no touch at all (when a touches table is loaded).
     pub leads_without_touches: u64,
-}
-
-/// Shares one `Name` per distinct text.
-#[derive(Default)]
-struct Interner(HashMap<String, Name>);
-
-impl Interner {
-    fn get(&mut self, s: Option<&str>) -> Name {
-        let s = s.map(str::trim).unwrap_or("");
-        if let Some(n) = self.0.get(s) {
-            return n.clone();
-        }
-        let n: Name = Arc::from(s);
-        self.0.insert(s.to_string(), n.clone());
-        n
-    }
 }
 
 fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
@@ -79,8 +65,9 @@ pub fn gather(
     credit: CreditKind,
     rules: &Rules,
 ) -> Result<Gathered> {
-    let mut names = Interner::default();
+    let mut b = Builder::new();
     let mut out = Gathered::default();
+    let mut conversions: Vec<Conversion> = Vec::new();
 
     // Leads: id, created_at, resolved channel, campaign, effective MQL date.
     let stages = lead_stages(ds, None);
@@ -105,26 +92,32 @@ pub fn gather(
         .select(sel)
         .collect())
     .ctx("gathering leads for attribution")?;
-    let ids = strs(&leads_df, "lead_id")?;
+    let ids = leads_df.column("lead_id").ctx("lead_id")?;
+    let ids = ids.cast(&DataType::String).ctx("lead_id")?;
+    let ids = ids.str().ctx("lead_id")?.clone();
     let created = ints(&leads_df, "created_at")?;
-    let chans = strs(&leads_df, "channel")?;
-    let camps = strs(&leads_df, "campaign_id")?;
     let mqls = if has_mql {
         ints(&leads_df, "eff_mql")?
     } else {
         vec![None; ids.len()]
     };
+    {
+        let text = |c: &str| -> Result<StringChunked> {
+            let col = leads_df.column(c).ctx(c)?;
+            let col = col.cast(&DataType::String).ctx(c)?;
+            Ok(col.str().ctx(c)?.clone())
+        };
+        let (chans, camps) = (text("channel")?, text("campaign_id")?);
+        for (i, (ch, cp)) in chans.iter().zip(camps.iter()).enumerate() {
+            b.lead(created[i].unwrap_or(0), ch.unwrap_or(""), cp.unwrap_or(""));
+        }
+    }
+    drop(created);
     drop(leads_df);
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(ids.len());
-    for (i, id) in ids.into_iter().enumerate() {
-        let id = id.unwrap_or_default();
-        index.entry(id.clone()).or_insert(i);
-        out.input.leads.push(Lead {
-            id,
-            created_at: created[i].unwrap_or(0),
-            channel: names.get(chans[i].as_deref()),
-            campaign_id: names.get(camps[i].as_deref()),
-        });
+    // Lead id -> index, borrowing the ids' text (no copy per lead).
+    let mut index: FastMap<&str, u32> = super::hash::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        index.entry(id.unwrap_or("")).or_insert(i as u32);
     }
 
     // Touches: channel as written, else the campaign's, else source/medium.
@@ -171,8 +164,14 @@ pub fn gather(
         .ctx("touched_at")?;
         let at = at.i64().ctx("touched_at")?.clone();
         drop(df);
-        let mut rule_cache: HashMap<(String, String), Name> = HashMap::new();
-        let mut touched = vec![false; out.input.leads.len()];
+        // Caches borrowing the columns' text: no allocation per touch, and
+        // a run of touches of one lead (or one kind) is looked up once.
+        let mut rule_cache: FastMap<(&str, &str), u32> = FastMap::default();
+        let mut camp_ids: FastMap<&str, u32> = FastMap::default();
+        let mut touched = vec![false; b.n_leads()];
+        let mut last_lead: Option<(&str, Option<u32>)> = None;
+        type Texts<'a> = [Option<&'a str>; 5];
+        let mut last_kind: Option<(Texts, [u32; 3])> = None;
         let rows = lead
             .iter()
             .zip(at.iter())
@@ -180,39 +179,63 @@ pub fn gather(
             .zip(camp.iter())
             .zip(tt.iter())
             .zip(src.iter().zip(med.iter()));
-        for (i, (((((l, at), own), camp), tt), (src, med))) in rows.enumerate() {
-            let Some(&li) = l.and_then(|l| index.get(l)) else {
+        for (((((l, at), own), camp), tt), (src, med)) in rows {
+            let li = match (l, last_lead) {
+                (Some(l), Some((p, li))) if p == l => li,
+                (Some(l), _) => {
+                    let li = index.get(l).copied();
+                    last_lead = Some((l, li));
+                    li
+                }
+                (None, _) => None,
+            };
+            let Some(li) = li else {
                 out.orphan_touches += 1;
                 continue;
             };
             let Some(at) = at else { continue };
-            touched[li] = true;
+            touched[li as usize] = true;
+            let texts: Texts = [own, camp, tt, src, med];
+            if let Some((t, ids)) = &last_kind {
+                if *t == texts {
+                    b.touch_ids(li, at, ids[0], ids[1], ids[2]);
+                    continue;
+                }
+            }
             let channel = match own.filter(|c| !c.is_empty()) {
-                Some(c) => names.get(Some(c)),
+                Some(c) => b.name(c),
                 None => match camp.and_then(|c| camp_channel.get(c)) {
-                    Some(c) => names.get(Some(c.as_str())),
+                    Some(c) => b.name(c),
                     None => {
-                        let key = (src.unwrap_or("").to_string(), med.unwrap_or("").to_string());
-                        rule_cache
-                            .entry(key)
-                            .or_insert_with(|| {
-                                rules
-                                    .channel(src, med)
-                                    .map(|c| Name::from(c.as_str()))
-                                    .unwrap_or_else(none_unit)
-                            })
-                            .clone()
+                        let key = (src.unwrap_or(""), med.unwrap_or(""));
+                        match rule_cache.get(&key) {
+                            Some(&id) => id,
+                            None => {
+                                let id = match rules.channel(src, med) {
+                                    Some(c) => b.name(&c),
+                                    None => b.name(NONE_UNIT),
+                                };
+                                rule_cache.insert(key, id);
+                                id
+                            }
+                        }
                     }
                 },
             };
-            out.input.touches.push(Touch {
-                lead: li,
-                at,
-                channel,
-                campaign_id: names.get(camp),
-                touch_type: names.get(tt),
-                order: i as u64,
-            });
+            let campaign = match camp {
+                Some(c) => match camp_ids.get(c) {
+                    Some(&id) => id,
+                    None => {
+                        let id = b.name(c);
+                        camp_ids.insert(c, id);
+                        id
+                    }
+                },
+                None => b.name(""),
+            };
+            let touch_type = b.name(tt.unwrap_or(""));
+            last_kind = Some((texts, [channel, campaign, touch_type]));
+            b.touch_ids(li, at, channel, campaign, touch_type);
         }
         out.leads_without_touches = touched.iter().filter(|t| !**t).count() as u64;
     }
@@ -222,8 +245,8 @@ pub fn gather(
         CreditKind::Mql => {
             for (i, m) in mqls.iter().enumerate() {
                 if let Some(m) = m {
-                    out.input.conversions.push(Conversion {
-                        id: out.input.leads[i].id.clone(),
+                    conversions.push(Conversion {
+                        id: ids.get(i).unwrap_or("").to_string(),
                         lead: i,
                         instant: *m,
                         value: 1.0,
@@ -272,9 +295,9 @@ pub fn gather(
                     else {
                         continue;
                     };
-                    out.input.conversions.push(Conversion {
+                    conversions.push(Conversion {
                         id: oid[i].clone().unwrap_or_default(),
-                        lead: *li,
+                        lead: *li as usize,
                         instant: t,
                         value: amt[i].unwrap_or(0.0),
                         opp_created_at: oc[i],
@@ -284,9 +307,9 @@ pub fn gather(
             }
         }
     }
-    out.input.periods = periods.to_vec();
 
     // Spend per (period, unit) of the reported periods.
+    let mut spend = None;
     if ds.campaigns.is_some() {
         let dim = match by {
             By::Channel => Dimension::Channel,
@@ -311,13 +334,15 @@ pub fn gather(
                 }
                 rows.push(SpendRow {
                     period,
-                    unit: names.get(u[i].as_deref()),
+                    unit: b.shared(u[i].as_deref().unwrap_or("")),
                     amount: a[i].unwrap_or(0.0),
                 });
             }
         }
-        rows.sort_by(|a, b| (a.period, &a.unit).cmp(&(b.period, &b.unit)));
-        out.input.spend = Some(rows);
+        rows.sort_by(|x, y| (x.period, &x.unit).cmp(&(y.period, &y.unit)));
+        spend = Some(rows);
     }
+    drop(index);
+    out.input = b.finish(conversions, periods.to_vec(), spend);
     Ok(out)
 }

@@ -4,9 +4,10 @@
 //! in byte order and every sum runs in a fixed order, so the same data gives
 //! the same bytes on every run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use super::{models::equal_shares, paths::collapse, By, Credit, LeadPath, Name, Path};
+use super::hash::FastMap;
+use super::{exact, models::equal_shares, Name};
 
 /// The fitted chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,24 +23,59 @@ pub struct Markov {
     pub effects: Vec<Option<f64>>,
 }
 
-impl Markov {
-    /// Count the transitions of every lead path (repeats collapsed) and solve.
-    pub fn fit(lead_paths: &[LeadPath]) -> Markov {
-        let set: BTreeSet<&Name> = lead_paths.iter().flat_map(|p| p.units.iter()).collect();
-        let units: Vec<Name> = set.into_iter().cloned().collect();
-        let k = units.len();
-        let id = |u: &str| units.binary_search_by(|x| (**x).cmp(u)).unwrap() + 1;
-        let mut counts: Vec<BTreeMap<usize, u64>> = vec![BTreeMap::new(); k + 1];
-        for lp in lead_paths {
-            let mut from = 0;
-            for u in collapse(&lp.units) {
-                let to = id(u);
-                *counts[from].entry(to).or_default() += 1;
-                from = to;
+/// Transition counts of lead paths, over unit ids of `Compact::names`:
+/// added up path by path (chunk by chunk), then turned into the chain.
+#[derive(Debug, Default, Clone)]
+pub struct Counter {
+    /// (from, to) -> count; from: 0 = start, u + 1 = unit u; to: u + 1,
+    /// `CONVERSION` or `NULL`.
+    counts: FastMap<(u32, u32), u64>,
+}
+
+const CONVERSION: u32 = u32::MAX - 1;
+const NULL: u32 = u32::MAX;
+
+impl Counter {
+    /// One lead path: its units in path order (consecutive repeats collapse).
+    pub fn add(&mut self, units: &[u32], converted: bool) {
+        let mut from = 0u32;
+        for &u in units {
+            let to = u + 1;
+            if to == from {
+                continue;
             }
-            let end = if lp.converted { k + 1 } else { k + 2 };
-            *counts[from].entry(end).or_default() += 1;
+            *self.counts.entry((from, to)).or_default() += 1;
+            from = to;
         }
+        let end = if converted { CONVERSION } else { NULL };
+        *self.counts.entry((from, end)).or_default() += 1;
+    }
+
+    /// The chain over `units` (the units met on lead paths, ids ascending;
+    /// `names` gives their text), solved.
+    pub fn fit(&self, units: &[u32], names: &[Name]) -> Markov {
+        let k = units.len();
+        let state = |x: u32| -> usize {
+            match x {
+                0 => 0,
+                CONVERSION => k + 1,
+                NULL => k + 2,
+                u => units.binary_search(&(u - 1)).expect("a unit of a lead path") + 1,
+            }
+        };
+        let mut counts: Vec<BTreeMap<usize, u64>> = vec![BTreeMap::new(); k + 1];
+        for (&(f, t), &n) in &self.counts {
+            *counts[state(f)].entry(state(t)).or_default() += n;
+        }
+        let units: Vec<Name> = units.iter().map(|&u| names[u as usize].clone()).collect();
+        Markov::from_counts(units, counts)
+    }
+}
+
+impl Markov {
+    /// Solve the chain of these transition counts (see `Markov::counts`).
+    pub fn from_counts(units: Vec<Name>, counts: Vec<BTreeMap<usize, u64>>) -> Markov {
+        let k = units.len();
         let (p, effects) = solve(&counts, k);
         Markov {
             units,
@@ -206,36 +242,20 @@ impl Lu {
     }
 }
 
-/// Each conversion's credit: the distinct units of its own path in
-/// proportion to their removal effects (equally when all are 0 or P = 0).
-pub fn credits(chain: &Markov, paths: &[Path], by: By) -> Vec<Credit> {
-    paths
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mut units = p.units(by);
-            units.sort();
-            units.dedup();
-            let effects: Vec<f64> = units
-                .iter()
-                .map(|u| chain.removal_effect(u).unwrap_or(0.0))
-                .collect();
-            let total = super::exact::sum(effects.iter().copied());
-            let shares = if total > 0.0 {
-                units
-                    .into_iter()
-                    .zip(effects)
-                    .map(|(u, e)| (u, e / total))
-                    .collect()
-            } else {
-                equal_shares(&units)
-            };
-            Credit {
-                conversion: i,
-                units: shares,
-            }
-        })
-        .collect()
+/// One conversion's credit into `out`: the distinct units of its path
+/// (`units`: distinct, id order) in proportion to their removal effects
+/// (`effect` of a unit id; equally when all are 0 or P = 0).
+pub fn shares(units: &[u32], effect: impl Fn(u32) -> f64, out: &mut Vec<(u32, f64)>) {
+    out.clear();
+    out.extend(units.iter().map(|&u| (u, effect(u))));
+    let total = exact::sum(out.iter().map(|x| x.1));
+    if total > 0.0 {
+        for x in out.iter_mut() {
+            x.1 /= total;
+        }
+    } else {
+        equal_shares(units, out);
+    }
 }
 
 #[cfg(test)]
@@ -262,15 +282,15 @@ mod tests {
         for seed in 1..30 {
             let mut g = Lcg(seed);
             let names: Vec<Name> = (0..6).map(|i| format!("u{i}").into()).collect();
-            let paths: Vec<LeadPath> = (0..40)
-                .map(|_| LeadPath {
-                    units: (0..g.below(6))
-                        .map(|_| names[g.below(6) as usize].clone())
-                        .collect(),
-                    converted: g.below(3) == 0,
-                })
-                .collect();
-            let chain = Markov::fit(&paths);
+            let mut counter = Counter::default();
+            let mut met = vec![false; 6];
+            for _ in 0..40 {
+                let units: Vec<u32> = (0..g.below(6)).map(|_| g.below(6) as u32).collect();
+                units.iter().for_each(|&u| met[u as usize] = true);
+                counter.add(&units, g.below(3) == 0);
+            }
+            let units: Vec<u32> = (0..6).filter(|&u| met[u as usize]).collect();
+            let chain = counter.fit(&units, &names);
             let k = chain.units.len();
             for u in 1..=k {
                 let removed: Vec<BTreeMap<usize, u64>> = chain

@@ -3,19 +3,23 @@
 //! path under eight models, and joins the credit to spend.
 //!
 //! Pure Rust over plain structs, no polars: gathering these structs from the
-//! loaded tables is a separate step. The jobs are split by file: `paths`
-//! (windows, tie order, fallback), `models` (the rule-based models), `markov`
+//! loaded tables is a separate step. The jobs are split by file: `compact`
+//! (the interned, 16-bytes-a-touch input), `engine` (the passes over the
+//! leads, chunk by chunk, into accumulators), `paths` (windows, tie order,
+//! fallback, path shapes), `models` (the rule-based models), `markov`
 //! (absorbing chain, removal effects), `shapley` (games over unit sets),
-//! `aggregate` (per-conversion credits to output rows) and `exact` (sums that
-//! do not depend on row order).
+//! `aggregate` (credited totals to output rows) and `exact` (sums that do not
+//! depend on the order or batching of their terms).
 
-use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 pub mod aggregate;
 pub mod channel;
-pub mod gather;
+pub mod compact;
+pub mod engine;
 pub mod exact;
+pub mod gather;
+pub mod hash;
 pub mod markov;
 pub mod models;
 pub mod paths;
@@ -24,9 +28,11 @@ pub mod shapley;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{aggregate, Row, SpendRow};
+pub use aggregate::{Row, SpendRow};
+pub use compact::Compact;
+pub use engine::{attribute_compact, EngineOptions};
 pub use markov::Markov;
-pub use paths::{LeadPath, Path, Step};
+pub use models::Step;
 
 /// `(none)`: the unit of a touch without channel (or campaign under `--by campaign`).
 pub const NONE_UNIT: &str = "(none)";
@@ -146,7 +152,8 @@ pub struct Conversion {
     pub period: i64,
 }
 
-/// Everything the engine reads.
+/// Everything the engine reads, as plain structs (tests and small callers;
+/// the engine runs on its `compact` form).
 #[derive(Debug, Clone, Default)]
 pub struct Input {
     pub leads: Vec<Lead>,
@@ -198,7 +205,8 @@ pub struct Credit {
 #[derive(Debug, Clone)]
 pub struct Attribution {
     pub rows: Vec<Row>,
-    /// Per-conversion credits, per model (same order as the models asked).
+    /// Per-conversion credits, per model (same order as the models asked);
+    /// empty unless `EngineOptions::keep_credits`.
     pub credits: Vec<(Model, Vec<Credit>)>,
     /// The Markov chain: P and the removal effect of every output unit.
     pub markov: Markov,
@@ -213,54 +221,11 @@ pub struct Attribution {
     pub paths: Vec<paths::PathShape>,
 }
 
-/// Run the engine: paths, every model asked, aggregation.
+/// Run the engine on plain structs, keeping every per-conversion credit.
 pub fn attribute(input: &Input, s: &Settings, models: &[Model]) -> Attribution {
-    let index = paths::TouchIndex::new(&input.touches, input.leads.len());
-    let conv_paths: Vec<Path> = input
-        .conversions
-        .iter()
-        .map(|c| paths::conversion_path(&index, &input.leads[c.lead], c, s))
-        .collect();
-    let lead_paths = paths::lead_paths(&index, input, &conv_paths, s);
-    let chain = Markov::fit(&lead_paths);
-    let mut shapley_fallbacks = 0;
-    let credits: Vec<(Model, Vec<Credit>)> = models
-        .iter()
-        .map(|&m| {
-            let cs = match m {
-                Model::Markov => markov::credits(&chain, &conv_paths, s.by),
-                Model::Shapley => {
-                    let (cs, n) = shapley::credits(&lead_paths, &conv_paths, s.by);
-                    shapley_fallbacks = n;
-                    cs
-                }
-                _ => models::credits(m, &input.conversions, &conv_paths, &input.leads, s),
-            };
-            (m, cs)
-        })
-        .collect();
-    let mut units: BTreeSet<Name> = BTreeSet::new();
-    for p in &conv_paths {
-        units.extend(p.units(s.by));
-    }
-    for lp in &lead_paths {
-        units.extend(lp.units.iter().cloned());
-    }
-    if let Some(spend) = &input.spend {
-        units.extend(spend.iter().map(|r| r.unit.clone()));
-    }
-    let removal_effects = units
-        .iter()
-        .map(|u| (u.clone(), chain.removal_effect(u)))
-        .collect();
-    let rows = aggregate(input, s, &credits, units);
-    Attribution {
-        rows,
-        credits,
-        removal_effects,
-        markov: chain,
-        shapley_fallbacks,
-        fallback_paths: conv_paths.iter().filter(|p| p.fallback).count(),
-        paths: paths::shapes(&lead_paths),
-    }
+    let o = EngineOptions {
+        keep_credits: true,
+        ..EngineOptions::default()
+    };
+    attribute_compact(&input.compact(), s, models, &o)
 }

@@ -2,9 +2,15 @@
 //! w_shaped (exact integer weights over one denominator per conversion, so
 //! 0.3 x 3 + 0.1 is exactly 1) and time_decay (real weights, normalised).
 
-use std::collections::BTreeMap;
+use super::{exact, Model, Settings};
 
-use super::{By, Conversion, Credit, Lead, Model, Name, Path, Settings};
+/// One touch of a path: its instant and the unit it credits (a name id of
+/// `Compact::names`, so ids compare as the units' texts do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub at: i64,
+    pub unit: u32,
+}
 
 /// A path's weights, one per touch.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,17 +25,24 @@ pub enum Weights {
 /// opportunity-creation touch) as indices. A key is the last touch at or
 /// before its instant (path order, so the last of a tie), else t1 for the
 /// lead and tn for the opportunity (always tn without an opportunity).
-pub fn w_keys(path: &Path, lead_created_at: i64, opp_created_at: Option<i64>) -> [usize; 3] {
-    let n = path.steps.len();
-    let last_at_or_before = |x: i64| path.steps.iter().rposition(|t| t.at <= x);
+pub fn w_keys(steps: &[Step], lead_created_at: i64, opp_created_at: Option<i64>) -> [usize; 3] {
+    let n = steps.len();
+    let last_at_or_before = |x: i64| steps.iter().rposition(|t| t.at <= x);
     let lead_key = last_at_or_before(lead_created_at).unwrap_or(0);
     let opp_key = opp_created_at.and_then(last_at_or_before).unwrap_or(n - 1);
     [0, lead_key, opp_key]
 }
 
-/// The weights of one path under a rule-based model (not markov/shapley).
-pub fn weights(model: Model, path: &Path, c: &Conversion, lead: &Lead, s: &Settings) -> Weights {
-    let n = path.steps.len();
+/// The weights of one path (n >= 1 steps) under a rule-based model (not
+/// markov/shapley): `lead_created_at` and `opp_created_at` name W-shaped's keys.
+pub fn weights(
+    model: Model,
+    steps: &[Step],
+    lead_created_at: i64,
+    opp_created_at: Option<i64>,
+    s: &Settings,
+) -> Weights {
+    let n = steps.len();
     let one_at = |i: usize| {
         let mut parts = vec![0; n];
         parts[i] = 1;
@@ -59,7 +72,7 @@ pub fn weights(model: Model, path: &Path, c: &Conversion, lead: &Lead, s: &Setti
         },
         Model::WShaped => {
             let mut named = vec![0u64; n];
-            for k in w_keys(path, lead.created_at, c.opp_created_at) {
+            for k in w_keys(steps, lead_created_at, opp_created_at) {
                 named[k] += 1;
             }
             let non_keys = named.iter().filter(|&&k| k == 0).count() as u64;
@@ -85,9 +98,8 @@ pub fn weights(model: Model, path: &Path, c: &Conversion, lead: &Lead, s: &Setti
         Model::TimeDecay => {
             // 2^(-(instant - t_i) / h), scaled by 2^((instant - t_n) / h) so the
             // latest touch weighs 1 (same shares, no underflow of all weights).
-            let last = path.steps[n - 1].at;
-            let w = path
-                .steps
+            let last = steps[n - 1].at;
+            let w = steps
                 .iter()
                 .map(|t| {
                     if s.half_life > 0 {
@@ -105,64 +117,57 @@ pub fn weights(model: Model, path: &Path, c: &Conversion, lead: &Lead, s: &Setti
     }
 }
 
-/// Per-unit fractions of one path's weights, units in byte order.
-pub fn unit_shares(w: &Weights, units: &[Name]) -> Vec<(Name, f64)> {
+/// Per-unit fractions of one path's weights into `out` (cleared): units in
+/// id order (byte order), each once. `pairs` is scratch space.
+pub fn unit_shares(w: &Weights, steps: &[Step], pairs: &mut Vec<(u32, f64)>, out: &mut Vec<(u32, f64)>) {
+    out.clear();
     match w {
         Weights::Exact { parts, den } => {
-            let mut per: BTreeMap<&Name, u64> = BTreeMap::new();
-            for (u, p) in units.iter().zip(parts) {
-                *per.entry(u).or_default() += p;
+            let mut per: Vec<(u32, u64)> = steps.iter().map(|t| t.unit).zip(parts.iter().copied()).collect();
+            per.sort_unstable_by_key(|x| x.0);
+            let mut i = 0;
+            while i < per.len() {
+                let u = per[i].0;
+                let mut p = 0u64;
+                while i < per.len() && per[i].0 == u {
+                    p += per[i].1;
+                    i += 1;
+                }
+                out.push((u, p as f64 / *den as f64));
             }
-            per.into_iter()
-                .map(|(u, p)| (u.clone(), p as f64 / *den as f64))
-                .collect()
         }
         Weights::Real(ws) => {
-            let total = super::exact::sum(ws.iter().copied());
-            let mut per: BTreeMap<&Name, Vec<f64>> = BTreeMap::new();
-            for (u, w) in units.iter().zip(ws) {
-                per.entry(u).or_default().push(*w);
+            let total = exact::sum(ws.iter().copied());
+            pairs.clear();
+            pairs.extend(steps.iter().map(|t| t.unit).zip(ws.iter().copied()));
+            pairs.sort_by_key(|x| x.0);
+            let mut i = 0;
+            while i < pairs.len() {
+                let u = pairs[i].0;
+                let mut acc = exact::Acc::default();
+                while i < pairs.len() && pairs[i].0 == u {
+                    acc.add(pairs[i].1);
+                    i += 1;
+                }
+                out.push((u, acc.value() / total));
             }
-            per.into_iter()
-                .map(|(u, w)| (u.clone(), super::exact::sum(w) / total))
-                .collect()
         }
     }
 }
 
-/// Per-unit fractions when every unit of `units` (distinct, byte order) weighs the same.
-pub fn equal_shares(units: &[Name]) -> Vec<(Name, f64)> {
+/// Per-unit fractions when every unit of `units` (distinct, id order) weighs the same.
+pub fn equal_shares(units: &[u32], out: &mut Vec<(u32, f64)>) {
+    out.clear();
     let n = units.len() as f64;
-    units.iter().map(|u| (u.clone(), 1.0 / n)).collect()
-}
-
-/// Every conversion's credit under a rule-based model.
-pub fn credits(
-    model: Model,
-    conversions: &[Conversion],
-    paths: &[Path],
-    leads: &[Lead],
-    s: &Settings,
-) -> Vec<Credit> {
-    conversions
-        .iter()
-        .zip(paths)
-        .enumerate()
-        .map(|(i, (c, p))| Credit {
-            conversion: i,
-            units: unit_shares(&weights(model, p, c, &leads[c.lead], s), &p.units(s.by)),
-        })
-        .collect()
+    out.extend(units.iter().map(|&u| (u, 1.0 / n)));
 }
 
 /// Linear per touch (a unit touched twice gets 2/n): Shapley's fallback.
-pub fn linear(path: &Path, by: By) -> Vec<(Name, f64)> {
-    let n = path.steps.len() as u64;
-    unit_shares(
-        &Weights::Exact {
-            parts: vec![1; n as usize],
-            den: n,
-        },
-        &path.units(by),
-    )
+pub fn linear(steps: &[Step], pairs: &mut Vec<(u32, f64)>, out: &mut Vec<(u32, f64)>) {
+    let n = steps.len();
+    let w = Weights::Exact {
+        parts: vec![1; n],
+        den: n as u64,
+    };
+    unit_shares(&w, steps, pairs, out);
 }

@@ -1,187 +1,90 @@
-//! Paths: each conversion's touches in its lookback window, in time order
-//! with the contract's tie order, or its lead's one-touch fallback path; and
-//! the one-path-per-lead population that Markov and Shapley learn from.
+//! Paths: each conversion's touches in its lookback window, in path order,
+//! or its lead's one-touch fallback path; the one-path-per-lead population
+//! that Markov and Shapley learn from; the common-paths table.
+//!
+//! A lead's touches are a slice of `Compact::touches` (sorted by lead, then
+//! `touched_at`, then kind: the contract's tie order), so a window is two
+//! binary searches and a path is built into a caller's buffer, never a new
+//! allocation per lead.
 
 use std::collections::HashMap;
 
-use super::{none_unit, By, Conversion, Input, Lead, Name, Settings, Touch};
+use super::compact::{CLead, CTouch};
+use super::hash::FastMap;
+use super::models::Step;
+use super::{Conversion, Name};
 
-/// One touch of a path.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    pub at: i64,
-    pub channel: Name,
-    pub campaign_id: Name,
-    pub touch_type: Name,
+/// The touches of `touches` (one lead's, in path order) in (end - lookback, end].
+pub fn window(touches: &[CTouch], end: i64, lookback: i64) -> &[CTouch] {
+    let start = end.saturating_sub(lookback);
+    let lo = touches.partition_point(|t| t.at <= start);
+    let hi = touches.partition_point(|t| t.at <= end);
+    &touches[lo..hi.max(lo)]
 }
 
-impl Step {
-    /// The unit this touch credits: its channel, or its campaign (`(none)` when empty).
-    pub fn unit(&self, by: By) -> Name {
-        let u = match by {
-            By::Channel => &self.channel,
-            By::Campaign => &self.campaign_id,
-        };
-        if u.is_empty() {
-            none_unit()
+/// What turns touches and leads into steps: the unit of each touch kind and
+/// of each lead's fallback touch, under one `--by`.
+pub struct Units<'a> {
+    /// Unit of each kind of `Compact::kinds`.
+    pub of_kind: Vec<u32>,
+    pub leads: &'a [CLead],
+    /// `(none)`, and the empty name (which credits `(none)`).
+    pub none: u32,
+    pub empty: u32,
+    pub by_campaign: bool,
+}
+
+impl Units<'_> {
+    pub fn of_name(&self, n: u32) -> u32 {
+        if n == self.empty {
+            self.none
         } else {
-            u.clone()
+            n
         }
     }
-}
 
-/// A conversion's path: t1..tn, n >= 1.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Path {
-    pub steps: Vec<Step>,
-    /// True when the window held no touch and the lead's own creation stands in.
-    pub fallback: bool,
-}
-
-impl Path {
-    pub fn units(&self, by: By) -> Vec<Name> {
-        self.steps.iter().map(|t| t.unit(by)).collect()
+    pub fn of_lead(&self, lead: usize) -> u32 {
+        let l = &self.leads[lead];
+        self.of_name(if self.by_campaign { l.campaign } else { l.channel })
     }
 }
 
-/// Every lead's touches, each lead's in path order.
-pub struct TouchIndex<'a> {
-    by_lead: Vec<Vec<&'a Touch>>,
-}
-
-/// The contract's order: time, then channel, campaign_id, touch_type (byte
-/// order, empty first), then input order.
-fn path_order(a: &Touch, b: &Touch) -> std::cmp::Ordering {
-    (a.at, &a.channel, &a.campaign_id, &a.touch_type, a.order).cmp(&(
-        b.at,
-        &b.channel,
-        &b.campaign_id,
-        &b.touch_type,
-        b.order,
-    ))
-}
-
-impl<'a> TouchIndex<'a> {
-    /// Group touches by lead (touches of an unknown lead index are left out).
-    pub fn new(touches: &'a [Touch], n_leads: usize) -> Self {
-        let mut by_lead: Vec<Vec<&Touch>> = vec![Vec::new(); n_leads];
-        for t in touches {
-            if let Some(v) = by_lead.get_mut(t.lead) {
-                v.push(t);
-            }
-        }
-        for v in &mut by_lead {
-            v.sort_by(|a, b| path_order(a, b));
-        }
-        TouchIndex { by_lead }
-    }
-
-    /// Lead `lead`'s touches in (end - lookback, end], in path order.
-    pub fn window(&self, lead: usize, end: i64, lookback: i64) -> &[&'a Touch] {
-        let Some(v) = self.by_lead.get(lead) else {
-            return &[];
-        };
-        let start = end.saturating_sub(lookback);
-        let lo = v.partition_point(|t| t.at <= start);
-        let hi = v.partition_point(|t| t.at <= end);
-        &v[lo..hi.max(lo)]
-    }
-}
-
-fn step(t: &Touch) -> Step {
-    Step {
-        at: t.at,
-        channel: t.channel.clone(),
-        campaign_id: t.campaign_id.clone(),
-        touch_type: t.touch_type.clone(),
-    }
-}
-
-/// A conversion's path: its lead's touches in (instant - lookback, instant],
-/// else one touch at the lead's `created_at` with the lead's channel and
-/// campaign (even when `created_at` is outside the window).
-pub fn conversion_path(index: &TouchIndex, lead: &Lead, c: &Conversion, s: &Settings) -> Path {
-    let w = index.window(c.lead, c.instant, s.lookback);
+/// A conversion's path appended to `out`: its lead's touches (`touches`) in
+/// (instant - lookback, instant], else one touch at the lead's `created_at`
+/// with the lead's unit (even when `created_at` is outside the window).
+/// True when the fallback was taken.
+pub fn conversion_path(
+    touches: &[CTouch],
+    u: &Units,
+    c: &Conversion,
+    lookback: i64,
+    out: &mut Vec<Step>,
+) -> bool {
+    let w = window(touches, c.instant, lookback);
     if w.is_empty() {
-        Path {
-            steps: vec![Step {
-                at: lead.created_at,
-                channel: lead.channel.clone(),
-                campaign_id: lead.campaign_id.clone(),
-                touch_type: "".into(),
-            }],
-            fallback: true,
-        }
+        out.push(Step {
+            at: u.leads[c.lead].created_at,
+            unit: u.of_lead(c.lead),
+        });
+        true
     } else {
-        Path {
-            steps: w.iter().map(|t| step(t)).collect(),
-            fallback: false,
-        }
+        out.extend(w.iter().map(|t| Step {
+            at: t.at,
+            unit: u.of_kind[t.kind as usize],
+        }));
+        false
     }
 }
 
-/// One lead's path in the Markov/Shapley population: its units in path
-/// order (repeats kept; Markov collapses them) and whether it converted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LeadPath {
-    pub units: Vec<Name>,
-    pub converted: bool,
-}
-
-/// Index of each converting lead's first conversion (earliest instant, then id).
-pub fn first_conversions(conversions: &[Conversion]) -> HashMap<usize, usize> {
-    let mut first: HashMap<usize, usize> = HashMap::new();
-    for (i, c) in conversions.iter().enumerate() {
-        first
-            .entry(c.lead)
-            .and_modify(|j| {
-                let o = &conversions[*j];
-                if (c.instant, &c.id, i) < (o.instant, &o.id, *j) {
-                    *j = i;
-                }
-            })
-            .or_insert(i);
-    }
-    first
-}
-
-/// One path per loaded lead: a converting lead's first conversion's path
-/// (fallback included), ending in conversion; any other lead's touches in
-/// (as_of - lookback, as_of] (possibly none), ending in null.
-pub fn lead_paths(
-    index: &TouchIndex,
-    input: &Input,
-    conv_paths: &[Path],
-    s: &Settings,
-) -> Vec<LeadPath> {
-    let first = first_conversions(&input.conversions);
-    (0..input.leads.len())
-        .map(|l| match first.get(&l) {
-            Some(&c) => LeadPath {
-                units: conv_paths[c].units(s.by),
-                converted: true,
-            },
-            None => LeadPath {
-                units: index
-                    .window(l, s.as_of, s.lookback)
-                    .iter()
-                    .map(|t| step(t).unit(s.by))
-                    .collect(),
-                converted: false,
-            },
-        })
-        .collect()
-}
-
-/// Consecutive repeats of one unit collapsed to one (the Markov states of a path).
-pub fn collapse(units: &[Name]) -> Vec<&Name> {
-    let mut out: Vec<&Name> = Vec::new();
-    for u in units {
-        if out.last() != Some(&u) {
-            out.push(u);
-        }
-    }
-    out
+/// Conversion indices grouped by lead, each lead's first conversion
+/// (earliest instant, then id, then input order) first.
+pub fn conversions_by_lead(conversions: &[Conversion]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..conversions.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&conversions[a as usize], &conversions[b as usize]);
+        (x.lead, x.instant, &x.id, a).cmp(&(y.lead, y.instant, &y.id, b))
+    });
+    order
 }
 
 /// One path shape (units with consecutive repeats collapsed, joined by ` > `;
@@ -199,28 +102,56 @@ impl PathShape {
     }
 }
 
-/// Every path shape of the population, most leads first, then by path text.
-pub fn shapes(lead_paths: &[LeadPath]) -> Vec<PathShape> {
-    let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
-    for lp in lead_paths {
-        let c = collapse(&lp.units);
-        let key = if c.is_empty() {
-            "(no touch)".to_string()
-        } else {
-            c.iter().map(|u| &***u).collect::<Vec<&str>>().join(" > ")
+/// Lead paths counted per shape (collapsed unit ids), path by path.
+#[derive(Debug, Default, Clone)]
+pub struct Shapes {
+    counts: FastMap<Box<[u32]>, (u64, u64)>,
+    scratch: Vec<u32>,
+}
+
+impl Shapes {
+    pub fn add(&mut self, units: &[u32], converted: bool) {
+        self.scratch.clear();
+        for &u in units {
+            if self.scratch.last() != Some(&u) {
+                self.scratch.push(u);
+            }
+        }
+        let e = match self.counts.get_mut(&self.scratch[..]) {
+            Some(e) => e,
+            None => self.counts.entry(self.scratch[..].into()).or_default(),
         };
-        let e = counts.entry(key).or_default();
         e.0 += 1;
-        e.1 += lp.converted as u64;
+        e.1 += converted as u64;
     }
-    let mut out: Vec<PathShape> = counts
-        .into_iter()
-        .map(|(path, (leads, conversions))| PathShape {
-            path,
-            leads,
-            conversions,
-        })
-        .collect();
-    out.sort_by(|a, b| b.leads.cmp(&a.leads).then_with(|| a.path.cmp(&b.path)));
-    out
+
+    /// Every shape, most leads first, then by path text (two unit sequences
+    /// written alike, e.g. a channel named `a > b`, are one shape).
+    pub fn finish(self, names: &[Name]) -> Vec<PathShape> {
+        let mut by_text: HashMap<String, (u64, u64)> = HashMap::with_capacity(self.counts.len());
+        for (units, (leads, conversions)) in self.counts {
+            let path = if units.is_empty() {
+                "(no touch)".to_string()
+            } else {
+                units
+                    .iter()
+                    .map(|&u| &*names[u as usize])
+                    .collect::<Vec<&str>>()
+                    .join(" > ")
+            };
+            let e = by_text.entry(path).or_default();
+            e.0 += leads;
+            e.1 += conversions;
+        }
+        let mut out: Vec<PathShape> = by_text
+            .into_iter()
+            .map(|(path, (leads, conversions))| PathShape {
+                path,
+                leads,
+                conversions,
+            })
+            .collect();
+        out.sort_by(|a, b| b.leads.cmp(&a.leads).then_with(|| a.path.cmp(&b.path)));
+        out
+    }
 }

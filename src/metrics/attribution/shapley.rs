@@ -2,39 +2,45 @@
 //! cooperative game on the subsets T of S with v(T) = the conversion rate of
 //! the lead paths whose set of distinct units is exactly T. Exact enumeration
 //! (2^|S| coalitions) up to `MAX_EXACT` units; above, the `linear` credit.
+//!
+//! Units are name ids of `Compact::names` (id order = byte order), so a set
+//! is a sorted slice of ids and the coalitions are enumerated in the same
+//! order as over the texts.
 
-use std::collections::HashMap;
-
-use super::{models, By, Credit, LeadPath, Name, Path};
+use super::hash::FastMap;
+use super::{exact, models};
 
 /// The largest set of distinct units enumerated exactly (2^12 = 4096 coalitions).
 pub const MAX_EXACT: usize = 12;
 
-/// Conversions and paths per exact set of distinct units (sorted, deduplicated).
+/// Conversions and paths per exact set of distinct units (sorted, deduplicated),
+/// added up lead path by lead path.
+#[derive(Debug, Default, Clone)]
 pub struct Games {
-    rates: HashMap<Vec<Name>, (u64, u64)>,
+    rates: FastMap<Box<[u32]>, (u64, u64)>,
 }
 
-fn distinct(units: &[Name]) -> Vec<Name> {
-    let mut v = units.to_vec();
-    v.sort();
-    v.dedup();
-    v
+/// The distinct units of `units` into `out` (sorted).
+pub fn distinct(units: &[u32], out: &mut Vec<u32>) {
+    out.clear();
+    out.extend_from_slice(units);
+    out.sort_unstable();
+    out.dedup();
 }
 
 impl Games {
-    pub fn new(lead_paths: &[LeadPath]) -> Games {
-        let mut rates: HashMap<Vec<Name>, (u64, u64)> = HashMap::new();
-        for lp in lead_paths {
-            let e = rates.entry(distinct(&lp.units)).or_default();
-            e.0 += lp.converted as u64;
-            e.1 += 1;
-        }
-        Games { rates }
+    /// One lead path's set of distinct units (sorted, deduplicated).
+    pub fn add(&mut self, set: &[u32], converted: bool) {
+        let e = match self.rates.get_mut(set) {
+            Some(e) => e,
+            None => self.rates.entry(set.into()).or_default(),
+        };
+        e.0 += converted as u64;
+        e.1 += 1;
     }
 
     /// v(T): conversions / paths with set exactly T; 0 when none, 0 for the empty set.
-    pub fn v(&self, set: &[Name]) -> f64 {
+    pub fn v(&self, set: &[u32]) -> f64 {
         if set.is_empty() {
             return 0.0;
         }
@@ -46,18 +52,17 @@ impl Games {
 
     /// The Shapley values of the game on `set` (sorted, distinct, at most
     /// `MAX_EXACT`), in the order of `set`, before clipping.
-    pub fn shapley(&self, set: &[Name]) -> Vec<f64> {
+    pub fn shapley(&self, set: &[u32]) -> Vec<f64> {
         let k = set.len();
         assert!(
             k <= MAX_EXACT,
             "shapley: {k} units is above the exact limit"
         );
+        let mut sub: Vec<u32> = Vec::with_capacity(k);
         let v: Vec<f64> = (0..1usize << k)
             .map(|mask| {
-                let sub: Vec<Name> = (0..k)
-                    .filter(|i| mask & (1 << i) != 0)
-                    .map(|i| set[i].clone())
-                    .collect();
+                sub.clear();
+                sub.extend((0..k).filter(|i| mask & (1 << i) != 0).map(|i| set[i]));
                 self.v(&sub)
             })
             .collect();
@@ -71,51 +76,45 @@ impl Games {
                 let terms = (0..1usize << k)
                     .filter(|m| m & (1 << i) == 0)
                     .map(|m| weight[m.count_ones() as usize] * (v[m | (1 << i)] - v[m]));
-                super::exact::sum(terms)
+                exact::sum(terms)
             })
             .collect()
     }
 
     /// Credit shares of `set`: Shapley values, negatives set to 0, normalised
     /// (equal when all are 0).
-    pub fn shares(&self, set: &[Name]) -> Vec<(Name, f64)> {
+    pub fn shares(&self, set: &[u32]) -> Vec<(u32, f64)> {
         let phi: Vec<f64> = self.shapley(set).into_iter().map(|x| x.max(0.0)).collect();
-        let total = super::exact::sum(phi.iter().copied());
+        let total = exact::sum(phi.iter().copied());
         if total > 0.0 {
             set.iter()
-                .cloned()
+                .copied()
                 .zip(phi.into_iter().map(|x| x / total))
                 .collect()
         } else {
-            models::equal_shares(set)
+            let mut out = Vec::new();
+            models::equal_shares(set, &mut out);
+            out
         }
     }
 }
 
-/// Every conversion's Shapley credit, and how many fell back to `linear`
-/// (more than `MAX_EXACT` distinct units).
-pub fn credits(lead_paths: &[LeadPath], paths: &[Path], by: By) -> (Vec<Credit>, usize) {
-    let games = Games::new(lead_paths);
-    let mut memo: HashMap<Vec<Name>, Vec<(Name, f64)>> = HashMap::new();
-    let mut fallbacks = 0;
-    let credits = paths
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let set = distinct(&p.units(by));
-            let units = if set.len() > MAX_EXACT {
-                fallbacks += 1;
-                models::linear(p, by)
-            } else {
-                memo.entry(set)
-                    .or_insert_with_key(|s| games.shares(s))
-                    .clone()
-            };
-            Credit {
-                conversion: i,
-                units,
-            }
-        })
-        .collect();
-    (credits, fallbacks)
+/// Shapley credits of conversions, one game per set computed once.
+#[derive(Default)]
+pub struct Memo {
+    shares: FastMap<Box<[u32]>, Vec<(u32, f64)>>,
+}
+
+impl Memo {
+    /// The shares of `set` (sorted, distinct, at most `MAX_EXACT`) into `out`.
+    pub fn shares(&mut self, games: &Games, set: &[u32], out: &mut Vec<(u32, f64)>) {
+        out.clear();
+        if let Some(v) = self.shares.get(set) {
+            out.extend_from_slice(v);
+            return;
+        }
+        let v = games.shares(set);
+        out.extend_from_slice(&v);
+        self.shares.insert(set.into(), v);
+    }
 }

@@ -289,10 +289,29 @@ fn attribution_credits_sum_to_conversions_and_value_in_every_period() {
 fn attribution_rule_weights_are_exact_fractions() {
     let input = fixture_input();
     let s = settings();
-    let index = paths::TouchIndex::new(&input.touches, input.leads.len());
+    let compact = input.compact();
+    let u = paths::Units {
+        of_kind: compact
+            .kinds
+            .iter()
+            .map(|k| if compact.names[k[0] as usize].is_empty() { compact.id(NONE_UNIT).unwrap() } else { k[0] })
+            .collect(),
+        leads: &compact.leads,
+        none: compact.id(NONE_UNIT).unwrap(),
+        empty: compact.id("").unwrap(),
+        by_campaign: false,
+    };
     let mut denominators = Vec::new();
     for c in &input.conversions {
-        let path = paths::conversion_path(&index, &input.leads[c.lead], c, &s);
+        let ts: Vec<_> = compact
+            .touches
+            .iter()
+            .filter(|t| t.lead as usize == c.lead)
+            .copied()
+            .collect();
+        let mut path = Vec::new();
+        paths::conversion_path(&ts, &u, c, s.lookback, &mut path);
+        let created = input.leads[c.lead].created_at;
         for m in [
             Model::FirstTouch,
             Model::LastTouch,
@@ -300,7 +319,7 @@ fn attribution_rule_weights_are_exact_fractions() {
             Model::Position,
             Model::WShaped,
         ] {
-            match weights(m, &path, c, &input.leads[c.lead], &s) {
+            match weights(m, &path, created, c.opp_created_at, &s) {
                 Weights::Exact { parts, den } => {
                     assert_eq!(parts.iter().sum::<u64>(), den, "{m:?} {}", c.id);
                     if m == Model::WShaped {
@@ -620,6 +639,35 @@ fn attribution_random_sets_sum_and_are_order_free() {
             shuffled.conversions.reverse();
             shuffled.spend.as_mut().unwrap().reverse();
             assert_eq!(bits(&attribute(&shuffled, &s, &Model::ALL)), bits(&a));
+            // Chunks of any size: the same bits, credits and path shapes.
+            let compact = input.compact();
+            for chunk in [1, 2, 7, 59] {
+                let o = EngineOptions {
+                    chunk,
+                    keep_credits: true,
+                };
+                let c = attribute_compact(&compact, &s, &Model::ALL, &o);
+                assert_eq!(bits(&c), bits(&a), "chunk {chunk}");
+                assert_eq!(c.credits, a.credits, "chunk {chunk}");
+                assert_eq!(c.paths, a.paths, "chunk {chunk}");
+                assert_eq!(c.fallback_paths, a.fallback_paths);
+            }
         }
     }
+}
+
+/// The compact input's sizes that docs/attribution.md promises ("How the
+/// engine scales"), and its order: names in byte order, kinds in tie order,
+/// touches by (lead, touched_at, kind).
+#[test]
+fn attribution_compact_input_is_sixteen_bytes_a_touch_and_sorted() {
+    assert_eq!(std::mem::size_of::<compact::CTouch>(), 16);
+    assert_eq!(std::mem::size_of::<compact::CLead>(), 16);
+    let c = fixture_input().compact();
+    assert!(c.names.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(&*c.names[0], "");
+    assert!(c.id(NONE_UNIT).is_some());
+    assert!(c.kinds.windows(2).all(|w| w[0] < w[1]));
+    assert!(c.touches.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(c.touches.len(), fixture_input().touches.len());
 }
