@@ -351,12 +351,6 @@ pub fn parse_with_format(s: &str, fmt: &str) -> Option<i64> {
     None
 }
 
-/// Whether `fmt` is a usable strftime-style format (no unknown `%` item).
-pub fn valid_format(fmt: &str) -> bool {
-    use chrono::format::{Item, StrftimeItems};
-    !fmt.is_empty() && !StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error))
-}
-
 /// Parse one timestamp. `None` when the text is not a timestamp form revcycle knows.
 pub fn parse_timestamp(s: &str) -> Option<Ts> {
     let s = s.trim();
@@ -723,8 +717,6 @@ mod tests {
             parse_with_format("2024|02|29", "%Y|%m|%d"),
             Some(at(2024, 2, 29, 0, 0, 0))
         );
-        assert!(valid_format("%d-%b-%Y %H:%M"));
-        assert!(!valid_format("%Q"));
     }
 
     #[test]
