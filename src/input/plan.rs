@@ -320,8 +320,10 @@ impl StageMap {
     }
 
     pub(super) fn status(&self, stage: &str) -> &str {
-        if let Some(v) = self.stages.get(&norm(stage)) {
-            return v;
+        if !self.stages.is_empty() {
+            if let Some(v) = self.stages.get(&norm(stage)) {
+                return v;
+            }
         }
         let s = squash(stage);
         if s == "won" || s.starts_with("closedwon") || s == "win" {
@@ -334,8 +336,10 @@ impl StageMap {
     }
 
     pub(super) fn deal_type(&self, raw: &str) -> Option<&str> {
-        if let Some(v) = self.types.get(&norm(raw)) {
-            return Some(v);
+        if !self.types.is_empty() {
+            if let Some(v) = self.types.get(&norm(raw)) {
+                return Some(v);
+            }
         }
         let s = squash(raw);
         match s.as_str() {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use polars::prelude::*;
 
 use super::builder::{Builder, Cell, Finish};
@@ -202,26 +202,46 @@ impl TableLoad<'_> {
                 let mut reader = rows.reader;
                 let headers = rows.headers;
                 let mut progress = Progress::new(total, &name, self.quiet);
-                // CSV parsing runs on a second thread, one batch of records
-                // ahead of the mapping below: the two halves of the work
-                // overlap on a two-core machine. Batches go back for reuse.
+                // CSV parsing (and the UTF-8 check) runs on a second thread,
+                // one batch of records ahead of the mapping below: the two
+                // halves of the work overlap on a two-core machine. Batches
+                // go back for reuse, so no record is allocated per row.
                 const BATCH: usize = 4096;
-                let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<csv::Result<Vec<csv::ByteRecord>>>(4);
-                let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
+                let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<Vec<csv::StringRecord>, ParseError>>(4);
+                let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<csv::StringRecord>>();
                 let parser = std::thread::spawn(move || {
+                    // The record being read; swapped with the batch's slot once
+                    // it is known to be UTF-8 (a move, no copy).
+                    let mut cur = csv::ByteRecord::new();
                     loop {
-                        let mut batch = empty_rx.try_recv().unwrap_or_else(|_| vec![csv::ByteRecord::new(); BATCH]);
-                        batch.resize_with(BATCH, csv::ByteRecord::new);
+                        let mut batch = empty_rx.try_recv().unwrap_or_else(|_| vec![csv::StringRecord::new(); BATCH]);
+                        batch.resize_with(BATCH, csv::StringRecord::new);
                         let mut n = 0;
                         while n < BATCH {
-                            match reader.read_byte_record(&mut batch[n]) {
-                                Ok(true) => n += 1,
+                            let failed = match reader.read_byte_record(&mut cur) {
+                                Ok(true) => match csv::StringRecord::from_byte_record(cur) {
+                                    Ok(rec) => {
+                                        cur = std::mem::replace(&mut batch[n], rec).into_byte_record();
+                                        n += 1;
+                                        continue;
+                                    }
+                                    Err(e) => {
+                                        let field = e.utf8_error().field();
+                                        let rec = e.into_byte_record();
+                                        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                                        ParseError::Utf8 { line, field }
+                                    }
+                                },
                                 Ok(false) => break,
-                                Err(e) => {
-                                    let _ = full_tx.send(Err(e));
-                                    return;
-                                }
+                                Err(e) => ParseError::Csv(e),
+                            };
+                            // The rows before the error are mapped first, so
+                            // the first problem in file order is the one reported.
+                            batch.truncate(n);
+                            if n == 0 || full_tx.send(Ok(batch)).is_ok() {
+                                let _ = full_tx.send(Err(failed));
                             }
+                            return;
                         }
                         let done = n < BATCH;
                         batch.truncate(n);
@@ -233,24 +253,23 @@ impl TableLoad<'_> {
                 let result = self.stream(&name, &headers, &mut report, src_index, |emit| {
                     let mut n: u64 = 0;
                     for batch in full_rx.iter() {
-                        let batch = batch.with_context(|| format!("reading `{name}`"))?;
+                        let batch = match batch {
+                            Ok(b) => b,
+                            Err(ParseError::Csv(e)) => {
+                                return Err(anyhow::Error::new(e).context(format!("reading `{name}`")))
+                            }
+                            Err(ParseError::Utf8 { line, field }) => bail!(
+                                "`{name}`: line {line}, column `{}`: value is not UTF-8 text (save the file as UTF-8)",
+                                crate::shown(headers.get(field).map(String::as_str).unwrap_or("?"))
+                            ),
+                        };
                         for rec in &batch {
                             n += 1;
                             if n % 65536 == 0 {
                                 progress.update(rec.position().map(|p| p.byte()).unwrap_or(0));
                             }
                             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                            let mut fields: Vec<Option<&str>> = Vec::with_capacity(rec.len());
-                            for (i, f) in rec.iter().enumerate() {
-                                match std::str::from_utf8(f) {
-                                    Ok(s) => fields.push(Some(s)),
-                                    Err(_) => bail!(
-                                        "`{name}`: line {line}, column `{}`: value is not UTF-8 text (save the file as UTF-8)",
-                                        crate::shown(headers.get(i).map(String::as_str).unwrap_or("?"))
-                                    ),
-                                }
-                            }
-                            emit(line, &fields)?;
+                            emit(line, rec)?;
                         }
                         let _ = empty_tx.send(batch);
                     }
@@ -272,11 +291,8 @@ impl TableLoad<'_> {
                     }
                 };
                 self.stream(&name, &headers, &mut report, src_index, |emit| {
-                    let mut fields: Vec<Option<&str>> = Vec::new();
                     for (line, vals) in &rows {
-                        fields.clear();
-                        fields.extend(vals.iter().map(|v| v.as_deref()));
-                        emit(*line, &fields)?;
+                        emit(*line, vals)?;
                     }
                     Ok(())
                 })
@@ -311,7 +327,7 @@ impl TableLoad<'_> {
         headers: &[String],
         report: &mut FileReport,
         src_index: u32,
-        rows: impl FnOnce(&mut dyn FnMut(u64, &[Option<&str>]) -> Result<()>) -> Result<()>,
+        rows: impl FnOnce(&mut dyn FnMut(u64, &dyn Fields) -> Result<()>) -> Result<()>,
     ) -> Result<(DataFrame, BTreeSet<String>)> {
         let kind = self.kind;
         let tcfg = self.tcfg();
@@ -333,50 +349,47 @@ impl TableLoad<'_> {
             .collect();
         let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
 
+        // Per column, once: not read (no source, or skipped by the command).
+        let unread: Vec<bool> = plans
+            .iter()
+            .map(|p| p.from.is_none() || self.skipped(p.spec))
+            .collect();
         let mut builders: Vec<Builder> = plans
             .iter()
             .map(|p| Builder::new(p.spec, self.skipped(p.spec)))
             .collect();
         let mut lines: Vec<i64> = Vec::new();
         let stage_idx = plans.iter().position(|p| p.spec.name == "stage");
-        let status_mapped = plans
-            .iter()
-            .any(|p| p.spec.name == "status" && p.from.is_some());
+        let status_idx = plans.iter().position(|p| p.spec.name == "status");
+        let status_mapped = status_idx.is_some_and(|i| plans[i].from.is_some());
+        // The cells of the row being mapped: one allocation, reused.
+        let mut spare: Vec<Cell<'static>> = Vec::with_capacity(plans.len());
 
-        let mut emit = |line: u64, fields: &[Option<&str>]| -> Result<()> {
-            if fields
-                .iter()
-                .all(|f| f.map_or(true, |s| s.trim().is_empty()))
-            {
+        let mut emit = |line: u64, fields: &dyn Fields| -> Result<()> {
+            let first = (0..fields.count())
+                .filter_map(|i| fields.get(i))
+                .map(parse::trim)
+                .find(|s| !s.is_empty());
+            let Some(first) = first else {
+                return Ok(());
+            };
+            if skip_totals && first.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("total")) {
+                report.footer_rows += 1;
                 return Ok(());
             }
-            if skip_totals {
-                if let Some(first) = fields
-                    .iter()
-                    .flatten()
-                    .map(|s| s.trim())
-                    .find(|s| !s.is_empty())
-                {
-                    if first.len() >= 5 && first[..5].eq_ignore_ascii_case("total") {
-                        report.footer_rows += 1;
-                        return Ok(());
-                    }
-                }
-            }
             report.rows_read += 1;
-            let mut cells: Vec<Cell> = Vec::with_capacity(plans.len());
+            let mut cells = recycle(std::mem::take(&mut spare));
             let mut drop_row = false;
             for (pi, plan) in plans.iter().enumerate() {
                 let raw: Option<&str> = match &plan.from {
                     None => None,
-                    Some(From::Header(i)) => fields.get(*i).copied().flatten(),
+                    Some(From::Header(i)) => fields.get(*i),
                     Some(From::Constant(v)) => Some(v.as_str()),
                 };
-                let raw = raw.map(str::trim).unwrap_or("");
+                let raw = raw.map(parse::trim).unwrap_or("");
                 let col = plan.spec.name;
                 let cell = match plan.spec.kind {
-                    _ if plan.from.is_none() => Cell::Null,
-                    _ if self.skipped(plan.spec) => Cell::Null,
+                    _ if unread[pi] => Cell::Null,
                     ColumnKind::Text => {
                         if raw.is_empty() || (skip_totals && raw == "--") {
                             Cell::Null
@@ -449,16 +462,13 @@ impl TableLoad<'_> {
                     }
                 };
                 if plan.spec.required && matches!(cell, Cell::Null) {
-                    report
-                        .dropped_required
-                        .entry(col.to_string())
-                        .or_default()
-                        .add(line, raw);
+                    problem(&mut report.dropped_required, col).add(line, raw);
                     drop_row = true;
                 }
                 cells.push(cell);
             }
             if drop_row {
+                spare = recycle(cells);
                 return Ok(());
             }
             // status from the stage map when the export has no status column
@@ -468,7 +478,7 @@ impl TableLoad<'_> {
                         Cell::Text(stage) => Some(stage_map.status(stage)),
                         _ => None,
                     };
-                    if let Some(pos) = plans.iter().position(|p| p.spec.name == "status") {
+                    if let Some(pos) = status_idx {
                         cells[pos] = status.map_or(Cell::Null, |s| Cell::Text(s));
                     }
                 }
@@ -476,6 +486,7 @@ impl TableLoad<'_> {
             for (b, cell) in builders.iter_mut().zip(cells.drain(..)) {
                 b.push(cell, line);
             }
+            spare = recycle(cells);
             lines.push(line as i64);
             report.rows_kept += 1;
             Ok(())
@@ -572,11 +583,55 @@ impl TableLoad<'_> {
 
 /// An unreadable value in an optional column: counted with a sample, and null.
 fn unreadable<'a>(report: &mut FileReport, col: &str, line: u64, raw: &str) -> Cell<'a> {
-    report
-        .failures
-        .entry(col.to_string())
-        .or_default()
-        .add(line, raw);
+    problem(&mut report.failures, col).add(line, raw);
     Cell::Null
+}
+
+/// The problem of column `col` in `map`, created when first met (the
+/// column name is copied once, not per value).
+fn problem<'m>(map: &'m mut BTreeMap<String, Problem>, col: &str) -> &'m mut Problem {
+    if !map.contains_key(col) {
+        map.insert(col.to_string(), Problem::default());
+    }
+    map.get_mut(col).expect("inserted above")
+}
+
+/// An empty vector with `cells`' allocation, for the next row's cells
+/// (`filter_map` into the same layout collects in place: no allocation).
+fn recycle<'b>(mut cells: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
+    cells.clear();
+    cells.into_iter().filter_map(|_| None).collect()
+}
+
+/// Why the CSV parser thread stopped early.
+enum ParseError {
+    Csv(csv::Error),
+    /// A record that is not UTF-8: its line and the first bad field.
+    Utf8 { line: u64, field: usize },
+}
+
+/// The cells of one row as a reader gives them: `get(i)` is the i-th field,
+/// `None` past the end of the row (or for a null in NDJSON and Parquet).
+pub(super) trait Fields {
+    fn count(&self) -> usize;
+    fn get(&self, i: usize) -> Option<&str>;
+}
+
+impl Fields for csv::StringRecord {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn get(&self, i: usize) -> Option<&str> {
+        csv::StringRecord::get(self, i)
+    }
+}
+
+impl Fields for Vec<Option<String>> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn get(&self, i: usize) -> Option<&str> {
+        self.as_slice().get(i).and_then(|v| v.as_deref())
+    }
 }
 
