@@ -254,7 +254,7 @@ impl Config {
                     anyhow::bail!(
                         "[{}] names unknown column `{key}`{}; columns are: {}",
                         kind.name(),
-                        crate::input::suggest(key, names.iter().copied()),
+                        crate::text::suggest(key, names.iter().copied()),
                         names.join(", ")
                     );
                 }
@@ -265,7 +265,7 @@ impl Config {
                     None => anyhow::bail!(
                         "[{}.value_map] names unknown column `{key}`{}; columns are: {}",
                         kind.name(),
-                        crate::input::suggest(key, names.iter().copied()),
+                        crate::text::suggest(key, names.iter().copied()),
                         names.join(", ")
                     ),
                     Some(c) if c.kind != crate::model::ColumnKind::Text => anyhow::bail!(
@@ -287,12 +287,12 @@ impl Config {
                         anyhow::bail!(
                             "[{}.date_format] names `{key}`, which is not a date column{}; date columns are: {}",
                             kind.name(),
-                            crate::input::suggest(key, ts_names.iter().copied()),
+                            crate::text::suggest(key, ts_names.iter().copied()),
                             ts_names.join(", ")
                         );
                     }
                 }
-                if !crate::input::parse::valid_format(fmt) {
+                if !valid_format(fmt) {
                     anyhow::bail!(
                         "[{}] date_format `{fmt}` is not a strftime format (e.g. \"%d-%b-%Y %H:%M\" for 29-Feb-2024 06:50)",
                         kind.name()
@@ -300,12 +300,12 @@ impl Config {
                 }
             }
             if let Some(p) = &t.preset {
-                if crate::input::presets::find(p, kind).is_none() {
+                if crate::presets::find(p, kind).is_none() {
                     anyhow::bail!(
                         "[{}] preset `{p}` is unknown; presets for {} are: {}",
                         kind.name(),
                         kind.name(),
-                        crate::input::presets::names(kind).join(", ")
+                        crate::presets::names(kind).join(", ")
                     );
                 }
             }
@@ -347,6 +347,14 @@ impl Config {
         Ok(())
     }
 }
+
+/// Whether a `date_format` value is a usable strftime-style format (no
+/// unknown `%` item); the loader parses with it (`input::parse`).
+pub fn valid_format(fmt: &str) -> bool {
+    use chrono::format::{Item, StrftimeItems};
+    !fmt.is_empty() && !StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error))
+}
+
 /// "; did you mean 'currency'?" for serde's "unknown field `curency`,
 /// expected one of `currency`, ..." (empty for any other message), as a
 /// rules typo gets.
@@ -365,7 +373,7 @@ fn did_you_mean(msg: &str) -> String {
         .skip(1)
         .step_by(2)
         .collect();
-    crate::input::suggest(key, names.into_iter())
+    crate::text::suggest(key, names.into_iter())
 }
 
 /// A `[touches.channel_rules]` key: `"SOURCE / MEDIUM"`, either side `*`
@@ -386,4 +394,16 @@ pub fn parse_rule_key(key: &str) -> Result<(Option<String>, Option<String>), Str
         return Err("\"* / *\" would match every touch; name a source or a medium".into());
     }
     Ok((s, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_format;
+
+    #[test]
+    fn date_formats_are_checked() {
+        assert!(valid_format("%d-%b-%Y %H:%M"));
+        assert!(!valid_format("%Q"));
+        assert!(!valid_format(""));
+    }
 }

@@ -12,7 +12,9 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod periods;
+pub mod presets;
 pub mod settings;
+pub mod text;
 
 use std::process::ExitCode;
 

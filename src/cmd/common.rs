@@ -24,11 +24,24 @@ pub fn input_spec(input: &InputArgs) -> InputSpec {
         opportunities: input.opportunities.clone(),
         campaigns: input.campaigns.clone(),
         revenue: input.revenue.clone(),
-        demo: input.demo,
+        demo: input.demo.then(demo_tables),
         any_table: false,
         skip_lead_columns: Vec::new(),
         touches: input.touches.clone(),
         with_touches: false,
+    }
+}
+
+/// The built-in demo set (`--demo`), generated here so `input` reads it
+/// like any other bytes.
+pub fn demo_tables() -> input::DemoTables {
+    let d = crate::demo::builtin();
+    input::DemoTables {
+        leads: d.leads.into(),
+        opportunities: d.opportunities.into(),
+        campaigns: d.campaigns.into(),
+        revenue: d.revenue.into(),
+        touches: d.touches.into(),
     }
 }
 

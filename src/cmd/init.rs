@@ -36,7 +36,7 @@ pub fn run(cmd: &InitCmd, ctx: Ctx) -> Result<ExitCode> {
     let sources = if given {
         let mut spec = common::input_spec(&cmd.input);
         spec.any_table = true;
-        spec.demo = false;
+        spec.demo = None;
         crate::input::resolve_sources(&spec, &cfg)?
     } else {
         Default::default()

@@ -203,19 +203,30 @@ pub fn write_dir(opts: &DemoOptions, dir: &Path, force: bool) -> Result<DemoStat
     if !force && targets_path.exists() {
         bail!("`{}` already holds {TARGETS_FILE}; use --force to overwrite", dir.display());
     }
+    let targets_temp = dir.join(format!(".{TARGETS_FILE}.revcycle-tmp-{}", std::process::id()));
     let result = write_temps(opts, &temps).and_then(|stats| {
-        crate::output::write_atomic(&targets_path, targets_for(opts).as_bytes())?;
+        write_synced(&targets_temp, targets_for(opts).as_bytes())
+            .with_context(|| format!("writing `{}`", targets_path.display()))?;
+        std::fs::rename(&targets_temp, &targets_path)
+            .with_context(|| format!("writing `{}`", targets_path.display()))?;
         for (t, f) in temps.iter().zip(&finals) {
             std::fs::rename(t, f).with_context(|| format!("writing `{}`", f.display()))?;
         }
         Ok(stats)
     });
     if result.is_err() {
-        for t in &temps {
+        for t in temps.iter().chain([&targets_temp]) {
             let _ = std::fs::remove_file(t);
         }
     }
     result
+}
+
+/// `bytes` into a new file at `path`, synced to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 fn write_temps(opts: &DemoOptions, temps: &[PathBuf]) -> Result<DemoStats> {

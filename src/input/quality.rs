@@ -482,17 +482,17 @@ pub fn findings_csv(findings: &[Finding]) -> Result<Vec<u8>> {
         let (sf, sl, sv) = f.samples.first().cloned().unwrap_or_default();
         w.write_record([
             f.severity.to_string(),
-            crate::output::escape_formula(&f.table),
+            crate::text::escape_formula(&f.table),
             f.check.to_string(),
             f.count.to_string(),
-            crate::output::escape_formula(&f.message),
-            crate::output::escape_formula(&sf),
+            crate::text::escape_formula(&f.message),
+            crate::text::escape_formula(&sf),
             if sl > 0 {
                 sl.to_string()
             } else {
                 String::new()
             },
-            crate::output::escape_formula(&sv),
+            crate::text::escape_formula(&sv),
         ])?;
     }
     w.into_inner()

@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use polars::prelude::{Column, DataFrame};
 
 use super::format::{kind_of, money_decimal, Val, ValueKind};
+pub use crate::text::escape_formula;
 
 /// Whether a column holds money (its values print as exact decimals).
 fn is_money(col: &Column) -> bool {
@@ -66,24 +67,6 @@ fn csv_cell(v: &Val) -> String {
         Val::Str(s) => escape_formula(s),
         Val::Date(_) | Val::DateTime(_) => v.iso().unwrap_or_default(),
     }
-}
-
-/// OWASP CSV-injection defence: a cell beginning with `=`, `+`, `-`, `@`, a
-/// tab or a carriage return is prefixed with `'` unless it is a plain number
-/// (`-5`, `+1.5e3`), which a spreadsheet reads as a number anyway.
-pub fn escape_formula(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !is_plain_number(s) => format!("'{s}"),
-        _ => s.to_string(),
-    }
-}
-
-/// Digits, sign, point and exponent only, and parses as a finite number
-/// (`inf` and `NaN` parse in Rust but are not numbers to a spreadsheet).
-fn is_plain_number(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
-        && s.parse::<f64>().map(|f| f.is_finite()).unwrap_or(false)
 }
 
 /// The rows of a frame as a JSON array of objects, one per line, keys in

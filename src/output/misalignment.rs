@@ -694,7 +694,7 @@ mod tests {
     fn demo_names_slow_and_mql_rich_channels() {
         let cfg = crate::config::Config::default();
         let spec = crate::input::InputSpec {
-            demo: true,
+            demo: Some(crate::cmd::common::demo_tables()),
             ..crate::input::InputSpec::default()
         };
         let loaded = crate::input::load(&spec, &cfg, None, true).expect("demo loads");

@@ -1,10 +1,8 @@
 //! The import direction of docs/architecture.md, checked on the source: every
 //! `crate::…` path in a module's non-test code (the file up to its first
-//! `#[cfg(test)] mod`; `tests.rs` and `testutil*.rs` skipped) must point to
-//! its own layer or one below it, and no two modules may import each other
-//! (directly or through others). The few imports that still break the rule
-//! are listed in `KNOWN` with the reason; an entry that no longer occurs
-//! fails too, so the list stays true.
+//! inline `#[cfg(test)] mod … {`; `tests.rs` and `testutil*.rs` skipped)
+//! must point to its own layer or one below it, and no two modules may
+//! import each other (directly or through others). There are no exceptions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -17,9 +15,10 @@ use crate::util::root;
 fn rank(unit: &str) -> u8 {
     let top = unit.split("::").next().unwrap();
     match top {
-        // Below all: the data model, periods, the polars-error idiom and the
-        // crate root's helpers (one_line, shown, escape_controls).
-        "model" | "periods" | "errors" | "root" => 0,
+        // Below all: the data model, the vendors' header presets, periods,
+        // the polars-error idiom, text helpers (suggest, escape_formula) and
+        // the crate root's helpers (one_line, shown, escape_controls).
+        "model" | "presets" | "periods" | "errors" | "text" | "root" => 0,
         "settings" | "config" => 1,
         "input" | "demo" => 2,
         "metrics" => 3,
@@ -29,25 +28,23 @@ fn rank(unit: &str) -> u8 {
     }
 }
 
-/// Imports that break the rule today (issue 11's remainder), as
-/// "from -> to" units.
-const KNOWN: &[(&str, &str, &str)] = &[
-    (
-        "config",
-        "input",
-        "config validates date formats, presets and key names with input's parse, presets and suggest",
-    ),
-    (
-        "input",
-        "demo",
-        "`--demo` is loaded by input::load, and demo writes its files with input's presets",
-    ),
-    (
-        "input",
-        "output",
-        "input::quality escapes spreadsheet formulas with output::escape_formula",
-    ),
-];
+/// A file's code without its inline test module: the text up to the first
+/// `#[cfg(test)]` followed by `mod NAME {`. A `#[cfg(test)] mod tests;`
+/// declaration does not end the code (what follows it is scanned).
+fn non_test_code(text: &str) -> &str {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("#[cfg(test)]\nmod ") {
+        let at = from + i;
+        let line_end = text[at + "#[cfg(test)]\n".len()..]
+            .find('\n')
+            .map_or(text.len(), |e| at + "#[cfg(test)]\n".len() + e);
+        if text[at..line_end].trim_end().ends_with('{') {
+            return &text[..at];
+        }
+        from = line_end;
+    }
+    text
+}
 
 /// The unit of a source file: `metrics::kpis`, `output::format`, `config`, ...
 fn unit_of(rel: &Path) -> String {
@@ -111,10 +108,7 @@ fn graph() -> BTreeMap<String, BTreeMap<String, String>> {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
-        let code = match text.find("#[cfg(test)]\nmod ") {
-            Some(i) => &text[..i],
-            None => &text[..],
-        };
+        let code = non_test_code(&text);
         assert!(
             !code.contains("crate::{"),
             "{}: `use crate::{{...}}` hides imports from this check; name each path",
@@ -156,37 +150,18 @@ fn top(u: &str) -> &str {
     u.split("::").next().unwrap()
 }
 
-fn known(from: &str, to: &str) -> bool {
-    KNOWN
-        .iter()
-        .any(|(f, t, _)| *f == top(from) && *t == top(to))
-}
-
 #[test]
 fn no_upward_import() {
     let g = graph();
     let mut bad = Vec::new();
-    let mut seen = BTreeSet::new();
     for (from, tos) in &g {
         for (to, file) in tos {
             if rank(to) > rank(from) {
-                if known(from, to) {
-                    seen.insert((top(from).to_string(), top(to).to_string()));
-                } else {
-                    bad.push(format!("{file}: {from} imports {to}, a layer above it"));
-                }
+                bad.push(format!("{file}: {from} imports {to}, a layer above it"));
             }
         }
     }
     assert!(bad.is_empty(), "upward imports:\n{}", bad.join("\n"));
-    for (f, t, why) in KNOWN {
-        if rank(t) > rank(f) {
-            assert!(
-                seen.contains(&(f.to_string(), t.to_string())),
-                "KNOWN lists {f} -> {t} ({why}) but it no longer occurs: remove it"
-            );
-        }
-    }
 }
 
 #[test]
@@ -216,10 +191,7 @@ fn no_import_loop() {
         for (a, tos) in graph {
             for b in tos {
                 if a < b && reaches(graph, b, a) {
-                    let excused = known(a, b) || known(b, a);
-                    if !excused {
-                        loops.push(format!("{a} <-> {b}"));
-                    }
+                    loops.push(format!("{a} <-> {b}"));
                 }
             }
         }
@@ -243,16 +215,27 @@ fn reaches(g: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> bool
     false
 }
 
-/// The checker itself sees an import: the known ones are found, and cmd is
-/// seen importing metrics (so a broken scan cannot pass silently).
+/// The checker itself sees imports (cmd importing metrics, config and demo
+/// importing the presets below them), so a broken scan cannot pass silently;
+/// and the code it reads ends at an inline test module, not at a
+/// `#[cfg(test)] mod tests;` line.
 #[test]
 fn the_import_scan_sees_imports() {
     let g = graph();
     assert!(g["cmd::kpis"].contains_key("metrics::kpis"), "{g:?}");
     assert!(g["output::bowtie"].contains_key("metrics::cycle"), "{g:?}");
     assert!(g["metrics::kpis"].contains_key("periods"), "{g:?}");
+    assert!(g["config"].contains_key("presets"), "{g:?}");
+    assert!(g["demo"].contains_key("presets"), "{g:?}");
+    assert!(g["input::mod"].contains_key("config"), "{g:?}");
     assert_eq!(rank("cli"), 5);
     assert!(rank("metrics::kpis") > rank("settings"));
+    let file = "use a;\n#[cfg(test)]\nmod tests;\nuse b;\n#[cfg(test)]\nmod tests {\nuse c;\n}\n";
+    assert_eq!(
+        non_test_code(file),
+        "use a;\n#[cfg(test)]\nmod tests;\nuse b;\n"
+    );
+    assert_eq!(non_test_code("use a;\n"), "use a;\n");
 }
 
 /// docs/architecture.md names every top-level module of src/.

@@ -15,6 +15,7 @@ mod formats;
 mod golden;
 mod init;
 mod kpis;
+mod loader;
 mod misalignment;
 mod output;
 mod plan;

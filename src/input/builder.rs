@@ -1,0 +1,301 @@
+//! The typed column builders of one file's load: text, numbers, and
+//! timestamps with the evidence of their date order (month-first,
+//! day-first, Excel serials) that decides how slash dates are read.
+
+use anyhow::{bail, Result};
+use polars::prelude::*;
+
+use super::parse::{DateOrder, OrderEvidence, Ts};
+use super::plan::{source_label, Plan};
+use super::read;
+use super::table::FileReport;
+use crate::model::{dtype_of, ColumnKind, ColumnSpec, TableKind};
+
+/// Null in the timestamp builders (8 bytes a value instead of 16 for `Option<i64>`).
+pub(super) const NULL_TS: i64 = i64::MIN;
+
+/// One column's values as they are read.
+pub(super) enum Builder {
+    Text(StringChunkedBuilder),
+    Ts {
+        /// Month-first (or exact) readings; `NULL_TS` for none.
+        mf: Vec<i64>,
+        /// Day-first readings, kept once a slash date is met.
+        df: Option<Vec<i64>>,
+        ev: OrderEvidence,
+        /// Positions of values read as Excel serials, the first one's
+        /// (line, value), and the count and first (line, value) of the others.
+        serials: Vec<usize>,
+        serial_sample: Option<(u64, String)>,
+        others: u64,
+        other_sample: Option<(u64, String)>,
+        /// (line, value) of a value that must be month-first, and one that must be day-first.
+        mf_sample: Option<(u64, String)>,
+        df_sample: Option<(u64, String)>,
+        /// Slash dates invalid month-first / day-first.
+        mf_invalid: u64,
+        df_invalid: u64,
+    },
+    /// `NaN` for none (parsed amounts are always finite).
+    Num(Vec<f64>),
+    /// A column the command does not read.
+    Skip,
+}
+
+/// A parsed cell of one row, before the row is accepted.
+pub(super) enum Cell<'a> {
+    Null,
+    Text(&'a str),
+    /// The parsed value and the text it came from.
+    Ts(Ts, &'a str),
+    Num(f64),
+}
+
+/// What finishing a column needs to know about the file.
+pub(super) struct Finish<'a> {
+    pub(super) name: &'a str,
+    pub(super) headers: &'a [String],
+    pub(super) kind: TableKind,
+    pub(super) day_first: bool,
+    /// Rows kept.
+    pub(super) height: usize,
+}
+
+impl Builder {
+    /// The builder of a column of `spec`'s kind (`Skip` when not stored).
+    pub(super) fn new(spec: &ColumnSpec, skipped: bool) -> Builder {
+        match spec.kind {
+            _ if skipped => Builder::Skip,
+            ColumnKind::Timestamp => Builder::Ts {
+                mf: Vec::new(),
+                df: None,
+                ev: OrderEvidence::default(),
+                serials: Vec::new(),
+                serial_sample: None,
+                others: 0,
+                other_sample: None,
+                mf_sample: None,
+                df_sample: None,
+                mf_invalid: 0,
+                df_invalid: 0,
+            },
+            ColumnKind::Number => Builder::Num(Vec::new()),
+            _ => Builder::Text(StringChunkedBuilder::new(spec.name.into(), 1024)),
+        }
+    }
+
+    /// Append the cell of an accepted row (read at `line`).
+    pub(super) fn push(&mut self, cell: Cell<'_>, line: u64) {
+        match (self, cell) {
+            (Builder::Text(t), Cell::Text(s)) => t.append_value(s),
+            (Builder::Skip, _) => {}
+            (Builder::Text(t), _) => t.append_null(),
+            (Builder::Num(v), Cell::Num(x)) => v.push(x),
+            (Builder::Num(v), _) => v.push(f64::NAN),
+            (
+                Builder::Ts {
+                    mf,
+                    df,
+                    ev,
+                    serials,
+                    serial_sample,
+                    others,
+                    other_sample,
+                    mf_sample,
+                    df_sample,
+                    mf_invalid,
+                    df_invalid,
+                },
+                Cell::Ts(ts, raw),
+            ) => {
+                ev.add(&ts);
+                if let Ts::Serial(_) = ts {
+                    serials.push(mf.len());
+                    serial_sample.get_or_insert_with(|| (line, read::truncate(raw, 60)));
+                } else {
+                    *others += 1;
+                    other_sample.get_or_insert_with(|| (line, read::truncate(raw, 60)));
+                }
+                match ts {
+                    Ts::Exact(x) | Ts::Serial(x) => {
+                        mf.push(x);
+                        if let Some(d) = df {
+                            d.push(x);
+                        }
+                    }
+                    Ts::Slash {
+                        month_first,
+                        day_first: dfv,
+                        a,
+                        b,
+                    } => {
+                        if df.is_none() {
+                            *df = Some(mf.clone());
+                        }
+                        mf.push(month_first.unwrap_or(NULL_TS));
+                        if let Some(d) = df {
+                            d.push(dfv.unwrap_or(NULL_TS));
+                        }
+                        *mf_invalid += month_first.is_none() as u64;
+                        *df_invalid += dfv.is_none() as u64;
+                        if dfv.is_none() && mf_sample.is_none() {
+                            *mf_sample = Some((line, format!("{a}/{b}/…")));
+                        }
+                        if month_first.is_none() && df_sample.is_none() {
+                            *df_sample = Some((line, format!("{a}/{b}/…")));
+                        }
+                    }
+                }
+            }
+            (Builder::Ts { mf, df, .. }, _) => {
+                mf.push(NULL_TS);
+                if let Some(d) = df {
+                    d.push(NULL_TS);
+                }
+            }
+        }
+    }
+
+    /// The finished column of `plan`: timestamps read in the date order the
+    /// evidence shows (its description and the values it nulls go into
+    /// `report`), revenue months floored to the first of the month.
+    pub(super) fn finish(
+        self,
+        plan: &Plan,
+        at: &Finish,
+        report: &mut FileReport,
+    ) -> Result<Column> {
+        let Finish {
+            name,
+            headers,
+            kind,
+            day_first,
+            height,
+        } = *at;
+        let col = plan.spec.name;
+        let series: Series = match self {
+            Builder::Skip => {
+                return Ok(Column::full_null(
+                    col.into(),
+                    height,
+                    &dtype_of(plan.spec.kind),
+                ));
+            }
+            Builder::Text(t) => t.finish().into_series(),
+            Builder::Num(v) => Float64Chunked::from_iter_options(
+                col.into(),
+                v.into_iter().map(|x| (!x.is_nan()).then_some(x)),
+            )
+            .into_series(),
+            Builder::Ts {
+                mut mf,
+                mut df,
+                ev,
+                serials,
+                serial_sample,
+                others,
+                other_sample,
+                mf_sample,
+                df_sample,
+                mf_invalid,
+                df_invalid,
+            } => {
+                if !serials.is_empty() && others > 0 {
+                    // Numbers are serial dates only when the whole column is numbers.
+                    let (sl, sv) = serial_sample.clone().unwrap_or_default();
+                    let (ol, ov) = other_sample.clone().unwrap_or_default();
+                    if plan.spec.required {
+                        bail!(
+                            "`{name}`: column `{}` ({col}) mixes plain numbers (line {sl}: {sv}) and dates (line {ol}: {ov}); numbers are read as Excel serial dates only when every value of the column is one",
+                            source_label(&plan.from, headers)
+                        );
+                    }
+                    for &i in &serials {
+                        mf[i] = NULL_TS;
+                        if let Some(d) = df.as_mut() {
+                            d[i] = NULL_TS;
+                        }
+                    }
+                    let p = report.failures.entry(col.to_string()).or_default();
+                    p.count += serials.len() as u64;
+                    p.samples.push((sl, sv));
+                } else if !serials.is_empty() {
+                    report.date_orders.insert(
+                        col.to_string(),
+                        "Excel serial numbers (days since 1899-12-30)".to_string(),
+                    );
+                }
+                let order = ev.order();
+                let use_df = match order {
+                    DateOrder::DayFirst => true,
+                    DateOrder::MonthFirst | DateOrder::None => false,
+                    DateOrder::Ambiguous => day_first,
+                    DateOrder::Mixed => {
+                        if plan.spec.required {
+                            let (ml, mv) = mf_sample.clone().unwrap_or_default();
+                            let (dl, dv) = df_sample.clone().unwrap_or_default();
+                            bail!(
+                                "`{name}`: column `{}` ({col}) mixes month-first dates (line {ml}: {mv}) and day-first dates (line {dl}: {dv})",
+                                source_label(&plan.from, headers)
+                            );
+                        }
+                        day_first
+                    }
+                };
+                let desc = match order {
+                    DateOrder::None => None,
+                    DateOrder::MonthFirst => Some("month/day/year (detected)".to_string()),
+                    DateOrder::DayFirst => Some("day/month/year (detected)".to_string()),
+                    DateOrder::Ambiguous => Some(format!(
+                        "ambiguous (every day <= 12): read as {} because day_first = {day_first}",
+                        if day_first { "day/month/year" } else { "month/day/year" }
+                    )),
+                    DateOrder::Mixed => Some(format!(
+                        "mixed month-first and day-first values: read as {}; values invalid that way are null",
+                        if day_first { "day/month/year" } else { "month/day/year" }
+                    )),
+                };
+                if let Some(d) = desc {
+                    report.date_orders.insert(col.to_string(), d);
+                }
+                let mut vals = if use_df { df.unwrap_or(mf) } else { mf };
+                if order == DateOrder::Mixed {
+                    // Values invalid in the chosen reading became null: count them.
+                    let invalid = if use_df { df_invalid } else { mf_invalid };
+                    // sample: a value that needs the other reading
+                    let sample = if use_df {
+                        mf_sample.clone()
+                    } else {
+                        df_sample.clone()
+                    };
+                    let p = report.failures.entry(col.to_string()).or_default();
+                    p.count += invalid;
+                    if let Some(sample) = sample {
+                        p.samples.push(sample);
+                    }
+                }
+                if kind == TableKind::Revenue && col == "month" {
+                    for v in vals.iter_mut().filter(|v| **v != NULL_TS) {
+                        *v = month_floor(*v);
+                    }
+                }
+                Int64Chunked::from_iter_options(
+                    col.into(),
+                    vals.into_iter().map(|v| (v != NULL_TS).then_some(v)),
+                )
+                .into_datetime(TimeUnit::Microseconds, None)
+                .into_series()
+            }
+        };
+        let series = series
+            .cast(&dtype_of(plan.spec.kind))
+            .map_err(|e| anyhow::anyhow!("column {col}: {e}"))?;
+        Ok(series.into_column())
+    }
+}
+
+fn month_floor(us: i64) -> i64 {
+    use chrono::Datelike;
+    let d = crate::periods::date_of(us);
+    crate::periods::micros_of_date(d.with_day(1).unwrap_or(d))
+}
