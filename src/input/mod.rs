@@ -12,7 +12,7 @@ pub mod read;
 pub mod table;
 pub mod touches;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 
 use crate::config::Config;
+use crate::errors::PolarsCtx;
 use crate::model::{Dataset, Table, TableKind};
 pub use crate::text::suggest;
 use read::Source;
@@ -440,28 +441,42 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
     let (Some(t), Some(l)) = (&ds.touches, &ds.leads) else {
         return Ok(Vec::new());
     };
-    let strs = |df: &DataFrame, c: &str| -> Result<Vec<Option<String>>> {
-        let s = df.column(c).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(s.str()
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
+    let ids = |df: &DataFrame| -> Result<StringChunked> {
+        Ok(df.column("lead_id").ctx("reading lead_id")?.str().ctx("reading lead_id")?.clone())
     };
-    let leads: BTreeSet<String> = strs(&l.frame, "lead_id")?.into_iter().flatten().collect();
-    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let (lead_ids, touch_ids) = (ids(&l.frame)?, ids(&t.frame)?);
+    // Borrowed ids (no String per touch): each distinct lead id numbered,
+    // one flag per lead for "has a touch". Consecutive touches of one lead
+    // (the usual order of an export) are looked up once.
+    let mut index: HashMap<&str, u32> = HashMap::with_capacity(lead_ids.len());
+    for id in lead_ids.iter().flatten() {
+        let n = index.len() as u32;
+        index.entry(id).or_insert(n);
+    }
+    let mut touched = vec![false; index.len()];
     let mut orphans = 0u64;
     let mut samples: Vec<(String, u64, String)> = Vec::new();
-    for id in strs(&t.frame, "lead_id")?.into_iter().flatten() {
-        if leads.contains(&id) {
-            touched.insert(id);
-        } else {
-            orphans += 1;
-            if samples.len() < 3 && !samples.iter().any(|s| s.2 == id) {
-                samples.push(("touches".to_string(), 0, id));
+    let mut last: Option<(&str, Option<u32>)> = None;
+    for id in touch_ids.iter().flatten() {
+        let hit = match last {
+            Some((prev, hit)) if prev == id => hit,
+            _ => {
+                let hit = index.get(id).copied();
+                last = Some((id, hit));
+                hit
+            }
+        };
+        match hit {
+            Some(i) => touched[i as usize] = true,
+            None => {
+                orphans += 1;
+                if samples.len() < 3 && !samples.iter().any(|s| s.2 == id) {
+                    samples.push(("touches".to_string(), 0, id.to_string()));
+                }
             }
         }
     }
+    let (leads, touched) = (index.len(), touched.iter().filter(|t| **t).count());
     let mut out = Vec::new();
     if orphans > 0 {
         out.push(quality::Finding {
@@ -481,7 +496,7 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
             warn: true,
         });
     }
-    let without = leads.len().saturating_sub(touched.len()) as u64;
+    let without = leads.saturating_sub(touched) as u64;
     if without > 0 {
         out.push(quality::Finding {
             severity: "warning",
@@ -489,8 +504,7 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
             check: "leads_without_touches",
             count: without,
             message: format!(
-                "{without} of {} leads have no touch (a converting one is credited through its own channel/campaign)",
-                leads.len()
+                "{without} of {leads} leads have no touch (a converting one is credited through its own channel/campaign)"
             ),
             samples: vec![],
             warn: false,

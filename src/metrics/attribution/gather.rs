@@ -136,7 +136,7 @@ pub fn gather(
             .select([
                 col("lead_id"),
                 col("touched_at"),
-                col("channel").str().strip_chars(lit(NULL)),
+                col("channel"),
                 col("campaign_id"),
                 col("touch_type"),
                 col("source"),
@@ -180,6 +180,10 @@ pub fn gather(
             .zip(tt.iter())
             .zip(src.iter().zip(med.iter()));
         for (((((l, at), own), camp), tt), (src, med)) in rows {
+            // The channel as written, without surrounding whitespace (trimmed
+            // here, borrowing: a stripped copy of the column would cost as
+            // much memory as the column).
+            let own = own.map(str::trim);
             let li = match (l, last_lead) {
                 (Some(l), Some((p, li))) if p == l => li,
                 (Some(l), _) => {
