@@ -208,6 +208,28 @@ pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
     lf.select(keep)
 }
 
+/// The leads with `channel` resolved as in [`lead_stages`] (own, else the
+/// lead's campaign's) when `by` is channel, and `__dim` when `by` is given:
+/// the dimension of every lead without the stage dates (no pass over the
+/// opportunities), for resolving and listing `--by` values.
+pub fn lead_dims(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
+    let mut lf = ds.table_or_empty(TableKind::Leads).lazy();
+    if by == Some(Dimension::Channel) {
+        lf = lf
+            .join(
+                campaign_channels(ds),
+                [col("campaign_id")],
+                [col("campaign_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+    }
+    if let Some(by) = by {
+        lf = lf.with_column(lead_dim_expr(by).alias(DIM));
+    }
+    lf
+}
+
 /// The `--by` value of a lead row (after `channel` was resolved through the
 /// lead's campaign).
 fn lead_dim_expr(by: Dimension) -> Expr {
@@ -225,7 +247,7 @@ pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame 
     let lead_col = format!("lead_{col_name}");
     // One row per lead id: a duplicated lead id (reported by `validate`) must
     // not duplicate its opportunities.
-    let lead_vals = lead_stages(ds, None)
+    let lead_vals = lead_dims(ds, Some(by))
         .filter(col("lead_id").is_not_null())
         .group_by([col("lead_id")])
         .agg([col(col_name).drop_nulls().first().alias(&lead_col)]);

@@ -10,7 +10,7 @@ use crate::errors::PolarsCtx;
 
 use super::{range_bounds, ALL, G, SPEED_HOURS};
 use crate::metrics::common::{
-    campaign_channels, campaigns_with_dim, ladder, lead_stages, money_micros_of, money_of_micros, money_sum, Stage,
+    campaign_channels, campaigns_with_dim, ladder, lead_dims, lead_stages, money_micros_of, money_of_micros, money_sum, Stage,
     DIM,
 };
 use crate::model::{Dataset, TableKind};
@@ -356,7 +356,8 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                 coalesce(&[col(by.column()), col("__lead_dim")]).fill_null(lit(NONE_GROUP))
             }
         };
-        let lead_info = lead_stages(ds, None).select(info);
+        // Leads with their channel resolved; no stage dates needed here.
+        let lead_info = lead_dims(ds, Some(Dimension::Channel)).select(info);
         let camp = campaign_channels(ds).select([
             col("campaign_id"),
             col("campaign_channel").alias("__camp_channel"),
