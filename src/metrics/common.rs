@@ -123,6 +123,14 @@ pub fn campaign_channels(ds: &Dataset) -> LazyFrame {
 /// stage in use, and `__dim` (the `--by` value, `(none)` when empty) when
 /// `by` is given.
 pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
+    lead_stages_with(ds, by, true)
+}
+
+/// [`lead_stages`]; without `resolve_channel` (and unless `by` is channel)
+/// `channel` is the lead's own and the campaigns are not joined: for callers
+/// that never read `channel` (a join of every lead saved).
+pub fn lead_stages_with(ds: &Dataset, by: Option<Dimension>, resolve_channel: bool) -> LazyFrame {
+    let resolve_channel = resolve_channel || by == Some(Dimension::Channel);
     let stages = ladder(ds);
     let leads = ds.table_or_empty(TableKind::Leads);
     let opps = ds.table_or_empty(TableKind::Opportunities);
@@ -146,27 +154,28 @@ pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
                 .alias("raw_won"),
         ]);
 
-    let mut lf = leads
-        .lazy()
-        .join(
-            opp_dates,
-            [col("lead_id")],
-            [col("lead_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            campaign_channels(ds),
-            [col("campaign_id")],
-            [col("campaign_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            col("created_at").alias("raw_lead"),
-            col("mql_at").alias("raw_mql"),
-            col("sal_at").alias("raw_sal"),
-            col("sql_at").alias("raw_sql"),
-            coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"),
-        ]);
+    let mut lf = leads.lazy().join(
+        opp_dates,
+        [col("lead_id")],
+        [col("lead_id")],
+        JoinArgs::new(JoinType::Left),
+    );
+    if resolve_channel {
+        lf = lf
+            .join(
+                campaign_channels(ds),
+                [col("campaign_id")],
+                [col("campaign_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+    }
+    lf = lf.with_columns([
+        col("created_at").alias("raw_lead"),
+        col("mql_at").alias("raw_mql"),
+        col("sal_at").alias("raw_sal"),
+        col("sql_at").alias("raw_sql"),
+    ]);
 
     // Effective dates, from the last stage in use backwards: own date, else
     // the effective date of the next stage in use.

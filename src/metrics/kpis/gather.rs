@@ -77,6 +77,17 @@ fn unique_dims(df: &DataFrame, out: &mut BTreeSet<String>) -> Result<()> {
 
 impl Base {
     pub fn new(ds: &Dataset, a: &Analysis) -> Result<Base> {
+        Base::build(ds, a, true)
+    }
+
+    /// The [`Base`] the funnel reads: without `--by` it reads only the leads,
+    /// so the deals and spend rows are not resolved (`opps` and `camps` are
+    /// `None`); with `--by` they are, for the dimension values they hold.
+    pub fn for_funnel(ds: &Dataset, a: &Analysis) -> Result<Base> {
+        Base::build(ds, a, a.by.is_some())
+    }
+
+    fn build(ds: &Dataset, a: &Analysis, deals_and_spend: bool) -> Result<Base> {
         let first = common::earliest_row_date(ds)?.unwrap_or(ds.as_of);
         let spec = PeriodSpec::new(a.period, a.fiscal_year_start, first.min(ds.as_of));
         let full = spec.grid(first, ds.as_of, None, None);
@@ -96,7 +107,8 @@ impl Base {
                     keep.push(col(Stage::Mql.raw_col()));
                 }
                 // platform_overclaim: is the lead's campaign one with spend rows?
-                if let Some(ids) = spent_campaigns(ds)? {
+                let spent = if deals_and_spend { spent_campaigns(ds)? } else { None };
+                if let Some(ids) = spent {
                     keep.push(
                         col("campaign_id")
                             .is_in(lit(ids).implode(false), false)
@@ -105,7 +117,8 @@ impl Base {
                     );
                 }
                 Some(
-                    with_dim(common::lead_stages(ds, by), by)
+                    // Nothing here reads the leads' channel (but `--by channel`).
+                    with_dim(common::lead_stages_with(ds, by, false), by)
                         .select(keep)
                         .collect()
                         .ctx("computing lead stages")?,
@@ -115,7 +128,7 @@ impl Base {
         };
         let mut dims = BTreeSet::new();
         let opps = match &ds.opportunities {
-            Some(_) => {
+            Some(_) if deals_and_spend => {
                 let all = with_dim(common::opportunities_with_dim(ds, by), by)
                     .select([
                         col("opportunity_id"),
@@ -139,10 +152,10 @@ impl Base {
                     .equal("new_business")?;
                 Some(all.filter(&nb)?)
             }
-            None => None,
+            _ => None,
         };
         let camps = match (&ds.campaigns, common::campaigns_with_dim(ds, by)) {
-            (Some(_), Some(lf)) => Some(
+            (Some(_), Some(lf)) if deals_and_spend => Some(
                 with_dim(lf, by)
                     .select([
                         col("date"),
