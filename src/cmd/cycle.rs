@@ -6,17 +6,18 @@ use std::process::ExitCode;
 
 use crate::cli::AnalysisCmd;
 use crate::cmd::common;
-use crate::metrics::cycle::cycle_report;
+use crate::metrics::cycle::cycle_report_with;
 use crate::output::{self, bowtie, Document, Format, Renderer, Section};
 use crate::Ctx;
 
 pub fn run(cmd: &AnalysisCmd, ctx: Ctx) -> anyhow::Result<ExitCode> {
     let p = common::prepare_reading(&cmd.input, &cmd.period, ctx, common::FUNNEL_UNREAD)?;
+    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &p.analysis.currency);
     let steps = crate::output::progress::Steps::new(ctx.quiet);
     steps.step("computing the revenue cycle");
-    let r = cycle_report(&p.loaded.dataset, &p.analysis)?;
+    // Only the table draws the bow tie: CSV and JSON skip its pass over the leads.
+    let r = cycle_report_with(&p.loaded.dataset, &p.analysis, opts.format == Format::Table)?;
     steps.done();
-    let opts = crate::cmd::common::output_options(&cmd.output, ctx.quiet, &p.analysis.currency);
     let mut main = Section::new("cycle", r.cycle.clone()).with_notes(r.notes.clone());
     main = if opts.format == Format::Table {
         let width = opts.width.unwrap_or(100) as usize;

@@ -32,9 +32,9 @@ use crate::cli::ReportCmd;
 use crate::metrics::frames::{frame_f64, frame_periods, latest_complete_row};
 use crate::cmd::common::{self, Prepared};
 use crate::input::{self, read::Source};
-use crate::metrics::cycle::cycle_report;
-use crate::metrics::funnel::funnel;
-use crate::metrics::kpis::kpis;
+use crate::metrics::cycle::cycle_report_with;
+use crate::metrics::funnel::funnel_from;
+use crate::metrics::kpis::{kpis_from, Base};
 use crate::metrics::misalignment::{misalignment, Misalignment};
 use crate::metrics::periods::{PeriodKind, PeriodSpec};
 use crate::metrics::registry;
@@ -188,12 +188,11 @@ fn build(
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
-    steps.step("computing kpis");
-    let k = kpis(ds, a).context("computing kpis")?;
-    steps.step("computing the funnel");
-    let f = funnel(ds, a).context("computing the funnel")?;
+    steps.step("computing kpis and the funnel");
+    let (k, f) = kpis_and_funnel(ds, a)?;
     steps.step("computing the revenue cycle");
-    let c = cycle_report(ds, a).context("computing the revenue cycle")?;
+    // The report draws its bow tie from the tables (`html_page`).
+    let c = cycle_report_with(ds, a, false).context("computing the revenue cycle")?;
     steps.step("computing the misalignment cost");
     let m = misalignment(ds, a).context("computing the misalignment cost")?;
 
@@ -225,10 +224,11 @@ fn build(
             by: None,
             ..a.clone()
         };
+        let (k1, f1) = kpis_and_funnel(ds, &plain)?;
         (
-            kpis(ds, &plain)?,
-            funnel(ds, &plain)?,
-            cycle_report(ds, &plain)?,
+            k1,
+            f1,
+            cycle_report_with(ds, &plain, false)?,
             misalignment(ds, &plain)?,
         )
     } else {
@@ -255,6 +255,15 @@ fn build(
     let manifest = manifest(p, cmd, &files, s.latest.as_deref(), &m1.assumptions)?;
     files.push(("manifest.json".into(), manifest));
     Ok(files)
+}
+
+/// The KPIs and the funnel on one [`Base`] (lead stages, resolved deals and
+/// spend rows), built once for both and dropped before the next table.
+fn kpis_and_funnel(ds: &crate::model::Dataset, a: &Analysis) -> Result<(DataFrame, DataFrame)> {
+    let base = Base::new(ds, a).context("computing kpis")?;
+    let k = kpis_from(ds, a, &base).context("computing kpis")?;
+    let f = funnel_from(ds, a, &base).context("computing the funnel")?;
+    Ok((k, f))
 }
 
 /// `report.html` (see `output::html`): the unsplit tables drawn as charts.

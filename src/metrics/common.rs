@@ -123,6 +123,14 @@ pub fn campaign_channels(ds: &Dataset) -> LazyFrame {
 /// stage in use, and `__dim` (the `--by` value, `(none)` when empty) when
 /// `by` is given.
 pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
+    lead_stages_with(ds, by, true)
+}
+
+/// [`lead_stages`]; without `resolve_channel` (and unless `by` is channel)
+/// `channel` is the lead's own and the campaigns are not joined: for callers
+/// that never read `channel` (a join of every lead saved).
+pub fn lead_stages_with(ds: &Dataset, by: Option<Dimension>, resolve_channel: bool) -> LazyFrame {
+    let resolve_channel = resolve_channel || by == Some(Dimension::Channel);
     let stages = ladder(ds);
     let leads = ds.table_or_empty(TableKind::Leads);
     let opps = ds.table_or_empty(TableKind::Opportunities);
@@ -146,27 +154,28 @@ pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
                 .alias("raw_won"),
         ]);
 
-    let mut lf = leads
-        .lazy()
-        .join(
-            opp_dates,
-            [col("lead_id")],
-            [col("lead_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            campaign_channels(ds),
-            [col("campaign_id")],
-            [col("campaign_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            col("created_at").alias("raw_lead"),
-            col("mql_at").alias("raw_mql"),
-            col("sal_at").alias("raw_sal"),
-            col("sql_at").alias("raw_sql"),
-            coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"),
-        ]);
+    let mut lf = leads.lazy().join(
+        opp_dates,
+        [col("lead_id")],
+        [col("lead_id")],
+        JoinArgs::new(JoinType::Left),
+    );
+    if resolve_channel {
+        lf = lf
+            .join(
+                campaign_channels(ds),
+                [col("campaign_id")],
+                [col("campaign_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+    }
+    lf = lf.with_columns([
+        col("created_at").alias("raw_lead"),
+        col("mql_at").alias("raw_mql"),
+        col("sal_at").alias("raw_sal"),
+        col("sql_at").alias("raw_sql"),
+    ]);
 
     // Effective dates, from the last stage in use backwards: own date, else
     // the effective date of the next stage in use.
@@ -208,6 +217,28 @@ pub fn lead_stages(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
     lf.select(keep)
 }
 
+/// The leads with `channel` resolved as in [`lead_stages`] (own, else the
+/// lead's campaign's) when `by` is channel, and `__dim` when `by` is given:
+/// the dimension of every lead without the stage dates (no pass over the
+/// opportunities), for resolving and listing `--by` values.
+pub fn lead_dims(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
+    let mut lf = ds.table_or_empty(TableKind::Leads).lazy();
+    if by == Some(Dimension::Channel) {
+        lf = lf
+            .join(
+                campaign_channels(ds),
+                [col("campaign_id")],
+                [col("campaign_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+    }
+    if let Some(by) = by {
+        lf = lf.with_column(lead_dim_expr(by).alias(DIM));
+    }
+    lf
+}
+
 /// The `--by` value of a lead row (after `channel` was resolved through the
 /// lead's campaign).
 fn lead_dim_expr(by: Dimension) -> Expr {
@@ -225,7 +256,7 @@ pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame 
     let lead_col = format!("lead_{col_name}");
     // One row per lead id: a duplicated lead id (reported by `validate`) must
     // not duplicate its opportunities.
-    let lead_vals = lead_stages(ds, None)
+    let lead_vals = lead_dims(ds, Some(by))
         .filter(col("lead_id").is_not_null())
         .group_by([col("lead_id")])
         .agg([col(col_name).drop_nulls().first().alias(&lead_col)]);

@@ -27,7 +27,12 @@ fn median_col(s: Stage) -> String {
 /// (reported cohort period, dimension value, stage in use), in that order
 /// and in ladder order. No rows without a leads table.
 pub fn funnel(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
-    let base = Base::new(ds, a)?;
+    funnel_from(ds, a, &Base::for_funnel(ds, a)?)
+}
+
+/// [`funnel`] on a [`Base`] already built for `a` (the report builds it once
+/// for kpis and funnel).
+pub(crate) fn funnel_from(ds: &Dataset, a: &Analysis, base: &Base) -> Result<DataFrame> {
     let ladder: Vec<Stage> = if base.leads.is_some() {
         base.ladder.clone()
     } else {

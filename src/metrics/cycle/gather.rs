@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::PERIOD_COL;
 use crate::errors::PolarsCtx;
 use crate::metrics::common::{
-    campaigns_with_dim, ladder, lead_stages, opportunities_with_dim, Stage, DIM,
+    campaigns_with_dim, ladder, lead_dims, lead_stages_with, opportunities_with_dim, Stage, DIM,
 };
 use crate::metrics::common::{money_sum, to_micros, MICROS};
 use crate::model::Dataset;
@@ -148,7 +148,7 @@ pub(super) fn acquisition(
                 sel.push(in_p(col(stage.eff_col())).alias(name));
             }
         }
-        let df = lead_stages(ds, None)
+        let df = lead_stages_with(ds, None, false)
             .select(sel)
             .collect()
             .ctx("counting leads of the latest period")?;
@@ -174,7 +174,7 @@ pub(super) fn acquisition(
 pub(super) fn dimension_values(ds: &Dataset, a: &Analysis) -> anyhow::Result<Vec<String>> {
     let mut frames = Vec::new();
     if ds.leads.is_some() {
-        frames.push(lead_stages(ds, a.by).select([col(DIM)]));
+        frames.push(lead_dims(ds, a.by).select([col(DIM)]));
     }
     if ds.opportunities.is_some() {
         frames.push(opportunities_with_dim(ds, a.by).select([col(DIM)]));

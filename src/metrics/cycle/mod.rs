@@ -119,8 +119,21 @@ pub struct CycleReport {
 
 /// Both tables, the bow tie and the notes in one pass over the data.
 pub fn cycle_report(ds: &Dataset, a: &Analysis) -> anyhow::Result<CycleReport> {
+    cycle_report_with(ds, a, true)
+}
+
+/// [`cycle_report`], with the bow tie only when `with_bow_tie` (`None`
+/// otherwise): only the table output draws it, and it costs a pass over the
+/// leads (and under `--by` a second, unsplit computation).
+pub fn cycle_report_with(
+    ds: &Dataset,
+    a: &Analysis,
+    with_bow_tie: bool,
+) -> anyhow::Result<CycleReport> {
     let c = Computed::new(ds, a)?;
-    let bow_tie = if a.by.is_none() {
+    let bow_tie = if !with_bow_tie {
+        None
+    } else if a.by.is_none() {
         bow_tie_from(ds, &c)?
     } else {
         bow_tie_numbers(ds, a)?

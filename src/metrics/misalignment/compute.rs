@@ -285,7 +285,9 @@ pub(super) fn compute_group(
 
     // Misfit losses.
     let misfit_reasons: Vec<String> = a.misfit_reasons.iter().map(|r| r.to_lowercase()).collect();
-    let (mut misfit_n, mut misfit_amt) = (0i64, 0.0f64);
+    // The amount adds in integer millionths: exact, whatever order the
+    // reasons come in.
+    let (mut misfit_n, mut misfit_micros) = (0i64, 0i64);
     for (reason, n, amt) in &g.lost_by_reason {
         let r = reason.to_lowercase();
         if misfit_reasons
@@ -293,9 +295,10 @@ pub(super) fn compute_group(
             .any(|m| !m.is_empty() && r.contains(m.as_str()))
         {
             misfit_n += n;
-            misfit_amt += amt;
+            misfit_micros += crate::metrics::common::money_micros_of(*amt);
         }
     }
+    let misfit_amt = crate::metrics::common::money_of_micros(misfit_micros);
     let misfit_ok = av.opps && av.amount && av.loss_reason;
     let misfit = match (misfit_ok, win_rate, win.low(), win.high()) {
         (true, Some(v), Some(lo), Some(hi)) => Some(Money {

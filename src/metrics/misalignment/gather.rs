@@ -10,8 +10,8 @@ use crate::errors::PolarsCtx;
 
 use super::{range_bounds, ALL, G, SPEED_HOURS};
 use crate::metrics::common::{
-    campaign_channels, campaigns_with_dim, ladder, lead_stages, money_sum, opportunities_with_dim,
-    Stage, DIM,
+    campaign_channels, campaigns_with_dim, ladder, lead_dims, lead_stages, money_micros_of, money_of_micros, money_sum, Stage,
+    DIM,
 };
 use crate::model::{Dataset, TableKind};
 use crate::settings::{Analysis, Dimension, NONE_GROUP};
@@ -338,16 +338,33 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
         // lead's (channel: lead's own else its campaign's), else (channel) the
         // deal's campaign's -- the same fallbacks as `--by`.
         // Lead ids are unique after loading (the first row of a repeated id is kept).
-        let lead_info = lead_stages(ds, None).select([
+        // The `--by` value of a deal is resolved from the same joined columns
+        // (as `common::opportunities_with_dim` does, without a second pass
+        // over the leads): own, else the lead's, else (channel) the deal's
+        // campaign's.
+        let mut info = vec![
             col("lead_id"),
             col("segment").alias("__lead_segment"),
             col("channel").alias("__lead_channel"),
-        ]);
+        ];
+        let opp_group = match a.by {
+            None => lit(ALL),
+            Some(Dimension::Channel) => col("__chan"),
+            Some(Dimension::Segment) => col("__seg"),
+            Some(by) => {
+                info.push(col(by.column()).alias("__lead_dim"));
+                coalesce(&[col(by.column()), col("__lead_dim")]).fill_null(lit(NONE_GROUP))
+            }
+        };
+        // Leads with their channel resolved; no stage dates needed here.
+        let lead_info = lead_dims(ds, Some(Dimension::Channel)).select(info);
         let camp = campaign_channels(ds).select([
             col("campaign_id"),
             col("campaign_channel").alias("__camp_channel"),
         ]);
-        let lf = opportunities_with_dim(ds, a.by)
+        let lf = ds
+            .table_or_empty(TableKind::Opportunities)
+            .lazy()
             .filter(
                 col("type")
                     .eq(lit("new_business"))
@@ -371,7 +388,6 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                 JoinArgs::new(JoinType::Left),
             )
             .with_columns([
-                group_expr().alias(G),
                 col("status").eq(lit("won")).alias("__won"),
                 coalesce(&[col("segment"), col("__lead_segment")])
                     .fill_null(lit(NONE_GROUP))
@@ -380,6 +396,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
                     .fill_null(lit(NONE_GROUP))
                     .alias("__chan"),
             ])
+            .with_column(opp_group.alias(G))
             .select([
                 col(G),
                 col("__won"),
@@ -501,6 +518,69 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
     }
 
     Ok(groups)
+}
+
+/// The groups of a split added up into one (`(all)`): every field of a
+/// [`Group`] is a count or a money sum, so the whole range is the sum of its
+/// parts. Money adds in integer millionths (each part is an exact millionth),
+/// so the total has the very bits a single unsplit sum has.
+pub(super) fn total_of(groups: &BTreeMap<String, Group>, nb: usize) -> Group {
+    let money = |parts: &mut dyn Iterator<Item = f64>| -> f64 {
+        money_of_micros(parts.map(money_micros_of).sum())
+    };
+    let mut t = Group {
+        buckets: vec![(0, 0); nb],
+        ..Default::default()
+    };
+    let mut reasons: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut booking_channels: BTreeMap<String, i64> = BTreeMap::new();
+    for g in groups.values() {
+        t.mqls += g.mqls;
+        t.worked += g.worked;
+        t.worked_won += g.worked_won;
+        t.sla_mqls += g.sla_mqls;
+        t.unworked += g.unworked;
+        t.contacted += g.contacted;
+        t.contacted_fast += g.contacted_fast;
+        t.accepted += g.accepted;
+        t.sql += g.sql;
+        t.sql_won += g.sql_won;
+        t.rejected += g.rejected;
+        for (slot, (n, s)) in t.buckets.iter_mut().zip(&g.buckets) {
+            slot.0 += n;
+            slot.1 += s;
+        }
+        t.won_deals += g.won_deals;
+        t.lost_deals += g.lost_deals;
+        for (reason, n, amount) in &g.lost_by_reason {
+            let e = reasons.entry(reason.clone()).or_insert((0, 0));
+            e.0 += n;
+            e.1 += money_micros_of(*amount);
+        }
+        for (k, v) in &g.mql_segments {
+            *t.mql_segments.entry(k.clone()).or_insert(0.0) += v;
+        }
+        for (k, v) in &g.won_segments {
+            *t.won_segments.entry(k.clone()).or_insert(0.0) += v;
+        }
+        for (k, v) in &g.mql_channels {
+            *t.mql_channels.entry(k.clone()).or_insert(0.0) += v;
+        }
+        for (k, v) in &g.booking_channels {
+            *booking_channels.entry(k.clone()).or_insert(0) += money_micros_of(*v);
+        }
+    }
+    t.bookings = money(&mut groups.values().map(|g| g.bookings));
+    t.spend = money(&mut groups.values().map(|g| g.spend));
+    t.lost_by_reason = reasons
+        .into_iter()
+        .map(|(r, (n, m))| (r, n, money_of_micros(m)))
+        .collect();
+    t.booking_channels = booking_channels
+        .into_iter()
+        .map(|(k, m)| (k, money_of_micros(m)))
+        .collect();
+    t
 }
 
 pub(super) fn in_range(e: Expr, a: &Analysis) -> Expr {

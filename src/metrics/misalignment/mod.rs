@@ -208,7 +208,23 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
     let bounds: Vec<f64> = a.response_buckets_hours.clone();
     let nb = bounds.len() + 1;
     let av = gather::avail(ds, a.by)?;
-    let groups = gather::gather(ds, a, &av)?;
+    // Without `--by`, the explanation names channels: gather once by channel
+    // and add the channels up into the total (every gathered figure is a
+    // count or a money sum), rather than reading the data twice.
+    let by_channel = a.by.is_none() && av.channel;
+    let (groups, channels) = if by_channel {
+        let ach = Analysis {
+            by: Some(Dimension::Channel),
+            ..a.clone()
+        };
+        let split = gather::gather(ds, &ach, &av)?;
+        let channels = channel_figures(&split, &av, &ach)?;
+        let mut total = std::collections::BTreeMap::new();
+        total.insert(ALL.to_string(), gather::total_of(&split, nb));
+        (total, Some(channels))
+    } else {
+        (gather::gather(ds, a, &av)?, None)
+    };
     let mut notes = Vec::new();
     let mut rows = Vec::new();
     let mut bucket_rows = Vec::new();
@@ -268,11 +284,6 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
             }
         })
         .collect();
-    let channels = if a.by.is_none() && av.channel {
-        Some(channel_figures(ds, a)?)
-    } else {
-        None
-    };
     let buckets = frame::build_buckets(&bucket_rows, a.by)?;
     Ok(Misalignment {
         frame,
@@ -288,20 +299,20 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
 }
 
 /// The key figures per channel (see [`Misalignment::channels`]): the same
-/// gather and arithmetic split by channel, without notes (no recursion).
-fn channel_figures(ds: &Dataset, a: &Analysis) -> Result<DataFrame> {
-    let a = Analysis {
-        by: Some(Dimension::Channel),
-        ..a.clone()
-    };
+/// arithmetic split by channel, without notes.
+/// `groups` is the gather split by channel, `a` the analysis with `by: channel`
+/// (the availability of a channel split is that of the whole range).
+fn channel_figures(
+    groups: &std::collections::BTreeMap<String, gather::Group>,
+    av: &gather::Avail,
+    a: &Analysis,
+) -> Result<DataFrame> {
     let bounds = &a.response_buckets_hours;
-    let av = gather::avail(ds, a.by)?;
-    let groups = gather::gather(ds, &a, &av)?;
     let mut discarded = Vec::new();
     let rows: Vec<_> = groups
         .iter()
         .map(|(key, g)| {
-            let (row, _) = compute::compute_group(g, &av, &a, bounds, "", &mut discarded);
+            let (row, _) = compute::compute_group(g, av, a, bounds, "", &mut discarded);
             (key.clone(), row)
         })
         .collect();

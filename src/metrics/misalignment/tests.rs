@@ -530,3 +530,42 @@ mod components {
         assert!(slow.low.unwrap() < 15750.0 && slow.high.unwrap() > 15750.0);
     }
 }
+
+mod total_from_channels {
+    //! Without `--by`, the total is the channels' gathered figures added up
+    //! (`gather::total_of`): it must equal a gather of the whole range, field
+    //! by field, on every fixture with leads.
+    use super::super::*;
+    use crate::metrics::testutil::fixture;
+
+    /// A group as comparable text, the loss reasons in name order (an unsplit
+    /// gather lists them in polars' order).
+    fn text(g: &gather::Group) -> String {
+        let mut g = g.clone();
+        g.lost_by_reason.sort_by(|a, b| a.0.cmp(&b.0));
+        format!("{g:?}")
+    }
+
+    #[test]
+    fn the_sum_of_the_channels_is_the_whole_range() {
+        let mut checked = 0;
+        for name in ["misalignment", "misalignment-nocontact", "basic", "cycle", "trust"] {
+            let ds = fixture(name);
+            let whole = Analysis::default();
+            let split = Analysis {
+                by: Some(Dimension::Channel),
+                ..Analysis::default()
+            };
+            let av = gather::avail(&ds, None).unwrap();
+            let all = gather::gather(&ds, &whole, &av).unwrap();
+            let channels = gather::gather(&ds, &split, &av).unwrap();
+            let nb = whole.response_buckets_hours.len() + 1;
+            let total = gather::total_of(&channels, nb);
+            assert_eq!(text(&total), text(&all[ALL]), "fixture {name}");
+            // Not a trivial pass: the fixtures have MQLs, deals and spend.
+            checked += usize::from(total.mqls > 0 && total.won_deals > 0 && total.spend > 0.0);
+            assert!(channels.len() > 1, "fixture {name} has several channels");
+        }
+        assert!(checked >= 2, "only {checked} fixtures had MQLs, won deals and spend");
+    }
+}
