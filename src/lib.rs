@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod config;
 pub mod demo;
 pub mod errors;
+pub mod hash;
 pub mod input;
 pub mod metrics;
 pub mod model;

@@ -12,7 +12,7 @@ pub mod read;
 pub mod table;
 pub mod touches;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,6 +21,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::errors::PolarsCtx;
+use crate::hash::FastMap;
 use crate::model::{Dataset, Table, TableKind};
 pub use crate::text::suggest;
 use read::Source;
@@ -448,7 +449,7 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
     // Borrowed ids (no String per touch): each distinct lead id numbered,
     // one flag per lead for "has a touch". Consecutive touches of one lead
     // (the usual order of an export) are looked up once.
-    let mut index: HashMap<&str, u32> = HashMap::with_capacity(lead_ids.len());
+    let mut index: FastMap<&str, u32> = crate::hash::with_capacity(lead_ids.len());
     for id in lead_ids.iter().flatten() {
         let n = index.len() as u32;
         index.entry(id).or_insert(n);

@@ -19,7 +19,7 @@ pub mod compact;
 pub mod engine;
 pub mod exact;
 pub mod gather;
-pub mod hash;
+pub use crate::hash;
 pub mod markov;
 pub mod models;
 pub mod paths;

@@ -1,4 +1,5 @@
-//! A fast hasher for the engine's hot maps (unit ids, id slices, lead ids):
+//! A fast hasher for hot maps keyed by ids or short texts (the attribution
+//! engine's units, id slices and lead ids; the touches' lead ids when loading):
 //! the multiply-rotate hash of rustc's `FxHasher`, a few instructions per
 //! word instead of SipHash's rounds. Not resistant to chosen collisions;
 //! the keys are the user's own data on the user's own machine. No map keyed
