@@ -161,14 +161,7 @@ pub fn lead_stages_with(ds: &Dataset, by: Option<Dimension>, resolve_channel: bo
         JoinArgs::new(JoinType::Left),
     );
     if resolve_channel {
-        lf = lf
-            .join(
-                campaign_channels(ds),
-                [col("campaign_id")],
-                [col("campaign_id")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+        lf = with_resolved_channel(lf, ds);
     }
     lf = lf.with_columns([
         col("created_at").alias("raw_lead"),
@@ -217,6 +210,18 @@ pub fn lead_stages_with(ds: &Dataset, by: Option<Dimension>, resolve_channel: bo
     lf.select(keep)
 }
 
+/// `lf` (rows with `channel` and `campaign_id`) with `channel` resolved: its
+/// own, else its campaign's (`campaign_channels`).
+fn with_resolved_channel(lf: LazyFrame, ds: &Dataset) -> LazyFrame {
+    lf.join(
+        campaign_channels(ds),
+        [col("campaign_id")],
+        [col("campaign_id")],
+        JoinArgs::new(JoinType::Left),
+    )
+    .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"))
+}
+
 /// The leads with `channel` resolved as in [`lead_stages`] (own, else the
 /// lead's campaign's) when `by` is channel, and `__dim` when `by` is given:
 /// the dimension of every lead without the stage dates (no pass over the
@@ -224,14 +229,7 @@ pub fn lead_stages_with(ds: &Dataset, by: Option<Dimension>, resolve_channel: bo
 pub fn lead_dims(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
     let mut lf = ds.table_or_empty(TableKind::Leads).lazy();
     if by == Some(Dimension::Channel) {
-        lf = lf
-            .join(
-                campaign_channels(ds),
-                [col("campaign_id")],
-                [col("campaign_id")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+        lf = with_resolved_channel(lf, ds);
     }
     if let Some(by) = by {
         lf = lf.with_column(lead_dim_expr(by).alias(DIM));
@@ -293,14 +291,7 @@ pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame 
 /// dimension: returns `None` (spend-based metrics are null then).
 pub fn campaigns_with_dim(ds: &Dataset, by: Option<Dimension>) -> Option<LazyFrame> {
     let camp = ds.table_or_empty(TableKind::Campaigns).lazy();
-    let lf = camp
-        .join(
-            campaign_channels(ds),
-            [col("campaign_id")],
-            [col("campaign_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"));
+    let lf = with_resolved_channel(camp, ds);
     match by {
         None => Some(lf),
         Some(Dimension::Channel) => {
