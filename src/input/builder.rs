@@ -40,6 +40,8 @@ pub(super) enum Builder {
     Num(Vec<f64>),
     /// A column the command does not read.
     Skip,
+    /// Text columns of the parts of a file read in chunks, joined.
+    Joined(Series),
 }
 
 /// A parsed cell of one row, before the row is accepted.
@@ -88,7 +90,7 @@ impl Builder {
     pub(super) fn push(&mut self, cell: Cell<'_>, line: u64) {
         match (self, cell) {
             (Builder::Text(t), Cell::Text(s)) => t.append_value(s),
-            (Builder::Skip, _) => {}
+            (Builder::Skip, _) | (Builder::Joined(_), _) => {}
             (Builder::Text(t), _) => t.append_null(),
             (Builder::Num(v), Cell::Num(x)) => v.push(x),
             (Builder::Num(v), _) => v.push(f64::NAN),
@@ -156,6 +158,125 @@ impl Builder {
         }
     }
 
+    /// The builders of one column from the parts of a file (in file order)
+    /// as one builder: what one builder fed every row would hold.
+    pub(super) fn concat(parts: Vec<Builder>) -> Result<Builder> {
+        let mut parts = parts.into_iter();
+        let Some(mut out) = parts.next() else {
+            return Ok(Builder::Skip);
+        };
+        for part in parts {
+            out = match (out, part) {
+                (Builder::Skip, _) => Builder::Skip,
+                (Builder::Num(mut a), Builder::Num(b)) => {
+                    a.extend_from_slice(&b);
+                    Builder::Num(a)
+                }
+                (a @ (Builder::Text(_) | Builder::Joined(_)), b) => {
+                    let mut a = a.into_text_series()?;
+                    a.append(&b.into_text_series()?)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    Builder::Joined(a)
+                }
+                (
+                    Builder::Ts {
+                        mut mf,
+                        mut df,
+                        mut ev,
+                        mut serials,
+                        serial_sample,
+                        others,
+                        other_sample,
+                        mf_sample,
+                        df_sample,
+                        mf_invalid,
+                        df_invalid,
+                    },
+                    Builder::Ts {
+                        mf: mf2,
+                        df: df2,
+                        ev: ev2,
+                        serials: serials2,
+                        serial_sample: serial_sample2,
+                        others: others2,
+                        other_sample: other_sample2,
+                        mf_sample: mf_sample2,
+                        df_sample: df_sample2,
+                        mf_invalid: mf_invalid2,
+                        df_invalid: df_invalid2,
+                    },
+                ) => {
+                    let offset = mf.len();
+                    serials.extend(serials2.into_iter().map(|i| i + offset));
+                    ev.seen |= ev2.seen;
+                    ev.needs_month_first |= ev2.needs_month_first;
+                    ev.needs_day_first |= ev2.needs_day_first;
+                    // Day-first readings exist once a slash date was met;
+                    // before it they equal the month-first ones.
+                    df = match (df, df2) {
+                        (None, None) => None,
+                        (Some(mut d), None) => {
+                            d.extend_from_slice(&mf2);
+                            Some(d)
+                        }
+                        (None, Some(d2)) => {
+                            let mut d = mf.clone();
+                            d.extend_from_slice(&d2);
+                            Some(d)
+                        }
+                        (Some(mut d), Some(d2)) => {
+                            d.extend_from_slice(&d2);
+                            Some(d)
+                        }
+                    };
+                    mf.extend_from_slice(&mf2);
+                    Builder::Ts {
+                        mf,
+                        df,
+                        ev,
+                        serials,
+                        serial_sample: serial_sample.or(serial_sample2),
+                        others: others + others2,
+                        other_sample: other_sample.or(other_sample2),
+                        mf_sample: mf_sample.or(mf_sample2),
+                        df_sample: df_sample.or(df_sample2),
+                        mf_invalid: mf_invalid + mf_invalid2,
+                        df_invalid: df_invalid + df_invalid2,
+                    }
+                }
+                _ => bail!("internal: parts of one column built differently"),
+            };
+        }
+        Ok(out)
+    }
+
+    fn into_text_series(self) -> Result<Series> {
+        match self {
+            Builder::Text(t) => Ok(t.finish().into_series()),
+            Builder::Joined(s) => Ok(s),
+            _ => bail!("internal: not a text column"),
+        }
+    }
+
+    /// Add `by` to the lines of the samples kept (a chunk's lines made the file's).
+    pub(super) fn shift_lines(&mut self, by: u64) {
+        if let Builder::Ts {
+            serial_sample,
+            other_sample,
+            mf_sample,
+            df_sample,
+            ..
+        } = self
+        {
+            for s in [serial_sample, other_sample, mf_sample, df_sample]
+                .into_iter()
+                .flatten()
+            {
+                s.0 += by;
+            }
+        }
+    }
+
     /// The finished column of `plan`: timestamps read in the date order the
     /// evidence shows (its description and the values it nulls go into
     /// `report`), revenue months floored to the first of the month.
@@ -182,6 +303,7 @@ impl Builder {
                 ));
             }
             Builder::Text(t) => t.finish().into_series(),
+            Builder::Joined(s) => s,
             Builder::Num(v) => Float64Chunked::from_iter_options(
                 col.into(),
                 v.into_iter().map(|x| (!x.is_nan()).then_some(x)),

@@ -5,8 +5,12 @@
 mod builder;
 mod folder;
 pub mod parse;
+mod mapping;
 mod plan;
 mod progress;
+mod split;
+#[cfg(test)]
+mod split_tests;
 pub mod quality;
 pub mod read;
 pub mod table;

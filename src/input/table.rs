@@ -7,14 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{bail, Result};
 use polars::prelude::*;
 
-use super::builder::{Builder, Cell, Finish};
-use super::parse::{self, is_null_token, Ts};
+use super::builder::{Builder, Finish};
 use super::plan::{
-    choose_preset, header_score, parse_status, plan_columns, source_label, value_map, From,
-    StageMap,
+    choose_preset, header_score, plan_columns, value_map, StageMap,
 };
 use super::progress::Progress;
 use super::read::{self, Format, Source};
+use super::mapping::{problem, read_chunk, Chunk, Mapping, Part};
+use super::split;
 use crate::config::{Config, TableConfig};
 use crate::model::{ColumnKind, ColumnSpec, TableKind};
 use crate::presets;
@@ -92,6 +92,13 @@ impl Problem {
             self.samples.push((line, read::truncate(value, 60)));
         }
     }
+
+    /// Add the problems of a later part of the same file.
+    pub fn merge(&mut self, later: Problem) {
+        self.count += later.count;
+        let room = MAX_SAMPLES.saturating_sub(self.samples.len());
+        self.samples.extend(later.samples.into_iter().take(room));
+    }
 }
 
 /// Everything needed to map one file.
@@ -131,7 +138,7 @@ impl TableLoad<'_> {
     }
 
     /// Open a source and start its report.
-    fn open(&self, src: &Source) -> Result<(String, read::Opened, FileReport)> {
+    pub(super) fn open(&self, src: &Source) -> Result<(String, read::Opened, FileReport)> {
         let name = src.display();
         let opened = read::open(src)?;
         let report = FileReport {
@@ -145,7 +152,7 @@ impl TableLoad<'_> {
     }
 
     /// Find a CSV file's delimiter (configured or sniffed) and header row.
-    fn csv_rows(
+    pub(super) fn csv_rows(
         &self,
         name: &str,
         opened: read::Opened,
@@ -198,88 +205,33 @@ impl TableLoad<'_> {
         match opened.format {
             Format::Csv => {
                 let rows = self.csv_rows(&name, opened, &mut report)?;
-                let total = src.len();
-                let mut reader = rows.reader;
-                let headers = rows.headers;
-                let mut progress = Progress::new(total, &name, self.quiet);
-                // CSV parsing (and the UTF-8 check) runs on a second thread,
-                // one batch of records ahead of the mapping below: the two
-                // halves of the work overlap on a two-core machine. Batches
-                // go back for reuse, so no record is allocated per row.
-                const BATCH: usize = 4096;
-                let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<Vec<csv::StringRecord>, ParseError>>(4);
-                let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<csv::StringRecord>>();
-                let parser = std::thread::spawn(move || {
-                    // The record being read; swapped with the batch's slot once
-                    // it is known to be UTF-8 (a move, no copy).
-                    let mut cur = csv::ByteRecord::new();
-                    loop {
-                        let mut batch = empty_rx.try_recv().unwrap_or_else(|_| vec![csv::StringRecord::new(); BATCH]);
-                        batch.resize_with(BATCH, csv::StringRecord::new);
-                        let mut n = 0;
-                        while n < BATCH {
-                            let failed = match reader.read_byte_record(&mut cur) {
-                                Ok(true) => match csv::StringRecord::from_byte_record(cur) {
-                                    Ok(rec) => {
-                                        cur = std::mem::replace(&mut batch[n], rec).into_byte_record();
-                                        n += 1;
-                                        continue;
+                match (src, report.gzip) {
+                    (Source::Path(path), false) => {
+                        // Lines the header reader consumed (preamble, header).
+                        let before = rows.reader.position().line().saturating_sub(1);
+                        match split::plan(path, rows.delimiter, before)? {
+                            Some(cuts) => {
+                                let fresh = report.clone();
+                                let headers = rows.headers.clone();
+                                drop(rows);
+                                match self.load_split(&name, &headers, &mut report, src_index, &cuts, src.len()) {
+                                    Ok(Some(out)) => Ok(out),
+                                    // A cut inside a quoted cell, or an error: read
+                                    // the file in one piece (same result, and the
+                                    // error of the first bad line in file order).
+                                    Ok(None) | Err(_) => {
+                                        report = fresh;
+                                        let (_, opened, _) = self.open(src)?;
+                                        let rows = self.csv_rows(&name, opened, &mut report)?;
+                                        self.load_csv(&name, rows, &mut report, src_index, src.len())
                                     }
-                                    Err(e) => {
-                                        let field = e.utf8_error().field();
-                                        let rec = e.into_byte_record();
-                                        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                                        ParseError::Utf8 { line, field }
-                                    }
-                                },
-                                Ok(false) => break,
-                                Err(e) => ParseError::Csv(e),
-                            };
-                            // The rows before the error are mapped first, so
-                            // the first problem in file order is the one reported.
-                            batch.truncate(n);
-                            if n == 0 || full_tx.send(Ok(batch)).is_ok() {
-                                let _ = full_tx.send(Err(failed));
+                                }
                             }
-                            return;
-                        }
-                        let done = n < BATCH;
-                        batch.truncate(n);
-                        if (n > 0 && full_tx.send(Ok(batch)).is_err()) || done {
-                            return;
+                            None => self.load_csv(&name, rows, &mut report, src_index, src.len()),
                         }
                     }
-                });
-                let result = self.stream(&name, &headers, &mut report, src_index, |emit| {
-                    let mut n: u64 = 0;
-                    for batch in full_rx.iter() {
-                        let batch = match batch {
-                            Ok(b) => b,
-                            Err(ParseError::Csv(e)) => {
-                                return Err(anyhow::Error::new(e).context(format!("reading `{name}`")))
-                            }
-                            Err(ParseError::Utf8 { line, field }) => bail!(
-                                "`{name}`: line {line}, column `{}`: value is not UTF-8 text (save the file as UTF-8)",
-                                crate::shown(headers.get(field).map(String::as_str).unwrap_or("?"))
-                            ),
-                        };
-                        for rec in &batch {
-                            n += 1;
-                            if n % 65536 == 0 {
-                                progress.update(rec.position().map(|p| p.byte()).unwrap_or(0));
-                            }
-                            let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                            emit(line, rec)?;
-                        }
-                        let _ = empty_tx.send(batch);
-                    }
-                    progress.finish();
-                    Ok(())
-                });
-                // On an early error the receiver is gone and the parser stops at its next send.
-                drop(full_rx);
-                let _ = parser.join();
-                result
+                    _ => self.load_csv(&name, rows, &mut report, src_index, src.len()),
+                }
             }
             Format::Ndjson | Format::Parquet | Format::Spreadsheet => {
                 let (headers, rows) = match opened.format {
@@ -299,6 +251,98 @@ impl TableLoad<'_> {
             }
         }
         .map(|(df, present)| (df, present, report))
+    }
+
+    /// Map a CSV file's rows in one piece (parsing on a second thread).
+    pub(super) fn load_csv(
+        &self,
+        name: &str,
+        rows: read::CsvRows,
+        report: &mut FileReport,
+        src_index: u32,
+        total: Option<u64>,
+    ) -> Result<(DataFrame, BTreeSet<String>)> {
+                let mut reader = rows.reader;
+        let headers = rows.headers;
+        let mut progress = Progress::new(total, name, self.quiet);
+        // CSV parsing (and the UTF-8 check) runs on a second thread,
+        // one batch of records ahead of the mapping below: the two
+        // halves of the work overlap on a two-core machine. Batches
+        // go back for reuse, so no record is allocated per row.
+        const BATCH: usize = 4096;
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<Vec<csv::StringRecord>, ParseError>>(4);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<csv::StringRecord>>();
+        let parser = std::thread::spawn(move || {
+            // The record being read; swapped with the batch's slot once
+            // it is known to be UTF-8 (a move, no copy).
+            let mut cur = csv::ByteRecord::new();
+            loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_else(|_| vec![csv::StringRecord::new(); BATCH]);
+                batch.resize_with(BATCH, csv::StringRecord::new);
+                let mut n = 0;
+                while n < BATCH {
+                    let failed = match reader.read_byte_record(&mut cur) {
+                        Ok(true) => match csv::StringRecord::from_byte_record(cur) {
+                            Ok(rec) => {
+                                cur = std::mem::replace(&mut batch[n], rec).into_byte_record();
+                                n += 1;
+                                continue;
+                            }
+                            Err(e) => {
+                                let field = e.utf8_error().field();
+                                let rec = e.into_byte_record();
+                                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                                ParseError::Utf8 { line, field }
+                            }
+                        },
+                        Ok(false) => break,
+                        Err(e) => ParseError::Csv(e),
+                    };
+                    // The rows before the error are mapped first, so
+                    // the first problem in file order is the one reported.
+                    batch.truncate(n);
+                    if n == 0 || full_tx.send(Ok(batch)).is_ok() {
+                        let _ = full_tx.send(Err(failed));
+                    }
+                    return;
+                }
+                let done = n < BATCH;
+                batch.truncate(n);
+                if (n > 0 && full_tx.send(Ok(batch)).is_err()) || done {
+                    return;
+                }
+            }
+        });
+        let result = self.stream(name, &headers, report, src_index, |emit| {
+            let mut n: u64 = 0;
+            for batch in full_rx.iter() {
+                let batch = match batch {
+                    Ok(b) => b,
+                    Err(ParseError::Csv(e)) => {
+                        return Err(anyhow::Error::new(e).context(format!("reading `{name}`")))
+                    }
+                    Err(ParseError::Utf8 { line, field }) => bail!(
+                        "`{name}`: line {line}, column `{}`: value is not UTF-8 text (save the file as UTF-8)",
+                        crate::shown(headers.get(field).map(String::as_str).unwrap_or("?"))
+                    ),
+                };
+                for rec in &batch {
+                    n += 1;
+                    if n % 65536 == 0 {
+                        progress.update(rec.position().map(|p| p.byte()).unwrap_or(0));
+                    }
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    emit(line, rec)?;
+                }
+                let _ = empty_tx.send(batch);
+            }
+            progress.finish();
+            Ok(())
+        });
+        // On an early error the receiver is gone and the parser stops at its next send.
+        drop(full_rx);
+        let _ = parser.join();
+        result
     }
 
     /// Read only the headers of `src` and report the preset and mapping that
@@ -329,171 +373,161 @@ impl TableLoad<'_> {
         src_index: u32,
         rows: impl FnOnce(&mut dyn FnMut(u64, &dyn Fields) -> Result<()>) -> Result<()>,
     ) -> Result<(DataFrame, BTreeSet<String>)> {
+        let m = self.mapping(name, headers, report)?;
+        let mut part = Part::new(&m);
+        rows(&mut |line, fields| part.emit(&m, line, fields))?;
+        self.finish(&m, vec![part], report, src_index)
+    }
+
+    /// Map a CSV file cut into chunks (`split`), each chunk parsed and mapped
+    /// by a worker thread. `None` when a cut fell inside a quoted cell or a
+    /// chunk failed: the caller then reads the file in one piece.
+    pub(super) fn load_split(
+        &self,
+        name: &str,
+        headers: &[String],
+        report: &mut FileReport,
+        src_index: u32,
+        cuts: &split::Split,
+        total: Option<u64>,
+    ) -> Result<Option<(DataFrame, BTreeSet<String>)>> {
+        use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+        let m = self.mapping(name, headers, report)?;
+        let n = cuts.bounds.len() - 1;
+        let next = AtomicUsize::new(0);
+        let done = AtomicU64::new(0);
+        let stop = AtomicBool::new(false);
+        let slots: Vec<std::sync::Mutex<Option<Result<Chunk>>>> =
+            (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+        let mut progress = Progress::new(total, name, self.quiet);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..cuts.threads.min(n))
+                .map(|_| {
+                    s.spawn(|| loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= n || stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let out = read_chunk(&m, cuts, k, &done, &stop);
+                        if out.as_ref().map_or(true, |c| c.open_quote && k + 1 < n) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        if let Ok(mut slot) = slots[k].lock() {
+                            *slot = Some(out);
+                        }
+                    })
+                })
+                .collect();
+            while !workers.iter().all(|w| w.is_finished()) {
+                progress.update(done.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        progress.finish();
+        let mut parts = Vec::with_capacity(n);
+        let mut lines_before = cuts.lines_before;
+        for (k, slot) in slots.into_iter().enumerate() {
+            let chunk = match slot.into_inner().ok().flatten() {
+                Some(Ok(c)) if !(c.open_quote && k + 1 < n) => c,
+                _ => return Ok(None),
+            };
+            let mut part = chunk.part;
+            part.shift_lines(lines_before);
+            lines_before += chunk.lines;
+            parts.push(part);
+        }
+        self.finish(&m, parts, report, src_index).map(Some)
+    }
+
+    /// How this file's columns are mapped, decided once from its headers.
+    fn mapping<'a>(
+        &'a self,
+        name: &'a str,
+        headers: &'a [String],
+        report: &mut FileReport,
+    ) -> Result<Mapping<'a>> {
         let kind = self.kind;
         let tcfg = self.tcfg();
         let (preset, choice) = choose_preset(kind, tcfg, headers);
         report.preset = preset.name.to_string();
         report.preset_choice = choice.to_string();
         let plans = plan_columns(name, kind, preset, tcfg, headers, report, true)?;
-        let day_first = self.day_first();
-        let decimal_comma = self.decimal_comma();
-        let stage_map = StageMap::new(tcfg);
-        let skip_totals = kind == TableKind::Campaigns;
-        let formats: Vec<Option<&str>> = plans
+        let formats = plans
             .iter()
             .map(|p| tcfg.date_format.get(p.spec.name))
             .collect();
-        let vmaps: Vec<BTreeMap<String, (String, String)>> = plans
+        let vmaps = plans
             .iter()
             .map(|p| value_map(preset, tcfg, p.spec.name))
             .collect();
-        let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
-
         // Per column, once: not read (no source, or skipped by the command).
-        let unread: Vec<bool> = plans
+        let unread = plans
             .iter()
             .map(|p| p.from.is_none() || self.skipped(p.spec))
             .collect();
-        let mut builders: Vec<Builder> = plans
-            .iter()
-            .map(|p| Builder::new(p.spec, self.skipped(p.spec)))
-            .collect();
-        let mut lines: Vec<i64> = Vec::new();
+        let skipped = plans.iter().map(|p| self.skipped(p.spec)).collect();
         let stage_idx = plans.iter().position(|p| p.spec.name == "stage");
         let status_idx = plans.iter().position(|p| p.spec.name == "status");
         let status_mapped = status_idx.is_some_and(|i| plans[i].from.is_some());
-        // The cells of the row being mapped: one allocation, reused.
-        let mut spare: Vec<Cell<'static>> = Vec::with_capacity(plans.len());
+        Ok(Mapping {
+            name,
+            headers,
+            kind,
+            preset,
+            formats,
+            vmaps,
+            unread,
+            skipped,
+            stage_map: StageMap::new(tcfg),
+            decimal_comma: self.decimal_comma(),
+            skip_totals: kind == TableKind::Campaigns,
+            stage_idx,
+            status_idx,
+            status_mapped,
+            plans,
+        })
+    }
 
-        let mut emit = |line: u64, fields: &dyn Fields| -> Result<()> {
-            let first = (0..fields.count())
-                .filter_map(|i| fields.get(i))
-                .map(parse::trim)
-                .find(|s| !s.is_empty());
-            let Some(first) = first else {
-                return Ok(());
-            };
-            if skip_totals && first.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("total")) {
-                report.footer_rows += 1;
-                return Ok(());
-            }
-            report.rows_read += 1;
-            let mut cells = recycle(std::mem::take(&mut spare));
-            let mut drop_row = false;
-            for (pi, plan) in plans.iter().enumerate() {
-                let raw: Option<&str> = match &plan.from {
-                    None => None,
-                    Some(From::Header(i)) => fields.get(*i),
-                    Some(From::Constant(v)) => Some(v.as_str()),
-                };
-                let raw = raw.map(parse::trim).unwrap_or("");
-                let col = plan.spec.name;
-                let cell = match plan.spec.kind {
-                    _ if unread[pi] => Cell::Null,
-                    ColumnKind::Text => {
-                        if raw.is_empty() || (skip_totals && raw == "--") {
-                            Cell::Null
-                        } else if let Some((k, (to, _))) = vmaps[pi].get_key_value(raw) {
-                            *vcounts.entry((pi, k.as_str())).or_default() += 1;
-                            Cell::Text(to.as_str())
-                        } else {
-                            Cell::Text(raw)
-                        }
-                    }
-                    ColumnKind::Timestamp => {
-                        if is_null_token(raw) {
-                            Cell::Null
-                        } else if let Some(v) =
-                            formats[pi].and_then(|f| parse::parse_with_format(raw, f))
-                        {
-                            Cell::Ts(Ts::Exact(v), raw)
-                        } else if let Some(ts) = parse::parse_timestamp(raw) {
-                            Cell::Ts(ts, raw)
-                        } else if plan.spec.required {
-                            bail!(
-                                "`{name}`: line {line}, column `{}` ({col}): `{}` is not a date or timestamp (tried {}{}); for another form set [{}.date_format] {col} = \"%d-%b-%Y %H:%M\" (strftime) in revcycle.toml",
-                                source_label(&plan.from, headers),
-                                read::truncate(raw, 60),
-                                formats[pi].map(|f| format!("date_format `{f}`, ")).unwrap_or_default(),
-                                parse::FORMS_TRIED,
-                                kind.name()
-                            );
-                        } else {
-                            unreadable(report, col, line, raw)
-                        }
-                    }
-                    ColumnKind::Number => {
-                        if is_null_token(raw) {
-                            Cell::Null
-                        } else if let Some(v) = parse::parse_amount(raw, decimal_comma) {
-                            Cell::Num(v)
-                        } else if plan.spec.required {
-                            bail!(
-                                "`{name}`: line {line}, column `{}` ({col}): `{}` is not a number{}",
-                                source_label(&plan.from, headers),
-                                read::truncate(raw, 60),
-                                if raw.contains(',') && !decimal_comma {
-                                    " (set decimal_comma = true in revcycle.toml if it uses a decimal comma)"
-                                } else {
-                                    ""
-                                }
-                            );
-                        } else {
-                            unreadable(report, col, line, raw)
-                        }
-                    }
-                    ColumnKind::Status => {
-                        if raw.is_empty() {
-                            Cell::Null
-                        } else if let Some(s) = parse_status(raw) {
-                            Cell::Text(s)
-                        } else {
-                            unreadable(report, col, line, raw)
-                        }
-                    }
-                    ColumnKind::DealType => {
-                        if raw.is_empty() {
-                            Cell::Null
-                        } else if let Some(t) = stage_map.deal_type(raw) {
-                            Cell::Text(t)
-                        } else {
-                            unreadable(report, col, line, raw)
-                        }
-                    }
-                };
-                if plan.spec.required && matches!(cell, Cell::Null) {
-                    problem(&mut report.dropped_required, col).add(line, raw);
-                    drop_row = true;
-                }
-                cells.push(cell);
-            }
-            if drop_row {
-                spare = recycle(cells);
-                return Ok(());
-            }
-            // status from the stage map when the export has no status column
-            if !status_mapped {
-                if let Some(si) = stage_idx {
-                    let status = match &cells[si] {
-                        Cell::Text(stage) => Some(stage_map.status(stage)),
-                        _ => None,
-                    };
-                    if let Some(pos) = status_idx {
-                        cells[pos] = status.map_or(Cell::Null, |s| Cell::Text(s));
-                    }
+    /// Join the parts (in file order) into the table's frame.
+    fn finish(
+        &self,
+        m: &Mapping,
+        parts: Vec<Part>,
+        report: &mut FileReport,
+        src_index: u32,
+    ) -> Result<(DataFrame, BTreeSet<String>)> {
+        let (name, headers, kind, preset) = (m.name, m.headers, m.kind, m.preset);
+        let tcfg = self.tcfg();
+        let plans = &m.plans;
+        let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
+        let mut lines: Vec<i64> = Vec::new();
+        let mut columns: Vec<Vec<Builder>> = plans.iter().map(|_| Vec::new()).collect();
+        for part in parts {
+            report.rows_read += part.rows_read;
+            report.rows_kept += part.rows_kept;
+            report.footer_rows += part.footer_rows;
+            for (into, from) in [
+                (&mut report.failures, part.failures),
+                (&mut report.dropped_required, part.dropped_required),
+            ] {
+                for (col, p) in from {
+                    problem(into, &col).merge(p);
                 }
             }
-            for (b, cell) in builders.iter_mut().zip(cells.drain(..)) {
-                b.push(cell, line);
+            for (k, v) in part.vcounts {
+                *vcounts.entry(k).or_default() += v;
             }
-            spare = recycle(cells);
-            lines.push(line as i64);
-            report.rows_kept += 1;
-            Ok(())
-        };
-        rows(&mut emit)?;
+            if lines.is_empty() {
+                lines = part.lines;
+            } else {
+                lines.extend_from_slice(&part.lines);
+            }
+            for (c, b) in columns.iter_mut().zip(part.builders) {
+                c.push(b);
+            }
+        }
         for ((pi, from), rows) in vcounts {
-            let (to, via) = &vmaps[pi][from];
+            let (to, via) = &m.vmaps[pi][from];
             report.value_maps.push(ValueMapped {
                 column: plans[pi].spec.name.to_string(),
                 from: from.to_string(),
@@ -508,25 +542,25 @@ impl TableLoad<'_> {
         }
 
         // Finish columns.
-        let mut columns: Vec<Column> = Vec::with_capacity(plans.len() + 2);
+        let mut out: Vec<Column> = Vec::with_capacity(plans.len() + 2);
         let mut present = BTreeSet::new();
         let at = Finish {
             name,
             headers,
             kind,
-            day_first,
+            day_first: self.day_first(),
             height: lines.len(),
         };
-        for (plan, b) in plans.iter().zip(builders) {
+        for (plan, parts) in plans.iter().zip(columns) {
             if plan.from.is_some() {
                 present.insert(plan.spec.name.to_string());
             }
-            columns.push(b.finish(plan, &at, report)?);
+            out.push(Builder::concat(parts)?.finish(plan, &at, report)?);
         }
         let height = lines.len();
         // Status and type are always filled: status from stage map or open,
         // type defaults to new_business.
-        let mut df = DataFrame::new(height, columns).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut df = DataFrame::new(height, out).map_err(|e| anyhow::anyhow!("{e}"))?;
         if kind == TableKind::Opportunities {
             df = df
                 .lazy()
@@ -579,28 +613,6 @@ impl TableLoad<'_> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok((df, present))
     }
-}
-
-/// An unreadable value in an optional column: counted with a sample, and null.
-fn unreadable<'a>(report: &mut FileReport, col: &str, line: u64, raw: &str) -> Cell<'a> {
-    problem(&mut report.failures, col).add(line, raw);
-    Cell::Null
-}
-
-/// The problem of column `col` in `map`, created when first met (the
-/// column name is copied once, not per value).
-fn problem<'m>(map: &'m mut BTreeMap<String, Problem>, col: &str) -> &'m mut Problem {
-    if !map.contains_key(col) {
-        map.insert(col.to_string(), Problem::default());
-    }
-    map.get_mut(col).expect("inserted above")
-}
-
-/// An empty vector with `cells`' allocation, for the next row's cells
-/// (`filter_map` into the same layout collects in place: no allocation).
-fn recycle<'b>(mut cells: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
-    cells.clear();
-    cells.into_iter().filter_map(|_| None).collect()
 }
 
 /// Why the CSV parser thread stopped early.
