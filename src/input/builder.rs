@@ -161,10 +161,28 @@ impl Builder {
     /// The builders of one column from the parts of a file (in file order)
     /// as one builder: what one builder fed every row would hold.
     pub(super) fn concat(parts: Vec<Builder>) -> Result<Builder> {
+        // The first part's vectors grow once to the total (no doubling: the
+        // parts and the whole coexist only while being copied).
+        let total: usize = parts.iter().map(Builder::rows).sum();
+        let any_df = parts
+            .iter()
+            .any(|p| matches!(p, Builder::Ts { df: Some(_), .. }));
         let mut parts = parts.into_iter();
         let Some(mut out) = parts.next() else {
             return Ok(Builder::Skip);
         };
+        match &mut out {
+            Builder::Num(v) => v.reserve_exact(total - v.len()),
+            Builder::Ts { mf, df, .. } => {
+                if any_df && df.is_none() {
+                    *df = Some(mf.clone());
+                }
+                for v in std::iter::once(mf).chain(df.as_mut()) {
+                    v.reserve_exact(total - v.len());
+                }
+            }
+            _ => {}
+        }
         for part in parts {
             out = match (out, part) {
                 (Builder::Skip, _) => Builder::Skip,
@@ -248,6 +266,15 @@ impl Builder {
             };
         }
         Ok(out)
+    }
+
+    /// Values held (numbers and timestamps; 0 for the others).
+    fn rows(&self) -> usize {
+        match self {
+            Builder::Num(v) => v.len(),
+            Builder::Ts { mf, .. } => mf.len(),
+            _ => 0,
+        }
     }
 
     fn into_text_series(self) -> Result<Series> {

@@ -500,7 +500,12 @@ impl TableLoad<'_> {
         let tcfg = self.tcfg();
         let plans = &m.plans;
         let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
-        let mut lines: Vec<i64> = Vec::new();
+        let one = parts.len() == 1;
+        let mut lines: Vec<i64> = if one {
+            Vec::new()
+        } else {
+            Vec::with_capacity(parts.iter().map(|p| p.lines.len()).sum())
+        };
         let mut columns: Vec<Vec<Builder>> = plans.iter().map(|_| Vec::new()).collect();
         for part in parts {
             report.rows_read += part.rows_read;
@@ -517,7 +522,7 @@ impl TableLoad<'_> {
             for (k, v) in part.vcounts {
                 *vcounts.entry(k).or_default() += v;
             }
-            if lines.is_empty() {
+            if one {
                 lines = part.lines;
             } else {
                 lines.extend_from_slice(&part.lines);
