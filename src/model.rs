@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
+use crate::dict::Coded;
+
 /// The four canonical tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TableKind {
@@ -235,6 +237,92 @@ impl Table {
     }
 }
 
+/// The touches table, loaded as coded columns (never as text columns: at
+/// scale it is the largest table, several touches a lead). Every text
+/// column is `u32` codes into its own dictionary (`dict::NULL` for null),
+/// so a touch takes 32 bytes whatever the length of its texts, and a
+/// reader looks each distinct text up once instead of once a touch. Rows in
+/// file order (the files one after the other), all at or before `as_of`.
+#[derive(Debug, Clone, Default)]
+pub struct Touches {
+    pub lead_id: Coded,
+    /// `touched_at`, microseconds since the epoch (UTC); never null.
+    pub touched_at: Vec<i64>,
+    pub channel: Coded,
+    pub campaign_id: Coded,
+    pub touch_type: Coded,
+    pub source: Coded,
+    pub medium: Coded,
+    /// Canonical columns the input really provided (as `Table::present`).
+    pub present: BTreeSet<String>,
+}
+
+impl Touches {
+    pub fn len(&self) -> usize {
+        self.touched_at.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.touched_at.is_empty()
+    }
+
+    /// The coded column of a text column of `TOUCHES` (None for `touched_at`).
+    pub fn coded(&self, column: &str) -> Option<&Coded> {
+        match column {
+            "lead_id" => Some(&self.lead_id),
+            "channel" => Some(&self.channel),
+            "campaign_id" => Some(&self.campaign_id),
+            "touch_type" => Some(&self.touch_type),
+            "source" => Some(&self.source),
+            "medium" => Some(&self.medium),
+            _ => None,
+        }
+    }
+
+    pub fn coded_mut(&mut self, column: &str) -> Option<&mut Coded> {
+        match column {
+            "lead_id" => Some(&mut self.lead_id),
+            "channel" => Some(&mut self.channel),
+            "campaign_id" => Some(&mut self.campaign_id),
+            "touch_type" => Some(&mut self.touch_type),
+            "source" => Some(&mut self.source),
+            "medium" => Some(&mut self.medium),
+            _ => None,
+        }
+    }
+
+    /// Keep the rows where `keep` is true (in order).
+    pub fn retain(&mut self, keep: &[bool]) {
+        fn filter<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut k = keep.iter();
+            v.retain(|_| *k.next().unwrap_or(&false));
+        }
+        filter(&mut self.touched_at, keep);
+        for c in [
+            &mut self.lead_id,
+            &mut self.channel,
+            &mut self.campaign_id,
+            &mut self.touch_type,
+            &mut self.source,
+            &mut self.medium,
+        ] {
+            filter(&mut c.codes, keep);
+        }
+    }
+
+    /// Append `other`'s rows (its codes remapped into these dictionaries).
+    pub fn append(&mut self, other: &Touches) {
+        self.touched_at.extend_from_slice(&other.touched_at);
+        self.lead_id.append(&other.lead_id);
+        self.channel.append(&other.channel);
+        self.campaign_id.append(&other.campaign_id);
+        self.touch_type.append(&other.touch_type);
+        self.source.append(&other.source);
+        self.medium.append(&other.medium);
+        self.present.extend(other.present.iter().cloned());
+    }
+}
+
 /// Everything one command reads: up to four tables and the instant the
 /// analysis looks from.
 #[derive(Clone)]
@@ -243,8 +331,9 @@ pub struct Dataset {
     pub opportunities: Option<Table>,
     pub campaigns: Option<Table>,
     pub revenue: Option<Table>,
-    /// Marketing touches at `as_of` (loaded only by the commands that read them).
-    pub touches: Option<Table>,
+    /// Marketing touches at `as_of` (loaded only by the commands that read
+    /// them): coded columns, not a `Table` (`table(Touches)` is None).
+    pub touches: Option<Touches>,
     /// Microseconds since the Unix epoch, UTC.
     pub as_of: i64,
 }
@@ -256,17 +345,20 @@ impl Dataset {
             TableKind::Opportunities => self.opportunities.as_ref(),
             TableKind::Campaigns => self.campaigns.as_ref(),
             TableKind::Revenue => self.revenue.as_ref(),
-            TableKind::Touches => self.touches.as_ref(),
+            // Coded columns, read through `touches`.
+            TableKind::Touches => None,
         }
     }
 
-    pub fn table_mut(&mut self, kind: TableKind) -> &mut Option<Table> {
-        match kind {
-            TableKind::Leads => &mut self.leads,
-            TableKind::Opportunities => &mut self.opportunities,
-            TableKind::Campaigns => &mut self.campaigns,
-            TableKind::Revenue => &mut self.revenue,
-            TableKind::Touches => &mut self.touches,
+    /// Set the table of `table.kind` (the touches are set on `touches`: a
+    /// touches `Table` is not kept).
+    pub fn set_table(&mut self, table: Table) {
+        match table.kind {
+            TableKind::Leads => self.leads = Some(table),
+            TableKind::Opportunities => self.opportunities = Some(table),
+            TableKind::Campaigns => self.campaigns = Some(table),
+            TableKind::Revenue => self.revenue = Some(table),
+            TableKind::Touches => {}
         }
     }
 

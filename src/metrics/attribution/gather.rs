@@ -131,115 +131,81 @@ pub fn gather(
             .zip(strs(&cc, "campaign_channel")?)
             .filter_map(|(k, v)| Some((k?, v?)))
             .collect();
-        let df = (t
-            .lazy()
-            .select([
-                col("lead_id"),
-                col("touched_at"),
-                col("channel"),
-                col("campaign_id"),
-                col("touch_type"),
-                col("source"),
-                col("medium"),
-            ])
-            .collect())
-        .ctx("gathering touches")?;
-        // Column by column in lockstep, borrowing the text (no copy per row).
-        let text = |c: &str| -> Result<StringChunked> {
-            let col = df.column(c).ctx(c)?;
-            Ok(col.str().ctx(c)?.clone())
-        };
-        let (lead, own, camp, tt, src, med) = (
-            text("lead_id")?,
-            text("channel")?,
-            text("campaign_id")?,
-            text("touch_type")?,
-            text("source")?,
-            text("medium")?,
-        );
-        let at = (df
-            .column("touched_at")
-            .ctx("touched_at")?
-            .cast(&DataType::Int64))
-        .ctx("touched_at")?;
-        let at = at.i64().ctx("touched_at")?.clone();
-        drop(df);
-        // Caches borrowing the columns' text: no allocation per touch, and
-        // a run of touches of one lead (or one kind) is looked up once.
+        // Each distinct lead id looked up once: dictionary code -> lead index.
+        let lead_of: Vec<Option<u32>> = std::iter::once(None)
+            .chain(t.lead_id.dict.iter().map(|(_, id)| index.get(id).copied()))
+            .collect();
+        // Each distinct (channel, campaign, type, source, medium) code tuple
+        // resolved once into the engine's name ids; a run of touches of one
+        // kind is not even looked up. Only the tuples of kept touches are
+        // resolved, so the engine's names are the same as from text columns.
+        let mut kind_cache: FastMap<[u32; 5], [u32; 3]> = FastMap::default();
         let mut rule_cache: FastMap<(&str, &str), u32> = FastMap::default();
-        let mut camp_ids: FastMap<&str, u32> = FastMap::default();
         let mut touched = vec![false; b.n_leads()];
-        let mut last_lead: Option<(&str, Option<u32>)> = None;
-        type Texts<'a> = [Option<&'a str>; 5];
-        let mut last_kind: Option<(Texts, [u32; 3])> = None;
-        let rows = lead
-            .iter()
-            .zip(at.iter())
-            .zip(own.iter())
-            .zip(camp.iter())
-            .zip(tt.iter())
-            .zip(src.iter().zip(med.iter()));
-        for (((((l, at), own), camp), tt), (src, med)) in rows {
-            // The channel as written, without surrounding whitespace (trimmed
-            // here, borrowing: a stripped copy of the column would cost as
-            // much memory as the column).
-            let own = own.map(str::trim);
-            let li = match (l, last_lead) {
-                (Some(l), Some((p, li))) if p == l => li,
-                (Some(l), _) => {
-                    let li = index.get(l).copied();
-                    last_lead = Some((l, li));
-                    li
-                }
-                (None, _) => None,
-            };
-            let Some(li) = li else {
+        let mut last_kind: Option<([u32; 5], [u32; 3])> = None;
+        let (own, camp, tt, src, med) = (
+            &t.channel,
+            &t.campaign_id,
+            &t.touch_type,
+            &t.source,
+            &t.medium,
+        );
+        for (i, (&l, &at)) in t.lead_id.codes.iter().zip(&t.touched_at).enumerate() {
+            let Some(li) = lead_of[l as usize] else {
                 out.orphan_touches += 1;
                 continue;
             };
-            let Some(at) = at else { continue };
             touched[li as usize] = true;
-            let texts: Texts = [own, camp, tt, src, med];
-            if let Some((t, ids)) = &last_kind {
-                if *t == texts {
+            let codes = [
+                own.codes[i],
+                camp.codes[i],
+                tt.codes[i],
+                src.codes[i],
+                med.codes[i],
+            ];
+            if let Some((k, ids)) = &last_kind {
+                if *k == codes {
                     b.touch_ids(li, at, ids[0], ids[1], ids[2]);
                     continue;
                 }
             }
-            let channel = match own.filter(|c| !c.is_empty()) {
-                Some(c) => b.name(c),
-                None => match camp.and_then(|c| camp_channel.get(c)) {
-                    Some(c) => b.name(c),
-                    None => {
-                        let key = (src.unwrap_or(""), med.unwrap_or(""));
-                        match rule_cache.get(&key) {
-                            Some(&id) => id,
+            let ids = match kind_cache.get(&codes) {
+                Some(ids) => *ids,
+                None => {
+                    let [own_c, camp_c, tt_c, src_c, med_c] = codes;
+                    // The channel as written, without surrounding whitespace.
+                    let own = own.dict.get(own_c).map(str::trim);
+                    let camp = camp.dict.get(camp_c);
+                    let (src, med) = (src.dict.get(src_c), med.dict.get(med_c));
+                    let channel = match own.filter(|c| !c.is_empty()) {
+                        Some(c) => b.name(c),
+                        None => match camp.and_then(|c| camp_channel.get(c)) {
+                            Some(c) => b.name(c),
                             None => {
-                                let id = match rules.channel(src, med) {
-                                    Some(c) => b.name(&c),
-                                    None => b.name(NONE_UNIT),
-                                };
-                                rule_cache.insert(key, id);
-                                id
+                                let key = (src.unwrap_or(""), med.unwrap_or(""));
+                                match rule_cache.get(&key) {
+                                    Some(&id) => id,
+                                    None => {
+                                        let id = match rules.channel(src, med) {
+                                            Some(c) => b.name(&c),
+                                            None => b.name(NONE_UNIT),
+                                        };
+                                        rule_cache.insert(key, id);
+                                        id
+                                    }
+                                }
                             }
-                        }
-                    }
-                },
+                        },
+                    };
+                    let campaign = b.name(camp.unwrap_or(""));
+                    let touch_type = b.name(tt.dict.get(tt_c).unwrap_or(""));
+                    let ids = [channel, campaign, touch_type];
+                    kind_cache.insert(codes, ids);
+                    ids
+                }
             };
-            let campaign = match camp {
-                Some(c) => match camp_ids.get(c) {
-                    Some(&id) => id,
-                    None => {
-                        let id = b.name(c);
-                        camp_ids.insert(c, id);
-                        id
-                    }
-                },
-                None => b.name(""),
-            };
-            let touch_type = b.name(tt.unwrap_or(""));
-            last_kind = Some((texts, [channel, campaign, touch_type]));
-            b.touch_ids(li, at, channel, campaign, touch_type);
+            last_kind = Some((codes, ids));
+            b.touch_ids(li, at, ids[0], ids[1], ids[2]);
         }
         out.leads_without_touches = touched.iter().filter(|t| !**t).count() as u64;
     }
