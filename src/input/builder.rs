@@ -294,11 +294,17 @@ impl Builder {
                         *v = month_floor(*v);
                     }
                 }
-                Int64Chunked::from_iter_options(
-                    col.into(),
-                    vals.into_iter().map(|v| (v != NULL_TS).then_some(v)),
-                )
-                .into_datetime(TimeUnit::Microseconds, None)
+                // Without a null (a required column) the values move into
+                // the column; a copy with a validity mask only when needed.
+                let ca = if vals.contains(&NULL_TS) {
+                    Int64Chunked::from_iter_options(
+                        col.into(),
+                        vals.into_iter().map(|v| (v != NULL_TS).then_some(v)),
+                    )
+                } else {
+                    Int64Chunked::from_vec(col.into(), vals)
+                };
+                ca.into_datetime(TimeUnit::Microseconds, None)
                 .into_series()
             }
         };
