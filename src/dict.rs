@@ -12,7 +12,7 @@ use std::hash::{BuildHasher, BuildHasherDefault};
 
 use hashbrown::HashTable;
 
-use crate::hash::Fx;
+use crate::hash::{FastMap, Fx};
 
 /// The code of null in every dictionary.
 pub const NULL: u32 = 0;
@@ -33,8 +33,9 @@ impl std::fmt::Debug for Dict {
     }
 }
 
+/// The hash of a text (of its bytes: `str` and `[u8]` hash alike here).
 fn hash(s: &str) -> u64 {
-    BuildHasherDefault::<Fx>::default().hash_one(s)
+    BuildHasherDefault::<Fx>::default().hash_one(s.as_bytes())
 }
 
 impl Dict {
@@ -59,18 +60,26 @@ impl Dict {
         Some(&self.arena[start..end])
     }
 
-    /// The text of a code that is not `NULL` (for the table's rehash).
-    fn text<'a>(arena: &'a str, ends: &[usize], code: u32) -> &'a str {
+    /// The bytes of a code that is not `NULL` (no char-boundary checks:
+    /// entries start and end on one).
+    #[inline]
+    fn bytes<'a>(arena: &'a str, ends: &[usize], code: u32) -> &'a [u8] {
         let i = code as usize - 1;
         let start = if i == 0 { 0 } else { ends[i - 1] };
-        &arena[start..ends[i]]
+        &arena.as_bytes()[start..ends[i]]
+    }
+
+    /// True when `code` (not `NULL`) is the text `s`.
+    #[inline]
+    pub fn is(&self, code: u32, s: &str) -> bool {
+        Self::bytes(&self.arena, &self.ends, code) == s.as_bytes()
     }
 
     /// The code of `s`, when it is in the dictionary.
     pub fn find(&self, s: &str) -> Option<u32> {
         let (arena, ends) = (&self.arena, &self.ends);
         self.table
-            .find(hash(s), |&c| Self::text(arena, ends, c) == s)
+            .find(hash(s), |&c| Self::bytes(arena, ends, c) == s.as_bytes())
             .copied()
     }
 
@@ -78,21 +87,25 @@ impl Dict {
     pub fn intern(&mut self, s: &str) -> u32 {
         let h = hash(s);
         let (arena, ends) = (&self.arena, &self.ends);
-        if let Some(&c) = self.table.find(h, |&c| Self::text(arena, ends, c) == s) {
+        if let Some(&c) = self
+            .table
+            .find(h, |&c| Self::bytes(arena, ends, c) == s.as_bytes())
+        {
             return c;
         }
         self.arena.push_str(s);
         self.ends.push(self.arena.len());
         let code = self.ends.len() as u32;
         let (arena, ends) = (&self.arena, &self.ends);
-        self.table
-            .insert_unique(h, code, |&c| hash(Self::text(arena, ends, c)));
+        self.table.insert_unique(h, code, |&c| {
+            BuildHasherDefault::<Fx>::default().hash_one(Self::bytes(arena, ends, c))
+        });
         code
     }
 
     /// Every (code, text), in code order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
-        (1..=self.len() as u32).map(move |c| (c, Self::text(&self.arena, &self.ends, c)))
+        (1..=self.len() as u32).map(move |c| (c, self.get(c).unwrap_or_default()))
     }
 
     /// Add `other`'s texts: `remap[c]` is this dictionary's code of
@@ -110,9 +123,45 @@ impl Dict {
 pub struct Coded {
     pub codes: Vec<u32>,
     pub dict: Dict,
+    /// Codes met lately, by a cheap key of their text (see `slot`): a
+    /// column of few distinct texts (channels, touch types) is coded
+    /// without hashing each value.
+    recent: Recent,
+}
+
+const RECENT: usize = 64;
+
+#[derive(Debug, Clone)]
+struct Recent([u32; RECENT]);
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent([NULL; RECENT])
+    }
+}
+
+/// The slot of a text in `Recent`: its length and three of its bytes.
+#[inline]
+fn slot(s: &[u8]) -> usize {
+    let n = s.len();
+    let (a, b, c) = match n {
+        0 => (0, 0, 0),
+        _ => (s[0], s[n / 2], s[n - 1]),
+    };
+    (n.wrapping_mul(7) ^ (a as usize) ^ (b as usize).wrapping_mul(5) ^ (c as usize).wrapping_mul(3))
+        % RECENT
 }
 
 impl Coded {
+    /// A column of `codes` into `dict`.
+    pub fn new(codes: Vec<u32>, dict: Dict) -> Coded {
+        Coded {
+            codes,
+            dict,
+            recent: Recent::default(),
+        }
+    }
+
     /// The text of row `i` (None for null).
     pub fn get(&self, i: usize) -> Option<&str> {
         self.dict.get(self.codes[i])
@@ -124,8 +173,18 @@ impl Coded {
         let code = match s {
             None => NULL,
             Some(s) => match self.codes.last() {
-                Some(&last) if last != NULL && self.dict.get(last) == Some(s) => last,
-                _ => self.dict.intern(s),
+                Some(&last) if last != NULL && self.dict.is(last, s) => last,
+                _ => {
+                    let k = slot(s.as_bytes());
+                    match self.recent.0[k] {
+                        c if c != NULL && self.dict.is(c, s) => c,
+                        _ => {
+                            let c = self.dict.intern(s);
+                            self.recent.0[k] = c;
+                            c
+                        }
+                    }
+                }
             },
         };
         self.codes.push(code);
@@ -136,6 +195,75 @@ impl Coded {
         let remap = self.dict.merge(&other.dict);
         self.codes
             .extend(other.codes.iter().map(|&c| remap[c as usize]));
+    }
+}
+
+/// Ids (a table's `lead_id`) numbered by the first row that has each,
+/// looked up through a dictionary that already holds most of them (the
+/// touches' lead ids): no second hash table of every id, only of the ids
+/// the dictionary lacks. `get(id)` and `of_code(code)` give the row.
+pub struct IdIndex<'a> {
+    dict: Option<&'a Dict>,
+    /// Row of each dictionary code (`NONE` when no row has it).
+    by_code: Vec<u32>,
+    /// Rows of the ids not in the dictionary.
+    rest: FastMap<&'a str, u32>,
+    distinct: usize,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl<'a> IdIndex<'a> {
+    /// The index of `ids` (row order; a row without an id is skipped).
+    pub fn new(dict: Option<&'a Dict>, ids: impl ExactSizeIterator<Item = Option<&'a str>>) -> Self {
+        let rows = ids.len();
+        let mut by_code = vec![NONE; dict.map_or(0, |d| d.len() + 1)];
+        let mut rest: FastMap<&str, u32> = match dict {
+            Some(_) => FastMap::default(),
+            None => crate::hash::with_capacity(rows),
+        };
+        let mut distinct = 0;
+        for (i, id) in ids.enumerate() {
+            let Some(id) = id else { continue };
+            match dict.and_then(|d| d.find(id)) {
+                Some(c) if by_code[c as usize] == NONE => {
+                    by_code[c as usize] = i as u32;
+                    distinct += 1;
+                }
+                Some(_) => {}
+                None => {
+                    rest.entry(id).or_insert_with(|| {
+                        distinct += 1;
+                        i as u32
+                    });
+                }
+            }
+        }
+        IdIndex {
+            dict,
+            by_code,
+            rest,
+            distinct,
+        }
+    }
+
+    /// The first row with `id`.
+    pub fn get(&self, id: &str) -> Option<u32> {
+        match self.dict.and_then(|d| d.find(id)) {
+            Some(c) => self.of_code(c),
+            None => self.rest.get(id).copied(),
+        }
+    }
+
+    /// The first row whose id is the dictionary's `code`.
+    #[inline]
+    pub fn of_code(&self, code: u32) -> Option<u32> {
+        self.by_code.get(code as usize).copied().filter(|&r| r != NONE)
+    }
+
+    /// How many distinct ids.
+    pub fn distinct(&self) -> usize {
+        self.distinct
     }
 }
 
@@ -202,5 +330,51 @@ mod tests {
             texts,
             vec![Some("L1"), Some("L1"), None, Some("L2"), Some("L1"), Some("L3"), Some("L2"), None]
         );
+    }
+
+    /// Values that share a slot of the recent codes (same length, same
+    /// first, middle and last bytes) and runs of one value: each row gives
+    /// its text back, and each distinct text has one code.
+    #[test]
+    fn coded_push_through_colliding_recent_slots() {
+        let vals: Vec<String> = (0..3000)
+            .map(|i| format!("C{}X{:03}Y", i % 7, (i * 37) % 211))
+            .collect();
+        let mut c = Coded::default();
+        for v in &vals {
+            c.push(Some(v));
+        }
+        for (i, v) in vals.iter().enumerate() {
+            assert_eq!(c.get(i), Some(v.as_str()));
+            assert_eq!(c.dict.find(v), Some(c.codes[i]));
+        }
+        let distinct: std::collections::BTreeSet<&String> = vals.iter().collect();
+        assert_eq!(c.dict.len(), distinct.len());
+    }
+
+    /// Rows numbered by their first id, through the dictionary or not: L1
+    /// twice (first row 0), L9 only in the rows (not in the dictionary),
+    /// a row without an id; dictionary codes of ids no row has give None.
+    #[test]
+    fn id_index_first_row_of_each_id() {
+        let mut d = Dict::new();
+        for id in ["L2", "L1", "L7"] {
+            d.intern(id);
+        }
+        let rows = [Some("L1"), Some("L9"), None, Some("L1"), Some("L2"), Some("L9")];
+        for dict in [Some(&d), None] {
+            let x = IdIndex::new(dict, rows.iter().copied());
+            assert_eq!(x.distinct(), 3);
+            assert_eq!(x.get("L1"), Some(0));
+            assert_eq!(x.get("L9"), Some(1));
+            assert_eq!(x.get("L2"), Some(4));
+            assert_eq!(x.get("L7"), None);
+            assert_eq!(x.get("L8"), None);
+        }
+        let x = IdIndex::new(Some(&d), rows.iter().copied());
+        assert_eq!(x.of_code(2), Some(0));
+        assert_eq!(x.of_code(1), Some(4));
+        assert_eq!(x.of_code(3), None);
+        assert_eq!(x.of_code(NULL), None);
     }
 }

@@ -21,7 +21,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::errors::PolarsCtx;
-use crate::hash::FastMap;
+use crate::dict::IdIndex;
 use crate::model::{Dataset, Table, TableKind};
 pub use crate::text::suggest;
 use read::Source;
@@ -449,26 +449,19 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
         .str()
         .ctx("reading lead_id")?
         .clone();
-    // Borrowed ids (no String per lead): each distinct lead id numbered,
-    // one flag per lead for "has a touch".
-    let mut index: FastMap<&str, u32> = crate::hash::with_capacity(lead_ids.len());
-    for id in lead_ids.iter().flatten() {
-        let n = index.len() as u32;
-        index.entry(id).or_insert(n);
-    }
-    // Each distinct touch lead id looked up once: dictionary code -> lead.
+    // Borrowed ids (no String per lead), each numbered by its first row
+    // through the touches' lead dictionary (each distinct touch lead id
+    // looked up once); one flag per lead row for "has a touch".
+    let index = IdIndex::new(Some(&t.lead_id.dict), lead_ids.iter());
     let dict = &t.lead_id.dict;
-    let mut lead_of: Vec<Option<u32>> = Vec::with_capacity(dict.len() + 1);
-    lead_of.push(None);
-    lead_of.extend(dict.iter().map(|(_, id)| index.get(id).copied()));
-    let mut touched = vec![false; index.len()];
+    let mut touched = vec![false; lead_ids.len()];
     let mut orphans = 0u64;
     let mut samples: Vec<u32> = Vec::new();
     for &code in &t.lead_id.codes {
         if code == crate::dict::NULL {
             continue;
         }
-        match lead_of[code as usize] {
+        match index.of_code(code) {
             Some(i) => touched[i as usize] = true,
             None => {
                 orphans += 1;
@@ -479,7 +472,7 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
         }
     }
     let samples: Vec<&str> = samples.iter().filter_map(|&c| dict.get(c)).collect();
-    let (leads, touched) = (index.len(), touched.iter().filter(|t| **t).count());
+    let (leads, touched) = (index.distinct(), touched.iter().filter(|t| **t).count());
     let mut out = Vec::new();
     if orphans > 0 {
         out.push(quality::Finding {

@@ -83,17 +83,14 @@ fn touches_of(mut df: DataFrame, report: &mut FileReport) -> Result<Touches> {
         };
         // A column not coded (none today) is all null.
         *coded = match (report.coded.remove(name), column.u32()) {
-            (Some(dict), Ok(ca)) => Coded {
-                codes: match ca.cont_slice() {
+            (Some(dict), Ok(ca)) => Coded::new(
+                match ca.cont_slice() {
                     Ok(s) => s.to_vec(),
                     Err(_) => ca.iter().map(|v| v.unwrap_or(NULL)).collect(),
                 },
                 dict,
-            },
-            _ => Coded {
-                codes: vec![NULL; column.len()],
-                dict: Default::default(),
-            },
+            ),
+            _ => Coded::new(vec![NULL; column.len()], Default::default()),
         };
     }
     Ok(t)

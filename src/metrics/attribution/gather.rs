@@ -19,6 +19,7 @@ use super::hash::FastMap;
 use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
 use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
 use crate::metrics::periods::PeriodSpec;
+use crate::dict::IdIndex;
 use crate::model::Dataset;
 use crate::settings::Dimension;
 
@@ -114,11 +115,10 @@ pub fn gather(
     }
     drop(created);
     drop(leads_df);
-    // Lead id -> index, borrowing the ids' text (no copy per lead).
-    let mut index: FastMap<&str, u32> = super::hash::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        index.entry(id.unwrap_or("")).or_insert(i as u32);
-    }
+    // Lead id -> index, borrowing the ids' text (no copy per lead); through
+    // the touches' lead dictionary when loaded (its table already holds
+    // the ids): a map only of the leads without a touch.
+    let index = IdIndex::new(ds.touches.as_ref().map(|t| &t.lead_id.dict), ids.iter());
 
     // Touches: channel as written, else the campaign's, else source/medium.
     if let Some(t) = &ds.touches {
@@ -130,10 +130,6 @@ pub fn gather(
             .into_iter()
             .zip(strs(&cc, "campaign_channel")?)
             .filter_map(|(k, v)| Some((k?, v?)))
-            .collect();
-        // Each distinct lead id looked up once: dictionary code -> lead index.
-        let lead_of: Vec<Option<u32>> = std::iter::once(None)
-            .chain(t.lead_id.dict.iter().map(|(_, id)| index.get(id).copied()))
             .collect();
         // Each distinct (channel, campaign, type, source, medium) code tuple
         // resolved once into the engine's name ids; a run of touches of one
@@ -151,7 +147,7 @@ pub fn gather(
             &t.medium,
         );
         for (i, (&l, &at)) in t.lead_id.codes.iter().zip(&t.touched_at).enumerate() {
-            let Some(li) = lead_of[l as usize] else {
+            let Some(li) = index.of_code(l) else {
                 out.orphan_touches += 1;
                 continue;
             };
@@ -267,7 +263,7 @@ pub fn gather(
                     };
                     conversions.push(Conversion {
                         id: oid[i].clone().unwrap_or_default(),
-                        lead: *li as usize,
+                        lead: li as usize,
                         instant: t,
                         value: amt[i].unwrap_or(0.0),
                         opp_created_at: oc[i],
