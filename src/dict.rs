@@ -2,8 +2,9 @@
 //! one arena, numbered in the order first met. Code 0 is reserved for null,
 //! so a coded column is a plain `Vec<u32>` with no validity mask.
 //!
-//! Memory: the text's bytes, 8 bytes of offset and about 5 of hash table
-//! an entry; a coded value is 4 bytes however long its text. The touches
+//! Memory: the text's bytes, 8 bytes of offset and about 9 of hash table
+//! (the code and 32 bits of the text's hash, so growing the table never
+//! reads the texts again) an entry; a coded value is 4 bytes however long its text. The touches
 //! table is loaded this way (see `model::Touches`). Dictionaries of two
 //! files (or two chunks of one) merge with `merge`, which returns the code
 //! remap of the merged one.
@@ -23,8 +24,8 @@ pub struct Dict {
     arena: String,
     /// `ends[i]`: where the text of code `i + 1` ends in `arena`.
     ends: Vec<usize>,
-    /// Codes, found by their text's hash.
-    table: HashTable<u32>,
+    /// (code, 32 bits of its text's hash), found by the hash.
+    table: HashTable<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Dict {
@@ -33,9 +34,18 @@ impl std::fmt::Debug for Dict {
     }
 }
 
-/// The hash of a text (of its bytes: `str` and `[u8]` hash alike here).
-fn hash(s: &str) -> u64 {
-    BuildHasherDefault::<Fx>::default().hash_one(s.as_bytes())
+/// The hash of a text (32 bits, kept in the table) and the table's
+/// 64-bit hash of it (the same bits twice: the table takes its bucket from
+/// the low bits, its tag from the top ones).
+#[inline]
+fn hash(s: &str) -> (u32, u64) {
+    let h = (BuildHasherDefault::<Fx>::default().hash_one(s.as_bytes()) >> 32) as u32;
+    (h, wide(h))
+}
+
+#[inline]
+fn wide(h: u32) -> u64 {
+    (h as u64) << 32 | h as u64
 }
 
 impl Dict {
@@ -77,29 +87,27 @@ impl Dict {
 
     /// The code of `s`, when it is in the dictionary.
     pub fn find(&self, s: &str) -> Option<u32> {
+        let (h, wide_h) = hash(s);
         let (arena, ends) = (&self.arena, &self.ends);
         self.table
-            .find(hash(s), |&c| Self::bytes(arena, ends, c) == s.as_bytes())
-            .copied()
+            .find(wide_h, |&(c, ch)| ch == h && Self::bytes(arena, ends, c) == s.as_bytes())
+            .map(|&(c, _)| c)
     }
 
     /// The code of `s`, added when new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        let h = hash(s);
+        let (h, wide_h) = hash(s);
         let (arena, ends) = (&self.arena, &self.ends);
-        if let Some(&c) = self
+        if let Some(&(c, _)) = self
             .table
-            .find(h, |&c| Self::bytes(arena, ends, c) == s.as_bytes())
+            .find(wide_h, |&(c, ch)| ch == h && Self::bytes(arena, ends, c) == s.as_bytes())
         {
             return c;
         }
         self.arena.push_str(s);
         self.ends.push(self.arena.len());
         let code = self.ends.len() as u32;
-        let (arena, ends) = (&self.arena, &self.ends);
-        self.table.insert_unique(h, code, |&c| {
-            BuildHasherDefault::<Fx>::default().hash_one(Self::bytes(arena, ends, c))
-        });
+        self.table.insert_unique(wide_h, (code, h), |&(_, ch)| wide(ch));
         code
     }
 
@@ -223,9 +231,19 @@ impl<'a> IdIndex<'a> {
             None => crate::hash::with_capacity(rows),
         };
         let mut distinct = 0;
+        // The code after the last one found is tried first: ids listed in
+        // the order the touches first name them are found without a hash.
+        let mut next = 1u32;
         for (i, id) in ids.enumerate() {
             let Some(id) = id else { continue };
-            match dict.and_then(|d| d.find(id)) {
+            let code = dict.and_then(|d| match (next as usize) <= d.len() && d.is(next, id) {
+                true => Some(next),
+                false => d.find(id),
+            });
+            if let Some(c) = code {
+                next = c + 1;
+            }
+            match code {
                 Some(c) if by_code[c as usize] == NONE => {
                     by_code[c as usize] = i as u32;
                     distinct += 1;
@@ -285,7 +303,7 @@ mod tests {
         assert_eq!(d.get(4), None);
         assert_eq!(d.find("Paid Search"), Some(3));
         assert_eq!(d.find("paid search"), None);
-        // Many entries: the table grows and rehashes from the arena.
+        // Many entries: the table grows (rehashed from the kept hashes).
         for i in 0..20_000 {
             d.intern(&format!("L-{i:06}"));
         }
@@ -376,5 +394,10 @@ mod tests {
         assert_eq!(x.of_code(1), Some(4));
         assert_eq!(x.of_code(3), None);
         assert_eq!(x.of_code(NULL), None);
+        // Rows in the dictionary's order (found by the guess of the next code).
+        let rows = [Some("L2"), Some("L1"), Some("L7"), Some("L2")];
+        let x = IdIndex::new(Some(&d), rows.iter().copied());
+        assert_eq!((x.of_code(1), x.of_code(2), x.of_code(3)), (Some(0), Some(1), Some(2)));
+        assert_eq!(x.distinct(), 3);
     }
 }
