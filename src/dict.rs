@@ -99,7 +99,9 @@ impl Dict {
         let (h, wide_h) = hash(s);
         let (arena, ends) = (&self.arena, &self.ends);
         self.table
-            .find(wide_h, |&(c, ch)| ch == h && Self::bytes(arena, ends, c) == s.as_bytes())
+            .find(wide_h, |&(c, ch)| {
+                ch == h && Self::bytes(arena, ends, c) == s.as_bytes()
+            })
             .map(|&(c, _)| c)
     }
 
@@ -107,16 +109,16 @@ impl Dict {
     pub fn intern(&mut self, s: &str) -> u32 {
         let (h, wide_h) = hash(s);
         let (arena, ends) = (&self.arena, &self.ends);
-        if let Some(&(c, _)) = self
-            .table
-            .find(wide_h, |&(c, ch)| ch == h && Self::bytes(arena, ends, c) == s.as_bytes())
-        {
+        if let Some(&(c, _)) = self.table.find(wide_h, |&(c, ch)| {
+            ch == h && Self::bytes(arena, ends, c) == s.as_bytes()
+        }) {
             return c;
         }
         self.arena.push_str(s);
         self.ends.push(self.arena.len());
         let code = self.ends.len() as u32;
-        self.table.insert_unique(wide_h, (code, h), |&(_, ch)| wide(ch));
+        self.table
+            .insert_unique(wide_h, (code, h), |&(_, ch)| wide(ch));
         code
     }
 
@@ -232,7 +234,10 @@ const NONE: u32 = u32::MAX;
 
 impl<'a> IdIndex<'a> {
     /// The index of `ids` (row order; a row without an id is skipped).
-    pub fn new(dict: Option<&'a Dict>, ids: impl ExactSizeIterator<Item = Option<&'a str>>) -> Self {
+    pub fn new(
+        dict: Option<&'a Dict>,
+        ids: impl ExactSizeIterator<Item = Option<&'a str>>,
+    ) -> Self {
         let rows = ids.len();
         let mut by_code = vec![NONE; dict.map_or(0, |d| d.len() + 1)];
         let mut rest: FastMap<&str, u32> = match dict {
@@ -285,7 +290,10 @@ impl<'a> IdIndex<'a> {
     /// The first row whose id is the dictionary's `code`.
     #[inline]
     pub fn of_code(&self, code: u32) -> Option<u32> {
-        self.by_code.get(code as usize).copied().filter(|&r| r != NONE)
+        self.by_code
+            .get(code as usize)
+            .copied()
+            .filter(|&r| r != NONE)
     }
 
     /// How many distinct ids.
@@ -355,7 +363,16 @@ mod tests {
         let texts: Vec<Option<&str>> = (0..a.codes.len()).map(|i| a.get(i)).collect();
         assert_eq!(
             texts,
-            vec![Some("L1"), Some("L1"), None, Some("L2"), Some("L1"), Some("L3"), Some("L2"), None]
+            vec![
+                Some("L1"),
+                Some("L1"),
+                None,
+                Some("L2"),
+                Some("L1"),
+                Some("L3"),
+                Some("L2"),
+                None
+            ]
         );
     }
 
@@ -388,7 +405,14 @@ mod tests {
         for id in ["L2", "L1", "L7"] {
             d.intern(id);
         }
-        let rows = [Some("L1"), Some("L9"), None, Some("L1"), Some("L2"), Some("L9")];
+        let rows = [
+            Some("L1"),
+            Some("L9"),
+            None,
+            Some("L1"),
+            Some("L2"),
+            Some("L9"),
+        ];
         for dict in [Some(&d), None] {
             let x = IdIndex::new(dict, rows.iter().copied());
             assert_eq!(x.distinct(), 3);
@@ -406,7 +430,10 @@ mod tests {
         // Rows in the dictionary's order (found by the guess of the next code).
         let rows = [Some("L2"), Some("L1"), Some("L7"), Some("L2")];
         let x = IdIndex::new(Some(&d), rows.iter().copied());
-        assert_eq!((x.of_code(1), x.of_code(2), x.of_code(3)), (Some(0), Some(1), Some(2)));
+        assert_eq!(
+            (x.of_code(1), x.of_code(2), x.of_code(3)),
+            (Some(0), Some(1), Some(2))
+        );
         assert_eq!(x.distinct(), 3);
     }
 

@@ -304,8 +304,7 @@ impl Builder {
                 } else {
                     Int64Chunked::from_vec(col.into(), vals)
                 };
-                ca.into_datetime(TimeUnit::Microseconds, None)
-                .into_series()
+                ca.into_datetime(TimeUnit::Microseconds, None).into_series()
             }
         };
         let series = series

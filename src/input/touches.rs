@@ -42,7 +42,11 @@ pub fn load_touches(
         t.present = present;
         reports.push(report);
         // A touch without `touched_at`, or after as_of, is left out (and counted).
-        let keep: Vec<bool> = t.touched_at.iter().map(|&at| at != NULL_TS && at <= as_of).collect();
+        let keep: Vec<bool> = t
+            .touched_at
+            .iter()
+            .map(|&at| at != NULL_TS && at <= as_of)
+            .collect();
         let kept = keep.iter().filter(|k| **k).count();
         if kept < t.len() {
             after += (t.len() - kept) as u64;
@@ -111,7 +115,10 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> i64 {
         let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        date.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros()
+        date.and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros()
     }
 
     fn texts(c: &Coded) -> Vec<Option<&str>> {
@@ -133,12 +140,19 @@ mod tests {
                  L1,2024-02-10,Email,C1,,\n\
                  L2,2024-01-03,,,,\n";
         let cfg = Config::default();
-        let (t, reports, after) =
-            load_touches(&[src("a.csv", a), src("b.csv", b)], &cfg, true, day(2024, 2, 15))
-                .unwrap();
+        let (t, reports, after) = load_touches(
+            &[src("a.csv", a), src("b.csv", b)],
+            &cfg,
+            true,
+            day(2024, 2, 15),
+        )
+        .unwrap();
         assert_eq!(after, 1);
         assert_eq!(reports.len(), 2);
-        assert!(reports.iter().all(|r| r.coded.is_empty()), "dictionaries taken out");
+        assert!(
+            reports.iter().all(|r| r.coded.is_empty()),
+            "dictionaries taken out"
+        );
         assert_eq!(reports[0].rows_kept, 3);
         assert_eq!(
             t.touched_at,
@@ -155,7 +169,13 @@ mod tests {
         assert_eq!(t.lead_id.dict.len(), 3);
         assert_eq!(
             texts(&t.channel),
-            vec![Some("Email"), Some("Paid Search"), Some("Display"), Some("Email"), None]
+            vec![
+                Some("Email"),
+                Some("Paid Search"),
+                Some("Display"),
+                Some("Email"),
+                None
+            ]
         );
         assert_eq!(t.channel.codes, vec![1, 2, 3, 1, NULL]);
         assert_eq!(t.campaign_id.codes, vec![1, NULL, 2, 1, NULL]);
@@ -165,7 +185,14 @@ mod tests {
         let present: Vec<&str> = t.present.iter().map(String::as_str).collect();
         assert_eq!(
             present,
-            vec!["campaign_id", "channel", "lead_id", "medium", "source", "touched_at"]
+            vec![
+                "campaign_id",
+                "channel",
+                "lead_id",
+                "medium",
+                "source",
+                "touched_at"
+            ]
         );
     }
 }

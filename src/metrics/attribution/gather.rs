@@ -5,6 +5,9 @@
 //! Only the columns the engine reads are selected, and the input is built
 //! straight into its compact form (`compact::Builder`): text values are
 //! interned as ids, a touch is 16 bytes, no per-touch or per-lead string.
+//! The touches arrive coded (`model::Touches`): their lead ids are found
+//! through the lead dictionary, and each distinct tuple of codes is
+//! resolved to the engine's names once.
 
 use std::collections::HashMap;
 
@@ -17,9 +20,9 @@ use super::channel::Rules;
 use super::compact::{Builder, Compact};
 use super::hash::FastMap;
 use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
+use crate::dict::IdIndex;
 use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
 use crate::metrics::periods::PeriodSpec;
-use crate::dict::IdIndex;
 use crate::model::Dataset;
 use crate::settings::Dimension;
 
