@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use crate::dict::Coded;
+use crate::dict::{Coded, Dict};
+use crate::hash::FastMap;
 
 /// The four canonical tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -238,24 +239,31 @@ impl Table {
 }
 
 /// The touches table, loaded as coded columns (never as text columns: at
-/// scale it is the largest table, several touches a lead). Every text
-/// column is `u32` codes into its own dictionary (`dict::NULL` for null),
-/// so a touch takes 32 bytes whatever the length of its texts, and a
-/// reader looks each distinct text up once instead of once a touch. Rows in
-/// file order (the files one after the other), all at or before `as_of`.
+/// scale it is the largest table, several touches a lead). `lead_id` is
+/// `u32` codes into its dictionary; the five other text columns are one
+/// `u32` a touch, its kind: an index into the distinct tuples of their
+/// codes (`kinds`), each code into its column's dictionary (`dict::NULL`
+/// for null). A touch takes 16 bytes whatever its texts, and a reader
+/// looks each distinct lead id and each distinct kind up once instead of
+/// once a touch. Rows in file order (the files one after the other), all
+/// at or before `as_of`.
 #[derive(Debug, Clone, Default)]
 pub struct Touches {
     pub lead_id: Coded,
     /// `touched_at`, microseconds since the epoch (UTC); never null.
     pub touched_at: Vec<i64>,
-    pub channel: Coded,
-    pub campaign_id: Coded,
-    pub touch_type: Coded,
-    pub source: Coded,
-    pub medium: Coded,
+    /// Each touch's index in `kinds`.
+    pub kind: Vec<u32>,
+    /// Distinct code tuples of `KIND_COLUMNS`.
+    pub kinds: Vec<[u32; 5]>,
+    /// The dictionaries of `KIND_COLUMNS`, in that order.
+    pub dicts: [Dict; 5],
     /// Canonical columns the input really provided (as `Table::present`).
     pub present: BTreeSet<String>,
 }
+
+/// The text columns of `TOUCHES` a touch's kind is made of.
+pub const KIND_COLUMNS: [&str; 5] = ["channel", "campaign_id", "touch_type", "source", "medium"];
 
 impl Touches {
     pub fn len(&self) -> usize {
@@ -266,59 +274,46 @@ impl Touches {
         self.touched_at.is_empty()
     }
 
-    /// The coded column of a text column of `TOUCHES` (None for `touched_at`).
-    pub fn coded(&self, column: &str) -> Option<&Coded> {
-        match column {
-            "lead_id" => Some(&self.lead_id),
-            "channel" => Some(&self.channel),
-            "campaign_id" => Some(&self.campaign_id),
-            "touch_type" => Some(&self.touch_type),
-            "source" => Some(&self.source),
-            "medium" => Some(&self.medium),
-            _ => None,
-        }
+    /// The text of kind `k`'s column `KIND_COLUMNS[c]` (None for null).
+    pub fn text(&self, k: u32, c: usize) -> Option<&str> {
+        self.dicts[c].get(self.kinds[k as usize][c])
     }
 
-    pub fn coded_mut(&mut self, column: &str) -> Option<&mut Coded> {
-        match column {
-            "lead_id" => Some(&mut self.lead_id),
-            "channel" => Some(&mut self.channel),
-            "campaign_id" => Some(&mut self.campaign_id),
-            "touch_type" => Some(&mut self.touch_type),
-            "source" => Some(&mut self.source),
-            "medium" => Some(&mut self.medium),
-            _ => None,
-        }
-    }
-
-    /// Keep the rows where `keep` is true (in order).
+    /// Keep the rows where `keep` is true, in order (the kinds stay).
     pub fn retain(&mut self, keep: &[bool]) {
         fn filter<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
             let mut k = keep.iter();
             v.retain(|_| *k.next().unwrap_or(&false));
         }
         filter(&mut self.touched_at, keep);
-        for c in [
-            &mut self.lead_id,
-            &mut self.channel,
-            &mut self.campaign_id,
-            &mut self.touch_type,
-            &mut self.source,
-            &mut self.medium,
-        ] {
-            filter(&mut c.codes, keep);
-        }
+        filter(&mut self.lead_id.codes, keep);
+        filter(&mut self.kind, keep);
     }
 
-    /// Append `other`'s rows (its codes remapped into these dictionaries).
+    /// Append `other`'s rows (its codes and kinds remapped into these).
     pub fn append(&mut self, other: &Touches) {
         self.touched_at.extend_from_slice(&other.touched_at);
         self.lead_id.append(&other.lead_id);
-        self.channel.append(&other.channel);
-        self.campaign_id.append(&other.campaign_id);
-        self.touch_type.append(&other.touch_type);
-        self.source.append(&other.source);
-        self.medium.append(&other.medium);
+        let remaps: Vec<Vec<u32>> = self
+            .dicts
+            .iter_mut()
+            .zip(&other.dicts)
+            .map(|(d, o)| d.merge(o))
+            .collect();
+        let mut ids: FastMap<[u32; 5], u32> = self.kinds.iter().copied().zip(0..).collect();
+        let kind_remap: Vec<u32> = other
+            .kinds
+            .iter()
+            .map(|k| {
+                let k: [u32; 5] = std::array::from_fn(|c| remaps[c][k[c] as usize]);
+                *ids.entry(k).or_insert_with(|| {
+                    self.kinds.push(k);
+                    self.kinds.len() as u32 - 1
+                })
+            })
+            .collect();
+        self.kind
+            .extend(other.kind.iter().map(|&k| kind_remap[k as usize]));
         self.present.extend(other.present.iter().cloned());
     }
 }

@@ -4,8 +4,11 @@
 //! Memory: the table is the largest one at scale (several touches per lead),
 //! so it is never held as text columns. The loader codes each text column
 //! into its dictionary while it streams a file (`Builder::Code`); here each
-//! file's columns become a `Touches` (32 bytes a touch), cut at `as_of`, and
+//! file's columns become a `Touches` (16 bytes a touch: lead code, time, and
+//! the touch's kind, one code for its five other texts), cut at `as_of`, and
 //! the later files' codes are remapped into the first one's dictionaries.
+
+use std::borrow::Cow;
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
@@ -16,7 +19,8 @@ use super::table::{FileReport, TableLoad, LINE_COL, SRC_COL};
 use crate::config::Config;
 use crate::dict::{Coded, NULL};
 use crate::errors::PolarsCtx;
-use crate::model::{ColumnKind, TableKind, Touches};
+use crate::hash::FastMap;
+use crate::model::{TableKind, Touches, KIND_COLUMNS};
 
 /// Load the touches files (added up), drop the touches after `as_of`:
 /// the touches, the file reports and how many were after `as_of`.
@@ -62,42 +66,78 @@ pub fn load_touches(
     Ok((touches, reports, after))
 }
 
-/// One file's loaded frame as coded columns (the dictionaries taken out of
-/// `report`); the frame's columns are dropped one by one as they are read.
+/// One file's loaded frame as `Touches` (the dictionaries taken out of
+/// `report`): the kind columns' codes are read in place, tuple by tuple,
+/// and the frame is dropped.
 fn touches_of(mut df: DataFrame, report: &mut FileReport) -> Result<Touches> {
-    let mut t = Touches::default();
     // `__line`/`__src` are not kept: the file order is the row order.
     for c in [LINE_COL, SRC_COL] {
         df.drop_in_place(c).ctx(format!("touches: {c}"))?;
     }
-    for spec in TableKind::Touches.columns() {
-        let name = spec.name;
+    let mut take = |name: &str| -> Result<(Column, crate::dict::Dict)> {
         let column = df.drop_in_place(name).ctx(format!("touches: {name}"))?;
-        if spec.kind == ColumnKind::Timestamp {
-            let phys = column.as_materialized_series().to_physical_repr();
-            let ca = phys.i64().ctx(format!("touches: {name}"))?;
-            t.touched_at = match ca.cont_slice() {
-                Ok(s) => s.to_vec(),
-                Err(_) => ca.iter().map(|v| v.unwrap_or(NULL_TS)).collect(),
-            };
-            continue;
+        Ok((column, report.coded.remove(name).unwrap_or_default()))
+    };
+    let touched_at = {
+        let (at, _) = take("touched_at")?;
+        let phys = at.as_materialized_series().to_physical_repr();
+        let ca = phys.i64().ctx("touches: touched_at")?;
+        match ca.cont_slice() {
+            Ok(s) => s.to_vec(),
+            Err(_) => ca.iter().map(|v| v.unwrap_or(NULL_TS)).collect(),
         }
-        let Some(coded) = t.coded_mut(name) else {
-            continue;
-        };
-        // A column not coded (none today) is all null.
-        *coded = match (report.coded.remove(name), column.u32()) {
-            (Some(dict), Ok(ca)) => Coded::new(
-                match ca.cont_slice() {
-                    Ok(s) => s.to_vec(),
-                    Err(_) => ca.iter().map(|v| v.unwrap_or(NULL)).collect(),
-                },
-                dict,
-            ),
-            _ => Coded::new(vec![NULL; column.len()], Default::default()),
-        };
+    };
+    let (lead, dict) = take("lead_id")?;
+    let lead_id = Coded::new(codes(&lead)?.into_owned(), dict);
+    drop(lead);
+    let mut cols = Vec::with_capacity(KIND_COLUMNS.len());
+    let mut dicts: [crate::dict::Dict; 5] = Default::default();
+    for (c, name) in KIND_COLUMNS.iter().enumerate() {
+        let (column, dict) = take(name)?;
+        dicts[c] = dict;
+        cols.push(column);
     }
-    Ok(t)
+    let cols: Vec<Cow<[u32]>> = cols.iter().map(codes).collect::<Result<_>>()?;
+    // Each touch's kind: its tuple of codes, numbered when first met.
+    let mut ids: FastMap<[u32; 5], u32> = FastMap::default();
+    let mut kinds: Vec<[u32; 5]> = Vec::new();
+    let mut last: Option<([u32; 5], u32)> = None;
+    let kind: Vec<u32> = (0..touched_at.len())
+        .map(|i| {
+            let k: [u32; 5] = std::array::from_fn(|c| cols[c][i]);
+            match last {
+                Some((l, id)) if l == k => id,
+                _ => {
+                    let id = *ids.entry(k).or_insert_with(|| {
+                        kinds.push(k);
+                        kinds.len() as u32 - 1
+                    });
+                    last = Some((k, id));
+                    id
+                }
+            }
+        })
+        .collect();
+    Ok(Touches {
+        lead_id,
+        touched_at,
+        kind,
+        kinds,
+        dicts,
+        present: Default::default(),
+    })
+}
+
+/// A coded column's codes (borrowed when in one piece); all null when the
+/// column was not coded (none is today).
+fn codes(column: &Column) -> Result<Cow<'_, [u32]>> {
+    let Ok(ca) = column.u32() else {
+        return Ok(Cow::Owned(vec![NULL; column.len()]));
+    };
+    Ok(match ca.cont_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(ca.iter().map(|v| v.unwrap_or(NULL)).collect()),
+    })
 }
 
 #[cfg(test)]
@@ -121,8 +161,9 @@ mod tests {
             .timestamp_micros()
     }
 
-    fn texts(c: &Coded) -> Vec<Option<&str>> {
-        (0..c.codes.len()).map(|i| c.get(i)).collect()
+    /// Every row's text of kind column `c` (`KIND_COLUMNS[c]`).
+    fn texts(t: &Touches, c: usize) -> Vec<Option<&str>> {
+        t.kind.iter().map(|&k| t.text(k, c)).collect()
     }
 
     /// Two files added up: the second file's codes remapped into the first
@@ -167,8 +208,13 @@ mod tests {
         // a: L1=1, L2=2 (its row is cut, its entry stays); b's L3 is new.
         assert_eq!(t.lead_id.codes, vec![1, 1, 3, 1, 2]);
         assert_eq!(t.lead_id.dict.len(), 3);
+        let lead: Vec<Option<&str>> = (0..t.len()).map(|i| t.lead_id.get(i)).collect();
         assert_eq!(
-            texts(&t.channel),
+            lead,
+            vec![Some("L1"), Some("L1"), Some("L3"), Some("L1"), Some("L2")]
+        );
+        assert_eq!(
+            texts(&t, 0),
             vec![
                 Some("Email"),
                 Some("Paid Search"),
@@ -177,11 +223,21 @@ mod tests {
                 None
             ]
         );
-        assert_eq!(t.channel.codes, vec![1, 2, 3, 1, NULL]);
-        assert_eq!(t.campaign_id.codes, vec![1, NULL, 2, 1, NULL]);
-        assert_eq!(texts(&t.source)[1], Some("google"));
-        assert_eq!(texts(&t.medium)[1], Some("cpc"));
-        assert_eq!(t.touch_type.codes, vec![NULL; 5]);
+        assert_eq!(
+            texts(&t, 1),
+            vec![Some("C1"), None, Some("C2"), Some("C1"), None]
+        );
+        assert_eq!(texts(&t, 2), vec![None; 5]);
+        assert_eq!(texts(&t, 3)[1], Some("google"));
+        assert_eq!(texts(&t, 4)[1], Some("cpc"));
+        // Kinds: a's (Email, C1), (Paid Search, -, google, cpc), (Email) of
+        // the row cut; b's (Display, C2) new, (Email, C1) the first kind
+        // again, (all null) new.
+        assert_eq!(t.kind, vec![0, 1, 3, 0, 4]);
+        assert_eq!(t.kinds.len(), 5);
+        assert_eq!(t.kinds[0], [1, 1, NULL, NULL, NULL]);
+        assert_eq!(t.kinds[4], [NULL; 5]);
+        assert_eq!(t.dicts[0].len(), 3);
         let present: Vec<&str> = t.present.iter().map(String::as_str).collect();
         assert_eq!(
             present,

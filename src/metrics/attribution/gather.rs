@@ -6,7 +6,7 @@
 //! straight into its compact form (`compact::Builder`): text values are
 //! interned as ids, a touch is 16 bytes, no per-touch or per-lead string.
 //! The touches arrive coded (`model::Touches`): their lead ids are found
-//! through the lead dictionary, and each distinct tuple of codes is
+//! through the lead dictionary, and each distinct kind (tuple of codes) is
 //! resolved to the engine's names once.
 
 use std::collections::HashMap;
@@ -134,48 +134,26 @@ pub fn gather(
             .zip(strs(&cc, "campaign_channel")?)
             .filter_map(|(k, v)| Some((k?, v?)))
             .collect();
-        // Each distinct (channel, campaign, type, source, medium) code tuple
-        // resolved once into the engine's name ids; a run of touches of one
-        // kind is not even looked up. Only the tuples of kept touches are
-        // resolved, so the engine's names are the same as from text columns.
-        let mut kind_cache: FastMap<[u32; 5], [u32; 3]> = FastMap::default();
+        // Each distinct kind (channel, campaign, type, source, medium) is
+        // resolved once into the engine's name ids, when a kept touch first
+        // has it: the engine's names are the same as from text columns.
+        let mut resolved: Vec<Option<[u32; 3]>> = vec![None; t.kinds.len()];
         let mut rule_cache: FastMap<(&str, &str), u32> = FastMap::default();
         let mut touched = vec![false; b.n_leads()];
-        let mut last_kind: Option<([u32; 5], [u32; 3])> = None;
-        let (own, camp, tt, src, med) = (
-            &t.channel,
-            &t.campaign_id,
-            &t.touch_type,
-            &t.source,
-            &t.medium,
-        );
         for (i, (&l, &at)) in t.lead_id.codes.iter().zip(&t.touched_at).enumerate() {
             let Some(li) = index.of_code(l) else {
                 out.orphan_touches += 1;
                 continue;
             };
             touched[li as usize] = true;
-            let codes = [
-                own.codes[i],
-                camp.codes[i],
-                tt.codes[i],
-                src.codes[i],
-                med.codes[i],
-            ];
-            if let Some((k, ids)) = &last_kind {
-                if *k == codes {
-                    b.touch_ids(li, at, ids[0], ids[1], ids[2]);
-                    continue;
-                }
-            }
-            let ids = match kind_cache.get(&codes) {
-                Some(ids) => *ids,
+            let k = t.kind[i];
+            let ids = match resolved[k as usize] {
+                Some(ids) => ids,
                 None => {
-                    let [own_c, camp_c, tt_c, src_c, med_c] = codes;
                     // The channel as written, without surrounding whitespace.
-                    let own = own.dict.get(own_c).map(str::trim);
-                    let camp = camp.dict.get(camp_c);
-                    let (src, med) = (src.dict.get(src_c), med.dict.get(med_c));
+                    let own = t.text(k, 0).map(str::trim);
+                    let camp = t.text(k, 1);
+                    let (src, med) = (t.text(k, 3), t.text(k, 4));
                     let channel = match own.filter(|c| !c.is_empty()) {
                         Some(c) => b.name(c),
                         None => match camp.and_then(|c| camp_channel.get(c)) {
@@ -197,13 +175,12 @@ pub fn gather(
                         },
                     };
                     let campaign = b.name(camp.unwrap_or(""));
-                    let touch_type = b.name(tt.dict.get(tt_c).unwrap_or(""));
+                    let touch_type = b.name(t.text(k, 2).unwrap_or(""));
                     let ids = [channel, campaign, touch_type];
-                    kind_cache.insert(codes, ids);
+                    resolved[k as usize] = Some(ids);
                     ids
                 }
             };
-            last_kind = Some((codes, ids));
             b.touch_ids(li, at, ids[0], ids[1], ids[2]);
         }
         out.leads_without_touches = touched.iter().filter(|t| !**t).count() as u64;
