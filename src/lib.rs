@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod demo;
+pub mod dict;
 pub mod errors;
 pub mod hash;
 pub mod input;

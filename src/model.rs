@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
+use crate::dict::{Coded, Dict};
+use crate::hash::FastMap;
+
 /// The four canonical tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TableKind {
@@ -235,6 +238,86 @@ impl Table {
     }
 }
 
+/// The touches table, loaded as coded columns (never as text columns: at
+/// scale it is the largest table, several touches a lead). `lead_id` is
+/// `u32` codes into its dictionary; the five other text columns are one
+/// `u32` a touch, its kind: an index into the distinct tuples of their
+/// codes (`kinds`), each code into its column's dictionary (`dict::NULL`
+/// for null). A touch takes 16 bytes whatever its texts, and a reader
+/// looks each distinct lead id and each distinct kind up once instead of
+/// once a touch. Rows in file order (the files one after the other), all
+/// at or before `as_of`.
+#[derive(Debug, Clone, Default)]
+pub struct Touches {
+    pub lead_id: Coded,
+    /// `touched_at`, microseconds since the epoch (UTC); never null.
+    pub touched_at: Vec<i64>,
+    /// Each touch's index in `kinds`.
+    pub kind: Vec<u32>,
+    /// Distinct code tuples of `KIND_COLUMNS`.
+    pub kinds: Vec<[u32; 5]>,
+    /// The dictionaries of `KIND_COLUMNS`, in that order.
+    pub dicts: [Dict; 5],
+    /// Canonical columns the input really provided (as `Table::present`).
+    pub present: BTreeSet<String>,
+}
+
+/// The text columns of `TOUCHES` a touch's kind is made of.
+pub const KIND_COLUMNS: [&str; 5] = ["channel", "campaign_id", "touch_type", "source", "medium"];
+
+impl Touches {
+    pub fn len(&self) -> usize {
+        self.touched_at.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.touched_at.is_empty()
+    }
+
+    /// The text of kind `k`'s column `KIND_COLUMNS[c]` (None for null).
+    pub fn text(&self, k: u32, c: usize) -> Option<&str> {
+        self.dicts[c].get(self.kinds[k as usize][c])
+    }
+
+    /// Keep the rows where `keep` is true, in order (the kinds stay).
+    pub fn retain(&mut self, keep: &[bool]) {
+        fn filter<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut k = keep.iter();
+            v.retain(|_| *k.next().unwrap_or(&false));
+        }
+        filter(&mut self.touched_at, keep);
+        filter(&mut self.lead_id.codes, keep);
+        filter(&mut self.kind, keep);
+    }
+
+    /// Append `other`'s rows (its codes and kinds remapped into these).
+    pub fn append(&mut self, other: &Touches) {
+        self.touched_at.extend_from_slice(&other.touched_at);
+        self.lead_id.append(&other.lead_id);
+        let remaps: Vec<Vec<u32>> = self
+            .dicts
+            .iter_mut()
+            .zip(&other.dicts)
+            .map(|(d, o)| d.merge(o))
+            .collect();
+        let mut ids: FastMap<[u32; 5], u32> = self.kinds.iter().copied().zip(0..).collect();
+        let kind_remap: Vec<u32> = other
+            .kinds
+            .iter()
+            .map(|k| {
+                let k: [u32; 5] = std::array::from_fn(|c| remaps[c][k[c] as usize]);
+                *ids.entry(k).or_insert_with(|| {
+                    self.kinds.push(k);
+                    self.kinds.len() as u32 - 1
+                })
+            })
+            .collect();
+        self.kind
+            .extend(other.kind.iter().map(|&k| kind_remap[k as usize]));
+        self.present.extend(other.present.iter().cloned());
+    }
+}
+
 /// Everything one command reads: up to four tables and the instant the
 /// analysis looks from.
 #[derive(Clone)]
@@ -243,8 +326,9 @@ pub struct Dataset {
     pub opportunities: Option<Table>,
     pub campaigns: Option<Table>,
     pub revenue: Option<Table>,
-    /// Marketing touches at `as_of` (loaded only by the commands that read them).
-    pub touches: Option<Table>,
+    /// Marketing touches at `as_of` (loaded only by the commands that read
+    /// them): coded columns, not a `Table` (`table(Touches)` is None).
+    pub touches: Option<Touches>,
     /// Microseconds since the Unix epoch, UTC.
     pub as_of: i64,
 }
@@ -256,17 +340,20 @@ impl Dataset {
             TableKind::Opportunities => self.opportunities.as_ref(),
             TableKind::Campaigns => self.campaigns.as_ref(),
             TableKind::Revenue => self.revenue.as_ref(),
-            TableKind::Touches => self.touches.as_ref(),
+            // Coded columns, read through `touches`.
+            TableKind::Touches => None,
         }
     }
 
-    pub fn table_mut(&mut self, kind: TableKind) -> &mut Option<Table> {
-        match kind {
-            TableKind::Leads => &mut self.leads,
-            TableKind::Opportunities => &mut self.opportunities,
-            TableKind::Campaigns => &mut self.campaigns,
-            TableKind::Revenue => &mut self.revenue,
-            TableKind::Touches => &mut self.touches,
+    /// Set the table of `table.kind` (the touches are set on `touches`: a
+    /// touches `Table` is not kept).
+    pub fn set_table(&mut self, table: Table) {
+        match table.kind {
+            TableKind::Leads => self.leads = Some(table),
+            TableKind::Opportunities => self.opportunities = Some(table),
+            TableKind::Campaigns => self.campaigns = Some(table),
+            TableKind::Revenue => self.revenue = Some(table),
+            TableKind::Touches => {}
         }
     }
 

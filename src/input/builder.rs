@@ -1,6 +1,8 @@
 //! The typed column builders of one file's load: text, numbers, and
 //! timestamps with the evidence of their date order (month-first,
-//! day-first, Excel serials) that decides how slash dates are read.
+//! day-first, Excel serials) that decides how slash dates are read. The
+//! touches' text columns are coded as they are read (`Builder::Code`): a
+//! `u32` a value into the column's dictionary, never a string column.
 
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -9,6 +11,7 @@ use super::parse::{DateOrder, OrderEvidence, Ts};
 use super::plan::{source_label, Plan};
 use super::read;
 use super::table::FileReport;
+use crate::dict::Coded;
 use crate::model::{dtype_of, ColumnKind, ColumnSpec, TableKind};
 
 /// Null in the timestamp builders (8 bytes a value instead of 16 for `Option<i64>`).
@@ -17,6 +20,10 @@ pub(super) const NULL_TS: i64 = i64::MIN;
 /// One column's values as they are read.
 pub(super) enum Builder {
     Text(StringChunkedBuilder),
+    /// A text column held as codes into its dictionary (the touches'):
+    /// finished as a `UInt32` column of the codes (`dict::NULL` for null),
+    /// the dictionary in the file report's `coded` (see `touches.rs`).
+    Code(Coded),
     Ts {
         /// Month-first (or exact) readings; `NULL_TS` for none.
         mf: Vec<i64>,
@@ -64,10 +71,12 @@ pub(super) struct Finish<'a> {
 }
 
 impl Builder {
-    /// The builder of a column of `spec`'s kind (`Skip` when not stored).
-    pub(super) fn new(spec: &ColumnSpec, skipped: bool) -> Builder {
+    /// The builder of a column of `spec`'s kind in a table of `table`
+    /// (`Skip` when not stored; `Code` for the touches' text columns).
+    pub(super) fn new(table: TableKind, spec: &ColumnSpec, skipped: bool) -> Builder {
         match spec.kind {
             _ if skipped => Builder::Skip,
+            ColumnKind::Text if table == TableKind::Touches => Builder::Code(Coded::default()),
             ColumnKind::Timestamp => Builder::Ts {
                 mf: Vec::new(),
                 df: None,
@@ -92,6 +101,8 @@ impl Builder {
             (Builder::Text(t), Cell::Text(s)) => t.append_value(s),
             (Builder::Skip, _) | (Builder::Joined(_), _) => {}
             (Builder::Text(t), _) => t.append_null(),
+            (Builder::Code(c), Cell::Text(s)) => c.push(Some(s)),
+            (Builder::Code(c), _) => c.push(None),
             (Builder::Num(v), Cell::Num(x)) => v.push(x),
             (Builder::Num(v), _) => v.push(f64::NAN),
             (
@@ -173,6 +184,7 @@ impl Builder {
         };
         match &mut out {
             Builder::Num(v) => v.reserve_exact(total - v.len()),
+            Builder::Code(c) => c.codes.reserve_exact(total - c.codes.len()),
             Builder::Ts { mf, df, .. } => {
                 if any_df && df.is_none() {
                     *df = Some(mf.clone());
@@ -189,6 +201,10 @@ impl Builder {
                 (Builder::Num(mut a), Builder::Num(b)) => {
                     a.extend_from_slice(&b);
                     Builder::Num(a)
+                }
+                (Builder::Code(mut a), Builder::Code(b)) => {
+                    a.append(&b);
+                    Builder::Code(a)
                 }
                 (a @ (Builder::Text(_) | Builder::Joined(_)), b) => {
                     let mut a = a.into_text_series()?;
@@ -273,6 +289,7 @@ impl Builder {
         match self {
             Builder::Num(v) => v.len(),
             Builder::Ts { mf, .. } => mf.len(),
+            Builder::Code(c) => c.codes.len(),
             _ => 0,
         }
     }
@@ -331,6 +348,10 @@ impl Builder {
             }
             Builder::Text(t) => t.finish().into_series(),
             Builder::Joined(s) => s,
+            Builder::Code(c) => {
+                report.coded.insert(col.to_string(), c.dict);
+                return Ok(UInt32Chunked::from_vec(col.into(), c.codes).into_column());
+            }
             Builder::Num(v) => Float64Chunked::from_iter_options(
                 col.into(),
                 v.into_iter().map(|x| (!x.is_nan()).then_some(x)),
@@ -428,12 +449,17 @@ impl Builder {
                         *v = month_floor(*v);
                     }
                 }
-                Int64Chunked::from_iter_options(
-                    col.into(),
-                    vals.into_iter().map(|v| (v != NULL_TS).then_some(v)),
-                )
-                .into_datetime(TimeUnit::Microseconds, None)
-                .into_series()
+                // Without a null (a required column) the values move into
+                // the column; a copy with a validity mask only when needed.
+                let ca = if vals.contains(&NULL_TS) {
+                    Int64Chunked::from_iter_options(
+                        col.into(),
+                        vals.into_iter().map(|v| (v != NULL_TS).then_some(v)),
+                    )
+                } else {
+                    Int64Chunked::from_vec(col.into(), vals)
+                };
+                ca.into_datetime(TimeUnit::Microseconds, None).into_series()
             }
         };
         let series = series

@@ -56,7 +56,7 @@ impl<'m> Part<'m> {
                 .plans
                 .iter()
                 .zip(&m.skipped)
-                .map(|(p, &skip)| Builder::new(p.spec, skip))
+                .map(|(p, &skip)| Builder::new(m.kind, p.spec, skip))
                 .collect(),
             lines: Vec::new(),
             rows_read: 0,

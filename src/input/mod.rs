@@ -25,7 +25,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::errors::PolarsCtx;
-use crate::hash::FastMap;
+use crate::dict::IdIndex;
 use crate::model::{Dataset, Table, TableKind};
 pub use crate::text::suggest;
 use read::Source;
@@ -424,7 +424,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
             .iter()
             .any(|f| f.check == "duplicate_ids" && f.table == t.kind.name());
         let frame = cut_at(t.kind, t.frame, as_of, dups)?;
-        *ds.table_mut(t.kind) = Some(Table {
+        ds.set_table(Table {
             kind: t.kind,
             frame,
             present: t.present,
@@ -446,42 +446,37 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
     let (Some(t), Some(l)) = (&ds.touches, &ds.leads) else {
         return Ok(Vec::new());
     };
-    let ids = |df: &DataFrame| -> Result<StringChunked> {
-        Ok(df.column("lead_id").ctx("reading lead_id")?.str().ctx("reading lead_id")?.clone())
-    };
-    let (lead_ids, touch_ids) = (ids(&l.frame)?, ids(&t.frame)?);
-    // Borrowed ids (no String per touch): each distinct lead id numbered,
-    // one flag per lead for "has a touch". Consecutive touches of one lead
-    // (the usual order of an export) are looked up once.
-    let mut index: FastMap<&str, u32> = crate::hash::with_capacity(lead_ids.len());
-    for id in lead_ids.iter().flatten() {
-        let n = index.len() as u32;
-        index.entry(id).or_insert(n);
-    }
-    let mut touched = vec![false; index.len()];
+    let lead_ids = l
+        .frame
+        .column("lead_id")
+        .ctx("reading lead_id")?
+        .str()
+        .ctx("reading lead_id")?
+        .clone();
+    // Borrowed ids (no String per lead), each numbered by its first row
+    // through the touches' lead dictionary (each distinct touch lead id
+    // looked up once); one flag per lead row for "has a touch".
+    let index = IdIndex::new(Some(&t.lead_id.dict), lead_ids.iter());
+    let dict = &t.lead_id.dict;
+    let mut touched = vec![false; lead_ids.len()];
     let mut orphans = 0u64;
-    let mut samples: Vec<(String, u64, String)> = Vec::new();
-    let mut last: Option<(&str, Option<u32>)> = None;
-    for id in touch_ids.iter().flatten() {
-        let hit = match last {
-            Some((prev, hit)) if prev == id => hit,
-            _ => {
-                let hit = index.get(id).copied();
-                last = Some((id, hit));
-                hit
-            }
-        };
-        match hit {
+    let mut samples: Vec<u32> = Vec::new();
+    for &code in &t.lead_id.codes {
+        if code == crate::dict::NULL {
+            continue;
+        }
+        match index.of_code(code) {
             Some(i) => touched[i as usize] = true,
             None => {
                 orphans += 1;
-                if samples.len() < 3 && !samples.iter().any(|s| s.2 == id) {
-                    samples.push(("touches".to_string(), 0, id.to_string()));
+                if samples.len() < 3 && !samples.contains(&code) {
+                    samples.push(code);
                 }
             }
         }
     }
-    let (leads, touched) = (index.len(), touched.iter().filter(|t| **t).count());
+    let samples: Vec<&str> = samples.iter().filter_map(|&c| dict.get(c)).collect();
+    let (leads, touched) = (index.distinct(), touched.iter().filter(|t| **t).count());
     let mut out = Vec::new();
     if orphans > 0 {
         out.push(quality::Finding {
@@ -493,7 +488,7 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
                 "{orphans} touch(es) whose lead_id is not a loaded lead are left out (e.g. {})",
                 samples
                     .iter()
-                    .map(|s| format!("`{}`", crate::shown(&s.2)))
+                    .map(|s| format!("`{}`", crate::shown(s)))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -56,6 +56,10 @@ pub struct FileReport {
     /// Values rewritten by a value map, with how many rows had each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub value_maps: Vec<ValueMapped>,
+    /// The dictionaries of the coded columns (the touches'), by column:
+    /// taken out by `touches::load_touches`, never reported.
+    #[serde(skip)]
+    pub coded: BTreeMap<String, crate::dict::Dict>,
 }
 
 /// One value rewritten by `[table.value_map.column]` or a preset's map.

@@ -5,6 +5,9 @@
 //! Only the columns the engine reads are selected, and the input is built
 //! straight into its compact form (`compact::Builder`): text values are
 //! interned as ids, a touch is 16 bytes, no per-touch or per-lead string.
+//! The touches arrive coded (`model::Touches`): their lead ids are found
+//! through the lead dictionary, and each distinct kind (tuple of codes) is
+//! resolved to the engine's names once.
 
 use std::collections::HashMap;
 
@@ -17,6 +20,7 @@ use super::channel::Rules;
 use super::compact::{Builder, Compact};
 use super::hash::FastMap;
 use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
+use crate::dict::IdIndex;
 use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
 use crate::metrics::periods::PeriodSpec;
 use crate::model::Dataset;
@@ -114,11 +118,10 @@ pub fn gather(
     }
     drop(created);
     drop(leads_df);
-    // Lead id -> index, borrowing the ids' text (no copy per lead).
-    let mut index: FastMap<&str, u32> = super::hash::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        index.entry(id.unwrap_or("")).or_insert(i as u32);
-    }
+    // Lead id -> index, borrowing the ids' text (no copy per lead); through
+    // the touches' lead dictionary when loaded (its table already holds
+    // the ids): a map only of the leads without a touch.
+    let index = IdIndex::new(ds.touches.as_ref().map(|t| &t.lead_id.dict), ids.iter());
 
     // Touches: channel as written, else the campaign's, else source/medium.
     if let Some(t) = &ds.touches {
@@ -131,115 +134,54 @@ pub fn gather(
             .zip(strs(&cc, "campaign_channel")?)
             .filter_map(|(k, v)| Some((k?, v?)))
             .collect();
-        let df = (t
-            .lazy()
-            .select([
-                col("lead_id"),
-                col("touched_at"),
-                col("channel"),
-                col("campaign_id"),
-                col("touch_type"),
-                col("source"),
-                col("medium"),
-            ])
-            .collect())
-        .ctx("gathering touches")?;
-        // Column by column in lockstep, borrowing the text (no copy per row).
-        let text = |c: &str| -> Result<StringChunked> {
-            let col = df.column(c).ctx(c)?;
-            Ok(col.str().ctx(c)?.clone())
-        };
-        let (lead, own, camp, tt, src, med) = (
-            text("lead_id")?,
-            text("channel")?,
-            text("campaign_id")?,
-            text("touch_type")?,
-            text("source")?,
-            text("medium")?,
-        );
-        let at = (df
-            .column("touched_at")
-            .ctx("touched_at")?
-            .cast(&DataType::Int64))
-        .ctx("touched_at")?;
-        let at = at.i64().ctx("touched_at")?.clone();
-        drop(df);
-        // Caches borrowing the columns' text: no allocation per touch, and
-        // a run of touches of one lead (or one kind) is looked up once.
+        // Each distinct kind (channel, campaign, type, source, medium) is
+        // resolved once into the engine's name ids, when a kept touch first
+        // has it: the engine's names are the same as from text columns.
+        let mut resolved: Vec<Option<[u32; 3]>> = vec![None; t.kinds.len()];
         let mut rule_cache: FastMap<(&str, &str), u32> = FastMap::default();
-        let mut camp_ids: FastMap<&str, u32> = FastMap::default();
         let mut touched = vec![false; b.n_leads()];
-        let mut last_lead: Option<(&str, Option<u32>)> = None;
-        type Texts<'a> = [Option<&'a str>; 5];
-        let mut last_kind: Option<(Texts, [u32; 3])> = None;
-        let rows = lead
-            .iter()
-            .zip(at.iter())
-            .zip(own.iter())
-            .zip(camp.iter())
-            .zip(tt.iter())
-            .zip(src.iter().zip(med.iter()));
-        for (((((l, at), own), camp), tt), (src, med)) in rows {
-            // The channel as written, without surrounding whitespace (trimmed
-            // here, borrowing: a stripped copy of the column would cost as
-            // much memory as the column).
-            let own = own.map(str::trim);
-            let li = match (l, last_lead) {
-                (Some(l), Some((p, li))) if p == l => li,
-                (Some(l), _) => {
-                    let li = index.get(l).copied();
-                    last_lead = Some((l, li));
-                    li
-                }
-                (None, _) => None,
-            };
-            let Some(li) = li else {
+        for (i, (&l, &at)) in t.lead_id.codes.iter().zip(&t.touched_at).enumerate() {
+            let Some(li) = index.of_code(l) else {
                 out.orphan_touches += 1;
                 continue;
             };
-            let Some(at) = at else { continue };
             touched[li as usize] = true;
-            let texts: Texts = [own, camp, tt, src, med];
-            if let Some((t, ids)) = &last_kind {
-                if *t == texts {
-                    b.touch_ids(li, at, ids[0], ids[1], ids[2]);
-                    continue;
-                }
-            }
-            let channel = match own.filter(|c| !c.is_empty()) {
-                Some(c) => b.name(c),
-                None => match camp.and_then(|c| camp_channel.get(c)) {
-                    Some(c) => b.name(c),
-                    None => {
-                        let key = (src.unwrap_or(""), med.unwrap_or(""));
-                        match rule_cache.get(&key) {
-                            Some(&id) => id,
+            let k = t.kind[i];
+            let ids = match resolved[k as usize] {
+                Some(ids) => ids,
+                None => {
+                    // The channel as written, without surrounding whitespace.
+                    let own = t.text(k, 0).map(str::trim);
+                    let camp = t.text(k, 1);
+                    let (src, med) = (t.text(k, 3), t.text(k, 4));
+                    let channel = match own.filter(|c| !c.is_empty()) {
+                        Some(c) => b.name(c),
+                        None => match camp.and_then(|c| camp_channel.get(c)) {
+                            Some(c) => b.name(c),
                             None => {
-                                let id = match rules.channel(src, med) {
-                                    Some(c) => b.name(&c),
-                                    None => b.name(NONE_UNIT),
-                                };
-                                rule_cache.insert(key, id);
-                                id
+                                let key = (src.unwrap_or(""), med.unwrap_or(""));
+                                match rule_cache.get(&key) {
+                                    Some(&id) => id,
+                                    None => {
+                                        let id = match rules.channel(src, med) {
+                                            Some(c) => b.name(&c),
+                                            None => b.name(NONE_UNIT),
+                                        };
+                                        rule_cache.insert(key, id);
+                                        id
+                                    }
+                                }
                             }
-                        }
-                    }
-                },
+                        },
+                    };
+                    let campaign = b.name(camp.unwrap_or(""));
+                    let touch_type = b.name(t.text(k, 2).unwrap_or(""));
+                    let ids = [channel, campaign, touch_type];
+                    resolved[k as usize] = Some(ids);
+                    ids
+                }
             };
-            let campaign = match camp {
-                Some(c) => match camp_ids.get(c) {
-                    Some(&id) => id,
-                    None => {
-                        let id = b.name(c);
-                        camp_ids.insert(c, id);
-                        id
-                    }
-                },
-                None => b.name(""),
-            };
-            let touch_type = b.name(tt.unwrap_or(""));
-            last_kind = Some((texts, [channel, campaign, touch_type]));
-            b.touch_ids(li, at, channel, campaign, touch_type);
+            b.touch_ids(li, at, ids[0], ids[1], ids[2]);
         }
         out.leads_without_touches = touched.iter().filter(|t| !**t).count() as u64;
     }
@@ -301,7 +243,7 @@ pub fn gather(
                     };
                     conversions.push(Conversion {
                         id: oid[i].clone().unwrap_or_default(),
-                        lead: *li as usize,
+                        lead: li as usize,
                         instant: t,
                         value: amt[i].unwrap_or(0.0),
                         opp_created_at: oc[i],
