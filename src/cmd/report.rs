@@ -218,8 +218,8 @@ fn build(
     }
 
     // The summary and the page read the unsplit tables.
-    steps.step("summary and report.html");
     let (k1, f1, c1, m1) = if a.by.is_some() {
+        steps.step("computing the unsplit tables for the summary");
         let plain = Analysis {
             by: None,
             ..a.clone()
@@ -239,6 +239,7 @@ fn build(
     if let Some(a) = &attribution {
         files.push(("attribution.csv".into(), a.csv.clone()));
     }
+    steps.step("summary and report.html");
     let mut s = summary(p, &k1, &c1.cycle, &m1)?;
     let mut extra = Vec::new();
     if let Some(a) = attribution {
