@@ -557,8 +557,8 @@ mod total_from_channels {
                 ..Analysis::default()
             };
             let av = gather::avail(&ds, None).unwrap();
-            let all = gather::gather(&ds, &whole, &av).unwrap();
-            let channels = gather::gather(&ds, &split, &av).unwrap();
+            let all = gather::gather(&crate::metrics::shared::Shared::tables(&ds), &whole, &av).unwrap();
+            let channels = gather::gather(&crate::metrics::shared::Shared::tables(&ds), &split, &av).unwrap();
             let nb = whole.response_buckets_hours.len() + 1;
             let total = gather::total_of(&channels, nb);
             assert_eq!(text(&total), text(&all[ALL]), "fixture {name}");
