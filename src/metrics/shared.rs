@@ -136,3 +136,77 @@ fn with_dim(lf: LazyFrame, by: Option<Dimension>) -> LazyFrame {
         None => lf,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::testutil::{cells, fixture};
+
+    /// `df` sorted by `keys`, as strings (the group-by and join order of a
+    /// lazy query is not the contract).
+    fn sorted(df: DataFrame, keys: &[&str]) -> Vec<(String, Vec<String>)> {
+        let df = df
+            .sort(keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(), SortMultipleOptions::default())
+            .unwrap();
+        cells(&df)
+    }
+
+    const BYS: [Option<Dimension>; 5] = [
+        None,
+        Some(Dimension::Channel),
+        Some(Dimension::Segment),
+        Some(Dimension::Owner),
+        Some(Dimension::Campaign),
+    ];
+
+    /// The collected frames answer exactly what the queries over the tables
+    /// answer, for every split, on fixtures with campaigns, deals and revenue.
+    #[test]
+    fn collected_frames_are_the_queries_over_the_tables() {
+        for name in ["basic", "cycle", "misalignment", "plan"] {
+            let ds = fixture(name);
+            let tables = Shared::tables(&ds);
+            for by in BYS {
+                let what = format!("fixture {name}, by {by:?}");
+                let shared = Shared::collect(&ds, by).unwrap();
+                assert!(shared.stages.is_some(), "{what}: leads collected");
+                // Every column the collected stages keep (and `__dim`).
+                let mut names: Vec<Expr> = shared.stages.as_ref().unwrap().get_column_names()
+                    .into_iter()
+                    .map(|c| col(c.as_str()))
+                    .collect();
+                if by.is_some() {
+                    names.push(col(DIM));
+                }
+                let got = shared.lead_stages(by, true).select(names.clone()).collect().unwrap();
+                let want = tables.lead_stages(by, true).select(names).collect().unwrap();
+                assert!(got.height() > 0, "{what}");
+                assert_eq!(sorted(got, &["lead_id"]), sorted(want, &["lead_id"]), "{what}: stages");
+                if ds.opportunities.is_some() {
+                    assert_eq!(shared.opps.is_some(), by.is_some(), "{what}");
+                    let got = shared.opportunities_with_dim(by).collect().unwrap();
+                    let want = tables.opportunities_with_dim(by).collect().unwrap();
+                    assert!(got.height() > 0, "{what}");
+                    assert_eq!(
+                        sorted(got, &["opportunity_id"]),
+                        sorted(want, &["opportunity_id"]),
+                        "{what}: deals"
+                    );
+                }
+                if let Some(by) = by {
+                    let sel = [col("lead_id"), col(by.column()), col(DIM)];
+                    let got = shared.lead_dims(Some(by)).select(sel.clone()).collect().unwrap();
+                    let want = tables.lead_dims(Some(by)).select(sel).collect().unwrap();
+                    assert_eq!(sorted(got, &["lead_id"]), sorted(want, &["lead_id"]), "{what}: dims");
+                }
+                let (got, want) = (shared.mrr_months().unwrap(), tables.mrr_months().unwrap());
+                assert_eq!(got.is_some(), ds.revenue.is_some(), "{what}");
+                if let (Some(g), Some(w)) = (got, want) {
+                    assert!(g.height() > 0, "{what}");
+                    let keys = ["account_id", "__m"];
+                    assert_eq!(sorted(g, &keys), sorted(w, &keys), "{what}: MRR months");
+                }
+            }
+        }
+    }
+}
