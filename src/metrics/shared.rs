@@ -146,7 +146,10 @@ mod tests {
     /// lazy query is not the contract).
     fn sorted(df: DataFrame, keys: &[&str]) -> Vec<(String, Vec<String>)> {
         let df = df
-            .sort(keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(), SortMultipleOptions::default())
+            .sort(
+                keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+                SortMultipleOptions::default(),
+            )
             .unwrap();
         cells(&df)
     }
@@ -171,17 +174,33 @@ mod tests {
                 let shared = Shared::collect(&ds, by).unwrap();
                 assert!(shared.stages.is_some(), "{what}: leads collected");
                 // Every column the collected stages keep (and `__dim`).
-                let mut names: Vec<Expr> = shared.stages.as_ref().unwrap().get_column_names()
+                let mut names: Vec<Expr> = shared
+                    .stages
+                    .as_ref()
+                    .unwrap()
+                    .get_column_names()
                     .into_iter()
                     .map(|c| col(c.as_str()))
                     .collect();
                 if by.is_some() {
                     names.push(col(DIM));
                 }
-                let got = shared.lead_stages(by, true).select(names.clone()).collect().unwrap();
-                let want = tables.lead_stages(by, true).select(names).collect().unwrap();
+                let got = shared
+                    .lead_stages(by, true)
+                    .select(names.clone())
+                    .collect()
+                    .unwrap();
+                let want = tables
+                    .lead_stages(by, true)
+                    .select(names)
+                    .collect()
+                    .unwrap();
                 assert!(got.height() > 0, "{what}");
-                assert_eq!(sorted(got, &["lead_id"]), sorted(want, &["lead_id"]), "{what}: stages");
+                assert_eq!(
+                    sorted(got, &["lead_id"]),
+                    sorted(want, &["lead_id"]),
+                    "{what}: stages"
+                );
                 if ds.opportunities.is_some() {
                     assert_eq!(shared.opps.is_some(), by.is_some(), "{what}");
                     let got = shared.opportunities_with_dim(by).collect().unwrap();
@@ -195,9 +214,17 @@ mod tests {
                 }
                 if let Some(by) = by {
                     let sel = [col("lead_id"), col(by.column()), col(DIM)];
-                    let got = shared.lead_dims(Some(by)).select(sel.clone()).collect().unwrap();
+                    let got = shared
+                        .lead_dims(Some(by))
+                        .select(sel.clone())
+                        .collect()
+                        .unwrap();
                     let want = tables.lead_dims(Some(by)).select(sel).collect().unwrap();
-                    assert_eq!(sorted(got, &["lead_id"]), sorted(want, &["lead_id"]), "{what}: dims");
+                    assert_eq!(
+                        sorted(got, &["lead_id"]),
+                        sorted(want, &["lead_id"]),
+                        "{what}: dims"
+                    );
                 }
                 let (got, want) = (shared.mrr_months().unwrap(), tables.mrr_months().unwrap());
                 assert_eq!(got.is_some(), ds.revenue.is_some(), "{what}");
