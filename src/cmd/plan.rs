@@ -117,11 +117,13 @@ fn read_targets(
 }
 
 /// `report --targets FILE` (or `[[target]]` tables): `plan.csv` and the
-/// markdown section `summary.md` ends with. None without targets. Targets
+/// markdown section `summary.md` ends with, from the report's frames of
+/// `p.loaded.dataset` (`shared`). None without targets. Targets
 /// are for the whole company (no `--by`), periods of `--period`, default
 /// quarter.
 pub fn for_report(
     p: &common::Prepared,
+    shared: &crate::metrics::shared::Shared,
     targets_file: Option<&std::path::Path>,
     period: Option<PeriodArg>,
 ) -> Result<Option<(Vec<u8>, String, String)>> {
@@ -132,7 +134,7 @@ pub fn for_report(
         return Ok(None);
     };
     let settings = plan_settings(&p.cfg, spec, None)?;
-    let plan = planm::plan(&p.loaded.dataset, targets, settings).context("computing the plan")?;
+    let plan = planm::plan_with(shared, targets, settings).context("computing the plan")?;
     let plan_df = frame::plan_frame(&plan)?;
     let csv = output::machine::to_csv(&plan_df)?;
     let cur = &p.analysis.currency;

@@ -32,10 +32,11 @@ use crate::cli::ReportCmd;
 use crate::metrics::frames::{frame_f64, frame_periods, latest_complete_row};
 use crate::cmd::common::{self, Prepared};
 use crate::input::{self, read::Source};
-use crate::metrics::cycle::cycle_report_with;
+use crate::metrics::cycle::cycle_report_from;
 use crate::metrics::funnel::funnel_from;
 use crate::metrics::kpis::{kpis_from, Base};
-use crate::metrics::misalignment::{misalignment, Misalignment};
+use crate::metrics::misalignment::{self, misalignment_from, Misalignment};
+use crate::metrics::shared::Shared;
 use crate::metrics::periods::{PeriodKind, PeriodSpec};
 use crate::metrics::registry;
 use crate::output::format::{change, change_kind, human_change, human_f64, kind_of};
@@ -188,13 +189,18 @@ fn build(
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
+    // The lead stages (and under `--by` the deals' values) every table below
+    // starts from, collected once; dropped before attribution.
+    steps.step("computing lead stages");
+    let shared = Shared::collect(ds, a.by).context("computing lead stages")?;
     steps.step("computing kpis and the funnel");
-    let (k, f) = kpis_and_funnel(ds, a)?;
+    let (k, f) = kpis_and_funnel(&shared, a)?;
     steps.step("computing the revenue cycle");
     // The report draws its bow tie from the tables (`html_page`).
-    let c = cycle_report_with(ds, a, false).context("computing the revenue cycle")?;
+    let c = cycle_report_from(&shared, a, false).context("computing the revenue cycle")?;
     steps.step("computing the misalignment cost");
-    let m = misalignment(ds, a).context("computing the misalignment cost")?;
+    let mg = misalignment::gathered(&shared, a).context("computing the misalignment cost")?;
+    let m = misalignment_from(ds, a, &mg).context("computing the misalignment cost")?;
 
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("kpis.csv".into(), to_csv(&k)?),
@@ -212,33 +218,40 @@ fn build(
         ),
     ];
     steps.step("planning against the targets");
-    let plan = crate::cmd::plan::for_report(p, cmd.targets.as_deref(), cmd.period.period)?;
+    let plan = crate::cmd::plan::for_report(p, &shared, cmd.targets.as_deref(), cmd.period.period)?;
     if let Some((csv, _, _)) = &plan {
         files.push(("plan.csv".into(), csv.clone()));
     }
 
     // The summary and the page read the unsplit tables.
-    steps.step("summary and report.html");
     let (k1, f1, c1, m1) = if a.by.is_some() {
+        steps.step("computing the unsplit tables for the summary");
         let plain = Analysis {
             by: None,
             ..a.clone()
         };
-        let (k1, f1) = kpis_and_funnel(ds, &plain)?;
-        (
-            k1,
-            f1,
-            cycle_report_with(ds, &plain, false)?,
-            misalignment(ds, &plain)?,
-        )
+        let (k1, f1) = kpis_and_funnel(&shared, &plain)?;
+        // Under `--by channel` the whole range adds up the channel groups
+        // just gathered.
+        let m1 = if mg.serves(&plain) {
+            misalignment_from(ds, &plain, &mg)?
+        } else {
+            misalignment_from(ds, &plain, &misalignment::gathered(&shared, &plain)?)?
+        };
+        (k1, f1, cycle_report_from(&shared, &plain, false)?, m1)
     } else {
         (k, f, c, m)
     };
+    // The retention heatmap of the page reads the MRR months (small).
+    let months = shared.mrr_months()?;
+    drop(mg);
+    drop(shared);
     steps.step("crediting channels (attribution)");
     let attribution = crate::cmd::attribution::for_report(p)?;
     if let Some(a) = &attribution {
         files.push(("attribution.csv".into(), a.csv.clone()));
     }
+    steps.step("summary and report.html");
     let mut s = summary(p, &k1, &c1.cycle, &m1)?;
     let mut extra = Vec::new();
     if let Some(a) = attribution {
@@ -249,7 +262,7 @@ fn build(
         s.text.push_str(&md);
         extra.push(("plan".to_string(), "Shared goals: do the targets add up?".to_string(), html));
     }
-    let page = html_page(p, &k1, &f1, &c1, &m1, extra)?;
+    let page = html_page(p, &k1, &f1, &c1, &m1, months.as_ref(), extra)?;
     files.push(("summary.md".into(), s.text.into_bytes()));
     files.push(("report.html".into(), page.into_bytes()));
     let manifest = manifest(p, cmd, &files, s.latest.as_deref(), &m1.assumptions)?;
@@ -259,20 +272,23 @@ fn build(
 
 /// The KPIs and the funnel on one [`Base`] (lead stages, resolved deals and
 /// spend rows), built once for both and dropped before the next table.
-fn kpis_and_funnel(ds: &crate::model::Dataset, a: &Analysis) -> Result<(DataFrame, DataFrame)> {
-    let base = Base::new(ds, a).context("computing kpis")?;
+fn kpis_and_funnel(shared: &Shared, a: &Analysis) -> Result<(DataFrame, DataFrame)> {
+    let ds = shared.dataset();
+    let base = Base::from_shared(shared, a).context("computing kpis")?;
     let k = kpis_from(ds, a, &base).context("computing kpis")?;
     let f = funnel_from(ds, a, &base).context("computing the funnel")?;
     Ok((k, f))
 }
 
-/// `report.html` (see `output::html`): the unsplit tables drawn as charts.
+/// `report.html` (see `output::html`): the unsplit tables drawn as charts;
+/// `months` is `common::mrr_months` (the retention heatmap).
 fn html_page(
     p: &Prepared,
     k: &DataFrame,
     f: &DataFrame,
     c: &crate::metrics::cycle::CycleReport,
     m: &Misalignment,
+    months: Option<&DataFrame>,
     extra: Vec<(String, String, String)>,
 ) -> Result<String> {
     let ds = &p.loaded.dataset;
@@ -284,7 +300,9 @@ fn html_page(
         let spec = PeriodSpec::new(a.period, a.fiscal_year_start, 0);
         latest_complete_row(&periods, &spec, ds.as_of)
     };
-    let retention = crate::metrics::retention::gather(ds)
+    let retention = months
+        .map(|m| crate::metrics::retention::gather_from(m, ds.as_of))
+        .transpose()
         .context("computing cohort retention")?
         .map(|g| crate::metrics::retention::compute(&g, 12, 12));
     // The bow tie of the latest complete period (the one the KPI cards and

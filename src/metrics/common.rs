@@ -239,7 +239,7 @@ pub fn lead_dims(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
 
 /// The `--by` value of a lead row (after `channel` was resolved through the
 /// lead's campaign).
-fn lead_dim_expr(by: Dimension) -> Expr {
+pub(crate) fn lead_dim_expr(by: Dimension) -> Expr {
     col(by.column()).fill_null(lit(NONE_GROUP))
 }
 
@@ -248,13 +248,24 @@ fn lead_dim_expr(by: Dimension) -> Expr {
 /// campaign's, else its lead's campaign's. Adds `__dim` when `by` is given;
 /// all canonical columns are kept.
 pub fn opportunities_with_dim(ds: &Dataset, by: Option<Dimension>) -> LazyFrame {
+    opportunities_with_dim_from(ds, by, lead_dims(ds, by))
+}
+
+/// [`opportunities_with_dim`] reading the leads' `--by` values from `leads`
+/// (rows of [`lead_dims`] for `by`: `lead_id` and the dimension's column,
+/// `channel` resolved).
+pub(crate) fn opportunities_with_dim_from(
+    ds: &Dataset,
+    by: Option<Dimension>,
+    leads: LazyFrame,
+) -> LazyFrame {
     let opps = ds.table_or_empty(TableKind::Opportunities).lazy();
     let Some(by) = by else { return opps };
     let col_name = by.column();
     let lead_col = format!("lead_{col_name}");
     // One row per lead id: a duplicated lead id (reported by `validate`) must
     // not duplicate its opportunities.
-    let lead_vals = lead_dims(ds, Some(by))
+    let lead_vals = leads
         .filter(col("lead_id").is_not_null())
         .group_by([col("lead_id")])
         .agg([col(col_name).drop_nulls().first().alias(&lead_col)]);
@@ -302,6 +313,31 @@ pub fn campaigns_with_dim(ds: &Dataset, by: Option<Dimension>) -> Option<LazyFra
         }
         Some(_) => None,
     }
+}
+
+/// MRR per account and month: `account_id`, `__m` (the month's index,
+/// `year * 12 + month - 1`) and `__mrr` (the sum of the rows' `mrr` in
+/// integer millionths: several rows of one account and month add up; a month
+/// whose rows have no MRR sums to 0). Rows without a month are left out.
+/// `None` without a revenue table. Read by the cycle's MRR movements and the
+/// cohort retention.
+pub fn mrr_months(ds: &Dataset) -> Option<LazyFrame> {
+    let rev = ds.revenue.as_ref()?;
+    let m = col("month");
+    let idx = m.clone().dt().year().cast(DataType::Int64) * lit(12i64)
+        + m.dt().month().cast(DataType::Int64)
+        - lit(1i64);
+    Some(
+        rev.lazy()
+            .filter(col("month").is_not_null())
+            .with_column(idx.alias("__m"))
+            // Integer millionths: integer sums do not depend on the order
+            // polars' parallel grouping adds rows in, so the same files give
+            // the same result to the last digit (values are exact to 1e-6).
+            .with_column(to_micros(col("mrr")).alias("__mrr"))
+            .group_by([col("account_id"), col("__m")])
+            .agg([col("__mrr").sum()]),
+    )
 }
 
 /// Money in integer millionths of the currency unit.

@@ -17,5 +17,6 @@ pub use crate::periods;
 pub mod plan;
 pub mod registry;
 pub mod retention;
+pub mod shared;
 #[cfg(test)]
 pub mod testutil;

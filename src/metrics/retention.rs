@@ -15,7 +15,6 @@ use polars::prelude::*;
 
 use crate::errors::PolarsCtx;
 
-use crate::metrics::common::to_micros;
 use crate::model::Dataset;
 
 /// MRR summed per (cohort month, months since the cohort month): month
@@ -42,32 +41,32 @@ pub struct Retention {
 
 /// `None` when there is no revenue table.
 pub fn gather(ds: &Dataset) -> Result<Option<Gathered>> {
-    let Some(rev) = &ds.revenue else {
-        return Ok(None);
-    };
-    let m = col("month");
-    let idx = m.clone().dt().year().cast(DataType::Int64) * lit(12i64)
-        + m.dt().month().cast(DataType::Int64)
-        - lit(1i64);
-    // MRR_a(m) in millionths; several rows of one account and month add up.
-    let by_month = rev
-        .lazy()
-        .filter(col("month").is_not_null().and(col("mrr").is_not_null()))
-        .with_column(idx.alias("__m"))
-        .with_column(to_micros(col("mrr")).alias("__mrr"))
-        .group_by([col("account_id"), col("__m")])
-        .agg([col("__mrr").sum()])
-        .filter(col("__mrr").gt(lit(0i64)));
+    match crate::metrics::shared::Shared::tables(ds).mrr_months()? {
+        Some(months) => gather_from(&months, ds.as_of).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// [`gather`] from `common::mrr_months` (MRR in millionths per account and
+/// month), `as_of` in microseconds.
+pub fn gather_from(months: &DataFrame, as_of: i64) -> Result<Gathered> {
+    // MRR_a(m) in millionths; the months with MRR > 0 count.
+    let by_month = months.clone().lazy().filter(col("__mrr").gt(lit(0i64)));
     let first = by_month
         .clone()
         .group_by([col("account_id")])
         .agg([col("__m").min().alias("__c")]);
-    let joined = by_month.join(
-        first,
-        [col("account_id")],
-        [col("account_id")],
-        JoinArgs::new(JoinType::Inner),
-    );
+    // Read twice below: joined once.
+    let joined = by_month
+        .join(
+            first,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect()
+        .ctx("finding each account's first month with MRR")?
+        .lazy();
     let cells = joined
         .clone()
         .group_by([col("__c"), (col("__m") - col("__c")).alias("__k")])
@@ -89,7 +88,7 @@ pub fn gather(ds: &Dataset) -> Result<Option<Gathered>> {
         Ok((0..ca.len()).map(|i| ca.get(i)).collect())
     };
     let mut g = Gathered {
-        as_of_month: month_index(ds.as_of),
+        as_of_month: month_index(as_of),
         ..Gathered::default()
     };
     let (c, k, v) = (i64s(&cells, "__c")?, i64s(&cells, "__k")?, i64s(&cells, "__mrr")?);
@@ -104,7 +103,7 @@ pub fn gather(ds: &Dataset) -> Result<Option<Gathered>> {
             g.accounts.insert(c, n as u64);
         }
     }
-    Ok(Some(g))
+    Ok(g)
 }
 
 /// The last `max_cohorts` cohorts up to `as_of`'s month, `max_months`

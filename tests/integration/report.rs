@@ -316,3 +316,74 @@ fn the_weekly_wrapper_writes_todays_report_and_keeps_the_last_n() {
     );
     assert_eq!(names(&reports.join(&today)), FILES);
 }
+
+#[test]
+fn step_times_are_written_only_when_asked() {
+    let d = tempfile::tempdir().unwrap();
+    let run_with = |out: &str, times: bool| {
+        let out = d.path().join(out);
+        let args = ["report", "--demo", "-q", "--out", out.to_str().unwrap()];
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_revcycle"));
+        c.args(args).current_dir(root()).env_remove("REVCYCLE_STEP_TIMES");
+        if times {
+            c.env("REVCYCLE_STEP_TIMES", "1");
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", show(&args, &o));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // -q silences everything else: one line per step, in order, with seconds.
+    let err = run_with("timed", true);
+    let steps: Vec<&str> = err
+        .lines()
+        .map(|l| {
+            let l = l.strip_prefix("revcycle: step \"").unwrap_or_else(|| panic!("{l}"));
+            let (name, secs) = l.split_once("\": ").unwrap_or_else(|| panic!("{l}"));
+            let secs = secs.strip_suffix(" s").unwrap_or_else(|| panic!("{l}"));
+            assert!(secs.parse::<f64>().is_ok_and(|s| s >= 0.0), "{l}");
+            name
+        })
+        .collect();
+    assert_eq!(steps.first(), Some(&"computing lead stages"), "{err}");
+    assert!(steps.contains(&"computing kpis and the funnel"), "{err}");
+    assert_eq!(steps.last(), Some(&"writing the report folder"), "{err}");
+    assert!(steps.contains(&"crediting channels (attribution)"), "{err}");
+    assert_eq!(run_with("quiet", false), "");
+}
+
+/// Issue 13: under `--by` the report collects the lead stages and the deals'
+/// values once and adds the whole range's misalignment up from the channel
+/// groups it gathered for the split. Its tables are still the commands'
+/// tables, and its summary and page (which read the unsplit tables) are those
+/// of the report without `--by`.
+#[test]
+fn issue13_report_by_agrees_with_the_commands_and_the_unsplit_report() {
+    let d = tempfile::tempdir().unwrap();
+    let plain = d.path().join("plain");
+    let (args, o) = report(&plain, &[]);
+    assert!(o.status.success(), "{}", show(&args_ref(&args), &o));
+    for by in ["channel", "segment"] {
+        let out = d.path().join(by);
+        let (args, o) = report(&out, &["--by", by]);
+        assert!(o.status.success(), "{}", show(&args_ref(&args), &o));
+        for (file, cmd) in [
+            ("kpis.csv", "kpis"),
+            ("funnel.csv", "funnel"),
+            ("cycle.csv", "cycle"),
+            ("misalignment.csv", "misalignment"),
+        ] {
+            let o = run(&[cmd, "--demo", "--by", by, "--format", "csv", "-q"]);
+            assert!(o.status.success(), "{cmd} --by {by}");
+            let got = std::fs::read_to_string(out.join(file)).unwrap();
+            assert!(got.starts_with(&format!("period,{by},")) || file != "kpis.csv", "{got}");
+            same_csv(&got, &String::from_utf8_lossy(&o.stdout), &format!("{file} --by {by}"));
+        }
+        for file in ["summary.md", "report.html"] {
+            assert_eq!(
+                std::fs::read_to_string(out.join(file)).unwrap(),
+                std::fs::read_to_string(plain.join(file)).unwrap(),
+                "{file} --by {by}"
+            );
+        }
+    }
+}

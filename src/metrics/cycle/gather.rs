@@ -8,9 +8,10 @@ use polars::prelude::*;
 use super::PERIOD_COL;
 use crate::errors::PolarsCtx;
 use crate::metrics::common::{
-    campaigns_with_dim, ladder, lead_dims, lead_stages_with, opportunities_with_dim, Stage, DIM,
+    campaigns_with_dim, ladder, lead_stages_with, Stage, DIM,
 };
-use crate::metrics::common::{money_sum, to_micros, MICROS};
+use crate::metrics::shared::Shared;
+use crate::metrics::common::{money_sum, MICROS};
 use crate::model::Dataset;
 use crate::periods::PeriodSpec;
 use crate::settings::Analysis;
@@ -61,13 +62,19 @@ pub(super) struct Computed<'a> {
 
 impl<'a> Computed<'a> {
     pub(super) fn new(ds: &Dataset, a: &'a Analysis) -> anyhow::Result<Self> {
+        Computed::with(&Shared::tables(ds), a)
+    }
+
+    /// [`Computed::new`] from frames collected once for a run (`report`).
+    pub(super) fn with(shared: &Shared, a: &'a Analysis) -> anyhow::Result<Self> {
+        let ds = shared.dataset();
         let first = crate::metrics::common::earliest_row_date(ds)?.unwrap_or(ds.as_of);
         let spec = PeriodSpec::new(a.period, a.fiscal_year_start, first.min(ds.as_of));
         let grid = spec.grid(first, ds.as_of, a.from, a.to);
 
         let dims = match a.by {
             None => None,
-            Some(_) => Some(dimension_values(ds, a)?),
+            Some(_) => Some(dimension_values(shared, a)?),
         };
 
         // A column the input gave (even all empty) counts as given, as in `kpis`,
@@ -76,7 +83,7 @@ impl<'a> Computed<'a> {
         let has_close = has_col("close_date");
         let has_amount = has_close && has_col("amount");
         let opps = if ds.opportunities.is_some() && has_close {
-            Some(opp_aggregates(ds, a, &spec)?)
+            Some(opp_aggregates(shared, a, &spec)?)
         } else {
             None
         };
@@ -100,7 +107,10 @@ impl<'a> Computed<'a> {
             windows.push((p, first_m - 1, e));
         }
         let mrr = match (&ds.revenue, a.by) {
-            (Some(_), None) => Some(mrr_aggregates(ds, &windows)?),
+            (Some(_), None) => match shared.mrr_months()? {
+                Some(months) => Some(mrr_aggregates(&months, &windows)?),
+                None => Some(HashMap::new()),
+            },
             _ => None,
         };
         Ok(Computed {
@@ -171,13 +181,14 @@ pub(super) fn acquisition(
 
 /// Every `--by` value met in any table (leads, opportunities, spend rows that
 /// split), sorted.
-pub(super) fn dimension_values(ds: &Dataset, a: &Analysis) -> anyhow::Result<Vec<String>> {
+pub(super) fn dimension_values(shared: &Shared, a: &Analysis) -> anyhow::Result<Vec<String>> {
+    let ds = shared.dataset();
     let mut frames = Vec::new();
     if ds.leads.is_some() {
-        frames.push(lead_dims(ds, a.by).select([col(DIM)]));
+        frames.push(shared.lead_dims(a.by).select([col(DIM)]));
     }
     if ds.opportunities.is_some() {
-        frames.push(opportunities_with_dim(ds, a.by).select([col(DIM)]));
+        frames.push(shared.opportunities_with_dim(a.by).select([col(DIM)]));
     }
     if ds.campaigns.is_some() {
         if let Some(lf) = campaigns_with_dim(ds, a.by) {
@@ -206,7 +217,7 @@ pub(super) fn group_keys(a: &Analysis) -> Vec<Expr> {
 /// Per (period of `close_date`, dimension): bookings by type, renewals won and
 /// lost, new customers and cycle customers.
 pub(super) fn opp_aggregates(
-    ds: &Dataset,
+    shared: &Shared,
     a: &Analysis,
     spec: &PeriodSpec,
 ) -> anyhow::Result<HashMap<(i64, Option<String>), OppAgg>> {
@@ -216,7 +227,8 @@ pub(super) fn opp_aggregates(
     // A customer is its account; a deal without account_id is a customer of its own.
     let customer = || coalesce(&[col("account_id"), col("opportunity_id")]);
     let count = |e: Expr| e.cast(DataType::Int64).sum();
-    let df = opportunities_with_dim(ds, a.by)
+    let df = shared
+        .opportunities_with_dim(a.by)
         .filter(col("close_date").is_not_null().and(won().or(lost())))
         .with_column(spec.index_expr(col("close_date")).alias(PERIOD_COL))
         .group_by(group_keys(a))
@@ -310,35 +322,19 @@ pub(super) fn spend_aggregates(
     Ok(Some(out))
 }
 
-/// MRR movements per period. `windows` holds (period, s, e) with `s` and `e`
-/// month indices (months since year 0).
+/// MRR movements per period. `months` is `common::mrr_months`;
+/// `windows` holds (period, s, e) with `s` and `e` month indices (months
+/// since year 0).
 pub(super) fn mrr_aggregates(
-    ds: &Dataset,
+    months: &DataFrame,
     windows: &[(i64, i64, i64)],
 ) -> anyhow::Result<HashMap<i64, MrrAgg>> {
-    let Some(rev) = &ds.revenue else {
-        return Ok(HashMap::new());
-    };
     if windows.is_empty() {
         return Ok(HashMap::new());
     }
-    let month = col("month");
-    // MRR_a(m): several rows of one account and month add up.
-    let by_month = rev
-        .lazy()
-        .filter(month.clone().is_not_null())
-        .with_column(
-            (month.clone().dt().year().cast(DataType::Int64) * lit(12i64)
-                + month.dt().month().cast(DataType::Int64)
-                - lit(1i64))
-            .alias("__m"),
-        )
-        // Sum in integer millionths: integer sums do not depend on the order
-        // polars' parallel grouping adds rows in, so the same files give the
-        // same result to the last digit (values are exact to 1e-6).
-        .with_column(to_micros(col("mrr")).alias("mrr"))
-        .group_by([col("account_id"), col("__m")])
-        .agg([col("mrr").sum().alias("__mrr")]);
+    // MRR_a(m): several rows of one account and month add up (in integer
+    // millionths, see `mrr_months`).
+    let by_month = months.clone().lazy();
     let periods = df!(
         "__pi" => windows.iter().map(|w| w.0).collect::<Vec<i64>>(),
         "__s" => windows.iter().map(|w| w.1).collect::<Vec<i64>>(),

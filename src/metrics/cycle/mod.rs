@@ -19,6 +19,7 @@ use polars::prelude::*;
 use frame::{bow_tie_from, cycle_frame, fvc_frame};
 use gather::Computed;
 
+use crate::metrics::shared::Shared;
 use crate::model::Dataset;
 use crate::settings::Analysis;
 
@@ -130,7 +131,17 @@ pub fn cycle_report_with(
     a: &Analysis,
     with_bow_tie: bool,
 ) -> anyhow::Result<CycleReport> {
-    let c = Computed::new(ds, a)?;
+    cycle_report_from(&Shared::tables(ds), a, with_bow_tie)
+}
+
+/// [`cycle_report_with`] from frames collected once for a run (`report`).
+pub fn cycle_report_from(
+    shared: &Shared,
+    a: &Analysis,
+    with_bow_tie: bool,
+) -> anyhow::Result<CycleReport> {
+    let ds = shared.dataset();
+    let c = Computed::with(shared, a)?;
     let bow_tie = if !with_bow_tie {
         None
     } else if a.by.is_none() {

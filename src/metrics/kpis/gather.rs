@@ -11,6 +11,7 @@ use crate::errors::PolarsCtx;
 
 use super::{PLATFORM_COLUMNS, P, ROW, US_PER_HOUR};
 use crate::metrics::common::{self, money_sum, Stage, DIM};
+use crate::metrics::shared::Shared;
 use crate::model::Dataset;
 use crate::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
 use crate::settings::{Analysis, Dimension};
@@ -77,17 +78,23 @@ fn unique_dims(df: &DataFrame, out: &mut BTreeSet<String>) -> Result<()> {
 
 impl Base {
     pub fn new(ds: &Dataset, a: &Analysis) -> Result<Base> {
-        Base::build(ds, a, true)
+        Base::build(&Shared::tables(ds), a, true)
+    }
+
+    /// [`Base::new`] from frames collected once for a run (`report`).
+    pub fn from_shared(shared: &Shared, a: &Analysis) -> Result<Base> {
+        Base::build(shared, a, true)
     }
 
     /// The [`Base`] the funnel reads: without `--by` it reads only the leads,
     /// so the deals and spend rows are not resolved (`opps` and `camps` are
     /// `None`); with `--by` they are, for the dimension values they hold.
     pub fn for_funnel(ds: &Dataset, a: &Analysis) -> Result<Base> {
-        Base::build(ds, a, a.by.is_some())
+        Base::build(&Shared::tables(ds), a, a.by.is_some())
     }
 
-    fn build(ds: &Dataset, a: &Analysis, deals_and_spend: bool) -> Result<Base> {
+    fn build(shared: &Shared, a: &Analysis, deals_and_spend: bool) -> Result<Base> {
+        let ds = shared.dataset();
         let first = common::earliest_row_date(ds)?.unwrap_or(ds.as_of);
         let spec = PeriodSpec::new(a.period, a.fiscal_year_start, first.min(ds.as_of));
         let full = spec.grid(first, ds.as_of, None, None);
@@ -118,7 +125,7 @@ impl Base {
                 }
                 Some(
                     // Nothing here reads the leads' channel (but `--by channel`).
-                    with_dim(common::lead_stages_with(ds, by, false), by)
+                    with_dim(shared.lead_stages(by, false), by)
                         .select(keep)
                         .collect()
                         .ctx("computing lead stages")?,
@@ -129,7 +136,7 @@ impl Base {
         let mut dims = BTreeSet::new();
         let opps = match &ds.opportunities {
             Some(_) if deals_and_spend => {
-                let all = with_dim(common::opportunities_with_dim(ds, by), by)
+                let all = with_dim(shared.opportunities_with_dim(by), by)
                     .select([
                         col("opportunity_id"),
                         col("account_id"),

@@ -10,9 +10,10 @@ use crate::errors::PolarsCtx;
 
 use super::{range_bounds, ALL, G, SPEED_HOURS};
 use crate::metrics::common::{
-    campaign_channels, campaigns_with_dim, ladder, lead_dims, lead_stages, money_micros_of, money_of_micros, money_sum, Stage,
+    campaign_channels, campaigns_with_dim, ladder, money_micros_of, money_of_micros, money_sum, Stage,
     DIM,
 };
+use crate::metrics::shared::Shared;
 use crate::model::{Dataset, TableKind};
 use crate::settings::{Analysis, Dimension, NONE_GROUP};
 
@@ -103,7 +104,8 @@ pub(super) fn avail(ds: &Dataset, by: Option<Dimension>) -> Result<Avail> {
 
 /// The aggregated counts of every group of `a.by` (one group, `(all)`,
 /// without it): the polars half of the metric.
-pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<String, Group>> {
+pub(super) fn gather(shared: &Shared, a: &Analysis, av: &Avail) -> Result<BTreeMap<String, Group>> {
+    let ds = shared.dataset();
     let stages = ladder(ds);
     let uses = |s: Stage| stages.contains(&s);
     let spend_lf = if ds.campaigns.is_some() && av.spend {
@@ -168,7 +170,8 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
             Some(s) => reached(s),
             None => lit(false),
         };
-        let lf = lead_stages(ds, a.by)
+        let lf = shared
+            .lead_stages(a.by, true)
             .filter(in_range(col("created_at"), a))
             .with_columns([
                 group_expr().alias(G),
@@ -357,7 +360,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, av: &Avail) -> Result<BTreeMap<
             }
         };
         // Leads with their channel resolved; no stage dates needed here.
-        let lead_info = lead_dims(ds, Some(Dimension::Channel)).select(info);
+        let lead_info = shared.lead_dims(Some(Dimension::Channel)).select(info);
         let camp = campaign_channels(ds).select([
             col("campaign_id"),
             col("campaign_channel").alias("__camp_channel"),

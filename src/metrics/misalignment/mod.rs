@@ -20,6 +20,9 @@ use crate::errors::PolarsCtx;
 
 pub use compute::Money;
 
+use std::collections::BTreeMap;
+
+use crate::metrics::shared::Shared;
 use crate::model::Dataset;
 use crate::periods::{PeriodKind, PeriodSpec};
 use crate::settings::{Analysis, Dimension};
@@ -205,39 +208,85 @@ pub fn range_bounds(a: &Analysis) -> (Option<i64>, Option<i64>) {
 /// Computes the misalignment cost and the alignment score over the range
 /// `[a.from, a.to]` (all data when unset), split by `a.by` when given.
 pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
-    let bounds: Vec<f64> = a.response_buckets_hours.clone();
-    let nb = bounds.len() + 1;
+    misalignment_from(ds, a, &gathered(&Shared::tables(ds), a)?)
+}
+
+/// The polars half of [`misalignment`] for `a`: the counts and sums of every
+/// group, gathered by `a.by`, or without it by channel when a channel is
+/// known (the explanation names channels; the whole range is their sum).
+pub struct Gathered {
+    /// The dimension the groups are split by.
+    by: Option<Dimension>,
+    av: gather::Avail,
+    groups: BTreeMap<String, gather::Group>,
+}
+
+impl Gathered {
+    /// Whether [`misalignment_from`] can compute `a` from these groups: the
+    /// same split, or (the whole range) the channel split it adds up. The
+    /// other settings (range, SLA, buckets) are the caller's to keep equal.
+    pub fn serves(&self, a: &Analysis) -> bool {
+        match a.by {
+            Some(by) => self.by == Some(by),
+            None => self.by == (if self.av.channel { Some(Dimension::Channel) } else { None }),
+        }
+    }
+}
+
+/// Gathers the groups [`misalignment_from`] reads for `a` (see [`Gathered`]).
+pub fn gathered(shared: &Shared, a: &Analysis) -> Result<Gathered> {
+    let ds = shared.dataset();
     let av = gather::avail(ds, a.by)?;
     // Without `--by`, the explanation names channels: gather once by channel
     // and add the channels up into the total (every gathered figure is a
     // count or a money sum), rather than reading the data twice.
-    let by_channel = a.by.is_none() && av.channel;
+    let by = if a.by.is_none() && av.channel {
+        Some(Dimension::Channel)
+    } else {
+        a.by
+    };
+    let split = Analysis { by, ..a.clone() };
+    let groups = gather::gather(shared, &split, &av)?;
+    Ok(Gathered { by, av, groups })
+}
+
+/// The arithmetic of [`misalignment`] on groups gathered for `a` (see
+/// [`Gathered::serves`]).
+pub fn misalignment_from(ds: &Dataset, a: &Analysis, g: &Gathered) -> Result<Misalignment> {
+    if !g.serves(a) {
+        anyhow::bail!("misalignment: groups gathered for another split");
+    }
+    let bounds: Vec<f64> = a.response_buckets_hours.clone();
+    let nb = bounds.len() + 1;
+    let av = &g.av;
+    let by_channel = a.by.is_none() && g.by.is_some();
+    let total;
     let (groups, channels) = if by_channel {
         let ach = Analysis {
             by: Some(Dimension::Channel),
             ..a.clone()
         };
-        let split = gather::gather(ds, &ach, &av)?;
-        let channels = channel_figures(&split, &av, &ach)?;
-        let mut total = std::collections::BTreeMap::new();
-        total.insert(ALL.to_string(), gather::total_of(&split, nb));
-        (total, Some(channels))
+        let channels = channel_figures(&g.groups, av, &ach)?;
+        let mut t = BTreeMap::new();
+        t.insert(ALL.to_string(), gather::total_of(&g.groups, nb));
+        total = t;
+        (&total, Some(channels))
     } else {
-        (gather::gather(ds, a, &av)?, None)
+        (&g.groups, None)
     };
     let mut notes = Vec::new();
     let mut rows = Vec::new();
     let mut bucket_rows = Vec::new();
-    for (key, g) in &groups {
+    for (key, grp) in groups {
         let prefix = match a.by {
             Some(by) => format!("{} {}: ", by.name(), key),
             None => String::new(),
         };
-        let (row, brs) = compute::compute_group(g, &av, a, &bounds, &prefix, &mut notes);
+        let (row, brs) = compute::compute_group(grp, av, a, &bounds, &prefix, &mut notes);
         rows.push((key.clone(), row));
         bucket_rows.push((key.clone(), brs));
     }
-    notes::dataset_notes(&av, a, &mut notes);
+    notes::dataset_notes(av, a, &mut notes);
     let parts = match rows.first() {
         Some((_, r)) => [
             r.unworked_mql_lost_revenue,
@@ -303,7 +352,7 @@ pub fn misalignment(ds: &Dataset, a: &Analysis) -> Result<Misalignment> {
 /// `groups` is the gather split by channel, `a` the analysis with `by: channel`
 /// (the availability of a channel split is that of the whole range).
 fn channel_figures(
-    groups: &std::collections::BTreeMap<String, gather::Group>,
+    groups: &BTreeMap<String, gather::Group>,
     av: &gather::Avail,
     a: &Analysis,
 ) -> Result<DataFrame> {

@@ -557,8 +557,8 @@ mod total_from_channels {
                 ..Analysis::default()
             };
             let av = gather::avail(&ds, None).unwrap();
-            let all = gather::gather(&ds, &whole, &av).unwrap();
-            let channels = gather::gather(&ds, &split, &av).unwrap();
+            let all = gather::gather(&crate::metrics::shared::Shared::tables(&ds), &whole, &av).unwrap();
+            let channels = gather::gather(&crate::metrics::shared::Shared::tables(&ds), &split, &av).unwrap();
             let nb = whole.response_buckets_hours.len() + 1;
             let total = gather::total_of(&channels, nb);
             assert_eq!(text(&total), text(&all[ALL]), "fixture {name}");
@@ -567,5 +567,41 @@ mod total_from_channels {
             assert!(channels.len() > 1, "fixture {name} has several channels");
         }
         assert!(checked >= 2, "only {checked} fixtures had MQLs, won deals and spend");
+    }
+
+    /// Issue 13: the report's whole-range misalignment under `--by channel`
+    /// is computed from the channel groups it gathered for the split; the
+    /// groups of another split are refused.
+    #[test]
+    fn issue13_channel_groups_serve_the_whole_range() {
+        use crate::metrics::shared::Shared;
+        for name in ["misalignment", "basic", "cycle"] {
+            let ds = fixture(name);
+            let shared = Shared::collect(&ds, Some(Dimension::Channel)).unwrap();
+            let whole = Analysis::default();
+            let split = Analysis {
+                by: Some(Dimension::Channel),
+                ..Analysis::default()
+            };
+            let g = gathered(&shared, &split).unwrap();
+            assert!(g.serves(&split) && g.serves(&whole), "fixture {name}");
+            let from_split = misalignment_from(&ds, &whole, &g).unwrap();
+            let own = misalignment(&ds, &whole).unwrap();
+            assert!(from_split.frame.height() == 1, "fixture {name}");
+            assert!(from_split.frame.equals_missing(&own.frame), "fixture {name}: frame");
+            assert!(from_split.buckets.equals_missing(&own.buckets), "fixture {name}: buckets");
+            assert_eq!(from_split.notes, own.notes, "fixture {name}");
+            assert_eq!(from_split.components, own.components, "fixture {name}");
+            let ch = (from_split.channels.unwrap(), own.channels.unwrap());
+            assert!(ch.0.height() > 1 && ch.0.equals_missing(&ch.1), "fixture {name}: channels");
+
+            let by_segment = Analysis {
+                by: Some(Dimension::Segment),
+                ..Analysis::default()
+            };
+            let g = gathered(&shared, &by_segment).unwrap();
+            assert!(!g.serves(&whole) && !g.serves(&split), "fixture {name}");
+            assert!(misalignment_from(&ds, &whole, &g).is_err(), "fixture {name}");
+        }
     }
 }

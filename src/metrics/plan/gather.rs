@@ -9,6 +9,7 @@ use crate::errors::PolarsCtx;
 
 use crate::metrics::common::{self, Stage, DIM};
 use crate::metrics::kpis::micros_between;
+use crate::metrics::shared::Shared;
 use crate::periods::{PeriodSpec, US_PER_DAY};
 use crate::model::{Dataset, TableKind};
 use crate::settings::Dimension;
@@ -39,7 +40,8 @@ fn within(c: &str, start: i64, end: i64) -> Expr {
 }
 
 impl Source {
-    pub fn new(ds: &Dataset, by: Option<Dimension>, value: Option<&str>) -> Result<Source> {
+    pub fn new(shared: &Shared, by: Option<Dimension>, value: Option<&str>) -> Result<Source> {
+        let ds = shared.dataset();
         let ladder = common::ladder(ds);
         let keep_dim = |lf: LazyFrame| match (by, value) {
             (Some(_), Some(v)) => lf.filter(col(DIM).eq(lit(v.to_string()))),
@@ -50,7 +52,7 @@ impl Source {
                 let mut keep = vec![col("created_at")];
                 keep.extend(ladder.iter().map(|s| col(s.eff_col())));
                 Some(
-                    keep_dim(common::lead_stages(ds, by))
+                    keep_dim(shared.lead_stages(by, true))
                         .select(keep)
                         .collect()
                         .ctx("computing lead stages")?,
@@ -60,7 +62,7 @@ impl Source {
         };
         let opps = match &ds.opportunities {
             Some(_) => Some(
-                keep_dim(common::opportunities_with_dim(ds, by))
+                keep_dim(shared.opportunities_with_dim(by))
                     .filter(col("type").eq(lit("new_business")))
                     .select([
                         col("opportunity_id"),

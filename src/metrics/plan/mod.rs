@@ -15,6 +15,7 @@ use anyhow::{bail, Result};
 use chrono::NaiveDate;
 
 use crate::metrics::common::Stage;
+use crate::metrics::shared::Shared;
 use crate::periods::{micros_of_date, PeriodSpec};
 use crate::model::Dataset;
 use crate::settings::Dimension;
@@ -129,6 +130,12 @@ pub fn volume_of(t: &Target, ev: &Evidence) -> Option<f64> {
 
 /// The whole plan for `targets` over `ds`.
 pub fn plan(ds: &Dataset, targets: Vec<Target>, s: PlanSettings) -> Result<Plan> {
+    plan_with(&Shared::tables(ds), targets, s)
+}
+
+/// [`plan`] from frames collected once for a run (`report`).
+pub fn plan_with(shared: &Shared, targets: Vec<Target>, s: PlanSettings) -> Result<Plan> {
+    let ds = shared.dataset();
     let spec = s.spec;
     let mut notes = Vec::new();
     // Evidence per scope.
@@ -141,7 +148,7 @@ pub fn plan(ds: &Dataset, targets: Vec<Target>, s: PlanSettings) -> Result<Plan>
     let mut sources = Vec::new();
     let mut evidence_list = Vec::new();
     for v in &scopes {
-        let src = Source::new(ds, s.by, v.as_deref())?;
+        let src = Source::new(shared, s.by, v.as_deref())?;
         let ev = evidence(&src, &s)?;
         evidence_list.push((v.clone(), ev));
         sources.push(src);
