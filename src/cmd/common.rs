@@ -200,6 +200,10 @@ pub const FUNNEL_UNREAD: &[&str] = &[
     "disqualify_reason",
 ];
 
+/// Leads columns `attribution` never reads (it credits channels and
+/// campaigns: `--by` is one of those two).
+pub const ATTRIBUTION_UNREAD: &[&str] = &["segment", "owner", "account_id", "disqualify_reason"];
+
 /// Leads columns `misalignment` never reads unless they are the `--by` dimension.
 pub const MISALIGNMENT_UNREAD: &[&str] = &["owner", "account_id", "disqualify_reason"];
 
