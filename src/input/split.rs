@@ -58,8 +58,12 @@ fn sizing(len: u64) -> Option<(usize, u64)> {
 /// Plan the cuts of `path` (plain, not compressed), whose header reader has
 /// consumed `lines_before` line endings. `None`: read it in one piece.
 pub fn plan(path: &Path, delimiter: u8, lines_before: u64) -> Result<Option<Split>> {
-    let len = std::fs::metadata(path)?.len();
-    match sizing(len) {
+    let meta = std::fs::metadata(path)?;
+    // A pipe (`<(zcat ...)`) cannot be read twice, nor from an offset.
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    match sizing(meta.len()) {
         Some((threads, chunk)) => plan_sized(path, delimiter, lines_before, threads, chunk),
         None => Ok(None),
     }

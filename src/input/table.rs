@@ -213,7 +213,8 @@ impl TableLoad<'_> {
                     (Source::Path(path), false) => {
                         // Lines the header reader consumed (preamble, header).
                         let before = rows.reader.position().line().saturating_sub(1);
-                        match split::plan(path, rows.delimiter, before)? {
+                        // A file that cannot be planned is read in one piece.
+                        match split::plan(path, rows.delimiter, before).ok().flatten() {
                             Some(cuts) => {
                                 let fresh = report.clone();
                                 let headers = rows.headers.clone();

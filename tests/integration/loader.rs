@@ -124,3 +124,36 @@ fn an_error_in_a_chunked_file_names_the_first_bad_line() {
         assert!(err.contains("line 120, column `created_at`"), "{chunk:?}: {}", show(&args, &o));
     }
 }
+
+/// A named pipe (`--leads <(zcat leads.csv.gz)`) is never cut into chunks
+/// (it cannot be read twice or from an offset), even with a chunk size set.
+#[cfg(unix)]
+#[test]
+fn a_pipe_is_read_in_one_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("leads.csv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::from("lead_id,created_at,channel\n");
+            for i in 1..=5000u32 {
+                text.push_str(&format!("L{i},2024-01-31,Web\n"));
+            }
+            std::fs::write(&fifo, text).unwrap();
+        })
+    };
+    let p = fifo.to_string_lossy().to_string();
+    let args = ["validate", "--leads", p.as_str(), "--format", "json"];
+    let o = run_chunked(&args, Some("64"));
+    writer.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&args, &o));
+    // 5000 rows (more than the 64 KB read ahead to find the header), every one kept.
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("\"rows_read\": 5000,") && out.contains("\"rows_kept\": 5000,"),
+        "{}",
+        show(&args, &o)
+    );
+}
