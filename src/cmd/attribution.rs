@@ -171,6 +171,7 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     let mut spec = common::input_spec(&cmd.input);
     spec.with_touches = true;
     spec.skip_lead_columns = common::ATTRIBUTION_UNREAD.to_vec();
+    spec.skip_opportunity_columns = common::ATTRIBUTION_UNREAD_OPPORTUNITIES.to_vec();
     let loaded = crate::input::load(&spec, &cfg, cmd.input.as_of.as_deref(), ctx.quiet)?;
     // The data-quality warnings only: the KPI registry's shape warnings
     // (open_pipeline null...) are not about attribution.

@@ -27,6 +27,7 @@ pub fn input_spec(input: &InputArgs) -> InputSpec {
         demo: input.demo.then(demo_tables),
         any_table: false,
         skip_lead_columns: Vec::new(),
+        skip_opportunity_columns: Vec::new(),
         touches: input.touches.clone(),
         with_touches: false,
     }
@@ -203,6 +204,12 @@ pub const FUNNEL_UNREAD: &[&str] = &[
 /// Leads columns `attribution` never reads (it credits channels and
 /// campaigns: `--by` is one of those two).
 pub const ATTRIBUTION_UNREAD: &[&str] = &["segment", "owner", "account_id", "disqualify_reason"];
+
+/// Opportunities columns `attribution` never reads (a conversion is its id,
+/// lead, dates, amount, status and type; `stage` stays: it gives the status
+/// when the export has none).
+pub const ATTRIBUTION_UNREAD_OPPORTUNITIES: &[&str] =
+    &["account_id", "campaign_id", "channel", "segment", "owner", "loss_reason"];
 
 /// Leads columns `misalignment` never reads unless they are the `--by` dimension.
 pub const MISALIGNMENT_UNREAD: &[&str] = &["owner", "account_id", "disqualify_reason"];

@@ -48,6 +48,8 @@ pub struct InputSpec {
     /// Optional leads columns the command does not read (saves memory on
     /// large exports; see `TableLoad::skip`).
     pub skip_lead_columns: Vec<&'static str>,
+    /// Optional opportunities columns the command does not read.
+    pub skip_opportunity_columns: Vec<&'static str>,
     /// `--touches FILE` (repeatable, added up).
     pub touches: Vec<PathBuf>,
     /// Load the touches table (attribution, report, validate); the other
@@ -332,10 +334,10 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
     let mut raw = Vec::new();
     let mut files = Vec::new();
     for (kind, srcs) in sources {
-        let skip: &[&str] = if *kind == TableKind::Leads {
-            &spec.skip_lead_columns
-        } else {
-            &[]
+        let skip: &[&str] = match kind {
+            TableKind::Leads => &spec.skip_lead_columns,
+            TableKind::Opportunities => &spec.skip_opportunity_columns,
+            _ => &[],
         };
         let loader = TableLoad {
             kind: *kind,
