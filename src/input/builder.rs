@@ -24,31 +24,148 @@ pub(super) enum Builder {
     /// finished as a `UInt32` column of the codes (`dict::NULL` for null),
     /// the dictionary in the file report's `coded` (see `touches.rs`).
     Code(Coded),
-    Ts {
-        /// Month-first (or exact) readings; `NULL_TS` for none.
-        mf: Vec<i64>,
-        /// Day-first readings, kept once a slash date is met.
-        df: Option<Vec<i64>>,
-        ev: OrderEvidence,
-        /// Positions of values read as Excel serials, the first one's
-        /// (line, value), and the count and first (line, value) of the others.
-        serials: Vec<usize>,
-        serial_sample: Option<(u64, String)>,
-        others: u64,
-        other_sample: Option<(u64, String)>,
-        /// (line, value) of a value that must be month-first, and one that must be day-first.
-        mf_sample: Option<(u64, String)>,
-        df_sample: Option<(u64, String)>,
-        /// Slash dates invalid month-first / day-first.
-        mf_invalid: u64,
-        df_invalid: u64,
-    },
+    Ts(TsColumn),
     /// `NaN` for none (parsed amounts are always finite).
     Num(Vec<f64>),
     /// A column the command does not read.
     Skip,
     /// Text columns of the parts of a file read in chunks, joined.
     Joined(Series),
+}
+
+/// A timestamp column as it is read: both readings of slash dates until the
+/// whole column's evidence decides the order.
+#[derive(Default)]
+pub(super) struct TsColumn {
+    /// Month-first (or exact) readings; `NULL_TS` for none.
+    mf: Vec<i64>,
+    /// Day-first readings, kept once a slash date is met.
+    df: Option<Vec<i64>>,
+    ev: OrderEvidence,
+    /// Positions of values read as Excel serials, the first one's
+    /// (line, value), and the count and first (line, value) of the others.
+    serials: Vec<usize>,
+    serial_sample: Option<(u64, String)>,
+    others: u64,
+    other_sample: Option<(u64, String)>,
+    /// (line, value) of a value that must be month-first, and one that must be day-first.
+    mf_sample: Option<(u64, String)>,
+    df_sample: Option<(u64, String)>,
+    /// Slash dates invalid month-first / day-first.
+    mf_invalid: u64,
+    df_invalid: u64,
+}
+
+impl TsColumn {
+    fn push(&mut self, ts: Ts, raw: &str, line: u64) {
+        self.ev.add(&ts);
+        if let Ts::Serial(_) = ts {
+            self.serials.push(self.mf.len());
+            self.serial_sample
+                .get_or_insert_with(|| (line, read::truncate(raw, 60)));
+        } else {
+            self.others += 1;
+            self.other_sample
+                .get_or_insert_with(|| (line, read::truncate(raw, 60)));
+        }
+        match ts {
+            Ts::Exact(x) | Ts::Serial(x) => {
+                self.mf.push(x);
+                if let Some(d) = &mut self.df {
+                    d.push(x);
+                }
+            }
+            Ts::Slash {
+                month_first,
+                day_first: dfv,
+                a,
+                b,
+            } => {
+                if self.df.is_none() {
+                    self.df = Some(self.mf.clone());
+                }
+                self.mf.push(month_first.unwrap_or(NULL_TS));
+                if let Some(d) = &mut self.df {
+                    d.push(dfv.unwrap_or(NULL_TS));
+                }
+                self.mf_invalid += month_first.is_none() as u64;
+                self.df_invalid += dfv.is_none() as u64;
+                if dfv.is_none() && self.mf_sample.is_none() {
+                    self.mf_sample = Some((line, format!("{a}/{b}/…")));
+                }
+                if month_first.is_none() && self.df_sample.is_none() {
+                    self.df_sample = Some((line, format!("{a}/{b}/…")));
+                }
+            }
+        }
+    }
+
+    fn push_null(&mut self) {
+        self.mf.push(NULL_TS);
+        if let Some(d) = &mut self.df {
+            d.push(NULL_TS);
+        }
+    }
+
+    /// Append the values of a later part of the same file.
+    fn append(&mut self, later: TsColumn) {
+        let offset = self.mf.len();
+        self.serials
+            .extend(later.serials.into_iter().map(|i| i + offset));
+        self.ev.merge(&later.ev);
+        // Day-first readings exist once a slash date was met; before it
+        // they equal the month-first ones.
+        match (&mut self.df, later.df) {
+            (None, None) => {}
+            (Some(d), None) => d.extend_from_slice(&later.mf),
+            (None, Some(d2)) => {
+                let mut d = self.mf.clone();
+                d.extend_from_slice(&d2);
+                self.df = Some(d);
+            }
+            (Some(d), Some(d2)) => d.extend_from_slice(&d2),
+        }
+        self.mf.extend_from_slice(&later.mf);
+        // The first sample in file order is the earliest part's.
+        for (mine, theirs) in [
+            (&mut self.serial_sample, later.serial_sample),
+            (&mut self.other_sample, later.other_sample),
+            (&mut self.mf_sample, later.mf_sample),
+            (&mut self.df_sample, later.df_sample),
+        ] {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        self.others += later.others;
+        self.mf_invalid += later.mf_invalid;
+        self.df_invalid += later.df_invalid;
+    }
+
+    /// Grow the vectors once to `total` values (`df` made when a part has one).
+    fn reserve_total(&mut self, total: usize, any_df: bool) {
+        if any_df && self.df.is_none() {
+            self.df = Some(self.mf.clone());
+        }
+        for v in std::iter::once(&mut self.mf).chain(self.df.as_mut()) {
+            v.reserve_exact(total - v.len());
+        }
+    }
+
+    /// Add `by` to the lines of the samples kept.
+    fn shift_lines(&mut self, by: u64) {
+        for s in [
+            &mut self.serial_sample,
+            &mut self.other_sample,
+            &mut self.mf_sample,
+            &mut self.df_sample,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            s.0 += by;
+        }
+    }
 }
 
 /// A parsed cell of one row, before the row is accepted.
@@ -77,19 +194,7 @@ impl Builder {
         match spec.kind {
             _ if skipped => Builder::Skip,
             ColumnKind::Text if table == TableKind::Touches => Builder::Code(Coded::default()),
-            ColumnKind::Timestamp => Builder::Ts {
-                mf: Vec::new(),
-                df: None,
-                ev: OrderEvidence::default(),
-                serials: Vec::new(),
-                serial_sample: None,
-                others: 0,
-                other_sample: None,
-                mf_sample: None,
-                df_sample: None,
-                mf_invalid: 0,
-                df_invalid: 0,
-            },
+            ColumnKind::Timestamp => Builder::Ts(TsColumn::default()),
             ColumnKind::Number => Builder::Num(Vec::new()),
             _ => Builder::Text(StringChunkedBuilder::new(spec.name.into(), 1024)),
         }
@@ -105,67 +210,8 @@ impl Builder {
             (Builder::Code(c), _) => c.push(None),
             (Builder::Num(v), Cell::Num(x)) => v.push(x),
             (Builder::Num(v), _) => v.push(f64::NAN),
-            (
-                Builder::Ts {
-                    mf,
-                    df,
-                    ev,
-                    serials,
-                    serial_sample,
-                    others,
-                    other_sample,
-                    mf_sample,
-                    df_sample,
-                    mf_invalid,
-                    df_invalid,
-                },
-                Cell::Ts(ts, raw),
-            ) => {
-                ev.add(&ts);
-                if let Ts::Serial(_) = ts {
-                    serials.push(mf.len());
-                    serial_sample.get_or_insert_with(|| (line, read::truncate(raw, 60)));
-                } else {
-                    *others += 1;
-                    other_sample.get_or_insert_with(|| (line, read::truncate(raw, 60)));
-                }
-                match ts {
-                    Ts::Exact(x) | Ts::Serial(x) => {
-                        mf.push(x);
-                        if let Some(d) = df {
-                            d.push(x);
-                        }
-                    }
-                    Ts::Slash {
-                        month_first,
-                        day_first: dfv,
-                        a,
-                        b,
-                    } => {
-                        if df.is_none() {
-                            *df = Some(mf.clone());
-                        }
-                        mf.push(month_first.unwrap_or(NULL_TS));
-                        if let Some(d) = df {
-                            d.push(dfv.unwrap_or(NULL_TS));
-                        }
-                        *mf_invalid += month_first.is_none() as u64;
-                        *df_invalid += dfv.is_none() as u64;
-                        if dfv.is_none() && mf_sample.is_none() {
-                            *mf_sample = Some((line, format!("{a}/{b}/…")));
-                        }
-                        if month_first.is_none() && df_sample.is_none() {
-                            *df_sample = Some((line, format!("{a}/{b}/…")));
-                        }
-                    }
-                }
-            }
-            (Builder::Ts { mf, df, .. }, _) => {
-                mf.push(NULL_TS);
-                if let Some(d) = df {
-                    d.push(NULL_TS);
-                }
-            }
+            (Builder::Ts(t), Cell::Ts(ts, raw)) => t.push(ts, raw, line),
+            (Builder::Ts(t), _) => t.push_null(),
         }
     }
 
@@ -177,7 +223,7 @@ impl Builder {
         let total: usize = parts.iter().map(Builder::rows).sum();
         let any_df = parts
             .iter()
-            .any(|p| matches!(p, Builder::Ts { df: Some(_), .. }));
+            .any(|p| matches!(p, Builder::Ts(TsColumn { df: Some(_), .. })));
         let mut parts = parts.into_iter();
         let Some(mut out) = parts.next() else {
             return Ok(Builder::Skip);
@@ -185,14 +231,7 @@ impl Builder {
         match &mut out {
             Builder::Num(v) => v.reserve_exact(total - v.len()),
             Builder::Code(c) => c.codes.reserve_exact(total - c.codes.len()),
-            Builder::Ts { mf, df, .. } => {
-                if any_df && df.is_none() {
-                    *df = Some(mf.clone());
-                }
-                for v in std::iter::once(mf).chain(df.as_mut()) {
-                    v.reserve_exact(total - v.len());
-                }
-            }
+            Builder::Ts(t) => t.reserve_total(total, any_df),
             _ => {}
         }
         for part in parts {
@@ -212,71 +251,9 @@ impl Builder {
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     Builder::Joined(a)
                 }
-                (
-                    Builder::Ts {
-                        mut mf,
-                        mut df,
-                        mut ev,
-                        mut serials,
-                        serial_sample,
-                        others,
-                        other_sample,
-                        mf_sample,
-                        df_sample,
-                        mf_invalid,
-                        df_invalid,
-                    },
-                    Builder::Ts {
-                        mf: mf2,
-                        df: df2,
-                        ev: ev2,
-                        serials: serials2,
-                        serial_sample: serial_sample2,
-                        others: others2,
-                        other_sample: other_sample2,
-                        mf_sample: mf_sample2,
-                        df_sample: df_sample2,
-                        mf_invalid: mf_invalid2,
-                        df_invalid: df_invalid2,
-                    },
-                ) => {
-                    let offset = mf.len();
-                    serials.extend(serials2.into_iter().map(|i| i + offset));
-                    ev.seen |= ev2.seen;
-                    ev.needs_month_first |= ev2.needs_month_first;
-                    ev.needs_day_first |= ev2.needs_day_first;
-                    // Day-first readings exist once a slash date was met;
-                    // before it they equal the month-first ones.
-                    df = match (df, df2) {
-                        (None, None) => None,
-                        (Some(mut d), None) => {
-                            d.extend_from_slice(&mf2);
-                            Some(d)
-                        }
-                        (None, Some(d2)) => {
-                            let mut d = mf.clone();
-                            d.extend_from_slice(&d2);
-                            Some(d)
-                        }
-                        (Some(mut d), Some(d2)) => {
-                            d.extend_from_slice(&d2);
-                            Some(d)
-                        }
-                    };
-                    mf.extend_from_slice(&mf2);
-                    Builder::Ts {
-                        mf,
-                        df,
-                        ev,
-                        serials,
-                        serial_sample: serial_sample.or(serial_sample2),
-                        others: others + others2,
-                        other_sample: other_sample.or(other_sample2),
-                        mf_sample: mf_sample.or(mf_sample2),
-                        df_sample: df_sample.or(df_sample2),
-                        mf_invalid: mf_invalid + mf_invalid2,
-                        df_invalid: df_invalid + df_invalid2,
-                    }
+                (Builder::Ts(mut a), Builder::Ts(b)) => {
+                    a.append(b);
+                    Builder::Ts(a)
                 }
                 _ => bail!("internal: parts of one column built differently"),
             };
@@ -288,7 +265,7 @@ impl Builder {
     fn rows(&self) -> usize {
         match self {
             Builder::Num(v) => v.len(),
-            Builder::Ts { mf, .. } => mf.len(),
+            Builder::Ts(t) => t.mf.len(),
             Builder::Code(c) => c.codes.len(),
             _ => 0,
         }
@@ -304,20 +281,8 @@ impl Builder {
 
     /// Add `by` to the lines of the samples kept (a chunk's lines made the file's).
     pub(super) fn shift_lines(&mut self, by: u64) {
-        if let Builder::Ts {
-            serial_sample,
-            other_sample,
-            mf_sample,
-            df_sample,
-            ..
-        } = self
-        {
-            for s in [serial_sample, other_sample, mf_sample, df_sample]
-                .into_iter()
-                .flatten()
-            {
-                s.0 += by;
-            }
+        if let Builder::Ts(t) = self {
+            t.shift_lines(by);
         }
     }
 
@@ -357,7 +322,7 @@ impl Builder {
                 v.into_iter().map(|x| (!x.is_nan()).then_some(x)),
             )
             .into_series(),
-            Builder::Ts {
+            Builder::Ts(TsColumn {
                 mut mf,
                 mut df,
                 ev,
@@ -369,7 +334,7 @@ impl Builder {
                 df_sample,
                 mf_invalid,
                 df_invalid,
-            } => {
+            }) => {
                 if !serials.is_empty() && others > 0 {
                     // Numbers are serial dates only when the whole column is numbers.
                     let (sl, sv) = serial_sample.clone().unwrap_or_default();

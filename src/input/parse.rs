@@ -501,6 +501,13 @@ impl OrderEvidence {
         }
     }
 
+    /// Add the evidence of a later part of the same column.
+    pub fn merge(&mut self, later: &OrderEvidence) {
+        self.seen |= later.seen;
+        self.needs_month_first |= later.needs_month_first;
+        self.needs_day_first |= later.needs_day_first;
+    }
+
     pub fn order(&self) -> DateOrder {
         match (self.seen, self.needs_month_first, self.needs_day_first) {
             (false, _, _) => DateOrder::None,
