@@ -4,6 +4,7 @@
 
 mod builder;
 mod folder;
+mod ids;
 pub mod parse;
 mod mapping;
 mod plan;

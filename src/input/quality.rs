@@ -6,6 +6,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
+use super::ids;
 use super::table::{FileReport, LINE_COL, SRC_COL};
 use super::RawTable;
 use crate::model::TableKind;
@@ -62,11 +63,25 @@ fn pe(e: PolarsError) -> anyhow::Error {
 
 /// Rows of `t` matching `cond`: their count and up to 5 (file, line, value) samples.
 fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u64, String)>)> {
-    let hits = t
-        .frame
-        .clone()
-        .lazy()
-        .filter(cond)
+    samples_of(t, t.frame.clone().lazy().filter(cond), value)
+}
+
+/// [`sample`] for the rows where `mask` is true.
+fn sample_mask(
+    t: &RawTable,
+    mask: &BooleanChunked,
+    value: Expr,
+) -> Result<(u64, Vec<(String, u64, String)>)> {
+    let rows = t.frame.filter(mask).map_err(pe)?;
+    samples_of(t, rows.lazy(), value)
+}
+
+fn samples_of(
+    t: &RawTable,
+    rows: LazyFrame,
+    value: Expr,
+) -> Result<(u64, Vec<(String, u64, String)>)> {
+    let hits = rows
         .select([
             col(SRC_COL),
             col(LINE_COL),
@@ -181,17 +196,21 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
         }
     }
     let get = |k: TableKind| raw.iter().find(|t| t.kind == k);
-    // Duplicate ids.
+    // Duplicate ids (the leads' hashes are kept for the orphans below).
+    let mut lead_ids: Option<ids::Hashed> = None;
     for t in raw {
         let Some(id) = t.kind.id_column() else {
             continue;
         };
-        // One hash pass to count distinct ids; the grouping below (slower)
-        // runs only when some id repeats.
-        let c = t.frame.column(id).map_err(pe)?;
-        let distinct = c.n_unique().map_err(pe)? as u64;
-        let non_null = (c.len() - c.null_count()) as u64;
-        if distinct >= non_null + u64::from(c.null_count() > 0) {
+        // The ids' sorted hashes say whether some id repeats; the grouping
+        // below (slower) runs only when one does.
+        let c = t.frame.column(id).map_err(pe)?.str().map_err(pe)?;
+        let h = ids::Hashed::new(c);
+        let dup = ids::has_duplicates(c, &h);
+        if t.kind == TableKind::Leads {
+            lead_ids = Some(h);
+        }
+        if !dup {
             continue;
         }
         let dups = t
@@ -236,39 +255,17 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     // Orphans: opportunities pointing to unknown leads.
     if let (Some(opps), Some(leads)) = (get(TableKind::Opportunities), get(TableKind::Leads)) {
         if opps.present.contains("lead_id") {
-            // Hash the (few) distinct ids opportunities point to, probe the
-            // leads with them, then look up the ones found: never a hash set
-            // of every lead id.
-            let wanted = opps
-                .frame
-                .clone()
-                .lazy()
-                .select([col("lead_id").drop_nulls().unique()])
-                .collect()
-                .map_err(pe)?
-                .column("lead_id")
-                .map_err(pe)?
-                .as_materialized_series()
-                .clone();
-            let found = leads
-                .frame
-                .clone()
-                .lazy()
-                .filter(col("lead_id").is_in(lit(wanted).implode(false), false))
-                .select([col("lead_id").unique()])
-                .collect()
-                .map_err(pe)?
-                .column("lead_id")
-                .map_err(pe)?
-                .as_materialized_series()
-                .clone();
-            let hits = sample(
-                opps,
-                col("lead_id")
-                    .is_not_null()
-                    .and(col("lead_id").is_in(lit(found).implode(false), false).not()),
-                col("lead_id"),
-            )?;
+            // Both id columns' sorted hashes, merged: no hash set of every lead id.
+            let leads_ids = leads.frame.column("lead_id").map_err(pe)?.str().map_err(pe)?;
+            let lh = match lead_ids.take() {
+                Some(h) => h,
+                None => ids::Hashed::new(leads_ids),
+            };
+            let refs = opps.frame.column("lead_id").map_err(pe)?.str().map_err(pe)?;
+            let missing = ids::missing(refs, &ids::Hashed::new(refs), leads_ids, &lh);
+            drop(lh);
+            let mask = BooleanChunked::from_slice("orphan".into(), &missing);
+            let hits = sample_mask(opps, &mask, col("lead_id"))?;
             out.extend(rows_finding(
                 "warning",
                 "opportunities",
