@@ -90,9 +90,11 @@ pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
             target.display()
         );
     }
-    let p = common::prepare_with_touches(&cmd.input, &cmd.period, ctx)?;
+    let mut p = common::prepare_with_touches(&cmd.input, &cmd.period, ctx)?;
+    // Only attribution reads the touches: it consumes them.
+    let touches = p.loaded.dataset.touches.take();
     let steps = crate::output::progress::Steps::new(ctx.quiet);
-    let files = build(&p, cmd, &steps)?;
+    let files = build(&p, touches, cmd, &steps)?;
     steps.step("writing the report folder");
     let fail_after_first = std::env::var(FAIL_ENV)
         .is_ok_and(|v| v == "1")
@@ -184,6 +186,7 @@ where
 /// Every file of the report, manifest last: (name, bytes).
 fn build(
     p: &Prepared,
+    touches: Option<crate::model::Touches>,
     cmd: &ReportCmd,
     steps: &crate::output::progress::Steps,
 ) -> Result<Vec<(String, Vec<u8>)>> {
@@ -247,7 +250,7 @@ fn build(
     drop(mg);
     drop(shared);
     steps.step("crediting channels (attribution)");
-    let attribution = crate::cmd::attribution::for_report(p)?;
+    let attribution = crate::cmd::attribution::for_report(p, touches)?;
     if let Some(a) = &attribution {
         files.push(("attribution.csv".into(), a.csv.clone()));
     }

@@ -18,16 +18,11 @@ pub struct CLead {
     pub campaign: u32,
 }
 
-/// One touch (16 bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CTouch {
-    /// Index of the touch's lead in `Compact::leads`.
-    pub lead: u32,
-    /// `touched_at`, microseconds since the epoch (UTC).
-    pub at: i64,
-    /// Index in `Compact::kinds`: (channel, campaign, touch type).
-    pub kind: u32,
-}
+/// One touch (16 bytes): the loaded touches' record (`model::Touch`),
+/// rewritten in place by the gatherer. `lead`: index of the touch's lead
+/// in `Compact::leads`; `at`: `touched_at`, microseconds since the epoch
+/// (UTC); `kind`: index in `Compact::kinds` (channel, campaign, touch type).
+pub use crate::model::Touch as CTouch;
 
 /// Everything the engine reads, compactly.
 #[derive(Debug, Clone, Default)]
@@ -111,10 +106,10 @@ impl Builder {
         self.leads.len()
     }
 
-    /// A touch of lead `lead` (an index returned by `lead`), texts as name ids.
-    pub fn touch_ids(&mut self, lead: u32, at: i64, channel: u32, campaign: u32, touch_type: u32) {
+    /// The (provisional) kind of (channel, campaign, touch type) name ids.
+    pub fn kind(&mut self, channel: u32, campaign: u32, touch_type: u32) -> u32 {
         let key = [channel, campaign, touch_type];
-        let kind = match self.kind_ids.get(&key) {
+        match self.kind_ids.get(&key) {
             Some(&k) => k,
             None => {
                 let k = self.kinds.len() as u32;
@@ -122,8 +117,23 @@ impl Builder {
                 self.kind_ids.insert(key, k);
                 k
             }
-        };
+        }
+    }
+
+    /// A touch of lead `lead` (an index returned by `lead`), texts as name ids.
+    pub fn touch_ids(&mut self, lead: u32, at: i64, channel: u32, campaign: u32, touch_type: u32) {
+        let kind = self.kind(channel, campaign, touch_type);
         self.touches.push(CTouch { lead, at, kind });
+    }
+
+    /// Add touches built elsewhere (lead indices from `lead`, kinds from
+    /// `kind`): the gatherer's rows, rewritten in place, are moved in.
+    pub fn add_touches(&mut self, touches: Vec<CTouch>) {
+        if self.touches.is_empty() {
+            self.touches = touches;
+        } else {
+            self.touches.extend_from_slice(&touches);
+        }
     }
 
     pub fn touch(&mut self, lead: u32, at: i64, channel: &str, campaign: &str, touch_type: &str) {
