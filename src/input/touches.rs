@@ -85,19 +85,28 @@ fn touches_of(mut df: DataFrame, report: &mut FileReport) -> Result<Touches> {
         }
         let cols: Vec<Cow<[u32]>> = cols.iter().map(codes).collect::<Result<_>>()?;
         // Each touch's kind: its tuple of codes, numbered when first met.
+        // Kinds met lately are found in a small cache (a slot by a cheap
+        // mix of the codes) before the map: few kinds, many touches.
+        const SLOTS: usize = 256;
         let mut ids: FastMap<[u32; 5], u32> = FastMap::default();
-        let mut last: Option<([u32; 5], u32)> = None;
+        let mut recent: Vec<([u32; 5], u32)> = vec![([u32::MAX; 5], 0); SLOTS];
         (0..height)
             .map(|i| {
                 let k: [u32; 5] = std::array::from_fn(|c| cols[c][i]);
-                match last {
-                    Some((l, id)) if l == k => id,
+                let slot = k
+                    .iter()
+                    .fold(0u32, |h, &c| h.wrapping_mul(0x9e37_79b1).wrapping_add(c))
+                    .wrapping_mul(0x9e37_79b1) as usize
+                    >> 24
+                    & (SLOTS - 1);
+                match recent[slot] {
+                    (l, id) if l == k => id,
                     _ => {
                         let id = *ids.entry(k).or_insert_with(|| {
                             kinds.push(k);
                             kinds.len() as u32 - 1
                         });
-                        last = Some((k, id));
+                        recent[slot] = (k, id);
                         id
                     }
                 }

@@ -21,7 +21,9 @@ use super::compact::{Builder, CTouch, Compact};
 use super::hash::FastMap;
 use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
 use crate::dict::IdIndex;
-use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
+use crate::metrics::common::{
+    campaign_channels, campaigns_with_dim, lead_dims, lead_stages, money_sum, DIM,
+};
 use crate::metrics::periods::PeriodSpec;
 use crate::model::{Dataset, Touches};
 use crate::settings::Dimension;
@@ -77,11 +79,17 @@ pub fn gather(
     let mut out = Gathered::default();
     let mut conversions: Vec<Conversion> = Vec::new();
 
-    // Leads: id, created_at, resolved channel, campaign, effective MQL date.
-    let stages = lead_stages(ds, None);
-    let has_mql = ds.leads.as_ref().is_some_and(|_| {
-        crate::metrics::common::ladder(ds).contains(&crate::metrics::common::Stage::Mql)
-    });
+    // Leads: id, created_at, resolved channel, campaign, effective MQL date
+    // (read only by `--credit mql`: the other credits skip the stage dates,
+    // a join of every lead with the opportunities).
+    let has_mql = credit == CreditKind::Mql
+        && ds.leads.as_ref().is_some_and(|_| {
+            crate::metrics::common::ladder(ds).contains(&crate::metrics::common::Stage::Mql)
+        });
+    let stages = match has_mql {
+        true => lead_stages(ds, None),
+        false => lead_dims(ds, Some(Dimension::Channel)),
+    };
     let mut sel = vec![
         col("lead_id"),
         col("created_at"),
