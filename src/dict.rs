@@ -72,7 +72,7 @@ fn wide(h: u32) -> u64 {
 
 /// `a == b`, inline for the short texts of ids and labels (no call to
 /// `memcmp` a value: a coded column compares each value with the last one).
-#[inline]
+#[inline(always)]
 fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -112,22 +112,28 @@ impl Dict {
     }
 
     /// Where entry `i` (code `i + 1`) starts and ends in the arena.
-    #[inline]
+    #[inline(always)]
     fn span(ends: &[u32], wraps: &[u32], i: usize) -> (usize, usize) {
-        let end = |i: usize| -> usize {
-            let low = ends[i] as usize;
-            if wraps.is_empty() {
-                return low;
-            }
-            let high = wraps.partition_point(|&w| w as usize <= i);
-            high << WRAP_BITS | low
-        };
-        (if i == 0 { 0 } else { end(i - 1) }, end(i))
+        let end = ends[i] as usize;
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        if wraps.is_empty() {
+            return (start, end);
+        }
+        Self::span_wrapped(wraps, i, start, end)
+    }
+
+    /// `span` past a wrap: the high bits of both ends.
+    #[cold]
+    #[inline(never)]
+    fn span_wrapped(wraps: &[u32], i: usize, start: usize, end: usize) -> (usize, usize) {
+        let high = |i: usize| wraps.partition_point(|&w| w as usize <= i) << WRAP_BITS;
+        let start = if i == 0 { 0 } else { high(i - 1) | start };
+        (start, high(i) | end)
     }
 
     /// The bytes of a code that is not `NULL` (no char-boundary checks:
     /// entries start and end on one).
-    #[inline]
+    #[inline(always)]
     fn bytes<'a>(arena: &'a str, ends: &[u32], wraps: &[u32], code: u32) -> &'a [u8] {
         let (start, end) = Self::span(ends, wraps, code as usize - 1);
         &arena.as_bytes()[start..end]

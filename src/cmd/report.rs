@@ -192,8 +192,12 @@ fn build(
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
+    // Attribution first: it consumes the touches (16 bytes each, and their
+    // lead dictionary), so that the tables below never hold them.
+    steps.step("crediting channels (attribution)");
+    let attribution = crate::cmd::attribution::for_report(p, touches)?;
     // The lead stages (and under `--by` the deals' values) every table below
-    // starts from, collected once; dropped before attribution.
+    // starts from, collected once.
     steps.step("computing lead stages");
     let shared = Shared::collect(ds, a.by).context("computing lead stages")?;
     steps.step("computing kpis and the funnel");
@@ -249,8 +253,6 @@ fn build(
     let months = shared.mrr_months()?;
     drop(mg);
     drop(shared);
-    steps.step("crediting channels (attribution)");
-    let attribution = crate::cmd::attribution::for_report(p, touches)?;
     if let Some(a) = &attribution {
         files.push(("attribution.csv".into(), a.csv.clone()));
     }
