@@ -2,9 +2,9 @@
 //! one arena, numbered in the order first met. Code 0 is reserved for null,
 //! so a coded column is a plain `Vec<u32>` with no validity mask.
 //!
-//! Memory: the text's bytes, 8 bytes of offset and about 9 of hash table
-//! (the code and 32 bits of the text's hash, so growing the table never
-//! reads the texts again) an entry; a coded value is 4 bytes however long its text. The touches
+//! Memory: the text's bytes, 4 bytes of offset and about 9 to 18 of hash
+//! table (a bucket is the code and 32 bits of the text's hash, so growing
+//! the table never reads the texts again; 1 to 2 buckets an entry) an entry; a coded value is 4 bytes however long its text. The touches
 //! table is loaded this way (see `model::Touches`). Dictionaries of two
 //! files (or two chunks of one) merge with `merge`, which returns the code
 //! remap of the merged one.
@@ -18,12 +18,25 @@ use crate::hash::{FastMap, Fx};
 /// The code of null in every dictionary.
 pub const NULL: u32 = 0;
 
+/// An entry's end in the arena is kept as its low `WRAP_BITS` bits (in a
+/// `u32`); `Dict::wraps` gives the high ones. The unit tests wrap every 256
+/// bytes, so that every dictionary they build goes through the wraps.
+#[cfg(not(test))]
+const WRAP_BITS: u32 = 32;
+#[cfg(test)]
+const WRAP_BITS: u32 = 8;
+const WRAP_MASK: usize = (1 << WRAP_BITS) - 1;
+
 #[derive(Clone, Default)]
 pub struct Dict {
     /// Every entry's text, one after the other.
     arena: String,
-    /// `ends[i]`: where the text of code `i + 1` ends in `arena`.
-    ends: Vec<usize>,
+    /// `ends[i]`: where the text of code `i + 1` ends in `arena`, its low
+    /// 32 bits (4 bytes an entry, not 8; see `WRAP_BITS`).
+    ends: Vec<u32>,
+    /// `wraps[j]`: the first index of `ends` whose end is at or past
+    /// `(j + 1) << WRAP_BITS` (empty until the arena reaches 4 GiB).
+    wraps: Vec<u32>,
     /// (code, 32 bits of its text's hash), found by the hash.
     table: HashTable<(u32, u32)>,
 }
@@ -57,6 +70,25 @@ fn wide(h: u32) -> u64 {
     (h as u64) << 32 | h as u64
 }
 
+/// `a == b`, inline for the short texts of ids and labels (no call to
+/// `memcmp` a value: a coded column compares each value with the last one).
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
+    let w4 = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or_default());
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
+}
+
 impl Dict {
     pub fn new() -> Dict {
         Dict::default()
@@ -74,33 +106,52 @@ impl Dict {
     /// The text of `code`; None for `NULL` (or a code not given by this dictionary).
     pub fn get(&self, code: u32) -> Option<&str> {
         let i = (code as usize).checked_sub(1)?;
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.ends.get(i)?;
+        let (start, end) = Self::span(&self.ends, &self.wraps, i);
         Some(&self.arena[start..end])
+    }
+
+    /// Where entry `i` (code `i + 1`) starts and ends in the arena.
+    #[inline(always)]
+    fn span(ends: &[u32], wraps: &[u32], i: usize) -> (usize, usize) {
+        let end = ends[i] as usize;
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        if wraps.is_empty() {
+            return (start, end);
+        }
+        Self::span_wrapped(wraps, i, start, end)
+    }
+
+    /// `span` past a wrap: the high bits of both ends.
+    #[cold]
+    #[inline(never)]
+    fn span_wrapped(wraps: &[u32], i: usize, start: usize, end: usize) -> (usize, usize) {
+        let high = |i: usize| wraps.partition_point(|&w| w as usize <= i) << WRAP_BITS;
+        let start = if i == 0 { 0 } else { high(i - 1) | start };
+        (start, high(i) | end)
     }
 
     /// The bytes of a code that is not `NULL` (no char-boundary checks:
     /// entries start and end on one).
-    #[inline]
-    fn bytes<'a>(arena: &'a str, ends: &[usize], code: u32) -> &'a [u8] {
-        let i = code as usize - 1;
-        let start = if i == 0 { 0 } else { ends[i - 1] };
-        &arena.as_bytes()[start..ends[i]]
+    #[inline(always)]
+    fn bytes<'a>(arena: &'a str, ends: &[u32], wraps: &[u32], code: u32) -> &'a [u8] {
+        let (start, end) = Self::span(ends, wraps, code as usize - 1);
+        &arena.as_bytes()[start..end]
     }
 
     /// True when `code` (not `NULL`) is the text `s`.
     #[inline]
     pub fn is(&self, code: u32, s: &str) -> bool {
-        Self::bytes(&self.arena, &self.ends, code) == s.as_bytes()
+        same(Self::bytes(&self.arena, &self.ends, &self.wraps, code), s.as_bytes())
     }
 
     /// The code of `s`, when it is in the dictionary.
     pub fn find(&self, s: &str) -> Option<u32> {
         let (h, wide_h) = hash(s);
-        let (arena, ends) = (&self.arena, &self.ends);
+        let (arena, ends, wraps) = (&self.arena, &self.ends, &self.wraps);
         self.table
             .find(wide_h, |&(c, ch)| {
-                ch == h && Self::bytes(arena, ends, c) == s.as_bytes()
+                ch == h && same(Self::bytes(arena, ends, wraps, c), s.as_bytes())
             })
             .map(|&(c, _)| c)
     }
@@ -108,14 +159,20 @@ impl Dict {
     /// The code of `s`, added when new.
     pub fn intern(&mut self, s: &str) -> u32 {
         let (h, wide_h) = hash(s);
-        let (arena, ends) = (&self.arena, &self.ends);
+        let (arena, ends, wraps) = (&self.arena, &self.ends, &self.wraps);
         if let Some(&(c, _)) = self.table.find(wide_h, |&(c, ch)| {
-            ch == h && Self::bytes(arena, ends, c) == s.as_bytes()
+            ch == h && same(Self::bytes(arena, ends, wraps, c), s.as_bytes())
         }) {
             return c;
         }
+        let before = self.arena.len();
         self.arena.push_str(s);
-        self.ends.push(self.arena.len());
+        let end = self.arena.len();
+        // Each boundary (4 GiB) the text's end reaches starts a wrap.
+        for _ in (before >> WRAP_BITS)..(end >> WRAP_BITS) {
+            self.wraps.push(self.ends.len() as u32);
+        }
+        self.ends.push((end & WRAP_MASK) as u32);
         let code = self.ends.len() as u32;
         self.table
             .insert_unique(wide_h, (code, h), |&(_, ch)| wide(ch));
@@ -130,6 +187,9 @@ impl Dict {
     /// Add `other`'s texts: `remap[c]` is this dictionary's code of
     /// `other`'s code `c` (`remap[NULL] == NULL`).
     pub fn merge(&mut self, other: &Dict) -> Vec<u32> {
+        // Room for all of `other` at once: the table is not regrown (and
+        // rehashed) step by step while `other` is added.
+        self.table.reserve(other.len(), |&(_, ch)| wide(ch));
         let mut remap = Vec::with_capacity(other.len() + 1);
         remap.push(NULL);
         remap.extend(other.iter().map(|(_, s)| self.intern(s)));
@@ -330,6 +390,51 @@ mod tests {
         assert_eq!(d.get(1_004), Some("L-001000"));
         let all: Vec<(u32, &str)> = d.iter().take(3).collect();
         assert_eq!(all, vec![(1, "b"), (2, ""), (3, "Paid Search")]);
+    }
+
+    /// `same` against `==` for every length up to 40: equal texts, and
+    /// texts that differ at each position in turn (the inline compare reads
+    /// words at both ends, which overlap for short lengths).
+    #[test]
+    fn same_is_byte_equality() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same(&a, &a.clone()), "len {n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same(&a, &b), "len {n}, byte {i}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!same(&a, &longer));
+        }
+    }
+
+    /// Ends kept as their low bits (8 of them in the unit tests: a wrap
+    /// every 256 bytes): texts of 255, 1 (ending exactly on the boundary),
+    /// 0, 600 (from 256 to 856: past 512 and 768, two wraps in one text)
+    /// and 2 bytes each give their text back.
+    #[test]
+    fn ends_past_the_wraps_give_each_text_back() {
+        assert_eq!(WRAP_BITS, 8);
+        let texts: Vec<String> = [255usize, 1, 0, 600, 2]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (b'a' + ((i + j) % 26) as u8) as char).collect())
+            .collect();
+        let mut d = Dict::new();
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(d.intern(t), i as u32 + 1);
+        }
+        // Boundary 256 reached by the second text (index 1), 512 and 768
+        // passed by the fourth (index 3).
+        assert_eq!(d.wraps, vec![1, 3, 3]);
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(d.get(i as u32 + 1), Some(t.as_str()));
+            assert_eq!(d.find(t), Some(i as u32 + 1));
+            assert!(d.is(i as u32 + 1, t));
+        }
     }
 
     #[test]

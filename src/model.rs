@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use crate::dict::{Coded, Dict};
+use crate::dict::Dict;
 use crate::hash::FastMap;
 
 /// The four canonical tables.
@@ -238,22 +238,24 @@ impl Table {
     }
 }
 
-/// The touches table, loaded as coded columns (never as text columns: at
-/// scale it is the largest table, several touches a lead). `lead_id` is
-/// `u32` codes into its dictionary; the five other text columns are one
-/// `u32` a touch, its kind: an index into the distinct tuples of their
-/// codes (`kinds`), each code into its column's dictionary (`dict::NULL`
-/// for null). A touch takes 16 bytes whatever its texts, and a reader
-/// looks each distinct lead id and each distinct kind up once instead of
-/// once a touch. Rows in file order (the files one after the other), all
-/// at or before `as_of`.
+/// The touches table, loaded as coded rows (never as text columns: at
+/// scale it is the largest table, several touches a lead). A row is a
+/// `Touch` of 16 bytes whatever its texts: `lead` a code into `lead_ids`,
+/// `touched_at`, and `kind`, an index into the distinct tuples of the
+/// other five text columns' codes (`kinds`), each code into its column's
+/// dictionary (`dict::NULL` for null). A reader looks each distinct lead id
+/// and each distinct kind up once instead of once a touch. Rows in file
+/// order (the files one after the other), all at or before `as_of`.
+///
+/// `Touch` is also the attribution engine's record (`compact::CTouch`):
+/// gathering rewrites these rows in place (lead code to lead index, kind to
+/// the engine's kind) and sorts them, so no second copy of the touches is
+/// ever made (`docs/attribution.md`, "How the engine scales").
 #[derive(Debug, Clone, Default)]
 pub struct Touches {
-    pub lead_id: Coded,
-    /// `touched_at`, microseconds since the epoch (UTC); never null.
-    pub touched_at: Vec<i64>,
-    /// Each touch's index in `kinds`.
-    pub kind: Vec<u32>,
+    pub rows: Vec<Touch>,
+    /// The dictionary of `lead_id` (`Touch::lead` codes into it).
+    pub lead_ids: Dict,
     /// Distinct code tuples of `KIND_COLUMNS`.
     pub kinds: Vec<[u32; 5]>,
     /// The dictionaries of `KIND_COLUMNS`, in that order.
@@ -262,16 +264,28 @@ pub struct Touches {
     pub present: BTreeSet<String>,
 }
 
+/// One touch (16 bytes). Loaded: `lead` is a code into `Touches::lead_ids`
+/// and `kind` an index into `Touches::kinds`; in the engine's input
+/// (`compact::CTouch`): `lead` is the lead's index and `kind` the engine's
+/// kind. Ordered by (lead, at, kind), the engine's path order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Touch {
+    pub lead: u32,
+    /// `touched_at`, microseconds since the epoch (UTC); never null.
+    pub at: i64,
+    pub kind: u32,
+}
+
 /// The text columns of `TOUCHES` a touch's kind is made of.
 pub const KIND_COLUMNS: [&str; 5] = ["channel", "campaign_id", "touch_type", "source", "medium"];
 
 impl Touches {
     pub fn len(&self) -> usize {
-        self.touched_at.len()
+        self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.touched_at.is_empty()
+        self.rows.is_empty()
     }
 
     /// The text of kind `k`'s column `KIND_COLUMNS[c]` (None for null).
@@ -279,21 +293,14 @@ impl Touches {
         self.dicts[c].get(self.kinds[k as usize][c])
     }
 
-    /// Keep the rows where `keep` is true, in order (the kinds stay).
-    pub fn retain(&mut self, keep: &[bool]) {
-        fn filter<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
-            let mut k = keep.iter();
-            v.retain(|_| *k.next().unwrap_or(&false));
-        }
-        filter(&mut self.touched_at, keep);
-        filter(&mut self.lead_id.codes, keep);
-        filter(&mut self.kind, keep);
+    /// The lead id of row `i` (None for null).
+    pub fn lead_id(&self, i: usize) -> Option<&str> {
+        self.lead_ids.get(self.rows[i].lead)
     }
 
     /// Append `other`'s rows (its codes and kinds remapped into these).
     pub fn append(&mut self, other: &Touches) {
-        self.touched_at.extend_from_slice(&other.touched_at);
-        self.lead_id.append(&other.lead_id);
+        let lead_remap = self.lead_ids.merge(&other.lead_ids);
         let remaps: Vec<Vec<u32>> = self
             .dicts
             .iter_mut()
@@ -312,8 +319,11 @@ impl Touches {
                 })
             })
             .collect();
-        self.kind
-            .extend(other.kind.iter().map(|&k| kind_remap[k as usize]));
+        self.rows.extend(other.rows.iter().map(|t| Touch {
+            lead: lead_remap[t.lead as usize],
+            at: t.at,
+            kind: kind_remap[t.kind as usize],
+        }));
         self.present.extend(other.present.iter().cloned());
     }
 }

@@ -13,12 +13,13 @@ use polars::prelude::*;
 use crate::cli::{AttrByArg, AttributionCmd, CreditArg, MeasureArg, PeriodArg, PeriodArgs};
 use crate::cmd::common;
 use crate::metrics::attribution::{self, By, CreditKind, Model};
+use crate::model::Touches;
 use crate::output::{self, Document, OutputOptions, Section};
 use crate::settings::Analysis;
 use crate::Ctx;
 
 pub use crate::metrics::analysis::attribution::{
-    compute, unit_column, Options, Run, ONE_TOUCH_NOTE,
+    compute_owned, unit_column, Options, Run, ONE_TOUCH_NOTE,
 };
 
 /// Parse `--model`: `all` or a comma-separated list (contract order kept as given).
@@ -172,7 +173,7 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     spec.with_touches = true;
     spec.skip_lead_columns = common::ATTRIBUTION_UNREAD.to_vec();
     spec.skip_opportunity_columns = common::ATTRIBUTION_UNREAD_OPPORTUNITIES.to_vec();
-    let loaded = crate::input::load(&spec, &cfg, cmd.input.as_of.as_deref(), ctx.quiet)?;
+    let mut loaded = crate::input::load(&spec, &cfg, cmd.input.as_of.as_deref(), ctx.quiet)?;
     // The data-quality warnings only: the KPI registry's shape warnings
     // (open_pipeline null...) are not about attribution.
     if !ctx.quiet {
@@ -199,7 +200,9 @@ pub fn run(cmd: &AttributionCmd, ctx: Ctx) -> Result<ExitCode> {
     }
     let steps = crate::output::progress::Steps::new(ctx.quiet);
     steps.step("crediting channels under each model");
-    let run = compute(&loaded.dataset, &analysis, &cfg, &o)?;
+    // The touches are consumed by the run (nothing else reads them).
+    let touches = loaded.dataset.touches.take();
+    let run = compute_owned(&loaded.dataset, touches, &analysis, &cfg, &o)?;
     steps.done();
     if !ctx.quiet {
         for w in &run.warnings {
@@ -237,7 +240,8 @@ pub struct ReportPart {
 }
 
 /// `None` when leads or opportunities are missing (nothing to credit).
-pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
+/// `touches`: the dataset's, taken out of it (consumed by the run).
+pub fn for_report(p: &common::Prepared, touches: Option<Touches>) -> Result<Option<ReportPart>> {
     let ds = &p.loaded.dataset;
     if ds.leads.is_none() || ds.opportunities.is_none() {
         return Ok(None);
@@ -246,7 +250,8 @@ pub fn for_report(p: &common::Prepared) -> Result<Option<ReportPart>> {
         by: None,
         ..p.analysis.clone()
     };
-    let run = compute(ds, &a, &p.cfg, &Options::default()).context("computing attribution")?;
+    let run = compute_owned(ds, touches, &a, &p.cfg, &Options::default())
+        .context("computing attribution")?;
     let csv = output::machine::to_csv(&run.rows).context("writing attribution.csv")?;
     // The whole range: each model's share of the credited won deals per channel.
     let shares = model_shares(&run);

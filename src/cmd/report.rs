@@ -90,9 +90,11 @@ pub fn run(cmd: &ReportCmd, ctx: Ctx) -> Result<ExitCode> {
             target.display()
         );
     }
-    let p = common::prepare_with_touches(&cmd.input, &cmd.period, ctx)?;
+    let mut p = common::prepare_with_touches(&cmd.input, &cmd.period, ctx)?;
+    // Only attribution reads the touches: it consumes them.
+    let touches = p.loaded.dataset.touches.take();
     let steps = crate::output::progress::Steps::new(ctx.quiet);
-    let files = build(&p, cmd, &steps)?;
+    let files = build(&p, touches, cmd, &steps)?;
     steps.step("writing the report folder");
     let fail_after_first = std::env::var(FAIL_ENV)
         .is_ok_and(|v| v == "1")
@@ -184,13 +186,18 @@ where
 /// Every file of the report, manifest last: (name, bytes).
 fn build(
     p: &Prepared,
+    touches: Option<crate::model::Touches>,
     cmd: &ReportCmd,
     steps: &crate::output::progress::Steps,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let ds = &p.loaded.dataset;
     let a = &p.analysis;
+    // Attribution first: it consumes the touches (16 bytes each, and their
+    // lead dictionary), so that the tables below never hold them.
+    steps.step("crediting channels (attribution)");
+    let attribution = crate::cmd::attribution::for_report(p, touches)?;
     // The lead stages (and under `--by` the deals' values) every table below
-    // starts from, collected once; dropped before attribution.
+    // starts from, collected once.
     steps.step("computing lead stages");
     let shared = Shared::collect(ds, a.by).context("computing lead stages")?;
     steps.step("computing kpis and the funnel");
@@ -246,8 +253,6 @@ fn build(
     let months = shared.mrr_months()?;
     drop(mg);
     drop(shared);
-    steps.step("crediting channels (attribution)");
-    let attribution = crate::cmd::attribution::for_report(p)?;
     if let Some(a) = &attribution {
         files.push(("attribution.csv".into(), a.csv.clone()));
     }

@@ -459,12 +459,12 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
     // Borrowed ids (no String per lead), each numbered by its first row
     // through the touches' lead dictionary (each distinct touch lead id
     // looked up once); one flag per lead row for "has a touch".
-    let index = IdIndex::new(Some(&t.lead_id.dict), lead_ids.iter());
-    let dict = &t.lead_id.dict;
+    let index = IdIndex::new(Some(&t.lead_ids), lead_ids.iter());
+    let dict = &t.lead_ids;
     let mut touched = vec![false; lead_ids.len()];
     let mut orphans = 0u64;
     let mut samples: Vec<u32> = Vec::new();
-    for &code in &t.lead_id.codes {
+    for &crate::model::Touch { lead: code, .. } in &t.rows {
         if code == crate::dict::NULL {
             continue;
         }

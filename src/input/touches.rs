@@ -17,10 +17,10 @@ use super::builder::NULL_TS;
 use super::read::Source;
 use super::table::{FileReport, TableLoad, LINE_COL, SRC_COL};
 use crate::config::Config;
-use crate::dict::{Coded, NULL};
+use crate::dict::NULL;
 use crate::errors::PolarsCtx;
 use crate::hash::FastMap;
-use crate::model::{TableKind, Touches, KIND_COLUMNS};
+use crate::model::{TableKind, Touch, Touches, KIND_COLUMNS};
 
 /// Load the touches files (added up), drop the touches after `as_of`:
 /// the touches, the file reports and how many were after `as_of`.
@@ -46,17 +46,9 @@ pub fn load_touches(
         t.present = present;
         reports.push(report);
         // A touch without `touched_at`, or after as_of, is left out (and counted).
-        let keep: Vec<bool> = t
-            .touched_at
-            .iter()
-            .map(|&at| at != NULL_TS && at <= as_of)
-            .collect();
-        let kept = keep.iter().filter(|k| **k).count();
-        if kept < t.len() {
-            after += (t.len() - kept) as u64;
-            t.retain(&keep);
-        }
-        drop(keep);
+        let n = t.rows.len();
+        t.rows.retain(|r| r.at != NULL_TS && r.at <= as_of);
+        after += (n - t.rows.len()) as u64;
         match &mut touches {
             None => touches = Some(t),
             Some(all) => all.append(&t),
@@ -67,61 +59,82 @@ pub fn load_touches(
 }
 
 /// One file's loaded frame as `Touches` (the dictionaries taken out of
-/// `report`): the kind columns' codes are read in place, tuple by tuple,
-/// and the frame is dropped.
+/// `report`), each column dropped once read: at most the frame's columns
+/// and 4 bytes a touch more are held (the kinds), never the frame and the
+/// rows together.
 fn touches_of(mut df: DataFrame, report: &mut FileReport) -> Result<Touches> {
     // `__line`/`__src` are not kept: the file order is the row order.
     for c in [LINE_COL, SRC_COL] {
         df.drop_in_place(c).ctx(format!("touches: {c}"))?;
     }
+    let height = df.height();
     let mut take = |name: &str| -> Result<(Column, crate::dict::Dict)> {
         let column = df.drop_in_place(name).ctx(format!("touches: {name}"))?;
         Ok((column, report.coded.remove(name).unwrap_or_default()))
     };
-    let touched_at = {
-        let (at, _) = take("touched_at")?;
+    // The kinds first: their five columns (20 bytes a touch) are dropped
+    // before the rows (16 bytes a touch) are allocated.
+    let mut dicts: [crate::dict::Dict; 5] = Default::default();
+    let mut kinds: Vec<[u32; 5]> = Vec::new();
+    let kind: Vec<u32> = {
+        let mut cols = Vec::with_capacity(KIND_COLUMNS.len());
+        for (c, name) in KIND_COLUMNS.iter().enumerate() {
+            let (column, dict) = take(name)?;
+            dicts[c] = dict;
+            cols.push(column);
+        }
+        let cols: Vec<Cow<[u32]>> = cols.iter().map(codes).collect::<Result<_>>()?;
+        // Each touch's kind: its tuple of codes, numbered when first met.
+        // Kinds met lately are found in a small cache (a slot by a cheap
+        // mix of the codes) before the map: few kinds, many touches.
+        const SLOTS: usize = 256;
+        let mut ids: FastMap<[u32; 5], u32> = FastMap::default();
+        let mut recent: Vec<([u32; 5], u32)> = vec![([u32::MAX; 5], 0); SLOTS];
+        (0..height)
+            .map(|i| {
+                let k: [u32; 5] = std::array::from_fn(|c| cols[c][i]);
+                let slot = k
+                    .iter()
+                    .fold(0u32, |h, &c| h.wrapping_mul(0x9e37_79b1).wrapping_add(c))
+                    .wrapping_mul(0x9e37_79b1) as usize
+                    >> 24
+                    & (SLOTS - 1);
+                match recent[slot] {
+                    (l, id) if l == k => id,
+                    _ => {
+                        let id = *ids.entry(k).or_insert_with(|| {
+                            kinds.push(k);
+                            kinds.len() as u32 - 1
+                        });
+                        recent[slot] = (k, id);
+                        id
+                    }
+                }
+            })
+            .collect()
+    };
+    let (lead, lead_ids) = take("lead_id")?;
+    let (at, _) = take("touched_at")?;
+    let rows: Vec<Touch> = {
         let phys = at.as_materialized_series().to_physical_repr();
-        let ca = phys.i64().ctx("touches: touched_at")?;
-        match ca.cont_slice() {
-            Ok(s) => s.to_vec(),
-            Err(_) => ca.iter().map(|v| v.unwrap_or(NULL_TS)).collect(),
+        let ats = phys.i64().ctx("touches: touched_at")?;
+        let leads = codes(&lead)?;
+        let row = |((at, &lead), &kind): ((i64, &u32), &u32)| Touch { lead, at, kind };
+        match ats.cont_slice() {
+            Ok(s) => s.iter().copied().zip(leads.iter()).zip(&kind).map(row).collect(),
+            Err(_) => ats
+                .iter()
+                .map(|v| v.unwrap_or(NULL_TS))
+                .zip(leads.iter())
+                .zip(&kind)
+                .map(row)
+                .collect(),
         }
     };
-    let (lead, dict) = take("lead_id")?;
-    let lead_id = Coded::new(codes(&lead)?.into_owned(), dict);
-    drop(lead);
-    let mut cols = Vec::with_capacity(KIND_COLUMNS.len());
-    let mut dicts: [crate::dict::Dict; 5] = Default::default();
-    for (c, name) in KIND_COLUMNS.iter().enumerate() {
-        let (column, dict) = take(name)?;
-        dicts[c] = dict;
-        cols.push(column);
-    }
-    let cols: Vec<Cow<[u32]>> = cols.iter().map(codes).collect::<Result<_>>()?;
-    // Each touch's kind: its tuple of codes, numbered when first met.
-    let mut ids: FastMap<[u32; 5], u32> = FastMap::default();
-    let mut kinds: Vec<[u32; 5]> = Vec::new();
-    let mut last: Option<([u32; 5], u32)> = None;
-    let kind: Vec<u32> = (0..touched_at.len())
-        .map(|i| {
-            let k: [u32; 5] = std::array::from_fn(|c| cols[c][i]);
-            match last {
-                Some((l, id)) if l == k => id,
-                _ => {
-                    let id = *ids.entry(k).or_insert_with(|| {
-                        kinds.push(k);
-                        kinds.len() as u32 - 1
-                    });
-                    last = Some((k, id));
-                    id
-                }
-            }
-        })
-        .collect();
+    drop((lead, at, kind));
     Ok(Touches {
-        lead_id,
-        touched_at,
-        kind,
+        rows,
+        lead_ids,
         kinds,
         dicts,
         present: Default::default(),
@@ -163,7 +176,7 @@ mod tests {
 
     /// Every row's text of kind column `c` (`KIND_COLUMNS[c]`).
     fn texts(t: &Touches, c: usize) -> Vec<Option<&str>> {
-        t.kind.iter().map(|&k| t.text(k, c)).collect()
+        t.rows.iter().map(|r| t.text(r.kind, c)).collect()
     }
 
     /// Two files added up: the second file's codes remapped into the first
@@ -195,8 +208,9 @@ mod tests {
             "dictionaries taken out"
         );
         assert_eq!(reports[0].rows_kept, 3);
+        let at: Vec<i64> = t.rows.iter().map(|r| r.at).collect();
         assert_eq!(
-            t.touched_at,
+            at,
             vec![
                 day(2024, 1, 1),
                 day(2024, 1, 5),
@@ -206,9 +220,10 @@ mod tests {
             ]
         );
         // a: L1=1, L2=2 (its row is cut, its entry stays); b's L3 is new.
-        assert_eq!(t.lead_id.codes, vec![1, 1, 3, 1, 2]);
-        assert_eq!(t.lead_id.dict.len(), 3);
-        let lead: Vec<Option<&str>> = (0..t.len()).map(|i| t.lead_id.get(i)).collect();
+        let codes: Vec<u32> = t.rows.iter().map(|r| r.lead).collect();
+        assert_eq!(codes, vec![1, 1, 3, 1, 2]);
+        assert_eq!(t.lead_ids.len(), 3);
+        let lead: Vec<Option<&str>> = (0..t.len()).map(|i| t.lead_id(i)).collect();
         assert_eq!(
             lead,
             vec![Some("L1"), Some("L1"), Some("L3"), Some("L1"), Some("L2")]
@@ -233,7 +248,8 @@ mod tests {
         // Kinds: a's (Email, C1), (Paid Search, -, google, cpc), (Email) of
         // the row cut; b's (Display, C2) new, (Email, C1) the first kind
         // again, (all null) new.
-        assert_eq!(t.kind, vec![0, 1, 3, 0, 4]);
+        let kind: Vec<u32> = t.rows.iter().map(|r| r.kind).collect();
+        assert_eq!(kind, vec![0, 1, 3, 0, 4]);
         assert_eq!(t.kinds.len(), 5);
         assert_eq!(t.kinds[0], [1, 1, NULL, NULL, NULL]);
         assert_eq!(t.kinds[4], [NULL; 5]);

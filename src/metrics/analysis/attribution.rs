@@ -12,7 +12,7 @@ use crate::metrics::attribution::{self, By, CreditKind, Model, Settings, US_PER_
 use crate::metrics::common::earliest_row_date;
 use crate::metrics::kinds::round_money;
 use crate::metrics::periods::PeriodSpec;
-use crate::model::Dataset;
+use crate::model::{Dataset, Touches};
 use crate::settings::Analysis;
 
 /// The one-touch note (no touches table).
@@ -55,9 +55,24 @@ impl Default for Options {
     }
 }
 
-/// Gather, run the engine and build the long frame.
+/// Gather, run the engine and build the long frame, on a copy of the
+/// dataset's touches (`check`, which runs several; the commands that run
+/// one take the touches out of the dataset: `compute_owned`).
 pub fn compute(
     ds: &Dataset,
+    a: &Analysis,
+    cfg: &crate::config::Config,
+    o: &Options,
+) -> Result<Run> {
+    compute_owned(ds, ds.touches.clone(), a, cfg, o)
+}
+
+/// `compute` on `touches` (the dataset's, taken out of it: `ds.touches` is
+/// not read), consumed by gathering: their rows become the engine's in
+/// place, so the touches are never held twice.
+pub fn compute_owned(
+    ds: &Dataset,
+    touches: Option<Touches>,
     a: &Analysis,
     cfg: &crate::config::Config,
     o: &Options,
@@ -74,7 +89,7 @@ pub fn compute(
     let spec = PeriodSpec::new(a.period, a.fiscal_year_start, first);
     let periods = spec.grid(first, ds.as_of, a.from, a.to);
     let engine = engine_options()?;
-    let mut gathered = gather(ds, &spec, &periods, o.by, o.credit, &rules)?;
+    let mut gathered = gather(ds, touches, &spec, &periods, o.by, o.credit, &rules)?;
     let mut s = Settings::new(ds.as_of);
     s.by = o.by;
     s.credit = o.credit;

@@ -18,16 +18,11 @@ pub struct CLead {
     pub campaign: u32,
 }
 
-/// One touch (16 bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CTouch {
-    /// Index of the touch's lead in `Compact::leads`.
-    pub lead: u32,
-    /// `touched_at`, microseconds since the epoch (UTC).
-    pub at: i64,
-    /// Index in `Compact::kinds`: (channel, campaign, touch type).
-    pub kind: u32,
-}
+/// One touch (16 bytes): the loaded touches' record (`model::Touch`),
+/// rewritten in place by the gatherer. `lead`: index of the touch's lead
+/// in `Compact::leads`; `at`: `touched_at`, microseconds since the epoch
+/// (UTC); `kind`: index in `Compact::kinds` (channel, campaign, touch type).
+pub use crate::model::Touch as CTouch;
 
 /// Everything the engine reads, compactly.
 #[derive(Debug, Clone, Default)]
@@ -111,10 +106,10 @@ impl Builder {
         self.leads.len()
     }
 
-    /// A touch of lead `lead` (an index returned by `lead`), texts as name ids.
-    pub fn touch_ids(&mut self, lead: u32, at: i64, channel: u32, campaign: u32, touch_type: u32) {
+    /// The (provisional) kind of (channel, campaign, touch type) name ids.
+    pub fn kind(&mut self, channel: u32, campaign: u32, touch_type: u32) -> u32 {
         let key = [channel, campaign, touch_type];
-        let kind = match self.kind_ids.get(&key) {
+        match self.kind_ids.get(&key) {
             Some(&k) => k,
             None => {
                 let k = self.kinds.len() as u32;
@@ -122,8 +117,23 @@ impl Builder {
                 self.kind_ids.insert(key, k);
                 k
             }
-        };
+        }
+    }
+
+    /// A touch of lead `lead` (an index returned by `lead`), texts as name ids.
+    pub fn touch_ids(&mut self, lead: u32, at: i64, channel: u32, campaign: u32, touch_type: u32) {
+        let kind = self.kind(channel, campaign, touch_type);
         self.touches.push(CTouch { lead, at, kind });
+    }
+
+    /// Add touches built elsewhere (lead indices from `lead`, kinds from
+    /// `kind`): the gatherer's rows, rewritten in place, are moved in.
+    pub fn add_touches(&mut self, touches: Vec<CTouch>) {
+        if self.touches.is_empty() {
+            self.touches = touches;
+        } else {
+            self.touches.extend_from_slice(&touches);
+        }
     }
 
     pub fn touch(&mut self, lead: u32, at: i64, channel: &str, campaign: &str, touch_type: &str) {
@@ -182,7 +192,7 @@ impl Builder {
         for t in &mut touches {
             t.kind = kind_rank[t.kind as usize];
         }
-        touches.sort_unstable();
+        sort_touches(&mut touches);
         let names: Vec<Name> = names.into_iter().map(|n| n.0).collect();
         if let Some(rows) = spend.as_mut() {
             // One shared name per unit.
@@ -204,6 +214,19 @@ impl Builder {
     }
 }
 
+/// Sort touches by (lead, at, kind). Touches that arrive grouped by lead in
+/// the leads' order (an export of lead journeys, as `revcycle demo` writes)
+/// are only sorted within each lead: one pass over them, not n log n.
+fn sort_touches(touches: &mut [CTouch]) {
+    if touches.windows(2).all(|w| w[0].lead <= w[1].lead) {
+        for lead in touches.chunk_by_mut(|a, b| a.lead == b.lead) {
+            lead.sort_unstable();
+        }
+    } else {
+        touches.sort_unstable();
+    }
+}
+
 impl Input {
     /// The compact form of these structs (touches of an unknown lead index left out).
     pub fn compact(&self) -> Compact {
@@ -221,5 +244,29 @@ impl Input {
             self.periods.clone(),
             self.spend.clone(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(lead: u32, at: i64, kind: u32) -> CTouch {
+        CTouch { lead, at, kind }
+    }
+
+    /// Touches grouped by lead in lead order (sorted within each lead
+    /// only: lead 0's tie at 5 ordered by kind, lead 2 reversed) and
+    /// touches in no order at all (the whole sort) end up alike: by
+    /// (lead, at, kind).
+    #[test]
+    fn touches_sort_by_lead_then_time_then_kind() {
+        let want = vec![t(0, 5, 1), t(0, 5, 3), t(0, 9, 0), t(1, 2, 2), t(2, 1, 0), t(2, 4, 0)];
+        let mut grouped = vec![t(0, 9, 0), t(0, 5, 3), t(0, 5, 1), t(1, 2, 2), t(2, 4, 0), t(2, 1, 0)];
+        sort_touches(&mut grouped);
+        assert_eq!(grouped, want);
+        let mut mixed = vec![t(2, 4, 0), t(0, 5, 3), t(1, 2, 2), t(0, 9, 0), t(2, 1, 0), t(0, 5, 1)];
+        sort_touches(&mut mixed);
+        assert_eq!(mixed, want);
     }
 }

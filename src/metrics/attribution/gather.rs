@@ -17,13 +17,15 @@ use polars::prelude::*;
 use crate::errors::PolarsCtx;
 
 use super::channel::Rules;
-use super::compact::{Builder, Compact};
+use super::compact::{Builder, CTouch, Compact};
 use super::hash::FastMap;
 use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
 use crate::dict::IdIndex;
-use crate::metrics::common::{campaign_channels, campaigns_with_dim, lead_stages, money_sum, DIM};
+use crate::metrics::common::{
+    campaign_channels, campaigns_with_dim, lead_dims, lead_stages, money_sum, DIM,
+};
 use crate::metrics::periods::PeriodSpec;
-use crate::model::Dataset;
+use crate::model::{Dataset, Touches};
 use crate::settings::Dimension;
 
 /// What gathering found besides the input, for notes and `validate`.
@@ -61,8 +63,12 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 }
 
 /// Gather the engine's input. `periods` are the reported periods of `spec`.
+/// `touches` (the dataset's, taken out of it or a copy) are consumed: their
+/// rows become the engine's touches in place, and their dictionaries are
+/// dropped before this returns.
 pub fn gather(
     ds: &Dataset,
+    touches: Option<Touches>,
     spec: &PeriodSpec,
     periods: &[i64],
     by: By,
@@ -73,11 +79,17 @@ pub fn gather(
     let mut out = Gathered::default();
     let mut conversions: Vec<Conversion> = Vec::new();
 
-    // Leads: id, created_at, resolved channel, campaign, effective MQL date.
-    let stages = lead_stages(ds, None);
-    let has_mql = ds.leads.as_ref().is_some_and(|_| {
-        crate::metrics::common::ladder(ds).contains(&crate::metrics::common::Stage::Mql)
-    });
+    // Leads: id, created_at, resolved channel, campaign, effective MQL date
+    // (read only by `--credit mql`: the other credits skip the stage dates,
+    // a join of every lead with the opportunities).
+    let has_mql = credit == CreditKind::Mql
+        && ds.leads.as_ref().is_some_and(|_| {
+            crate::metrics::common::ladder(ds).contains(&crate::metrics::common::Stage::Mql)
+        });
+    let stages = match has_mql {
+        true => lead_stages(ds, None),
+        false => lead_dims(ds, Some(Dimension::Channel)),
+    };
     let mut sel = vec![
         col("lead_id"),
         col("created_at"),
@@ -121,10 +133,14 @@ pub fn gather(
     // Lead id -> index, borrowing the ids' text (no copy per lead); through
     // the touches' lead dictionary when loaded (its table already holds
     // the ids): a map only of the leads without a touch.
-    let index = IdIndex::new(ds.touches.as_ref().map(|t| &t.lead_id.dict), ids.iter());
+    let mut touches = touches;
+    let rows = touches.as_mut().map(|t| std::mem::take(&mut t.rows));
+    let index = IdIndex::new(touches.as_ref().map(|t| &t.lead_ids), ids.iter());
 
     // Touches: channel as written, else the campaign's, else source/medium.
-    if let Some(t) = &ds.touches {
+    // Each row is rewritten in place (lead code to lead index, kind to the
+    // engine's kind), the orphans squeezed out: no second copy is made.
+    if let (Some(t), Some(mut rows)) = (&touches, rows) {
         out.has_touches = true;
         // Campaign id -> channel: one row per campaign, looked up here so
         // that the touches keep their file order.
@@ -135,21 +151,23 @@ pub fn gather(
             .filter_map(|(k, v)| Some((k?, v?)))
             .collect();
         // Each distinct kind (channel, campaign, type, source, medium) is
-        // resolved once into the engine's name ids, when a kept touch first
+        // resolved once into the engine's kind, when a kept touch first
         // has it: the engine's names are the same as from text columns.
-        let mut resolved: Vec<Option<[u32; 3]>> = vec![None; t.kinds.len()];
+        const UNSEEN: u32 = u32::MAX;
+        let mut resolved: Vec<u32> = vec![UNSEEN; t.kinds.len()];
         let mut rule_cache: FastMap<(&str, &str), u32> = FastMap::default();
         let mut touched = vec![false; b.n_leads()];
-        for (i, (&l, &at)) in t.lead_id.codes.iter().zip(&t.touched_at).enumerate() {
-            let Some(li) = index.of_code(l) else {
+        let mut kept = 0;
+        for i in 0..rows.len() {
+            let row = rows[i];
+            let Some(li) = index.of_code(row.lead) else {
                 out.orphan_touches += 1;
                 continue;
             };
             touched[li as usize] = true;
-            let k = t.kind[i];
-            let ids = match resolved[k as usize] {
-                Some(ids) => ids,
-                None => {
+            let k = row.kind;
+            let kind = match resolved[k as usize] {
+                UNSEEN => {
                     // The channel as written, without surrounding whitespace.
                     let own = t.text(k, 0).map(str::trim);
                     let camp = t.text(k, 1);
@@ -176,13 +194,21 @@ pub fn gather(
                     };
                     let campaign = b.name(camp.unwrap_or(""));
                     let touch_type = b.name(t.text(k, 2).unwrap_or(""));
-                    let ids = [channel, campaign, touch_type];
-                    resolved[k as usize] = Some(ids);
-                    ids
+                    let kind = b.kind(channel, campaign, touch_type);
+                    resolved[k as usize] = kind;
+                    kind
                 }
+                kind => kind,
             };
-            b.touch_ids(li, at, ids[0], ids[1], ids[2]);
+            rows[kept] = CTouch {
+                lead: li,
+                at: row.at,
+                kind,
+            };
+            kept += 1;
         }
+        rows.truncate(kept);
+        b.add_touches(rows);
         out.leads_without_touches = touched.iter().filter(|t| !**t).count() as u64;
     }
 
@@ -289,6 +315,8 @@ pub fn gather(
         spend = Some(rows);
     }
     drop(index);
+    // The lead ids and the kinds' texts are not needed past here.
+    drop(touches);
     out.input = b.finish(conversions, periods.to_vec(), spend);
     Ok(out)
 }
