@@ -192,12 +192,147 @@ pub fn dtype_of(kind: ColumnKind) -> DataType {
     }
 }
 
+/// Where a table's rows are: in memory, or spilled to Parquet files in the
+/// run's temporary folder (`--spill`; written by the input layer).
+#[derive(Clone)]
+pub enum Backing {
+    Memory(DataFrame),
+    Spilled(Spilled),
+}
+
+/// A table on disk: a lazy scan of its Parquet file(s) with the selection,
+/// renames and `as_of` cut applied lazily, and the small facts about it
+/// computed once (so `has_values` and `height` never scan).
+#[derive(Clone)]
+pub struct Spilled {
+    /// `scan_parquet` of each file, the timestamp reading of each column
+    /// picked and renamed, the files concatenated in order, then the cut.
+    pub plan: LazyFrame,
+    pub stats: Stats,
+    /// Keeps the temporary folder alive as long as a table reads from it.
+    pub dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// Row count, per-column non-null counts and the largest value of each
+/// timestamp column (microseconds) of a spilled table.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub height: usize,
+    pub non_null: std::collections::BTreeMap<String, usize>,
+    pub max: std::collections::BTreeMap<String, i64>,
+    pub min: std::collections::BTreeMap<String, i64>,
+}
+
+impl Stats {
+    /// One aggregation over `lf`: its height, each column's non-null count,
+    /// the min and max of each of `timestamps`.
+    pub fn of(lf: LazyFrame, columns: &[String], timestamps: &[String]) -> PolarsResult<Stats> {
+        let mut sel = vec![len().alias("__n")];
+        for (i, c) in columns.iter().enumerate() {
+            sel.push(col(c.as_str()).count().alias(format!("__c{i}")));
+        }
+        for (i, c) in timestamps.iter().enumerate() {
+            let phys = col(c.as_str()).cast(DataType::Int64);
+            sel.push(phys.clone().max().alias(format!("__max{i}")));
+            sel.push(phys.min().alias(format!("__min{i}")));
+        }
+        let df = lf.select(sel).collect()?;
+        let get = |name: &str| -> PolarsResult<Option<u64>> {
+            let c = df.column(name)?.cast(&DataType::UInt64)?;
+            Ok(c.u64()?.get(0))
+        };
+        let geti = |name: &str| -> PolarsResult<Option<i64>> {
+            let c = df.column(name)?.cast(&DataType::Int64)?;
+            Ok(c.i64()?.get(0))
+        };
+        let mut out = Stats {
+            height: get("__n")?.unwrap_or(0) as usize,
+            ..Default::default()
+        };
+        for (i, c) in columns.iter().enumerate() {
+            out.non_null
+                .insert(c.clone(), get(&format!("__c{i}"))?.unwrap_or(0) as usize);
+        }
+        for (i, c) in timestamps.iter().enumerate() {
+            if let Some(m) = geti(&format!("__max{i}"))? {
+                out.max.insert(c.clone(), m);
+            }
+            if let Some(m) = geti(&format!("__min{i}"))? {
+                out.min.insert(c.clone(), m);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Backing {
+    pub fn lazy(&self) -> LazyFrame {
+        match self {
+            Backing::Memory(df) => df.clone().lazy(),
+            Backing::Spilled(s) => s.plan.clone(),
+        }
+    }
+
+    pub fn height(&self) -> usize {
+        match self {
+            Backing::Memory(df) => df.height(),
+            Backing::Spilled(s) => s.stats.height,
+        }
+    }
+
+    pub fn is_spilled(&self) -> bool {
+        matches!(self, Backing::Spilled(_))
+    }
+
+    /// Rows with a value in `column` (0 when there is no such column).
+    pub fn non_null(&self, column: &str) -> usize {
+        match self {
+            Backing::Memory(df) => df
+                .column(column)
+                .map(|c| c.len() - c.null_count())
+                .unwrap_or(0),
+            Backing::Spilled(s) => s.stats.non_null.get(column).copied().unwrap_or(0),
+        }
+    }
+
+    /// The physical (i64) min or max of a timestamp column; None when
+    /// every value is null.
+    fn extreme(&self, column: &str, max: bool) -> PolarsResult<Option<i64>> {
+        match self {
+            Backing::Memory(df) => {
+                let c = df.column(column)?;
+                let phys = c.as_materialized_series().to_physical_repr();
+                let ca = phys.i64()?;
+                Ok(if max { ca.max() } else { ca.min() })
+            }
+            Backing::Spilled(s) => {
+                let m = if max { &s.stats.max } else { &s.stats.min };
+                match m.get(column) {
+                    Some(v) => Ok(Some(*v)),
+                    None if s.stats.non_null.contains_key(column) => Ok(None),
+                    None => Err(PolarsError::ColumnNotFound(column.to_string().into())),
+                }
+            }
+        }
+    }
+
+    /// The largest value of a timestamp column (microseconds), if any.
+    pub fn max_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.extreme(column, true)
+    }
+
+    /// The smallest value of a timestamp column (microseconds), if any.
+    pub fn min_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.extreme(column, false)
+    }
+}
+
 /// One loaded canonical table.
 #[derive(Clone)]
 pub struct Table {
     pub kind: TableKind,
-    /// Every canonical column of `kind`, in spec order.
-    pub frame: DataFrame,
+    /// Every canonical column of `kind`, in spec order: in memory or spilled.
+    pub data: Backing,
     /// Canonical columns the input really provided (mapped from a source
     /// column or set to a constant).
     pub present: BTreeSet<String>,
@@ -205,21 +340,53 @@ pub struct Table {
 
 impl Table {
     pub fn lazy(&self) -> LazyFrame {
-        self.frame.clone().lazy()
+        self.data.lazy()
+    }
+
+    /// Rows in the table.
+    pub fn height(&self) -> usize {
+        self.data.height()
+    }
+
+    /// True when the rows are in Parquet files, not in memory.
+    pub fn is_spilled(&self) -> bool {
+        self.data.is_spilled()
+    }
+
+    /// The frame of an in-memory table (None when spilled).
+    pub fn frame(&self) -> Option<&DataFrame> {
+        match &self.data {
+            Backing::Memory(df) => Some(df),
+            Backing::Spilled(_) => None,
+        }
+    }
+
+    /// The whole table as one frame (reads a spilled table into memory:
+    /// for small tables and tests only).
+    pub fn collect(&self) -> PolarsResult<DataFrame> {
+        match &self.data {
+            Backing::Memory(df) => Ok(df.clone()),
+            Backing::Spilled(s) => s.plan.clone().collect(),
+        }
     }
 
     /// True when the input provided `column` and at least one row has a value.
     pub fn has_values(&self, column: &str) -> bool {
-        self.present.contains(column)
-            && self
-                .frame
-                .column(column)
-                .map(|c| c.null_count() < c.len())
-                .unwrap_or(false)
+        self.present.contains(column) && self.data.non_null(column) > 0
     }
 
     pub fn has(&self, column: &str) -> bool {
         self.present.contains(column)
+    }
+
+    /// The largest value of timestamp `column` (microseconds), if any.
+    pub fn max_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.data.max_micros(column)
+    }
+
+    /// The smallest value of timestamp `column` (microseconds), if any.
+    pub fn min_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.data.min_micros(column)
     }
 
     /// An all-null table of `kind` with no rows (used when a table is absent
@@ -232,7 +399,7 @@ impl Table {
             .collect();
         Table {
             kind,
-            frame: DataFrame::new_infer_height(cols).expect("static schema"),
+            data: Backing::Memory(DataFrame::new_infer_height(cols).expect("static schema")),
             present: BTreeSet::new(),
         }
     }

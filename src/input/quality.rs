@@ -64,7 +64,6 @@ fn pe(e: PolarsError) -> anyhow::Error {
 fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u64, String)>)> {
     let hits = t
         .frame
-        .clone()
         .lazy()
         .filter(cond)
         .select([
@@ -188,15 +187,37 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
         };
         // One hash pass to count distinct ids; the grouping below (slower)
         // runs only when some id repeats.
-        let c = t.frame.column(id).map_err(pe)?;
-        let distinct = c.n_unique().map_err(pe)? as u64;
-        let non_null = (c.len() - c.null_count()) as u64;
-        if distinct >= non_null + u64::from(c.null_count() > 0) {
+        let (distinct, non_null, nulls) = match &t.frame {
+            crate::model::Backing::Memory(df) => {
+                let c = df.column(id).map_err(pe)?;
+                (
+                    c.n_unique().map_err(pe)? as u64,
+                    (c.len() - c.null_count()) as u64,
+                    c.null_count() as u64,
+                )
+            }
+            crate::model::Backing::Spilled(s) => {
+                let df = s
+                    .plan
+                    .clone()
+                    .select([
+                        col(id).n_unique().cast(DataType::UInt64).alias("d"),
+                        col(id).null_count().cast(DataType::UInt64).alias("z"),
+                    ])
+                    .collect()
+                    .map_err(pe)?;
+                let get = |n: &str| -> Result<u64> {
+                    Ok(df.column(n).map_err(pe)?.u64().map_err(pe)?.get(0).unwrap_or(0))
+                };
+                let nulls = get("z")?;
+                (get("d")?, s.stats.height as u64 - nulls, nulls)
+            }
+        };
+        if distinct >= non_null + u64::from(nulls > 0) {
             continue;
         }
         let dups = t
             .frame
-            .clone()
             .lazy()
             .group_by([col(id)])
             .agg([len().alias("n")])
@@ -241,7 +262,6 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
             // of every lead id.
             let wanted = opps
                 .frame
-                .clone()
                 .lazy()
                 .select([col("lead_id").drop_nulls().unique()])
                 .collect()
@@ -252,7 +272,6 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
                 .clone();
             let found = leads
                 .frame
-                .clone()
                 .lazy()
                 .filter(col("lead_id").is_in(lit(wanted).implode(false), false))
                 .select([col("lead_id").unique()])
@@ -373,7 +392,6 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
         }
         let u = t
             .frame
-            .clone()
             .lazy()
             .filter(col("currency").is_not_null())
             .select([col("currency")
@@ -452,7 +470,6 @@ pub fn future_timestamps(raw: &[RawTable], now: i64) -> Result<Vec<Finding>> {
 fn distinct_text(t: &RawTable, c: &str) -> Result<Vec<String>> {
     let u = t
         .frame
-        .clone()
         .lazy()
         .filter(col(c).is_not_null())
         .select([col(c).unique().sort(Default::default())])
