@@ -351,26 +351,32 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
             cfg,
             quiet,
             skip,
+            spill: spill_dir.as_ref(),
         };
         let mut frames = Vec::new();
         let mut scans = Vec::new();
         let mut present = BTreeSet::new();
         let mut names = Vec::new();
         for (i, src) in srcs.iter().enumerate() {
-            let (mut df, p, mut report) = loader
+            let (rows, p, mut report) = loader
                 .load(src, i as u32)
                 .with_context(|| format!("loading {}", kind.name()))?;
             if let Source::Path(path) = src {
                 report.picked_up = resolved.picked.get(path).cloned();
             }
-            match &spill_dir {
-                // Written out and dropped before the next file is read.
-                Some(dir) => {
+            match (rows, &spill_dir) {
+                // Written while mapped: read back through a scan.
+                (table::Rows::Spilled { path, select }, _) => {
+                    scans.push(spill::scan(&path)?.select(select));
+                }
+                // Read in memory, then written out and dropped before the
+                // next file is read.
+                (table::Rows::Frame(mut df), Some(dir)) => {
                     let path = dir.write(kind.name(), &mut df)?;
                     drop(df);
                     scans.push(spill::scan(&path)?);
                 }
-                None => frames.push(df),
+                (table::Rows::Frame(df), None) => frames.push(df),
             }
             present.extend(p);
             names.push(src.display());
