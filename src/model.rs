@@ -531,6 +531,18 @@ impl Dataset {
             .unwrap_or(false)
     }
 
+    /// The folder of the spilled tables, when this run spills (`--spill`):
+    /// where per-lead intermediate frames go too.
+    pub fn spill_dir(&self) -> Option<std::sync::Arc<tempfile::TempDir>> {
+        TableKind::ALL
+            .into_iter()
+            .filter_map(|k| self.table(k))
+            .find_map(|t| match &t.data {
+                Backing::Spilled(s) => Some(std::sync::Arc::clone(&s.dir)),
+                Backing::Memory(_) => None,
+            })
+    }
+
     /// The table, or an empty all-null one when it was not given.
     pub fn table_or_empty(&self, kind: TableKind) -> Table {
         self.table(kind)

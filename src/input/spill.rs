@@ -156,16 +156,33 @@ impl SpillDir {
             .map_err(|e| anyhow::anyhow!("writing `{}`: {e}", path.display()))?;
         Ok(path)
     }
+}
 
-    /// Run `lf` and write its result to a new Parquet file; a scan of it.
-    pub fn sink(&self, what: &str, lf: LazyFrame) -> Result<LazyFrame> {
-        let mut df = lf
-            .collect()
-            .map_err(|e| anyhow::anyhow!("computing {what}: {e}"))?;
-        let path = self.write(what, &mut df)?;
-        drop(df);
-        scan(&path)
-    }
+/// `lf` run once and kept for several queries: in memory, or, when the run
+/// spills (`dir`), written to a Parquet file in the spill folder, dropped,
+/// and read back through a scan (polars then reads only the columns each
+/// query selects).
+pub fn keep(dir: Option<&Arc<tempfile::TempDir>>, lf: LazyFrame, what: &str) -> Result<LazyFrame> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let mut df = lf
+        .collect()
+        .map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
+    let Some(dir) = dir else {
+        return Ok(df.lazy());
+    };
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name: String = what
+        .trim_start_matches("computing ")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = dir.path().join(format!("kept-{n:04}-{name}.parquet"));
+    let f = File::create(&path).with_context(|| format!("writing `{}`", path.display()))?;
+    ParquetWriter::new(f)
+        .finish(&mut df)
+        .map_err(|e| anyhow::anyhow!("writing `{}`: {e}", path.display()))?;
+    drop(df);
+    scan(&path)
 }
 
 /// A lazy scan of one spilled Parquet file.
