@@ -306,12 +306,10 @@ impl Backing {
                 Ok(if max { ca.max() } else { ca.min() })
             }
             Backing::Spilled(s) => {
+                // Absent: every value is null (the extremes of every
+                // timestamp column are computed).
                 let m = if max { &s.stats.max } else { &s.stats.min };
-                match m.get(column) {
-                    Some(v) => Ok(Some(*v)),
-                    None if s.stats.non_null.contains_key(column) => Ok(None),
-                    None => Err(PolarsError::ColumnNotFound(column.to_string().into())),
-                }
+                Ok(m.get(column).copied())
             }
         }
     }

@@ -682,8 +682,16 @@ fn spilled_raw(kind: TableKind, scans: Vec<LazyFrame>, dir: &spill::SpillDir) ->
         concat(scans, UnionArgs::default())
             .map_err(|e| anyhow::anyhow!("stacking {} files: {e}", kind.name()))?
     };
-    let stats =
-        table_stats(kind, plan.clone()).map_err(|e| anyhow::anyhow!("reading {}: {e}", kind.name()))?;
+    // Before the cut only the height and the timestamps' extremes are read
+    // (the default as_of, which steps the cut needs).
+    let timestamps: Vec<String> = kind
+        .columns()
+        .iter()
+        .filter(|c| c.kind == crate::model::ColumnKind::Timestamp)
+        .map(|c| c.name.to_string())
+        .collect();
+    let stats = Stats::of(plan.clone(), &[], &timestamps)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", kind.name()))?;
     Ok(Backing::Spilled(Spilled {
         plan,
         stats,
