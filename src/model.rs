@@ -224,43 +224,59 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// One aggregation over `lf`: its height, each column's non-null count,
-    /// the min and max of each of `timestamps`.
+    /// Aggregations over `lf`: its height, each column's non-null count,
+    /// the min and max of each of `timestamps`. One query per column, so
+    /// that a spilled table's file is read a column at a time (polars'
+    /// in-memory engine holds every column a query reads).
     pub fn of(lf: LazyFrame, columns: &[String], timestamps: &[String]) -> PolarsResult<Stats> {
-        let mut sel = vec![len().alias("__n")];
-        for (i, c) in columns.iter().enumerate() {
-            sel.push(col(c.as_str()).count().alias(format!("__c{i}")));
-        }
-        for (i, c) in timestamps.iter().enumerate() {
-            let phys = col(c.as_str()).cast(DataType::Int64);
-            sel.push(phys.clone().max().alias(format!("__max{i}")));
-            sel.push(phys.min().alias(format!("__min{i}")));
-        }
-        let df = lf.select(sel).collect()?;
-        let get = |name: &str| -> PolarsResult<Option<u64>> {
+        let get_u = |df: &DataFrame, name: &str| -> PolarsResult<Option<u64>> {
             let c = df.column(name)?.cast(&DataType::UInt64)?;
             Ok(c.u64()?.get(0))
         };
-        let geti = |name: &str| -> PolarsResult<Option<i64>> {
+        let get_i = |df: &DataFrame, name: &str| -> PolarsResult<Option<i64>> {
             let c = df.column(name)?.cast(&DataType::Int64)?;
             Ok(c.i64()?.get(0))
         };
-        let mut out = Stats {
-            height: get("__n")?.unwrap_or(0) as usize,
-            ..Default::default()
+        // One query per column; the height comes with the first (a lone
+        // `len()` over several files' scans takes a fast path that fails
+        // in polars 0.55: "casting from UInt32 to UInt128").
+        let mut queries: Vec<(&String, bool)> = timestamps.iter().map(|c| (c, true)).collect();
+        queries.extend(columns.iter().map(|c| (c, false)));
+        let mut out = Stats::default();
+        let mut height = None;
+        for (c, ts) in queries {
+            let mut sel = if ts {
+                let phys = col(c.as_str()).cast(DataType::Int64);
+                vec![phys.clone().max().alias("__max"), phys.min().alias("__min")]
+            } else {
+                vec![col(c.as_str()).count().alias("__c")]
+            };
+            if height.is_none() {
+                sel.push(len().alias("__n"));
+            }
+            let df = lf.clone().select(sel).collect()?;
+            if height.is_none() {
+                height = Some(get_u(&df, "__n")?.unwrap_or(0) as usize);
+            }
+            if ts {
+                if let Some(m) = get_i(&df, "__max")? {
+                    out.max.insert(c.clone(), m);
+                }
+                if let Some(m) = get_i(&df, "__min")? {
+                    out.min.insert(c.clone(), m);
+                }
+            } else {
+                out.non_null
+                    .insert(c.clone(), get_u(&df, "__c")?.unwrap_or(0) as usize);
+            }
+        }
+        out.height = match height {
+            Some(h) => h,
+            None => {
+                let df = lf.select([len().alias("__n"), lit(0i64).alias("__x")]).collect()?;
+                get_u(&df, "__n")?.unwrap_or(0) as usize
+            }
         };
-        for (i, c) in columns.iter().enumerate() {
-            out.non_null
-                .insert(c.clone(), get(&format!("__c{i}"))?.unwrap_or(0) as usize);
-        }
-        for (i, c) in timestamps.iter().enumerate() {
-            if let Some(m) = geti(&format!("__max{i}"))? {
-                out.max.insert(c.clone(), m);
-            }
-            if let Some(m) = geti(&format!("__min{i}"))? {
-                out.min.insert(c.clone(), m);
-            }
-        }
         Ok(out)
     }
 }

@@ -164,10 +164,10 @@ impl SpillDir {
 /// query selects).
 pub fn keep(dir: Option<&Arc<tempfile::TempDir>>, lf: LazyFrame, what: &str) -> Result<LazyFrame> {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let mut df = lf
-        .collect()
-        .map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
     let Some(dir) = dir else {
+        let df = lf
+            .collect()
+            .map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
         return Ok(df.lazy());
     };
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -177,11 +177,20 @@ pub fn keep(dir: Option<&Arc<tempfile::TempDir>>, lf: LazyFrame, what: &str) -> 
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     let path = dir.path().join(format!("kept-{n:04}-{name}.parquet"));
-    let f = File::create(&path).with_context(|| format!("writing `{}`", path.display()))?;
-    ParquetWriter::new(f)
-        .finish(&mut df)
-        .map_err(|e| anyhow::anyhow!("writing `{}`: {e}", path.display()))?;
-    drop(df);
+    let p = path
+        .to_str()
+        .with_context(|| format!("`{}` is not a UTF-8 path", path.display()))?;
+    // Polars' streaming engine runs the query in batches straight into the
+    // file: the frame is never held whole.
+    lf.sink(
+        SinkDestination::File {
+            target: SinkTarget::Path(PlRefPath::new(p)),
+        },
+        FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
+        UnifiedSinkArgs::default(),
+    )
+    .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
+    .map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
     scan(&path)
 }
 
