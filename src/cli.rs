@@ -18,8 +18,28 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Spill the tables to Parquet files while loading (out-of-core, for
+    /// inputs larger than memory) [default: auto: when the input files
+    /// total more than a quarter of the machine's memory; env
+    /// REVCYCLE_SPILL]
+    #[arg(long, global = true, value_name = "WHEN", value_enum)]
+    pub spill: Option<SpillWhen>,
+
+    /// Folder for the spilled tables' temporary files (removed when the
+    /// run ends) [default: $TMPDIR, else /tmp]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--spill` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpillWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]

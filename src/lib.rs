@@ -43,6 +43,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    input::spill::configure(
+        cli.spill.map(|w| match w {
+            cli::SpillWhen::Auto => input::spill::Mode::Auto,
+            cli::SpillWhen::Always => input::spill::Mode::Always,
+            cli::SpillWhen::Never => input::spill::Mode::Never,
+        }),
+        cli.temp_dir.clone(),
+    );
     let ctx = Ctx { quiet: cli.quiet };
     match cmd::run(cli.command, ctx) {
         Ok(code) => code,

@@ -192,12 +192,161 @@ pub fn dtype_of(kind: ColumnKind) -> DataType {
     }
 }
 
+/// Where a table's rows are: in memory, or spilled to Parquet files in the
+/// run's temporary folder (`--spill`; written by the input layer).
+#[derive(Clone)]
+pub enum Backing {
+    Memory(DataFrame),
+    Spilled(Spilled),
+}
+
+/// A table on disk: a lazy scan of its Parquet file(s) with the selection,
+/// renames and `as_of` cut applied lazily, and the small facts about it
+/// computed once (so `has_values` and `height` never scan).
+#[derive(Clone)]
+pub struct Spilled {
+    /// `scan_parquet` of each file, the timestamp reading of each column
+    /// picked and renamed, the files concatenated in order, then the cut.
+    pub plan: LazyFrame,
+    pub stats: Stats,
+    /// Keeps the temporary folder alive as long as a table reads from it.
+    pub dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// Row count, per-column non-null counts and the largest value of each
+/// timestamp column (microseconds) of a spilled table.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub height: usize,
+    pub non_null: std::collections::BTreeMap<String, usize>,
+    pub max: std::collections::BTreeMap<String, i64>,
+    pub min: std::collections::BTreeMap<String, i64>,
+}
+
+impl Stats {
+    /// Aggregations over `lf`: its height, each column's non-null count,
+    /// the min and max of each of `timestamps`. One query per column, so
+    /// that a spilled table's file is read a column at a time (polars'
+    /// in-memory engine holds every column a query reads).
+    pub fn of(lf: LazyFrame, columns: &[String], timestamps: &[String]) -> PolarsResult<Stats> {
+        let get_u = |df: &DataFrame, name: &str| -> PolarsResult<Option<u64>> {
+            let c = df.column(name)?.cast(&DataType::UInt64)?;
+            Ok(c.u64()?.get(0))
+        };
+        let get_i = |df: &DataFrame, name: &str| -> PolarsResult<Option<i64>> {
+            let c = df.column(name)?.cast(&DataType::Int64)?;
+            Ok(c.i64()?.get(0))
+        };
+        // One query per column; the height comes with the first (a lone
+        // `len()` over several files' scans takes a fast path that fails
+        // in polars 0.55: "casting from UInt32 to UInt128").
+        let mut queries: Vec<(&String, bool)> = timestamps.iter().map(|c| (c, true)).collect();
+        queries.extend(columns.iter().map(|c| (c, false)));
+        let mut out = Stats::default();
+        let mut height = None;
+        for (c, ts) in queries {
+            let mut sel = if ts {
+                let phys = col(c.as_str()).cast(DataType::Int64);
+                vec![phys.clone().max().alias("__max"), phys.min().alias("__min")]
+            } else {
+                vec![col(c.as_str()).count().alias("__c")]
+            };
+            if height.is_none() {
+                sel.push(len().alias("__n"));
+            }
+            let df = lf.clone().select(sel).collect()?;
+            if height.is_none() {
+                height = Some(get_u(&df, "__n")?.unwrap_or(0) as usize);
+            }
+            if ts {
+                if let Some(m) = get_i(&df, "__max")? {
+                    out.max.insert(c.clone(), m);
+                }
+                if let Some(m) = get_i(&df, "__min")? {
+                    out.min.insert(c.clone(), m);
+                }
+            } else {
+                out.non_null
+                    .insert(c.clone(), get_u(&df, "__c")?.unwrap_or(0) as usize);
+            }
+        }
+        out.height = match height {
+            Some(h) => h,
+            None => {
+                let df = lf.select([len().alias("__n"), lit(0i64).alias("__x")]).collect()?;
+                get_u(&df, "__n")?.unwrap_or(0) as usize
+            }
+        };
+        Ok(out)
+    }
+}
+
+impl Backing {
+    pub fn lazy(&self) -> LazyFrame {
+        match self {
+            Backing::Memory(df) => df.clone().lazy(),
+            Backing::Spilled(s) => s.plan.clone(),
+        }
+    }
+
+    pub fn height(&self) -> usize {
+        match self {
+            Backing::Memory(df) => df.height(),
+            Backing::Spilled(s) => s.stats.height,
+        }
+    }
+
+    pub fn is_spilled(&self) -> bool {
+        matches!(self, Backing::Spilled(_))
+    }
+
+    /// Rows with a value in `column` (0 when there is no such column).
+    pub fn non_null(&self, column: &str) -> usize {
+        match self {
+            Backing::Memory(df) => df
+                .column(column)
+                .map(|c| c.len() - c.null_count())
+                .unwrap_or(0),
+            Backing::Spilled(s) => s.stats.non_null.get(column).copied().unwrap_or(0),
+        }
+    }
+
+    /// The physical (i64) min or max of a timestamp column; None when
+    /// every value is null.
+    fn extreme(&self, column: &str, max: bool) -> PolarsResult<Option<i64>> {
+        match self {
+            Backing::Memory(df) => {
+                let c = df.column(column)?;
+                let phys = c.as_materialized_series().to_physical_repr();
+                let ca = phys.i64()?;
+                Ok(if max { ca.max() } else { ca.min() })
+            }
+            Backing::Spilled(s) => {
+                // Absent: every value is null (the extremes of every
+                // timestamp column are computed).
+                let m = if max { &s.stats.max } else { &s.stats.min };
+                Ok(m.get(column).copied())
+            }
+        }
+    }
+
+    /// The largest value of a timestamp column (microseconds), if any.
+    pub fn max_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.extreme(column, true)
+    }
+
+    /// The smallest value of a timestamp column (microseconds), if any.
+    pub fn min_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.extreme(column, false)
+    }
+}
+
 /// One loaded canonical table.
 #[derive(Clone)]
 pub struct Table {
     pub kind: TableKind,
-    /// Every canonical column of `kind`, in spec order.
-    pub frame: DataFrame,
+    /// Every canonical column of `kind`, in spec order: in memory or spilled.
+    pub data: Backing,
     /// Canonical columns the input really provided (mapped from a source
     /// column or set to a constant).
     pub present: BTreeSet<String>,
@@ -205,21 +354,53 @@ pub struct Table {
 
 impl Table {
     pub fn lazy(&self) -> LazyFrame {
-        self.frame.clone().lazy()
+        self.data.lazy()
+    }
+
+    /// Rows in the table.
+    pub fn height(&self) -> usize {
+        self.data.height()
+    }
+
+    /// True when the rows are in Parquet files, not in memory.
+    pub fn is_spilled(&self) -> bool {
+        self.data.is_spilled()
+    }
+
+    /// The frame of an in-memory table (None when spilled).
+    pub fn frame(&self) -> Option<&DataFrame> {
+        match &self.data {
+            Backing::Memory(df) => Some(df),
+            Backing::Spilled(_) => None,
+        }
+    }
+
+    /// The whole table as one frame (reads a spilled table into memory:
+    /// for small tables and tests only).
+    pub fn collect(&self) -> PolarsResult<DataFrame> {
+        match &self.data {
+            Backing::Memory(df) => Ok(df.clone()),
+            Backing::Spilled(s) => s.plan.clone().collect(),
+        }
     }
 
     /// True when the input provided `column` and at least one row has a value.
     pub fn has_values(&self, column: &str) -> bool {
-        self.present.contains(column)
-            && self
-                .frame
-                .column(column)
-                .map(|c| c.null_count() < c.len())
-                .unwrap_or(false)
+        self.present.contains(column) && self.data.non_null(column) > 0
     }
 
     pub fn has(&self, column: &str) -> bool {
         self.present.contains(column)
+    }
+
+    /// The largest value of timestamp `column` (microseconds), if any.
+    pub fn max_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.data.max_micros(column)
+    }
+
+    /// The smallest value of timestamp `column` (microseconds), if any.
+    pub fn min_micros(&self, column: &str) -> PolarsResult<Option<i64>> {
+        self.data.min_micros(column)
     }
 
     /// An all-null table of `kind` with no rows (used when a table is absent
@@ -232,7 +413,7 @@ impl Table {
             .collect();
         Table {
             kind,
-            frame: DataFrame::new_infer_height(cols).expect("static schema"),
+            data: Backing::Memory(DataFrame::new_infer_height(cols).expect("static schema")),
             present: BTreeSet::new(),
         }
     }
@@ -372,6 +553,18 @@ impl Dataset {
         self.table(kind)
             .map(|t| t.has_values(column))
             .unwrap_or(false)
+    }
+
+    /// The folder of the spilled tables, when this run spills (`--spill`):
+    /// where per-lead intermediate frames go too.
+    pub fn spill_dir(&self) -> Option<std::sync::Arc<tempfile::TempDir>> {
+        TableKind::ALL
+            .into_iter()
+            .filter_map(|k| self.table(k))
+            .find_map(|t| match &t.data {
+                Backing::Spilled(s) => Some(std::sync::Arc::clone(&s.dir)),
+                Backing::Memory(_) => None,
+            })
     }
 
     /// The table, or an empty all-null one when it was not given.

@@ -136,6 +136,7 @@ fn render(
             cfg,
             quiet: ctx.quiet,
             skip: &[],
+            spill: None,
         };
         // One mapping per table: the first file's (ad-platform files of other
         // presets are still detected on their own when loading).

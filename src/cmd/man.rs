@@ -63,7 +63,7 @@ pub fn reference_markdown() -> String {
     cmd.build();
     let mut out = String::new();
     let _ = writeln!(out, "Generated from the clap definitions by `revcycle man --markdown`; a test fails when this part is stale.\n");
-    let _ = writeln!(out, "Global options: `-q, --quiet` (print nothing but errors), `-h, --help`, `-V, --version`.\n");
+    let _ = writeln!(out, "Global options: `-q, --quiet` (print nothing but errors), `--spill <auto|always|never>` (spill the tables to Parquet while loading; see \"How large files are read\"), `--temp-dir <DIR>` (where spilled tables go), `-h, --help`, `-V, --version`.\n");
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name();
         let _ = writeln!(out, "### `revcycle {name}`\n");
@@ -100,7 +100,7 @@ pub fn reference_markdown() -> String {
 }
 
 fn is_skipped(a: &clap::Arg) -> bool {
-    a.is_hide_set() || matches!(a.get_id().as_str(), "help" | "version" | "quiet")
+    a.is_hide_set() || matches!(a.get_id().as_str(), "help" | "version" | "quiet" | "spill" | "temp_dir")
 }
 
 /// `` `-o, --output <FILE>`: help [default: table] [values: a, b] ``.

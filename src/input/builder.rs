@@ -45,6 +45,8 @@ pub(super) struct TsColumn {
     /// Positions of values read as Excel serials, the first one's
     /// (line, value), and the count and first (line, value) of the others.
     serials: Vec<usize>,
+    /// Serials among the rows already written out (a spilled load).
+    flushed_serials: u64,
     serial_sample: Option<(u64, String)>,
     others: u64,
     other_sample: Option<(u64, String)>,
@@ -138,6 +140,7 @@ impl TsColumn {
             }
         }
         self.others += later.others;
+        self.flushed_serials += later.flushed_serials;
         self.mf_invalid += later.mf_invalid;
         self.df_invalid += later.df_invalid;
     }
@@ -166,6 +169,134 @@ impl TsColumn {
             s.0 += by;
         }
     }
+
+    /// Serial values in the column (written out or held).
+    fn serial_count(&self) -> u64 {
+        self.flushed_serials + self.serials.len() as u64
+    }
+
+    /// From the whole column's evidence: whether slash dates are read
+    /// day-first, and whether the Excel serials are nulled (numbers mixed
+    /// with dates in an optional column); the date order's description and
+    /// the values this nulls go into `report`, errors for a required column.
+    fn decide(&self, plan: &Plan, at: &Finish, report: &mut FileReport) -> Result<(bool, bool)> {
+        let Finish {
+            name,
+            headers,
+            day_first,
+            ..
+        } = *at;
+        let col = plan.spec.name;
+        let serials = self.serial_count();
+        let mut null_serials = false;
+        if serials > 0 && self.others > 0 {
+            // Numbers are serial dates only when the whole column is numbers.
+            let (sl, sv) = self.serial_sample.clone().unwrap_or_default();
+            let (ol, ov) = self.other_sample.clone().unwrap_or_default();
+            if plan.spec.required {
+                bail!(
+                    "`{name}`: column `{}` ({col}) mixes plain numbers (line {sl}: {sv}) and dates (line {ol}: {ov}); numbers are read as Excel serial dates only when every value of the column is one",
+                    source_label(&plan.from, headers)
+                );
+            }
+            null_serials = true;
+            let p = report.failures.entry(col.to_string()).or_default();
+            p.count += serials;
+            p.samples.push((sl, sv));
+        } else if serials > 0 {
+            report.date_orders.insert(
+                col.to_string(),
+                "Excel serial numbers (days since 1899-12-30)".to_string(),
+            );
+        }
+        let order = self.ev.order();
+        let use_df = match order {
+            DateOrder::DayFirst => true,
+            DateOrder::MonthFirst | DateOrder::None => false,
+            DateOrder::Ambiguous => day_first,
+            DateOrder::Mixed => {
+                if plan.spec.required {
+                    let (ml, mv) = self.mf_sample.clone().unwrap_or_default();
+                    let (dl, dv) = self.df_sample.clone().unwrap_or_default();
+                    bail!(
+                        "`{name}`: column `{}` ({col}) mixes month-first dates (line {ml}: {mv}) and day-first dates (line {dl}: {dv})",
+                        source_label(&plan.from, headers)
+                    );
+                }
+                day_first
+            }
+        };
+        let desc = match order {
+            DateOrder::None => None,
+            DateOrder::MonthFirst => Some("month/day/year (detected)".to_string()),
+            DateOrder::DayFirst => Some("day/month/year (detected)".to_string()),
+            DateOrder::Ambiguous => Some(format!(
+                "ambiguous (every day <= 12): read as {} because day_first = {day_first}",
+                if day_first { "day/month/year" } else { "month/day/year" }
+            )),
+            DateOrder::Mixed => Some(format!(
+                "mixed month-first and day-first values: read as {}; values invalid that way are null",
+                if day_first { "day/month/year" } else { "month/day/year" }
+            )),
+        };
+        if let Some(d) = desc {
+            report.date_orders.insert(col.to_string(), d);
+        }
+        if order == DateOrder::Mixed {
+            // Values invalid in the chosen reading became null: count them.
+            let invalid = if use_df { self.df_invalid } else { self.mf_invalid };
+            // sample: a value that needs the other reading
+            let sample = if use_df {
+                self.mf_sample.clone()
+            } else {
+                self.df_sample.clone()
+            };
+            let p = report.failures.entry(col.to_string()).or_default();
+            p.count += invalid;
+            if let Some(sample) = sample {
+                p.samples.push(sample);
+            }
+        }
+        Ok((use_df, null_serials))
+    }
+
+    /// Take the values held out as the columns of a spilled batch: `<col>`
+    /// (month-first or exact readings), `<col>__df` (the day-first reading
+    /// where it differs: null when the same, `NULL_TS` for null) and
+    /// `<col>__ser` (true for an Excel serial). Only the small state stays.
+    fn flush(&mut self, col: &str, floor_month: bool) -> Vec<Column> {
+        let mut mf = std::mem::take(&mut self.mf);
+        let mut df = self.df.take();
+        if floor_month {
+            for v in mf.iter_mut().chain(df.iter_mut().flatten()) {
+                if *v != NULL_TS {
+                    *v = month_floor(*v);
+                }
+            }
+        }
+        let mut ser = vec![false; mf.len()];
+        for &i in &self.serials {
+            ser[i] = true;
+        }
+        self.flushed_serials += self.serials.len() as u64;
+        self.serials.clear();
+        let dcol: Int64Chunked = match &df {
+            None => Int64Chunked::full_null(format!("{col}{DF_SUFFIX}").into(), mf.len()),
+            Some(d) => Int64Chunked::from_iter_options(
+                format!("{col}{DF_SUFFIX}").into(),
+                d.iter().zip(&mf).map(|(&d, &m)| (d != m).then_some(d)),
+            ),
+        };
+        let mcol = Int64Chunked::from_iter_options(
+            col.into(),
+            mf.iter().map(|&v| (v != NULL_TS).then_some(v)),
+        );
+        vec![
+            mcol.into_column(),
+            dcol.into_column(),
+            BooleanChunked::from_slice(format!("{col}{SER_SUFFIX}").into(), &ser).into_column(),
+        ]
+    }
 }
 
 /// A parsed cell of one row, before the row is accepted.
@@ -175,6 +306,35 @@ pub(super) enum Cell<'a> {
     /// The parsed value and the text it came from.
     Ts(Ts, &'a str),
     Num(f64),
+}
+
+/// The spilled columns of a timestamp column's day-first readings and Excel serial flags.
+pub(super) const DF_SUFFIX: &str = "__df";
+pub(super) const SER_SUFFIX: &str = "__ser";
+
+/// The expression that reads a spilled timestamp column `col` (see
+/// `TsColumn::flush`) in the reading chosen for the whole column.
+pub(super) fn spilled_ts(col: &str, use_df: bool, null_serials: bool) -> Expr {
+    let mf = polars::prelude::col(col);
+    let mut e = if use_df {
+        let d = polars::prelude::col(format!("{col}{DF_SUFFIX}"));
+        when(d.clone().is_null())
+            .then(mf)
+            .otherwise(
+                when(d.clone().eq(lit(NULL_TS)))
+                    .then(lit(NULL).cast(DataType::Int64))
+                    .otherwise(d),
+            )
+    } else {
+        mf
+    };
+    if null_serials {
+        e = when(polars::prelude::col(format!("{col}{SER_SUFFIX}")))
+            .then(lit(NULL).cast(DataType::Int64))
+            .otherwise(e);
+    }
+    e.cast(DataType::Datetime(TimeUnit::Microseconds, None))
+        .alias(col)
 }
 
 /// What finishing a column needs to know about the file.
@@ -279,6 +439,53 @@ impl Builder {
         }
     }
 
+    /// Take the values held out as the columns of a spilled batch (none
+    /// for a skipped column); the builder keeps only its small state.
+    pub(super) fn flush(&mut self, plan: &Plan, kind: TableKind) -> Result<Vec<Column>> {
+        let col = plan.spec.name;
+        Ok(match self {
+            Builder::Skip => Vec::new(),
+            Builder::Text(t) => {
+                let b = std::mem::replace(t, StringChunkedBuilder::new(col.into(), 1024));
+                vec![b.finish().into_column()]
+            }
+            Builder::Num(v) => {
+                let v = std::mem::take(v);
+                vec![Float64Chunked::from_iter_options(
+                    col.into(),
+                    v.into_iter().map(|x| (!x.is_nan()).then_some(x)),
+                )
+                .into_column()]
+            }
+            Builder::Ts(t) => t.flush(col, kind == TableKind::Revenue && col == "month"),
+            Builder::Code(_) | Builder::Joined(_) => {
+                bail!("internal: column {col} cannot be spilled")
+            }
+        })
+    }
+
+    /// `finish` for a spilled column: the same decisions, errors and report,
+    /// and the expression that reads the finished column from the file.
+    pub(super) fn finish_spilled(
+        self,
+        plan: &Plan,
+        at: &Finish,
+        report: &mut FileReport,
+    ) -> Result<Expr> {
+        let name = plan.spec.name;
+        Ok(match self {
+            Builder::Skip => lit(NULL).cast(dtype_of(plan.spec.kind)).alias(name),
+            Builder::Text(_) | Builder::Joined(_) | Builder::Num(_) => {
+                col(name).cast(dtype_of(plan.spec.kind))
+            }
+            Builder::Ts(t) => {
+                let (use_df, null_serials) = t.decide(plan, at, report)?;
+                spilled_ts(name, use_df, null_serials)
+            }
+            Builder::Code(_) => bail!("internal: column {name} cannot be spilled"),
+        })
+    }
+
     /// Add `by` to the lines of the samples kept (a chunk's lines made the file's).
     pub(super) fn shift_lines(&mut self, by: u64) {
         if let Builder::Ts(t) = self {
@@ -295,13 +502,7 @@ impl Builder {
         at: &Finish,
         report: &mut FileReport,
     ) -> Result<Column> {
-        let Finish {
-            name,
-            headers,
-            kind,
-            day_first,
-            height,
-        } = *at;
+        let Finish { kind, height, .. } = *at;
         let col = plan.spec.name;
         let series: Series = match self {
             Builder::Skip => {
@@ -322,93 +523,23 @@ impl Builder {
                 v.into_iter().map(|x| (!x.is_nan()).then_some(x)),
             )
             .into_series(),
-            Builder::Ts(TsColumn {
-                mut mf,
-                mut df,
-                ev,
-                serials,
-                serial_sample,
-                others,
-                other_sample,
-                mf_sample,
-                df_sample,
-                mf_invalid,
-                df_invalid,
-            }) => {
-                if !serials.is_empty() && others > 0 {
-                    // Numbers are serial dates only when the whole column is numbers.
-                    let (sl, sv) = serial_sample.clone().unwrap_or_default();
-                    let (ol, ov) = other_sample.clone().unwrap_or_default();
-                    if plan.spec.required {
-                        bail!(
-                            "`{name}`: column `{}` ({col}) mixes plain numbers (line {sl}: {sv}) and dates (line {ol}: {ov}); numbers are read as Excel serial dates only when every value of the column is one",
-                            source_label(&plan.from, headers)
-                        );
-                    }
+            Builder::Ts(t) => {
+                let (use_df, null_serials) = t.decide(plan, at, report)?;
+                let TsColumn {
+                    mut mf,
+                    mut df,
+                    serials,
+                    ..
+                } = t;
+                if null_serials {
                     for &i in &serials {
                         mf[i] = NULL_TS;
                         if let Some(d) = df.as_mut() {
                             d[i] = NULL_TS;
                         }
                     }
-                    let p = report.failures.entry(col.to_string()).or_default();
-                    p.count += serials.len() as u64;
-                    p.samples.push((sl, sv));
-                } else if !serials.is_empty() {
-                    report.date_orders.insert(
-                        col.to_string(),
-                        "Excel serial numbers (days since 1899-12-30)".to_string(),
-                    );
-                }
-                let order = ev.order();
-                let use_df = match order {
-                    DateOrder::DayFirst => true,
-                    DateOrder::MonthFirst | DateOrder::None => false,
-                    DateOrder::Ambiguous => day_first,
-                    DateOrder::Mixed => {
-                        if plan.spec.required {
-                            let (ml, mv) = mf_sample.clone().unwrap_or_default();
-                            let (dl, dv) = df_sample.clone().unwrap_or_default();
-                            bail!(
-                                "`{name}`: column `{}` ({col}) mixes month-first dates (line {ml}: {mv}) and day-first dates (line {dl}: {dv})",
-                                source_label(&plan.from, headers)
-                            );
-                        }
-                        day_first
-                    }
-                };
-                let desc = match order {
-                    DateOrder::None => None,
-                    DateOrder::MonthFirst => Some("month/day/year (detected)".to_string()),
-                    DateOrder::DayFirst => Some("day/month/year (detected)".to_string()),
-                    DateOrder::Ambiguous => Some(format!(
-                        "ambiguous (every day <= 12): read as {} because day_first = {day_first}",
-                        if day_first { "day/month/year" } else { "month/day/year" }
-                    )),
-                    DateOrder::Mixed => Some(format!(
-                        "mixed month-first and day-first values: read as {}; values invalid that way are null",
-                        if day_first { "day/month/year" } else { "month/day/year" }
-                    )),
-                };
-                if let Some(d) = desc {
-                    report.date_orders.insert(col.to_string(), d);
                 }
                 let mut vals = if use_df { df.unwrap_or(mf) } else { mf };
-                if order == DateOrder::Mixed {
-                    // Values invalid in the chosen reading became null: count them.
-                    let invalid = if use_df { df_invalid } else { mf_invalid };
-                    // sample: a value that needs the other reading
-                    let sample = if use_df {
-                        mf_sample.clone()
-                    } else {
-                        df_sample.clone()
-                    };
-                    let p = report.failures.entry(col.to_string()).or_default();
-                    p.count += invalid;
-                    if let Some(sample) = sample {
-                        p.samples.push(sample);
-                    }
-                }
                 if kind == TableKind::Revenue && col == "month" {
                     for v in vals.iter_mut().filter(|v| **v != NULL_TS) {
                         *v = month_floor(*v);
@@ -438,4 +569,72 @@ fn month_floor(us: i64) -> i64 {
     use chrono::Datelike;
     let d = crate::periods::date_of(us);
     crate::periods::micros_of_date(d.with_day(1).unwrap_or(d))
+}
+
+#[cfg(test)]
+mod spill_tests {
+    use super::*;
+    use crate::input::parse::parse_timestamp;
+    use crate::input::spill::{scan, SpillDir, Writer};
+
+    fn us(date: &str) -> Option<i64> {
+        let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        Some(crate::periods::micros_of_date(d))
+    }
+
+    /// One timestamp column pushed in two batches, each flushed to the same
+    /// Parquet file, then read back both ways. Batch 1 has only exact
+    /// dates (no day-first reading kept: `__df` all null, "same"); batch 2
+    /// has `02/03/2024` (month-first Feb 3, day-first Mar 2), `13/01/2024`
+    /// (month-first invalid, day-first Jan 13), `01/13/2024` (the reverse),
+    /// an Excel serial and a null.
+    #[test]
+    fn a_flushed_timestamp_column_reads_back_in_either_order() {
+        let mut t = TsColumn::default();
+        let push = |t: &mut TsColumn, raw: &str, line: u64| match parse_timestamp(raw) {
+            Some(ts) => t.push(ts, raw, line),
+            None => t.push_null(),
+        };
+        let dir = SpillDir::new().unwrap();
+        let mut w = Writer::new(&dir, "test");
+        push(&mut t, "2024-05-06", 2);
+        push(&mut t, "2024-05-07", 3);
+        let mut b1 = DataFrame::new_infer_height(t.flush("at", false)).unwrap();
+        assert_eq!(b1.column("at__df").unwrap().null_count(), 2);
+        w.write(&mut b1).unwrap();
+        for (i, raw) in ["02/03/2024", "13/01/2024", "01/13/2024", "45000", ""]
+            .iter()
+            .enumerate()
+        {
+            push(&mut t, raw, 4 + i as u64);
+        }
+        w.write(&mut DataFrame::new_infer_height(t.flush("at", false)).unwrap())
+            .unwrap();
+        assert_eq!(t.mf.len(), 0, "the values left memory");
+        assert_eq!(t.serial_count(), 1);
+        let path = w.finish().unwrap().unwrap();
+        let read = |use_df: bool, null_serials: bool| -> Vec<Option<i64>> {
+            let df = scan(&path)
+                .unwrap()
+                .select([spilled_ts("at", use_df, null_serials)])
+                .collect()
+                .unwrap();
+            let c = df.column("at").unwrap().cast(&DataType::Int64).unwrap();
+            let ca = c.i64().unwrap();
+            (0..ca.len()).map(|i| ca.get(i)).collect()
+        };
+        let serial = us("2023-03-15"); // 45000 days after 1899-12-30
+        assert_eq!(
+            read(false, false),
+            [us("2024-05-06"), us("2024-05-07"), us("2024-02-03"), None, us("2024-01-13"), serial, None]
+        );
+        assert_eq!(
+            read(true, false),
+            [us("2024-05-06"), us("2024-05-07"), us("2024-03-02"), us("2024-01-13"), None, serial, None]
+        );
+        assert_eq!(
+            read(true, true),
+            [us("2024-05-06"), us("2024-05-07"), us("2024-03-02"), us("2024-01-13"), None, None, None]
+        );
+    }
 }

@@ -114,6 +114,7 @@ fn fit(path: &Path, kind: TableKind, cfg: &Config) -> Option<(Vec<&'static str>,
         cfg,
         quiet: true,
         skip: &[],
+        spill: None,
     };
     let (report, _) = loader.detect(&Source::Path(path.to_path_buf())).ok()?;
     let mapped: BTreeSet<&str> = report.mapping.iter().map(|m| m.column.as_str()).collect();

@@ -92,6 +92,23 @@ impl<'m> Part<'m> {
         }
     }
 
+    /// Take the rows mapped so far out as a batch of the spilled file (the
+    /// builders' columns, then `__line`); the counts, samples and date
+    /// evidence stay for `finish`.
+    pub(super) fn flush(&mut self, m: &Mapping) -> Result<polars::prelude::DataFrame> {
+        use polars::prelude::*;
+        let height = self.lines.len();
+        let mut cols = Vec::with_capacity(m.plans.len() + 1);
+        for (b, p) in self.builders.iter_mut().zip(&m.plans) {
+            cols.extend(b.flush(p, m.kind)?);
+        }
+        cols.push(Column::new(
+            super::table::LINE_COL.into(),
+            std::mem::take(&mut self.lines),
+        ));
+        DataFrame::new(height, cols).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
     /// Map one row (read at `line`).
     pub(super) fn emit(
         &mut self,

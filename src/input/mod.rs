@@ -9,6 +9,7 @@ pub mod parse;
 mod mapping;
 mod plan;
 mod progress;
+pub mod spill;
 mod split;
 #[cfg(test)]
 mod split_tests;
@@ -27,7 +28,7 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::errors::PolarsCtx;
 use crate::dict::IdIndex;
-use crate::model::{Dataset, Table, TableKind};
+use crate::model::{Backing, Dataset, Spilled, Stats, Table, TableKind};
 pub use crate::text::suggest;
 use read::Source;
 use folder::find_in_dir;
@@ -112,7 +113,8 @@ impl Resolved {
 /// A loaded table before the `as_of` cut, with `__line`/`__src` columns.
 pub struct RawTable {
     pub kind: TableKind,
-    pub frame: DataFrame,
+    /// In memory, or spilled (a lazy scan of the files' Parquet copies).
+    pub frame: Backing,
     pub present: BTreeSet<String>,
     pub files: Vec<String>,
 }
@@ -332,6 +334,11 @@ pub fn resolve_inputs(spec: &InputSpec, cfg: &Config) -> Result<Resolved> {
 pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) -> Result<Loaded> {
     let resolved = resolve_inputs(spec, cfg)?;
     let sources = &resolved.sources;
+    let spill_dir = if spill::decide(sources)? {
+        Some(spill::SpillDir::new()?)
+    } else {
+        None
+    };
     let mut raw = Vec::new();
     let mut files = Vec::new();
     for (kind, srcs) in sources {
@@ -345,28 +352,49 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
             cfg,
             quiet,
             skip,
+            spill: spill_dir.as_ref(),
         };
         let mut frames = Vec::new();
+        let mut scans = Vec::new();
         let mut present = BTreeSet::new();
         let mut names = Vec::new();
         for (i, src) in srcs.iter().enumerate() {
-            let (df, p, mut report) = loader
+            let (rows, p, mut report) = loader
                 .load(src, i as u32)
                 .with_context(|| format!("loading {}", kind.name()))?;
             if let Source::Path(path) = src {
                 report.picked_up = resolved.picked.get(path).cloned();
             }
-            frames.push(df);
+            match (rows, &spill_dir) {
+                // Written while mapped: read back through a scan.
+                (table::Rows::Spilled { path, select }, _) => {
+                    scans.push(spill::scan(&path)?.select(select));
+                }
+                // Read in memory, then written out and dropped before the
+                // next file is read.
+                (table::Rows::Frame(mut df), Some(dir)) => {
+                    let path = dir.write(kind.name(), &mut df)?;
+                    drop(df);
+                    scans.push(spill::scan(&path)?);
+                }
+                (table::Rows::Frame(df), None) => frames.push(df),
+            }
             present.extend(p);
             names.push(src.display());
             files.push(report);
         }
-        let mut frame = frames.remove(0);
-        for f in frames {
-            frame
-                .vstack_mut(&f)
-                .map_err(|e| anyhow::anyhow!("stacking {} files: {e}", kind.name()))?;
-        }
+        let frame = match &spill_dir {
+            Some(dir) => spilled_raw(*kind, scans, dir)?,
+            None => {
+                let mut frame = frames.remove(0);
+                for f in frames {
+                    frame
+                        .vstack_mut(&f)
+                        .map_err(|e| anyhow::anyhow!("stacking {} files: {e}", kind.name()))?;
+                }
+                Backing::Memory(frame)
+            }
+        };
         raw.push(RawTable {
             kind: *kind,
             frame,
@@ -426,10 +454,13 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
         let dups = findings
             .iter()
             .any(|f| f.check == "duplicate_ids" && f.table == t.kind.name());
-        let frame = cut_at(t.kind, t.frame, as_of, dups)?;
+        let frame = match t.frame {
+            Backing::Memory(df) => Backing::Memory(cut_at(t.kind, df, as_of, dups)?),
+            Backing::Spilled(s) => Backing::Spilled(cut_spilled(t.kind, s, as_of, dups)?),
+        };
         ds.set_table(Table {
             kind: t.kind,
-            frame,
+            data: frame,
             present: t.present,
         });
     }
@@ -449,8 +480,20 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
     let (Some(t), Some(l)) = (&ds.touches, &ds.leads) else {
         return Ok(Vec::new());
     };
-    let lead_ids = l
-        .frame
+    // A spilled table gives its one column (the ids are what is indexed).
+    let spilled_ids;
+    let frame = match l.frame() {
+        Some(df) => df,
+        None => {
+            spilled_ids = l
+                .lazy()
+                .select([col("lead_id")])
+                .collect()
+                .ctx("reading lead_id")?;
+            &spilled_ids
+        }
+    };
+    let lead_ids = frame
         .column("lead_id")
         .ctx("reading lead_id")?
         .str()
@@ -555,7 +598,7 @@ pub fn latest_timestamp(raw: &[RawTable], now: i64) -> Result<Option<(i64, Strin
             if spec.kind != crate::model::ColumnKind::Timestamp {
                 continue;
             }
-            let Some(max) = column_max(&t.frame, spec.name)? else {
+            let Some(max) = t.frame.max_micros(spec.name).map_err(|e| anyhow::anyhow!("{e}"))? else {
                 continue;
             };
             let plan = t.kind == TableKind::Opportunities && spec.name == "close_date";
@@ -571,7 +614,6 @@ pub fn latest_timestamp(raw: &[RawTable], now: i64) -> Result<Option<(i64, Strin
                 }
                 let df = t
                     .frame
-                    .clone()
                     .lazy()
                     .filter(cond)
                     .select([col(spec.name).max()])
@@ -598,13 +640,82 @@ fn cut_at(
     as_of: i64,
     has_duplicates: bool,
 ) -> Result<DataFrame> {
+    let max = |c: &str| column_max(&frame, c);
+    let (lf, _) = cut_plan(kind, &max, as_of, has_duplicates)?;
+    lf(frame.lazy())
+        .collect()
+        .map_err(|e| anyhow::anyhow!("applying as_of: {e}"))
+}
+
+/// `cut_at` on a spilled table: the same steps, added lazily to its scan,
+/// and the cut table's facts in one aggregation.
+fn cut_spilled(kind: TableKind, s: Spilled, as_of: i64, has_duplicates: bool) -> Result<Spilled> {
+    let max = |c: &str| -> Result<Option<i64>> { Ok(s.stats.max.get(c).copied()) };
+    let (lf, _) = cut_plan(kind, &max, as_of, has_duplicates)?;
+    let plan = lf(s.plan.clone());
+    let stats = table_stats(kind, plan.clone())
+        .map_err(|e| anyhow::anyhow!("applying as_of: {e}"))?;
+    Ok(Spilled {
+        plan,
+        stats,
+        dir: s.dir,
+    })
+}
+
+/// One aggregation over a table's rows: height, non-null counts, min and
+/// max of the timestamp columns (of the canonical columns and `extra`).
+fn table_stats(kind: TableKind, lf: LazyFrame) -> PolarsResult<Stats> {
+    let columns: Vec<String> = kind.columns().iter().map(|c| c.name.to_string()).collect();
+    let timestamps: Vec<String> = kind
+        .columns()
+        .iter()
+        .filter(|c| c.kind == crate::model::ColumnKind::Timestamp)
+        .map(|c| c.name.to_string())
+        .collect();
+    Stats::of(lf, &columns, &timestamps)
+}
+
+/// The raw table of several spilled files: their scans one after the other.
+fn spilled_raw(kind: TableKind, scans: Vec<LazyFrame>, dir: &spill::SpillDir) -> Result<Backing> {
+    let plan = if scans.len() == 1 {
+        scans.into_iter().next().expect("one scan")
+    } else {
+        concat(scans, UnionArgs::default())
+            .map_err(|e| anyhow::anyhow!("stacking {} files: {e}", kind.name()))?
+    };
+    // Before the cut only the height and the timestamps' extremes are read
+    // (the default as_of, which steps the cut needs).
+    let timestamps: Vec<String> = kind
+        .columns()
+        .iter()
+        .filter(|c| c.kind == crate::model::ColumnKind::Timestamp)
+        .map(|c| c.name.to_string())
+        .collect();
+    let stats = Stats::of(plan.clone(), &[], &timestamps)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", kind.name()))?;
+    Ok(Backing::Spilled(Spilled {
+        plan,
+        stats,
+        dir: Arc::clone(&dir.dir),
+    }))
+}
+
+/// The steps of the `as_of` cut a table needs, decided from the largest
+/// value of each timestamp column (`max`), as a function on its lazy frame.
+#[allow(clippy::type_complexity)]
+fn cut_plan(
+    kind: TableKind,
+    max: &dyn Fn(&str) -> Result<Option<i64>>,
+    as_of: i64,
+    has_duplicates: bool,
+) -> Result<(Box<dyn Fn(LazyFrame) -> LazyFrame>, bool)> {
     let ts = |v: i64| lit(v).cast(DataType::Datetime(TimeUnit::Microseconds, None));
     let created = kind.date_column();
     // Only do the work the data needs: usually nothing is after as_of and no
     // id repeats, and every step below would copy the whole table.
-    let after = |c: &str| -> Result<bool> { Ok(column_max(&frame, c)?.is_some_and(|m| m > as_of)) };
+    let after = |c: &str| -> Result<bool> { Ok(max(c)?.is_some_and(|m| m > as_of)) };
     let filter_rows = after(created)?;
-    let mut nulled: Vec<&str> = Vec::new();
+    let mut nulled: Vec<&'static str> = Vec::new();
     for c in kind.columns() {
         if c.kind == crate::model::ColumnKind::Timestamp && c.name != created && after(c.name)? {
             nulled.push(c.name);
@@ -613,47 +724,43 @@ fn cut_at(
     let dedupe = has_duplicates && kind.id_column().is_some();
     let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
     if !filter_rows && nulled.is_empty() && !dedupe {
-        return frame
-            .lazy()
-            .select(keep)
-            .collect()
-            .map_err(|e| anyhow::anyhow!("applying as_of: {e}"));
+        return Ok((Box::new(move |lf: LazyFrame| lf.select(keep.clone())), true));
     }
-    let mut lf = frame.lazy();
-    if filter_rows {
-        lf = lf.filter(col(created).lt_eq(ts(as_of)));
-    }
-    if kind == TableKind::Opportunities && nulled.contains(&"close_date") {
-        lf = lf.with_column(
-            when(
-                col("close_date")
-                    .gt(ts(as_of))
-                    .and(col("status").neq(lit("open"))),
-            )
-            .then(lit("open"))
-            .otherwise(col("status"))
-            .alias("status"),
-        );
-    }
-    if !nulled.is_empty() {
-        lf = lf.with_columns(
-            nulled
-                .iter()
-                .map(|c| {
-                    when(col(*c).gt(ts(as_of)))
-                        .then(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
-                        .otherwise(col(*c))
-                        .alias(*c)
-                })
-                .collect::<Vec<_>>(),
-        );
-    }
-    if let (true, Some(id)) = (dedupe, kind.id_column()) {
-        lf = lf.unique_stable(Some(cols([id])), UniqueKeepStrategy::First);
-    }
-    lf.select(keep)
-        .collect()
-        .map_err(|e| anyhow::anyhow!("applying as_of: {e}"))
+    let f = move |mut lf: LazyFrame| {
+        if filter_rows {
+            lf = lf.filter(col(created).lt_eq(ts(as_of)));
+        }
+        if kind == TableKind::Opportunities && nulled.contains(&"close_date") {
+            lf = lf.with_column(
+                when(
+                    col("close_date")
+                        .gt(ts(as_of))
+                        .and(col("status").neq(lit("open"))),
+                )
+                .then(lit("open"))
+                .otherwise(col("status"))
+                .alias("status"),
+            );
+        }
+        if !nulled.is_empty() {
+            lf = lf.with_columns(
+                nulled
+                    .iter()
+                    .map(|c| {
+                        when(col(*c).gt(ts(as_of)))
+                            .then(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+                            .otherwise(col(*c))
+                            .alias(*c)
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        if let (true, Some(id)) = (dedupe, kind.id_column()) {
+            lf = lf.unique_stable(Some(cols([id])), UniqueKeepStrategy::First);
+        }
+        lf.select(keep.clone())
+    };
+    Ok((Box::new(f), false))
 }
 
 /// The largest value of a timestamp column (microseconds), if any.

@@ -61,9 +61,27 @@ fn pe(e: PolarsError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
+/// One text column of a table (in memory: shared, not copied; spilled:
+/// that column read from disk).
+fn text_column(t: &RawTable, name: &str) -> Result<StringChunked> {
+    let c = match &t.frame {
+        crate::model::Backing::Memory(df) => df.column(name).map_err(pe)?.clone(),
+        crate::model::Backing::Spilled(s) => s
+            .plan
+            .clone()
+            .select([col(name)])
+            .collect()
+            .map_err(pe)?
+            .column(name)
+            .map_err(pe)?
+            .clone(),
+    };
+    Ok(c.str().map_err(pe)?.clone())
+}
+
 /// Rows of `t` matching `cond`: their count and up to 5 (file, line, value) samples.
 fn sample(t: &RawTable, cond: Expr, value: Expr) -> Result<(u64, Vec<(String, u64, String)>)> {
-    samples_of(t, t.frame.clone().lazy().filter(cond), value)
+    samples_of(t, t.frame.lazy().filter(cond), value)
 }
 
 /// [`sample`] for the rows where `mask` is true.
@@ -72,7 +90,14 @@ fn sample_mask(
     mask: &BooleanChunked,
     value: Expr,
 ) -> Result<(u64, Vec<(String, u64, String)>)> {
-    let rows = t.frame.filter(mask).map_err(pe)?;
+    let rows = t
+        .frame
+        .lazy()
+        .select([col(SRC_COL), col(LINE_COL), value.clone()])
+        .collect()
+        .map_err(pe)?
+        .filter(mask)
+        .map_err(pe)?;
     samples_of(t, rows.lazy(), value)
 }
 
@@ -204,9 +229,9 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
         };
         // The ids' sorted hashes say whether some id repeats; the grouping
         // below (slower) runs only when one does.
-        let c = t.frame.column(id).map_err(pe)?.str().map_err(pe)?;
-        let h = ids::Hashed::new(c);
-        let dup = ids::has_duplicates(c, &h);
+        let c = text_column(t, id)?;
+        let h = ids::Hashed::new(&c);
+        let dup = ids::has_duplicates(&c, &h);
         if t.kind == TableKind::Leads {
             lead_ids = Some(h);
         }
@@ -215,7 +240,6 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
         }
         let dups = t
             .frame
-            .clone()
             .lazy()
             .group_by([col(id)])
             .agg([len().alias("n")])
@@ -256,13 +280,13 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
     if let (Some(opps), Some(leads)) = (get(TableKind::Opportunities), get(TableKind::Leads)) {
         if opps.present.contains("lead_id") {
             // Both id columns' sorted hashes, merged: no hash set of every lead id.
-            let leads_ids = leads.frame.column("lead_id").map_err(pe)?.str().map_err(pe)?;
+            let leads_ids = text_column(leads, "lead_id")?;
             let lh = match lead_ids.take() {
                 Some(h) => h,
-                None => ids::Hashed::new(leads_ids),
+                None => ids::Hashed::new(&leads_ids),
             };
-            let refs = opps.frame.column("lead_id").map_err(pe)?.str().map_err(pe)?;
-            let missing = ids::missing(refs, &ids::Hashed::new(refs), leads_ids, &lh);
+            let refs = text_column(opps, "lead_id")?;
+            let missing = ids::missing(&refs, &ids::Hashed::new(&refs), &leads_ids, &lh);
             drop(lh);
             let mask = BooleanChunked::from_slice("orphan".into(), &missing);
             let hits = sample_mask(opps, &mask, col("lead_id"))?;
@@ -370,7 +394,6 @@ pub fn check(raw: &[RawTable], files: &[FileReport], as_of: i64) -> Result<Vec<F
         }
         let u = t
             .frame
-            .clone()
             .lazy()
             .filter(col("currency").is_not_null())
             .select([col("currency")
@@ -449,7 +472,6 @@ pub fn future_timestamps(raw: &[RawTable], now: i64) -> Result<Vec<Finding>> {
 fn distinct_text(t: &RawTable, c: &str) -> Result<Vec<String>> {
     let u = t
         .frame
-        .clone()
         .lazy()
         .filter(col(c).is_not_null())
         .select([col(c).unique().sort(Default::default())])

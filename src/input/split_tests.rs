@@ -47,8 +47,8 @@ type Loaded = (DataFrame, String);
 fn one_piece(loader: &TableLoad, src: &Source) -> Loaded {
     let (name, opened, mut report) = loader.open(src).unwrap();
     let rows = loader.csv_rows(&name, opened, &mut report).unwrap();
-    let (df, _) = loader.load_csv(&name, rows, &mut report, 0, None).unwrap();
-    (df, json(&report))
+    let (rows, _) = loader.load_csv(&name, rows, &mut report, 0, None).unwrap();
+    (rows.into_frame().unwrap(), json(&report))
 }
 
 /// `None`: the split was refused (a cut inside a quoted cell).
@@ -69,7 +69,7 @@ fn in_chunks(loader: &TableLoad, src: &Source, chunk: u64) -> (usize, Option<Loa
         .unwrap();
     (
         cuts.bounds.len() - 1,
-        out.map(|(df, _)| (df, json(&report))),
+        out.map(|(rows, _)| (rows.into_frame().unwrap(), json(&report))),
     )
 }
 
@@ -77,19 +77,36 @@ fn json(r: &FileReport) -> String {
     serde_json::to_string(r).unwrap()
 }
 
-fn check(multiline: bool) -> (usize, usize) {
+/// `spill`: the loads under test write their rows to Parquet as they map
+/// them (each chunk as a row group; the one-piece load every 7 rows, see
+/// `FLUSH_ROWS`) and are read back; the reference is always in memory.
+fn check(multiline: bool, spill: bool) -> (usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("leads.csv");
     std::fs::write(&path, export(multiline)).unwrap();
     let cfg = Config::default();
+    let reference = TableLoad {
+        kind: TableKind::Leads,
+        cfg: &cfg,
+        quiet: true,
+        skip: &[],
+        spill: None,
+    };
+    let spill_dir = super::spill::SpillDir::new().unwrap();
     let loader = TableLoad {
         kind: TableKind::Leads,
         cfg: &cfg,
         quiet: true,
         skip: &[],
+        spill: spill.then_some(&spill_dir),
     };
     let src = Source::Path(path);
-    let (want_df, want_report) = one_piece(&loader, &src);
+    let (want_df, want_report) = one_piece(&reference, &src);
+    if spill {
+        let (df, report) = one_piece(&loader, &src);
+        assert!(df.equals_missing(&want_df), "spilled: {df} != {want_df}");
+        assert_eq!(report, want_report);
+    }
     // The fixture is what it says: 39 rows kept (line 19 dropped), the
     // failures at lines 11 and 31 (32 after the two-line cell of line 23),
     // dates read day-first.
@@ -110,7 +127,8 @@ fn check(multiline: bool) -> (usize, usize) {
         "{want_report}"
     );
     let (mut split_ok, mut refused) = (0, 0);
-    for chunk in 1..=120 {
+    // Spilled loads are slower (a Parquet file each): every sixth size.
+    for chunk in (1..=120).step_by(if spill { 6 } else { 1 }) {
         let (parts, got) = in_chunks(&loader, &src, chunk);
         assert!(parts >= 2);
         match got {
@@ -130,13 +148,25 @@ fn check(multiline: bool) -> (usize, usize) {
 
 #[test]
 fn chunks_give_the_one_piece_result_wherever_the_cuts_fall() {
-    let (ok, refused) = check(false);
+    let (ok, refused) = check(false, false);
     assert_eq!((ok, refused), (120, 0));
+}
+
+/// Spilled parts carry both timestamp readings: the first parts have only
+/// slash dates valid both ways (no day-first reading kept), the last ones
+/// days past 12; the table's scan picks day-first for every row, and the
+/// report (failures, drops, date order) is the in-memory one.
+#[test]
+fn spilled_parts_read_back_as_the_in_memory_frame() {
+    let (ok, refused) = check(false, true);
+    assert_eq!((ok, refused), (20, 0));
+    let (ok, refused) = check(true, true);
+    assert!(ok > 0 && refused > 0);
 }
 
 #[test]
 fn a_cut_inside_a_quoted_cell_is_refused() {
-    let (ok, refused) = check(true);
+    let (ok, refused) = check(true, false);
     // Small chunks put a cut inside the two-line cell of row 21 (refused);
     // every accepted split gives the one-piece result (checked in `check`).
     assert!(refused > 0, "no cut fell inside the quoted cell");

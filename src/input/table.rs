@@ -15,6 +15,7 @@ use super::progress::Progress;
 use super::read::{self, Format, Source};
 use super::mapping::{problem, read_chunk, Chunk, Mapping, Part};
 use super::split;
+use super::spill::{SpillDir, Writer};
 use crate::config::{Config, TableConfig};
 use crate::model::{ColumnKind, ColumnSpec, TableKind};
 use crate::presets;
@@ -114,7 +115,37 @@ pub struct TableLoad<'a> {
     /// usual, but not parsed or stored (all-null, no memory). `present`
     /// still says whether the export has them.
     pub skip: &'a [&'a str],
+    /// Spill the rows to Parquet in this folder as they are mapped.
+    pub spill: Option<&'a SpillDir>,
 }
+
+/// A loaded file's rows: a frame, or a Parquet file written while mapping
+/// with the expressions that read its canonical columns (plus `__line`,
+/// `__src`) from it.
+pub enum Rows {
+    Frame(DataFrame),
+    Spilled {
+        path: std::path::PathBuf,
+        select: Vec<Expr>,
+    },
+}
+
+impl Rows {
+    /// The rows as a frame (a spilled file read back whole: tests, touches).
+    pub fn into_frame(self) -> Result<DataFrame> {
+        match self {
+            Rows::Frame(df) => Ok(df),
+            Rows::Spilled { path, select } => super::spill::scan(&path)?
+                .select(select)
+                .collect()
+                .map_err(|e| anyhow::anyhow!("reading `{}`: {e}", path.display())),
+        }
+    }
+}
+
+/// A file read in one piece writes a row group every this many rows when
+/// spilling (a few rows in unit tests, so that a file spans several).
+const FLUSH_ROWS: usize = if cfg!(test) { 7 } else { 1 << 20 };
 
 impl TableLoad<'_> {
     fn tcfg(&self) -> &TableConfig {
@@ -204,7 +235,7 @@ impl TableLoad<'_> {
         &self,
         src: &Source,
         src_index: u32,
-    ) -> Result<(DataFrame, BTreeSet<String>, FileReport)> {
+    ) -> Result<(Rows, BTreeSet<String>, FileReport)> {
         let (name, opened, mut report) = self.open(src)?;
         match opened.format {
             Format::Csv => {
@@ -266,8 +297,8 @@ impl TableLoad<'_> {
         report: &mut FileReport,
         src_index: u32,
         total: Option<u64>,
-    ) -> Result<(DataFrame, BTreeSet<String>)> {
-                let mut reader = rows.reader;
+    ) -> Result<(Rows, BTreeSet<String>)> {
+        let mut reader = rows.reader;
         let headers = rows.headers;
         let mut progress = Progress::new(total, name, self.quiet);
         // CSV parsing (and the UTF-8 check) runs on a second thread,
@@ -377,11 +408,27 @@ impl TableLoad<'_> {
         report: &mut FileReport,
         src_index: u32,
         rows: impl FnOnce(&mut dyn FnMut(u64, &dyn Fields) -> Result<()>) -> Result<()>,
-    ) -> Result<(DataFrame, BTreeSet<String>)> {
+    ) -> Result<(Rows, BTreeSet<String>)> {
         let m = self.mapping(name, headers, report)?;
         let mut part = Part::new(&m);
-        rows(&mut |line, fields| part.emit(&m, line, fields))?;
-        self.finish(&m, vec![part], report, src_index)
+        let Some(dir) = self.spill else {
+            rows(&mut |line, fields| part.emit(&m, line, fields))?;
+            return self.finish(&m, vec![part], report, src_index, None);
+        };
+        // Spilling: a row group every FLUSH_ROWS rows; only the small
+        // state of the columns stays in memory.
+        let mut w = Writer::new(dir, self.kind.name());
+        rows(&mut |line, fields| {
+            part.emit(&m, line, fields)?;
+            if part.lines.len() >= FLUSH_ROWS {
+                w.write(&mut part.flush(&m)?)?;
+            }
+            Ok(())
+        })?;
+        if !part.lines.is_empty() || w.rows == 0 {
+            w.write(&mut part.flush(&m)?)?;
+        }
+        self.finish(&m, vec![part], report, src_index, Some(w))
     }
 
     /// Map a CSV file cut into chunks (`split`), each chunk parsed and mapped
@@ -395,7 +442,7 @@ impl TableLoad<'_> {
         src_index: u32,
         cuts: &split::Split,
         total: Option<u64>,
-    ) -> Result<Option<(DataFrame, BTreeSet<String>)>> {
+    ) -> Result<Option<(Rows, BTreeSet<String>)>> {
         use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
         let m = self.mapping(name, headers, report)?;
         let n = cuts.bounds.len() - 1;
@@ -405,6 +452,42 @@ impl TableLoad<'_> {
         let slots: Vec<std::sync::Mutex<Option<Result<Chunk>>>> =
             (0..n).map(|_| std::sync::Mutex::new(None)).collect();
         let mut progress = Progress::new(total, name, self.quiet);
+        // The parts in file order; when spilling, each is written out as
+        // soon as it and the ones before it are done (only its small state
+        // is kept), else they are joined by `finish`.
+        let mut parts = Vec::with_capacity(n);
+        let mut lines_before = cuts.lines_before;
+        let mut writer = self.spill.map(|d| Writer::new(d, self.kind.name()));
+        let mut failed = false;
+        // Take the next part in file order once it is done; Err(()) when
+        // the file must be read in one piece.
+        let mut take_ready = |all_done: bool| -> Result<bool> {
+            while parts.len() < n {
+                let k = parts.len();
+                let ready = {
+                    let mut slot = match slots[k].lock() {
+                        Ok(s) => s,
+                        Err(_) => return Ok(false),
+                    };
+                    slot.take()
+                };
+                let chunk = match ready {
+                    None if all_done => return Ok(false),
+                    None => return Ok(true),
+                    Some(Ok(c)) if !(c.open_quote && k + 1 < n) => c,
+                    Some(_) => return Ok(false),
+                };
+                let mut part = chunk.part;
+                part.shift_lines(lines_before);
+                lines_before += chunk.lines;
+                if let Some(w) = writer.as_mut() {
+                    w.write(&mut part.flush(&m)?)?;
+                }
+                parts.push(part);
+            }
+            Ok(true)
+        };
+        let mut outcome: Result<bool> = Ok(true);
         std::thread::scope(|s| {
             let workers: Vec<_> = (0..cuts.threads.min(n))
                 .map(|_| {
@@ -425,23 +508,33 @@ impl TableLoad<'_> {
                 .collect();
             while !workers.iter().all(|w| w.is_finished()) {
                 progress.update(done.load(Ordering::Relaxed));
+                if self.spill.is_some() && matches!(outcome, Ok(true)) {
+                    outcome = take_ready(false);
+                    if !matches!(outcome, Ok(true)) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
         });
         progress.finish();
-        let mut parts = Vec::with_capacity(n);
-        let mut lines_before = cuts.lines_before;
-        for (k, slot) in slots.into_iter().enumerate() {
-            let chunk = match slot.into_inner().ok().flatten() {
-                Some(Ok(c)) if !(c.open_quote && k + 1 < n) => c,
-                _ => return Ok(None),
-            };
-            let mut part = chunk.part;
-            part.shift_lines(lines_before);
-            lines_before += chunk.lines;
-            parts.push(part);
+        if matches!(outcome, Ok(true)) {
+            outcome = take_ready(true);
         }
-        self.finish(&m, parts, report, src_index).map(Some)
+        drop(take_ready);
+        match outcome {
+            Ok(true) if parts.len() == n => {}
+            // A cut inside a quoted cell, a chunk's error or a failed
+            // write: the caller reads the file in one piece.
+            _ => failed = true,
+        }
+        if failed {
+            if let Some(w) = writer {
+                let _ = std::fs::remove_file(&w.path);
+            }
+            return Ok(None);
+        }
+        self.finish(&m, parts, report, src_index, writer).map(Some)
     }
 
     /// How this file's columns are mapped, decided once from its headers.
@@ -500,9 +593,9 @@ impl TableLoad<'_> {
         parts: Vec<Part>,
         report: &mut FileReport,
         src_index: u32,
-    ) -> Result<(DataFrame, BTreeSet<String>)> {
-        let (name, headers, kind, preset) = (m.name, m.headers, m.kind, m.preset);
-        let tcfg = self.tcfg();
+        spilled: Option<Writer>,
+    ) -> Result<(Rows, BTreeSet<String>)> {
+        let (name, headers, kind) = (m.name, m.headers, m.kind);
         let plans = &m.plans;
         let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
         let one = parts.len() == 1;
@@ -554,32 +647,77 @@ impl TableLoad<'_> {
         // Finish columns.
         let mut out: Vec<Column> = Vec::with_capacity(plans.len() + 2);
         let mut present = BTreeSet::new();
+        let height = spilled.as_ref().map_or(lines.len(), |w| w.rows);
         let at = Finish {
             name,
             headers,
             kind,
             day_first: self.day_first(),
-            height: lines.len(),
+            height,
         };
+        if let Some(w) = spilled {
+            let mut select: Vec<Expr> = Vec::with_capacity(plans.len() + 2);
+            for (plan, parts) in plans.iter().zip(columns) {
+                if plan.from.is_some() {
+                    present.insert(plan.spec.name.to_string());
+                }
+                select.push(Builder::concat(parts)?.finish_spilled(plan, &at, report)?);
+            }
+            for (c, fill) in self.table_fills(m, report, &mut present) {
+                if let Some(i) = plans.iter().position(|p| p.spec.name == c) {
+                    select[i] = fill.on(select[i].clone()).alias(c);
+                }
+            }
+            select.push(col(LINE_COL));
+            select.push(lit(src_index).cast(DataType::UInt32).alias(SRC_COL));
+            let path = w
+                .finish()?
+                .ok_or_else(|| anyhow::anyhow!("internal: `{name}` spilled no rows"))?;
+            return Ok((Rows::Spilled { path, select }, present));
+        }
         for (plan, parts) in plans.iter().zip(columns) {
             if plan.from.is_some() {
                 present.insert(plan.spec.name.to_string());
             }
             out.push(Builder::concat(parts)?.finish(plan, &at, report)?);
         }
-        let height = lines.len();
-        // Status and type are always filled: status from stage map or open,
-        // type defaults to new_business.
         let mut df = DataFrame::new(height, out).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if kind == TableKind::Opportunities {
+        let fills: Vec<Expr> = self
+            .table_fills(m, report, &mut present)
+            .into_iter()
+            .map(|(c, f)| f.on(col(c)).alias(c))
+            .collect();
+        if !fills.is_empty() {
             df = df
                 .lazy()
-                .with_columns([
-                    col("status").fill_null(lit("open")),
-                    col("type").fill_null(lit("new_business")),
-                ])
+                .with_columns(fills)
                 .collect()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        df.with_column(Column::new(LINE_COL.into(), lines))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        df.with_column(Column::new(SRC_COL.into(), vec![src_index; height]))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((Rows::Frame(df), present))
+    }
+
+    /// The columns a table fills after mapping: an opportunity's status
+    /// (open) and type (new_business) when null, the channel a
+    /// single-channel ad platform implies, the currency a header names.
+    fn table_fills(
+        &self,
+        m: &Mapping,
+        report: &mut FileReport,
+        present: &mut BTreeSet<String>,
+    ) -> Vec<(&'static str, Fill)> {
+        let (kind, preset) = (m.kind, m.preset);
+        let tcfg = self.tcfg();
+        let mut out = Vec::new();
+        // Status and type are always filled: status from stage map or open,
+        // type defaults to new_business.
+        if kind == TableKind::Opportunities {
+            out.push(("status", Fill::Null("open")));
+            out.push(("type", Fill::Null("new_business")));
             if present.contains("stage") {
                 present.insert("status".to_string());
             }
@@ -594,11 +732,7 @@ impl TableLoad<'_> {
                     .and_then(|m| m.get(ch))
                     .map(String::as_str)
                     .unwrap_or(ch);
-                df = df
-                    .lazy()
-                    .with_column(lit(ch).alias("channel"))
-                    .collect()
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                out.push(("channel", Fill::Const(ch.to_string())));
                 present.insert("channel".to_string());
                 report.mapping.push(Mapped {
                     column: "channel".into(),
@@ -609,19 +743,29 @@ impl TableLoad<'_> {
         }
         if kind == TableKind::Campaigns && !present.contains("currency") {
             if let Some(cur) = &report.header_currency {
-                df = df
-                    .lazy()
-                    .with_column(lit(cur.clone()).alias("currency"))
-                    .collect()
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                out.push(("currency", Fill::Const(cur.clone())));
                 present.insert("currency".to_string());
             }
         }
-        df.with_column(Column::new(LINE_COL.into(), lines))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        df.with_column(Column::new(SRC_COL.into(), vec![src_index; height]))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok((df, present))
+        out
+    }
+}
+
+/// How `table_fills` fills a column.
+enum Fill {
+    /// Nulls become this value.
+    Null(&'static str),
+    /// Every row has this value.
+    Const(String),
+}
+
+impl Fill {
+    /// The filled column, from the expression reading the column as mapped.
+    fn on(&self, e: Expr) -> Expr {
+        match self {
+            Fill::Null(v) => e.fill_null(lit(*v)),
+            Fill::Const(v) => lit(v.clone()),
+        }
     }
 }
 

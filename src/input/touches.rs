@@ -36,12 +36,14 @@ pub fn load_touches(
         cfg,
         quiet,
         skip: &[],
+        spill: None,
     };
     let mut touches: Option<Touches> = None;
     let mut reports = Vec::new();
     let mut after = 0u64;
     for (i, src) in srcs.iter().enumerate() {
-        let (df, present, mut report) = loader.load(src, i as u32).context("loading touches")?;
+        let (rows, present, mut report) = loader.load(src, i as u32).context("loading touches")?;
+        let df = rows.into_frame()?;
         let mut t = touches_of(df, &mut report)?;
         t.present = present;
         reports.push(report);

@@ -389,13 +389,8 @@ pub fn earliest_row_date(ds: &Dataset) -> anyhow::Result<Option<i64>> {
         let Some(t) = ds.table(kind) else { continue };
         let c = kind.date_column();
         let min = t
-            .frame
-            .column(c)
-            .and_then(|s| s.cast(&DataType::Int64))
-            .ctx(format!("reading {}.{c}", kind.name()))?
-            .i64()
-            .ctx(format!("reading {}.{c}", kind.name()))?
-            .min();
+            .min_micros(c)
+            .ctx(format!("reading {}.{c}", kind.name()))?;
         if let Some(m) = min {
             first = Some(first.map_or(m, |f: i64| f.min(m)));
         }

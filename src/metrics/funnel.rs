@@ -54,7 +54,7 @@ pub(crate) fn funnel_from(ds: &Dataset, a: &Analysis, base: &Base) -> Result<Dat
                     aggs.push(days.median().alias(median_col(s)));
                 }
             }
-            let agg = agg_by(&base.spec, leads.clone().lazy(), col("created_at"), aggs);
+            let agg = agg_by(&base.spec, leads.clone(), col("created_at"), aggs);
             let df = join_all(base.grid_frame(periods)?, vec![agg])?;
             let mut reached = Vec::new();
             let mut medians = Vec::new();

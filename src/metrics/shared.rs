@@ -25,10 +25,12 @@ pub struct Shared<'a> {
     /// `disqualified_at`, `segment`, `channel` (resolved), `owner`,
     /// `campaign_id`, `raw_mql` (when MQL is in use) and `eff_<stage>` for
     /// every stage in use. `None`: build the query from the tables.
-    stages: Option<DataFrame>,
-    /// `common::opportunities_with_dim(ds, Some(dim))`, collected, for the
-    /// run's `--by` dimension.
-    opps: Option<(Dimension, DataFrame)>,
+    /// Collected in memory, or (a spilled run) written to a Parquet file in
+    /// the spill folder and scanned.
+    stages: Option<LazyFrame>,
+    /// `common::opportunities_with_dim(ds, Some(dim))`, collected (or
+    /// spilled), for the run's `--by` dimension.
+    opps: Option<(Dimension, LazyFrame)>,
     /// `common::mrr_months`, collected.
     months: Option<DataFrame>,
 }
@@ -68,18 +70,20 @@ impl<'a> Shared<'a> {
                 keep.push(col(Stage::Mql.raw_col()));
             }
             keep.extend(ladder.iter().map(|s| col(s.eff_col())));
-            let df = common::lead_stages(ds, None)
-                .select(keep)
-                .collect()
-                .ctx("computing lead stages")?;
-            shared.stages = Some(df);
+            let lf = kept(
+                ds,
+                common::lead_stages(ds, None).select(keep),
+                "computing lead stages",
+            )?;
+            shared.stages = Some(lf);
         }
         if let (Some(by), Some(_)) = (by, &ds.opportunities) {
-            let df = shared
-                .opportunities_with_dim(Some(by))
-                .collect()
-                .ctx("resolving opportunities")?;
-            shared.opps = Some((by, df));
+            let lf = kept(
+                ds,
+                shared.opportunities_with_dim(Some(by)),
+                "resolving opportunities",
+            )?;
+            shared.opps = Some((by, lf));
         }
         if let Some(lf) = common::mrr_months(ds) {
             shared.months = Some(lf.collect().ctx("summing MRR by account and month")?);
@@ -95,7 +99,7 @@ impl<'a> Shared<'a> {
     /// `by`; `channel` is always resolved there), else the query.
     pub fn lead_stages(&self, by: Option<Dimension>, resolve_channel: bool) -> LazyFrame {
         match &self.stages {
-            Some(df) => with_dim(df.clone().lazy(), by),
+            Some(lf) => with_dim(lf.clone(), by),
             None => common::lead_stages_with(self.ds, by, resolve_channel),
         }
     }
@@ -104,7 +108,7 @@ impl<'a> Shared<'a> {
     /// (`channel` resolved) and `__dim` for `by`.
     pub fn lead_dims(&self, by: Option<Dimension>) -> LazyFrame {
         match &self.stages {
-            Some(df) => with_dim(df.clone().lazy(), by),
+            Some(lf) => with_dim(lf.clone(), by),
             None => common::lead_dims(self.ds, by),
         }
     }
@@ -113,7 +117,7 @@ impl<'a> Shared<'a> {
     /// [`Shared::lead_dims`].
     pub fn opportunities_with_dim(&self, by: Option<Dimension>) -> LazyFrame {
         match (&self.opps, by) {
-            (Some((d, df)), Some(b)) if *d == b => df.clone().lazy(),
+            (Some((d, lf)), Some(b)) if *d == b => lf.clone(),
             _ => common::opportunities_with_dim_from(self.ds, by, self.lead_dims(by)),
         }
     }
@@ -128,6 +132,13 @@ impl<'a> Shared<'a> {
             .map(|lf| lf.collect().ctx("summing MRR by account and month"))
             .transpose()
     }
+}
+
+/// A frame with one row per lead or per deal that several queries read:
+/// collected once (`input::spill::keep`: into a Parquet file when the run
+/// spills, so it is not held in memory).
+pub fn kept(ds: &Dataset, lf: LazyFrame, what: &str) -> Result<LazyFrame> {
+    crate::input::spill::keep(ds.spill_dir().as_ref(), lf, what)
 }
 
 fn with_dim(lf: LazyFrame, by: Option<Dimension>) -> LazyFrame {
@@ -176,10 +187,11 @@ mod tests {
                 // Every column the collected stages keep (and `__dim`).
                 let mut names: Vec<Expr> = shared
                     .stages
-                    .as_ref()
+                    .clone()
                     .unwrap()
-                    .get_column_names()
-                    .into_iter()
+                    .collect_schema()
+                    .unwrap()
+                    .iter_names()
                     .map(|c| col(c.as_str()))
                     .collect();
                 if by.is_some() {

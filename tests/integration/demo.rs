@@ -46,8 +46,8 @@ fn header_styles_load_to_identical_frames() {
     for (style, l) in &loaded[1..] {
         assert_eq!(base.dataset.as_of, l.dataset.as_of, "{style}: as_of");
         for kind in TableKind::ALL {
-            let a = &base.dataset.table(kind).unwrap().frame;
-            let b = &l.dataset.table(kind).unwrap().frame;
+            let a = &base.dataset.table(kind).unwrap().collect().unwrap();
+            let b = &l.dataset.table(kind).unwrap().collect().unwrap();
             assert_eq!(a.height(), b.height(), "{style} {}: rows", kind.name());
             for c in kind.columns() {
                 let (ca, cb) = (a.column(c.name).unwrap(), b.column(c.name).unwrap());

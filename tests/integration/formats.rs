@@ -19,7 +19,7 @@ fn leads_of(path: &std::path::Path) -> DataFrame {
         ..Default::default()
     };
     let l = input::load(&spec, &Config::default(), None, true).expect("loads");
-    l.dataset.table(TableKind::Leads).unwrap().frame.clone()
+    l.dataset.table(TableKind::Leads).unwrap().collect().unwrap()
 }
 
 fn check(df: &DataFrame) {

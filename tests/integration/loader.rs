@@ -24,7 +24,7 @@ fn non_ascii_first_cell_is_neither_a_panic_nor_a_footer() {
     assert_eq!(f.rows_read, 2);
     assert_eq!(f.footer_rows, 1);
     assert_eq!(f.rows_kept, 2);
-    let df = &loaded.dataset.table(TableKind::Campaigns).expect("campaigns").frame;
+    let df = &loaded.dataset.table(TableKind::Campaigns).expect("campaigns").collect().unwrap();
     assert_eq!(texts(df, "spend"), ["10", "5.5"]);
     assert_eq!(texts(df, "campaign_name"), ["ÄÄÄ Sale", "Sale"]);
 }

@@ -23,6 +23,7 @@ mod presets;
 mod report;
 mod report_html;
 mod snapshots;
+mod spill;
 mod trust_input;
 mod trust_metrics;
 mod trust_output;

@@ -30,7 +30,7 @@ fn load(
         }
     }
     let loaded = input::load(&spec, &Config::default(), Some("2030-01-01"), true).expect("loads");
-    let t = loaded.dataset.table(kind).expect("table").frame.clone();
+    let t = loaded.dataset.table(kind).expect("table").collect().unwrap();
     (t, loaded.files)
 }
 

@@ -11,7 +11,7 @@ use crate::errors::PolarsCtx;
 
 use super::{PLATFORM_COLUMNS, P, ROW, US_PER_HOUR};
 use crate::metrics::common::{self, money_sum, Stage, DIM};
-use crate::metrics::shared::Shared;
+use crate::metrics::shared::{kept, Shared};
 use crate::model::Dataset;
 use crate::periods::{micros_of_date, PeriodSpec, US_PER_DAY};
 use crate::settings::{Analysis, Dimension};
@@ -28,9 +28,13 @@ pub(crate) struct Base {
     /// The `--by` values met in any table, sorted; `[""]` without `--by`.
     pub dims: Vec<String>,
     /// `common::lead_stages` with `__dim`; `None` without a leads table.
-    pub leads: Option<DataFrame>,
-    /// New-business opportunities with `__dim`; `None` without an opportunities table.
-    pub opps: Option<DataFrame>,
+    /// Collected once (into a Parquet file when the run spills).
+    pub leads: Option<LazyFrame>,
+    /// The leads carry `__spent` (their campaign has spend rows).
+    pub leads_spent: bool,
+    /// New-business opportunities with `__dim`; `None` without an
+    /// opportunities table. Collected once (spilled as `leads`).
+    pub opps: Option<LazyFrame>,
     /// Spend rows with `__dim`; `None` without a campaigns table or when the
     /// split does not apply to spend (segment, owner).
     pub camps: Option<DataFrame>,
@@ -68,8 +72,13 @@ fn spent_campaigns(ds: &Dataset) -> Result<Option<Series>> {
     ))
 }
 
-fn unique_dims(df: &DataFrame, out: &mut BTreeSet<String>) -> Result<()> {
-    let u = df.column(DIM)?.unique()?;
+fn unique_dims(lf: &LazyFrame, out: &mut BTreeSet<String>) -> Result<()> {
+    let df = lf
+        .clone()
+        .select([col(DIM).unique()])
+        .collect()
+        .ctx("finding the split's values")?;
+    let u = df.column(DIM)?;
     for v in u.str()?.iter().flatten() {
         out.insert(v.to_string());
     }
@@ -104,6 +113,7 @@ impl Base {
         let ladder = common::ladder(ds);
 
         // Only the columns the metrics read are kept in memory.
+        let mut leads_spent = false;
         let leads = match &ds.leads {
             Some(_) => {
                 let mut keep = vec![col("created_at"), col("first_contact_at"), col(DIM)];
@@ -115,6 +125,7 @@ impl Base {
                 }
                 // platform_overclaim: is the lead's campaign one with spend rows?
                 let spent = if deals_and_spend { spent_campaigns(ds)? } else { None };
+                leads_spent = spent.is_some();
                 if let Some(ids) = spent {
                     keep.push(
                         col("campaign_id")
@@ -123,21 +134,19 @@ impl Base {
                             .alias("__spent"),
                     );
                 }
-                Some(
-                    // Nothing here reads the leads' channel (but `--by channel`).
-                    with_dim(shared.lead_stages(by, false), by)
-                        .select(keep)
-                        .collect()
-                        .ctx("computing lead stages")?,
-                )
+                // Nothing here reads the leads' channel (but `--by channel`).
+                Some(kept(
+                    ds,
+                    with_dim(shared.lead_stages(by, false), by).select(keep),
+                    "computing lead stages",
+                )?)
             }
             None => None,
         };
         let mut dims = BTreeSet::new();
         let opps = match &ds.opportunities {
             Some(_) if deals_and_spend => {
-                let all = with_dim(shared.opportunities_with_dim(by), by)
-                    .select([
+                let all = with_dim(shared.opportunities_with_dim(by), by).select([
                         col("opportunity_id"),
                         col("account_id"),
                         col("created_at"),
@@ -146,18 +155,23 @@ impl Base {
                         col("type"),
                         col("amount"),
                         col(DIM),
-                    ])
-                    .collect()
-                    .ctx("resolving opportunities")?;
-                // Every opportunity row (any type) counts as "met in a table".
-                if by.is_some() {
-                    unique_dims(&all, &mut dims)?;
-                }
-                let nb = all
-                    .column("type")?
-                    .as_materialized_series()
-                    .equal("new_business")?;
-                Some(all.filter(&nb)?)
+                    ]);
+                let nb = col("type").eq(lit("new_business"));
+                let kept = if ds.spill_dir().is_some() {
+                    let all = kept(ds, all, "resolving opportunities")?;
+                    // Every opportunity row (any type) counts as "met in a table".
+                    if by.is_some() {
+                        unique_dims(&all, &mut dims)?;
+                    }
+                    all.filter(nb)
+                } else {
+                    let all = all.collect().ctx("resolving opportunities")?.lazy();
+                    if by.is_some() {
+                        unique_dims(&all, &mut dims)?;
+                    }
+                    all.filter(nb).collect().ctx("resolving opportunities")?.lazy()
+                };
+                Some(kept)
             }
             _ => None,
         };
@@ -180,8 +194,8 @@ impl Base {
         };
 
         if by.is_some() {
-            for df in [&leads, &camps].into_iter().flatten() {
-                unique_dims(df, &mut dims)?;
+            for lf in leads.iter().chain(camps.as_ref().map(|c| c.clone().lazy()).iter()) {
+                unique_dims(lf, &mut dims)?;
             }
         } else {
             dims.insert(String::new());
@@ -192,6 +206,7 @@ impl Base {
             reported,
             dims: dims.into_iter().collect(),
             leads,
+            leads_spent,
             opps,
             camps,
             ladder,
@@ -369,12 +384,12 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, base: &Base) -> Result<Gathered
             cohort.push(eligible.and(worked).sum().alias("followup_num"));
         }
         // platform_overclaim's denominator: leads whose campaign has spend rows.
-        if leads.column("__spent").is_ok() {
+        if base.leads_spent {
             cohort.push(col("__spent").sum().alias("spent_leads"));
         }
         aggs.push(agg_by(
             &spec,
-            leads.clone().lazy(),
+            leads.clone(),
             col("created_at"),
             cohort,
         ));
@@ -383,7 +398,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, base: &Base) -> Result<Gathered
                 let name = format!("{}s", s.name());
                 aggs.push(agg_by(
                     &spec,
-                    leads.clone().lazy(),
+                    leads.clone(),
                     col(s.eff_col()),
                     vec![len().alias(name)],
                 ));
@@ -393,7 +408,7 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, base: &Base) -> Result<Gathered
 
     // --- new-business opportunities.
     if let Some(opps) = &base.opps {
-        let lf = || opps.clone().lazy();
+        let lf = || opps.clone();
         let mut created = vec![len().alias("opportunities")];
         if has_amount {
             created.push(money_sum(col("amount")).alias("pipeline_created"));

@@ -85,15 +85,16 @@ fn without_sal_the_pair_is_mql_to_sql() {
     let mut ds = load_fixture("basic", AS_OF);
     let leads = ds.leads.as_mut().unwrap();
     leads.present.remove("sal_at");
-    let n = leads.frame.height();
-    leads
-        .frame
+    let mut frame = leads.collect().unwrap();
+    let n = frame.height();
+    frame
         .with_column(Column::full_null(
             "sal_at".into(),
             n,
             &DataType::Datetime(TimeUnit::Microseconds, None),
         ))
         .unwrap();
+    leads.data = crate::model::Backing::Memory(frame);
     let df = kpis(&ds, &analysis(PeriodKind::Month, None)).unwrap();
     let names: Vec<String> = df
         .get_column_names()
@@ -211,8 +212,9 @@ fn sales_cost_has_no_dimension() {
 fn a_duplicated_lead_id_does_not_duplicate_its_opportunities() {
     let mut ds = load_fixture("basic", AS_OF);
     let leads = ds.leads.as_mut().unwrap();
-    let first = leads.frame.head(Some(1));
-    leads.frame = leads.frame.vstack(&first).unwrap();
+    let frame = leads.collect().unwrap();
+    let first = frame.head(Some(1));
+    leads.data = crate::model::Backing::Memory(frame.vstack(&first).unwrap());
     let df = kpis(&ds, &analysis(PeriodKind::Month, Some(Dimension::Channel))).unwrap();
     // Feb: events O2, search O1, social O6 -- as without the duplicate.
     assert_eq!(

@@ -13,7 +13,7 @@ use crate::metrics::common::{
     campaign_channels, campaigns_with_dim, ladder, money_micros_of, money_of_micros, money_sum, Stage,
     DIM,
 };
-use crate::metrics::shared::Shared;
+use crate::metrics::shared::{kept, Shared};
 use crate::model::{Dataset, TableKind};
 use crate::settings::{Analysis, Dimension, NONE_GROUP};
 
@@ -216,10 +216,8 @@ pub(super) fn gather(shared: &Shared, a: &Analysis, av: &Avail) -> Result<BTreeM
             ]);
         // Four aggregations read these per-lead flags: compute the joins
         // behind them once.
-        let lf = lf
-            .collect()
-            .ctx("computing per-lead flags for misalignment")?
-            .lazy();
+        // (Into a Parquet file when the run spills: one row per lead.)
+        let lf = kept(ds, lf, "computing per-lead flags for misalignment")?;
 
         let agg = lf
             .clone()
@@ -409,10 +407,7 @@ pub(super) fn gather(shared: &Shared, a: &Analysis, av: &Avail) -> Result<BTreeM
                 col("loss_reason"),
             ]);
         // Four aggregations read these closed deals: join once.
-        let lf = lf
-            .collect()
-            .ctx("joining deals to their leads for misalignment")?
-            .lazy();
+        let lf = kept(ds, lf, "joining deals to their leads for misalignment")?;
         let agg = lf
             .clone()
             .group_by([col(G)])

@@ -9,7 +9,7 @@ use crate::errors::PolarsCtx;
 
 use crate::metrics::common::{self, Stage, DIM};
 use crate::metrics::kpis::micros_between;
-use crate::metrics::shared::Shared;
+use crate::metrics::shared::{kept, Shared};
 use crate::periods::{PeriodSpec, US_PER_DAY};
 use crate::model::{Dataset, TableKind};
 use crate::settings::Dimension;
@@ -20,10 +20,11 @@ use super::targets::Metric;
 pub struct Source {
     pub ladder: Vec<Stage>,
     /// `common::lead_stages`: `created_at` and `eff_<stage>` per lead.
-    leads: Option<DataFrame>,
+    /// Collected once (into a Parquet file when the run spills).
+    leads: Option<LazyFrame>,
     /// New-business opportunities: `opportunity_id`, `account_id`,
-    /// `created_at`, `close_date`, `status`, `amount`.
-    opps: Option<DataFrame>,
+    /// `created_at`, `close_date`, `status`, `amount` (in memory).
+    opps: Option<LazyFrame>,
     /// Spend rows: `date`, `spend`; None without campaigns or when the split
     /// does not apply to spend.
     camps: Option<DataFrame>,
@@ -51,16 +52,18 @@ impl Source {
             Some(_) => {
                 let mut keep = vec![col("created_at")];
                 keep.extend(ladder.iter().map(|s| col(s.eff_col())));
-                Some(
-                    keep_dim(shared.lead_stages(by, true))
-                        .select(keep)
-                        .collect()
-                        .ctx("computing lead stages")?,
-                )
+                Some(kept(
+                    ds,
+                    keep_dim(shared.lead_stages(by, true)).select(keep),
+                    "computing lead stages",
+                )?)
             }
             None => None,
         };
         let opps = match &ds.opportunities {
+            // Held in memory even when the run spills: the average deal size
+            // is a float mean, whose last digits depend on how the rows are
+            // chunked (a frame read back from Parquet is chunked otherwise).
             Some(_) => Some(
                 keep_dim(shared.opportunities_with_dim(by))
                     .filter(col("type").eq(lit("new_business")))
@@ -73,7 +76,8 @@ impl Source {
                         col("amount"),
                     ])
                     .collect()
-                    .ctx("reading opportunities")?,
+                    .ctx("reading opportunities")?
+                    .lazy(),
             ),
             None => None,
         };
@@ -103,7 +107,6 @@ impl Source {
         };
         let df = leads
             .clone()
-            .lazy()
             .filter(col(Stage::Won.eff_col()).is_not_null())
             .select([(micros_between(col("created_at"), col(Stage::Won.eff_col()))
                 / lit(US_PER_DAY as f64))
@@ -125,7 +128,7 @@ impl Source {
                 days_to_won: vec![None; n],
             });
         };
-        let window = leads.clone().lazy().filter(within("created_at", start, end));
+        let window = leads.clone().filter(within("created_at", start, end));
         let reached_aggs: Vec<Expr> = self
             .ladder
             .iter()
@@ -197,7 +200,6 @@ impl Source {
         let Some(opps) = &self.opps else { return Ok(None) };
         let df = opps
             .clone()
-            .lazy()
             .filter(col("status").eq(lit("won")).and(within("close_date", start, end)))
             .select([col("amount").mean().alias("a")])
             .collect()
@@ -216,10 +218,9 @@ impl Source {
     /// The KPI value of `metric` over events in [start, end) (docs/metrics.md
     /// "Shared KPIs"); None when its table or stage is missing.
     pub fn value(&self, metric: Metric, start: i64, end: i64) -> Result<Option<f64>> {
-        let q = |df: &DataFrame, filter: Expr, agg: Expr| -> Result<Option<f64>> {
+        let q = |df: &LazyFrame, filter: Expr, agg: Expr| -> Result<Option<f64>> {
             let out = df
                 .clone()
-                .lazy()
                 .filter(filter)
                 .select([agg.alias("v")])
                 .collect()
@@ -265,7 +266,7 @@ impl Source {
             }
             Metric::MarketingSpend => {
                 let Some(camps) = &self.camps else { return Ok(None) };
-                q(camps, within("date", start, end), common::money_sum(col("spend")))
+                q(&camps.clone().lazy(), within("date", start, end), common::money_sum(col("spend")))
             }
         }
     }

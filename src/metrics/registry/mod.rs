@@ -760,12 +760,7 @@ fn earliest_timestamp(ds: &Dataset) -> anyhow::Result<Option<i64>> {
             if c.kind != ColumnKind::Timestamp {
                 continue;
             }
-            let s = t
-                .frame
-                .column(c.name)?
-                .as_materialized_series()
-                .to_physical_repr();
-            if let Some(m) = s.i64().ok().and_then(|ca| ca.min()) {
+            if let Some(m) = t.min_micros(c.name)? {
                 out = Some(out.map_or(m, |o: i64| o.min(m)));
             }
         }
