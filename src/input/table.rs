@@ -599,10 +599,15 @@ impl TableLoad<'_> {
         let plans = &m.plans;
         let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
         let one = parts.len() == 1;
-        let mut lines: Vec<i64> = if one {
+        // The touches keep no line numbers: nothing reads them once loaded
+        // (a problem's line is recorded while parsing), and at 200M touches
+        // the column and its joining cost 20 bytes a touch at the peak.
+        let keep_lines = self.kind != TableKind::Touches;
+        let rows: usize = parts.iter().map(|p| p.lines.len()).sum();
+        let mut lines: Vec<i64> = if one || !keep_lines {
             Vec::new()
         } else {
-            Vec::with_capacity(parts.iter().map(|p| p.lines.len()).sum())
+            Vec::with_capacity(rows)
         };
         let mut columns: Vec<Vec<Builder>> = plans.iter().map(|_| Vec::new()).collect();
         for part in parts {
@@ -620,7 +625,9 @@ impl TableLoad<'_> {
             for (k, v) in part.vcounts {
                 *vcounts.entry(k).or_default() += v;
             }
-            if one {
+            if !keep_lines {
+                // dropped with the part, now
+            } else if one {
                 lines = part.lines;
             } else {
                 lines.extend_from_slice(&part.lines);
@@ -647,7 +654,7 @@ impl TableLoad<'_> {
         // Finish columns.
         let mut out: Vec<Column> = Vec::with_capacity(plans.len() + 2);
         let mut present = BTreeSet::new();
-        let height = spilled.as_ref().map_or(lines.len(), |w| w.rows);
+        let height = spilled.as_ref().map_or(rows, |w| w.rows);
         let at = Finish {
             name,
             headers,
@@ -694,10 +701,12 @@ impl TableLoad<'_> {
                 .collect()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        df.with_column(Column::new(LINE_COL.into(), lines))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        df.with_column(Column::new(SRC_COL.into(), vec![src_index; height]))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if keep_lines {
+            df.with_column(Column::new(LINE_COL.into(), lines))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            df.with_column(Column::new(SRC_COL.into(), vec![src_index; height]))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         Ok((Rows::Frame(df), present))
     }
 

@@ -65,9 +65,12 @@ pub fn load_touches(
 /// and 4 bytes a touch more are held (the kinds), never the frame and the
 /// rows together.
 fn touches_of(mut df: DataFrame, report: &mut FileReport) -> Result<Touches> {
-    // `__line`/`__src` are not kept: the file order is the row order.
+    // `__line`/`__src` are not kept: the file order is the row order (the
+    // CSV loader does not even make them for the touches; other readers do).
     for c in [LINE_COL, SRC_COL] {
-        df.drop_in_place(c).ctx(format!("touches: {c}"))?;
+        if df.column(c).is_ok() {
+            df.drop_in_place(c).ctx(format!("touches: {c}"))?;
+        }
     }
     let height = df.height();
     let mut take = |name: &str| -> Result<(Column, crate::dict::Dict)> {
