@@ -300,6 +300,21 @@ impl Backing {
         matches!(self, Backing::Spilled(_))
     }
 
+    /// One column (in memory: shared, not copied; spilled: that column
+    /// read from disk).
+    pub fn column(&self, name: &str) -> PolarsResult<Column> {
+        match self {
+            Backing::Memory(df) => df.column(name).cloned(),
+            Backing::Spilled(s) => s
+                .plan
+                .clone()
+                .select([col(name)])
+                .collect()?
+                .column(name)
+                .cloned(),
+        }
+    }
+
     /// Rows with a value in `column` (0 when there is no such column).
     pub fn non_null(&self, column: &str) -> usize {
         match self {
@@ -365,14 +380,6 @@ impl Table {
     /// True when the rows are in Parquet files, not in memory.
     pub fn is_spilled(&self) -> bool {
         self.data.is_spilled()
-    }
-
-    /// The frame of an in-memory table (None when spilled).
-    pub fn frame(&self) -> Option<&DataFrame> {
-        match &self.data {
-            Backing::Memory(df) => Some(df),
-            Backing::Spilled(_) => None,
-        }
     }
 
     /// The whole table as one frame (reads a spilled table into memory:

@@ -10,37 +10,25 @@
 //! neighbours. Equal hashes are always confirmed on the texts themselves, so
 //! the answers are exact whatever the hash collides on.
 
+use std::hash::Hasher;
+
 use polars::prelude::*;
 use rayon::slice::ParallelSliceMut;
+
+use crate::hash::Fx;
 
 /// Every non-null value of a text column as `(hash, row)`, sorted.
 pub struct Hashed {
     pairs: Vec<(u64, u64)>,
 }
 
-/// A 64-bit hash of a text with every input bit reaching every output bit
-/// (multiply-xorshift per 8-byte word, a final avalanche): sorted order
-/// only groups equal hashes, so its quality matters for speed, never for
-/// the answer.
+/// The project's fast hash of a text: the sorted order only groups equal
+/// hashes, so its quality matters for speed, never for the answer.
 #[inline]
 fn hash(b: &[u8]) -> u64 {
-    const M: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = (b.len() as u64).wrapping_mul(M);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        h = (h ^ w).wrapping_mul(M);
-        h ^= h >> 29;
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(M);
-    }
-    h ^= h >> 32;
-    h = h.wrapping_mul(0xd6e8_feb8_6659_fd93);
-    h ^ (h >> 32)
+    let mut h = Fx::default();
+    h.write(b);
+    h.finish()
 }
 
 impl Hashed {

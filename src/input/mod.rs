@@ -481,19 +481,8 @@ fn touch_findings(ds: &Dataset) -> Result<Vec<quality::Finding>> {
         return Ok(Vec::new());
     };
     // A spilled table gives its one column (the ids are what is indexed).
-    let spilled_ids;
-    let frame = match l.frame() {
-        Some(df) => df,
-        None => {
-            spilled_ids = l
-                .lazy()
-                .select([col("lead_id")])
-                .collect()
-                .ctx("reading lead_id")?;
-            &spilled_ids
-        }
-    };
-    let lead_ids = frame
+    let lead_ids = l
+        .data
         .column("lead_id")
         .ctx("reading lead_id")?
         .str()
@@ -641,7 +630,7 @@ fn cut_at(
     has_duplicates: bool,
 ) -> Result<DataFrame> {
     let max = |c: &str| column_max(&frame, c);
-    let (lf, _) = cut_plan(kind, &max, as_of, has_duplicates)?;
+    let lf = cut_plan(kind, &max, as_of, has_duplicates)?;
     lf(frame.lazy())
         .collect()
         .map_err(|e| anyhow::anyhow!("applying as_of: {e}"))
@@ -651,7 +640,7 @@ fn cut_at(
 /// and the cut table's facts in one aggregation.
 fn cut_spilled(kind: TableKind, s: Spilled, as_of: i64, has_duplicates: bool) -> Result<Spilled> {
     let max = |c: &str| -> Result<Option<i64>> { Ok(s.stats.max.get(c).copied()) };
-    let (lf, _) = cut_plan(kind, &max, as_of, has_duplicates)?;
+    let lf = cut_plan(kind, &max, as_of, has_duplicates)?;
     let plan = lf(s.plan.clone());
     let stats = table_stats(kind, plan.clone())
         .map_err(|e| anyhow::anyhow!("applying as_of: {e}"))?;
@@ -666,13 +655,16 @@ fn cut_spilled(kind: TableKind, s: Spilled, as_of: i64, has_duplicates: bool) ->
 /// max of the timestamp columns (of the canonical columns and `extra`).
 fn table_stats(kind: TableKind, lf: LazyFrame) -> PolarsResult<Stats> {
     let columns: Vec<String> = kind.columns().iter().map(|c| c.name.to_string()).collect();
-    let timestamps: Vec<String> = kind
-        .columns()
+    Stats::of(lf, &columns, &timestamp_columns(kind))
+}
+
+/// The names of `kind`'s timestamp columns.
+fn timestamp_columns(kind: TableKind) -> Vec<String> {
+    kind.columns()
         .iter()
         .filter(|c| c.kind == crate::model::ColumnKind::Timestamp)
         .map(|c| c.name.to_string())
-        .collect();
-    Stats::of(lf, &columns, &timestamps)
+        .collect()
 }
 
 /// The raw table of several spilled files: their scans one after the other.
@@ -685,13 +677,7 @@ fn spilled_raw(kind: TableKind, scans: Vec<LazyFrame>, dir: &spill::SpillDir) ->
     };
     // Before the cut only the height and the timestamps' extremes are read
     // (the default as_of, which steps the cut needs).
-    let timestamps: Vec<String> = kind
-        .columns()
-        .iter()
-        .filter(|c| c.kind == crate::model::ColumnKind::Timestamp)
-        .map(|c| c.name.to_string())
-        .collect();
-    let stats = Stats::of(plan.clone(), &[], &timestamps)
+    let stats = Stats::of(plan.clone(), &[], &timestamp_columns(kind))
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", kind.name()))?;
     Ok(Backing::Spilled(Spilled {
         plan,
@@ -702,13 +688,12 @@ fn spilled_raw(kind: TableKind, scans: Vec<LazyFrame>, dir: &spill::SpillDir) ->
 
 /// The steps of the `as_of` cut a table needs, decided from the largest
 /// value of each timestamp column (`max`), as a function on its lazy frame.
-#[allow(clippy::type_complexity)]
 fn cut_plan(
     kind: TableKind,
     max: &dyn Fn(&str) -> Result<Option<i64>>,
     as_of: i64,
     has_duplicates: bool,
-) -> Result<(Box<dyn Fn(LazyFrame) -> LazyFrame>, bool)> {
+) -> Result<Box<dyn Fn(LazyFrame) -> LazyFrame>> {
     let ts = |v: i64| lit(v).cast(DataType::Datetime(TimeUnit::Microseconds, None));
     let created = kind.date_column();
     // Only do the work the data needs: usually nothing is after as_of and no
@@ -724,7 +709,7 @@ fn cut_plan(
     let dedupe = has_duplicates && kind.id_column().is_some();
     let keep: Vec<Expr> = kind.columns().iter().map(|c| col(c.name)).collect();
     if !filter_rows && nulled.is_empty() && !dedupe {
-        return Ok((Box::new(move |lf: LazyFrame| lf.select(keep.clone())), true));
+        return Ok(Box::new(move |lf: LazyFrame| lf.select(keep.clone())));
     }
     let f = move |mut lf: LazyFrame| {
         if filter_rows {
@@ -760,7 +745,7 @@ fn cut_plan(
         }
         lf.select(keep.clone())
     };
-    Ok((Box::new(f), false))
+    Ok(Box::new(f))
 }
 
 /// The largest value of a timestamp column (microseconds), if any.

@@ -61,22 +61,9 @@ fn pe(e: PolarsError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-/// One text column of a table (in memory: shared, not copied; spilled:
-/// that column read from disk).
+/// One text column of a table (`Backing::column`).
 fn text_column(t: &RawTable, name: &str) -> Result<StringChunked> {
-    let c = match &t.frame {
-        crate::model::Backing::Memory(df) => df.column(name).map_err(pe)?.clone(),
-        crate::model::Backing::Spilled(s) => s
-            .plan
-            .clone()
-            .select([col(name)])
-            .collect()
-            .map_err(pe)?
-            .column(name)
-            .map_err(pe)?
-            .clone(),
-    };
-    Ok(c.str().map_err(pe)?.clone())
+    Ok(t.frame.column(name).map_err(pe)?.str().map_err(pe)?.clone())
 }
 
 /// Rows of `t` matching `cond`: their count and up to 5 (file, line, value) samples.

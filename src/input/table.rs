@@ -458,8 +458,7 @@ impl TableLoad<'_> {
         let mut parts = Vec::with_capacity(n);
         let mut lines_before = cuts.lines_before;
         let mut writer = self.spill.map(|d| Writer::new(d, self.kind.name()));
-        let mut failed = false;
-        // Take the next part in file order once it is done; Err(()) when
+        // Take the next part in file order once it is done; Ok(false) when
         // the file must be read in one piece.
         let mut take_ready = |all_done: bool| -> Result<bool> {
             while parts.len() < n {
@@ -522,13 +521,9 @@ impl TableLoad<'_> {
             outcome = take_ready(true);
         }
         drop(take_ready);
-        match outcome {
-            Ok(true) if parts.len() == n => {}
-            // A cut inside a quoted cell, a chunk's error or a failed
-            // write: the caller reads the file in one piece.
-            _ => failed = true,
-        }
-        if failed {
+        // A cut inside a quoted cell, a chunk's error or a failed write:
+        // the caller reads the file in one piece.
+        if !(matches!(outcome, Ok(true)) && parts.len() == n) {
             if let Some(w) = writer {
                 let _ = std::fs::remove_file(&w.path);
             }
@@ -625,12 +620,13 @@ impl TableLoad<'_> {
             for (k, v) in part.vcounts {
                 *vcounts.entry(k).or_default() += v;
             }
-            if !keep_lines {
-                // dropped with the part, now
-            } else if one {
-                lines = part.lines;
-            } else {
-                lines.extend_from_slice(&part.lines);
+            // (the touches' lines are dropped with the part, now)
+            if keep_lines {
+                if one {
+                    lines = part.lines;
+                } else {
+                    lines.extend_from_slice(&part.lines);
+                }
             }
             for (c, b) in columns.iter_mut().zip(part.builders) {
                 c.push(b);
