@@ -332,18 +332,34 @@ fn step_times_are_written_only_when_asked() {
         assert_eq!(o.status.code(), Some(0), "{}", show(&args, &o));
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
-    // -q silences everything else: one line per step, in order, with seconds.
+    // -q silences everything else: one line per step, in order, with seconds
+    // and (on Linux) the step's peak memory; between them, the peak memory
+    // of the frames kept for several queries ("mark" lines).
     let err = run_with("timed", true);
+    let mib = |l: &str, m: &str| {
+        let m = m.strip_suffix(" MiB").unwrap_or_else(|| panic!("{l}"));
+        assert!(m.parse::<u64>().is_ok_and(|m| m > 0), "{l}");
+    };
+    let mut marks = 0;
     let steps: Vec<&str> = err
         .lines()
-        .map(|l| {
-            let l = l.strip_prefix("revcycle: step \"").unwrap_or_else(|| panic!("{l}"));
-            let (name, secs) = l.split_once("\": ").unwrap_or_else(|| panic!("{l}"));
-            let secs = secs.strip_suffix(" s").unwrap_or_else(|| panic!("{l}"));
+        .filter_map(|l| {
+            if let Some(m) = l.strip_prefix("revcycle: mark \"") {
+                let (_, m) = m.split_once("\": peak ").unwrap_or_else(|| panic!("{l}"));
+                mib(l, m);
+                marks += 1;
+                return None;
+            }
+            let s = l.strip_prefix("revcycle: step \"").unwrap_or_else(|| panic!("{l}"));
+            let (name, rest) = s.split_once("\": ").unwrap_or_else(|| panic!("{l}"));
+            let (secs, peak) = rest.split_once(" s, peak ").unwrap_or_else(|| panic!("{l}"));
             assert!(secs.parse::<f64>().is_ok_and(|s| s >= 0.0), "{l}");
-            name
+            mib(l, peak);
+            Some(name)
         })
         .collect();
+    // The lead stages are kept once (before and after it).
+    assert!(marks >= 2, "{err}");
     // Attribution first (it consumes the touches before the other tables).
     assert_eq!(steps.first(), Some(&"crediting channels (attribution)"), "{err}");
     assert_eq!(steps.get(1), Some(&"computing lead stages"), "{err}");
