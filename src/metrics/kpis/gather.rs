@@ -256,6 +256,9 @@ pub(crate) fn agg_by(spec: &PeriodSpec, lf: LazyFrame, ts: Expr, aggs: Vec<Expr>
 pub(crate) fn join_all(grid: LazyFrame, aggs: Vec<LazyFrame>) -> Result<DataFrame> {
     let mut lf = grid;
     for agg in aggs {
+        // Each aggregate collected on its own, one after the other: at most
+        // one scan of a (spilled) table is held at a time.
+        let agg = agg.collect().ctx("aggregating metrics")?.lazy();
         lf = lf.join(
             agg,
             [col(P), col(DIM)],
