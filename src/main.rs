@@ -1,5 +1,8 @@
 //! The `revcycle` binary: parse arguments, run, map the outcome to an exit code.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
