@@ -124,7 +124,7 @@ pub enum Rows {
         path: std::path::PathBuf,
         select: Vec<Expr>,
     },
-    Touches(Touches),
+    Touches(Box<Touches>),
 }
 
 impl Rows {
@@ -686,7 +686,7 @@ impl TableLoad<'_> {
                 .map(|p| p.spec.name.to_string())
                 .collect();
             let t = super::touches::join(plans, touch_parts, &at, report)?;
-            return Ok((Rows::Touches(t), present));
+            return Ok((Rows::Touches(Box::new(t)), present));
         }
         if let Some(w) = spilled {
             let mut select: Vec<Expr> = Vec::with_capacity(plans.len() + 2);

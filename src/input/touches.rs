@@ -46,9 +46,10 @@ pub fn load_touches(
     let mut after = 0u64;
     for (i, src) in srcs.iter().enumerate() {
         let (rows, present, report) = loader.load(src, i as u32).context("loading touches")?;
-        let Rows::Touches(mut t) = rows else {
+        let Rows::Touches(t) = rows else {
             bail!("internal: the touches were loaded as a frame");
         };
+        let mut t = *t;
         t.present = present;
         reports.push(report);
         // A touch without `touched_at`, or after as_of, is left out (and counted).
@@ -392,6 +393,89 @@ mod tests {
         );
     }
 
+    fn touches_loader(cfg: &Config) -> TableLoad<'_> {
+        TableLoad {
+            kind: TableKind::Touches,
+            cfg,
+            quiet: true,
+            skip: &[],
+            spill: None,
+        }
+    }
+
+    /// Load `text` (a touches file with one header line) through the split
+    /// path, cut at the starts of the lines `cuts` (1-based), in a temporary
+    /// folder (returned: the file is read again from it).
+    #[allow(clippy::type_complexity)]
+    fn split_load(
+        text: &str,
+        cuts: &[usize],
+    ) -> (
+        tempfile::TempDir,
+        Result<(Rows, std::collections::BTreeSet<String>, FileReport)>,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("touches.csv");
+        std::fs::write(&path, text).unwrap();
+        let src = Source::Path(path.clone());
+        let cfg = Config::default();
+        let loader = touches_loader(&cfg);
+        // The byte offset where line `n` (1-based) starts.
+        let line_start = |n: usize| -> u64 {
+            text.split_inclusive('\n').take(n - 1).map(str::len).sum::<usize>() as u64
+        };
+        let mut bounds = vec![line_start(2)];
+        bounds.extend(cuts.iter().map(|&n| line_start(n)));
+        bounds.push(text.len() as u64);
+        let cuts = super::super::split::Split {
+            path,
+            delimiter: b',',
+            bounds,
+            lines_before: 1,
+            threads: 2,
+        };
+        let (name, opened, mut report) = loader.open(&src).unwrap();
+        let rows = loader.csv_rows(&name, opened, &mut report).unwrap();
+        assert_eq!(rows.reader.position().line() - 1, 1, "the header line");
+        let headers = rows.headers.clone();
+        drop(rows);
+        let out = loader
+            .load_split(&name, &headers, &mut report, 0, &cuts, None)
+            .map(|o| o.expect("no cut inside a quoted cell"))
+            .map(|(rows, present)| (rows, present, report));
+        (dir, out)
+    }
+
+    /// Excel serials across parts: a column of serials only is read as
+    /// dates (45000 is 2023-03-15, days since 1899-12-30), whatever part
+    /// holds them; serials in the first part and a date in the second make
+    /// the required `touched_at` an error naming both first values' lines.
+    #[test]
+    fn excel_serials_are_decided_over_every_part() {
+        let text = "lead_id,touched_at\nL1,45000\nL2,45001\nL1,45002\nL3,45003\n";
+        let (_dir, loaded) = split_load(text, &[4, 5]);
+        let (rows, _, report) = loaded.unwrap();
+        let Rows::Touches(t) = rows else {
+            panic!("touches loaded as a frame")
+        };
+        let at: Vec<i64> = t.rows.iter().map(|r| r.at).collect();
+        assert_eq!(
+            at,
+            vec![day(2023, 3, 15), day(2023, 3, 16), day(2023, 3, 17), day(2023, 3, 18)]
+        );
+        assert_eq!(
+            report.date_orders["touched_at"],
+            "Excel serial numbers (days since 1899-12-30)"
+        );
+        let text = "lead_id,touched_at\nL1,45000\nL2,45001\nL1,2024-01-10\n";
+        let (_dir, loaded) = split_load(text, &[4]);
+        let err = loaded.err().expect("serials mixed with dates").to_string();
+        assert!(
+            err.contains("mixes plain numbers (line 2: 45000) and dates (line 4: 2024-01-10)"),
+            "{err}"
+        );
+    }
+
     /// A touches file read in three parts (cut by hand after rows 3 and 6),
     /// each part coded into its own dictionaries, gives the touches of the
     /// file read in one piece:
@@ -434,41 +518,14 @@ mod tests {
                     L4,13/02/2024,Paid Search,C3\n\
                     L1,03/02/2024,Email,C1\n\
                     L5,14/01/2024,Email,\n";
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("touches.csv");
-        std::fs::write(&path, text).unwrap();
-        let src = Source::Path(path.clone());
-        let cfg = Config::default();
-        let loader = TableLoad {
-            kind: TableKind::Touches,
-            cfg: &cfg,
-            quiet: true,
-            skip: &[],
-            spill: None,
-        };
-        // The byte offset where line `n` (1-based) starts.
-        let line_start = |n: usize| -> u64 {
-            text.split_inclusive('\n').take(n - 1).map(str::len).sum::<usize>() as u64
-        };
-        let cuts = super::super::split::Split {
-            path: path.clone(),
-            delimiter: b',',
-            bounds: vec![line_start(2), line_start(5), line_start(8), text.len() as u64],
-            lines_before: 1,
-            threads: 2,
-        };
-        let (name, opened, mut report) = loader.open(&src).unwrap();
-        let rows = loader.csv_rows(&name, opened, &mut report).unwrap();
-        assert_eq!(rows.reader.position().line() - 1, 1, "the header line");
-        let headers = rows.headers.clone();
-        drop(rows);
-        let (rows, present) = loader
-            .load_split(&name, &headers, &mut report, 0, &cuts, None)
-            .unwrap()
-            .expect("no cut inside a quoted cell");
+        let (dir, loaded) = split_load(text, &[5, 8]);
+        let (rows, present, report) = loaded.unwrap();
         let Rows::Touches(t) = rows else {
             panic!("touches loaded as a frame")
         };
+        let src = Source::Path(dir.path().join("touches.csv"));
+        let cfg = Config::default();
+        let loader = touches_loader(&cfg);
         assert_eq!(present.len(), 4);
         assert_eq!((report.rows_read, report.rows_kept), (9, 8));
         let dropped = &report.dropped_required["touched_at"];
