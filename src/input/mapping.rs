@@ -102,7 +102,7 @@ impl<'m> Part<'m> {
     }
 
     /// A touches part done mapping: its builders become touch records
-    /// (16 bytes a touch instead of the builders' 28), freed at once.
+    /// (16 bytes a touch instead of the builders' 32), freed at once.
     pub(super) fn touches_done(&mut self, m: &Mapping) -> Result<()> {
         if self.touches.is_none() {
             let builders = std::mem::take(&mut self.builders);
