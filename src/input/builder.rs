@@ -2,7 +2,9 @@
 //! timestamps with the evidence of their date order (month-first,
 //! day-first, Excel serials) that decides how slash dates are read. The
 //! touches' text columns are coded as they are read (`Builder::Code`): a
-//! `u32` a value into the column's dictionary, never a string column.
+//! `u32` a value into the column's dictionary, never a string column; a
+//! part's builders become touch records (`touches::TouchPart`), never a
+//! frame.
 
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -21,8 +23,8 @@ pub(super) const NULL_TS: i64 = i64::MIN;
 pub(super) enum Builder {
     Text(StringChunkedBuilder),
     /// A text column held as codes into its dictionary (the touches'):
-    /// finished as a `UInt32` column of the codes (`dict::NULL` for null),
-    /// the dictionary in the file report's `coded` (see `touches.rs`).
+    /// each part's codes and dictionary go into its touch records
+    /// (`touches::TouchPart`), never into a frame.
     Code(Coded),
     Ts(TsColumn),
     /// `NaN` for none (parsed amounts are always finite).
@@ -110,7 +112,7 @@ impl TsColumn {
     }
 
     /// Append the values of a later part of the same file.
-    fn append(&mut self, later: TsColumn) {
+    pub(super) fn append(&mut self, later: TsColumn) {
         let offset = self.mf.len();
         self.serials
             .extend(later.serials.into_iter().map(|i| i + offset));
@@ -155,8 +157,22 @@ impl TsColumn {
         }
     }
 
+    /// Take the values out (month-first or exact readings, the day-first
+    /// ones when a slash date was met, the Excel serials' positions), as
+    /// `flush` does: the evidence, counts and samples stay, and a later
+    /// part's (stats-only) column still `append`s to decide the whole
+    /// column's order.
+    pub(super) fn take_values(&mut self) -> (Vec<i64>, Option<Vec<i64>>, Vec<usize>) {
+        self.flushed_serials += self.serials.len() as u64;
+        (
+            std::mem::take(&mut self.mf),
+            self.df.take(),
+            std::mem::take(&mut self.serials),
+        )
+    }
+
     /// Add `by` to the lines of the samples kept.
-    fn shift_lines(&mut self, by: u64) {
+    pub(super) fn shift_lines(&mut self, by: u64) {
         for s in [
             &mut self.serial_sample,
             &mut self.other_sample,
@@ -179,7 +195,12 @@ impl TsColumn {
     /// day-first, and whether the Excel serials are nulled (numbers mixed
     /// with dates in an optional column); the date order's description and
     /// the values this nulls go into `report`, errors for a required column.
-    fn decide(&self, plan: &Plan, at: &Finish, report: &mut FileReport) -> Result<(bool, bool)> {
+    pub(super) fn decide(
+        &self,
+        plan: &Plan,
+        at: &Finish,
+        report: &mut FileReport,
+    ) -> Result<(bool, bool)> {
         let Finish {
             name,
             headers,
@@ -514,10 +535,8 @@ impl Builder {
             }
             Builder::Text(t) => t.finish().into_series(),
             Builder::Joined(s) => s,
-            Builder::Code(c) => {
-                report.coded.insert(col.to_string(), c.dict);
-                return Ok(UInt32Chunked::from_vec(col.into(), c.codes).into_column());
-            }
+            // The touches become records per part (`touches::TouchPart`).
+            Builder::Code(_) => bail!("internal: coded column {col} finished as a column"),
             Builder::Num(v) => Float64Chunked::from_iter_options(
                 col.into(),
                 v.into_iter().map(|x| (!x.is_nan()).then_some(x)),

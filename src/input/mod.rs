@@ -378,6 +378,9 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
                     scans.push(spill::scan(&path)?);
                 }
                 (table::Rows::Frame(df), None) => frames.push(df),
+                (table::Rows::Touches(_), _) => {
+                    bail!("internal: the touches are loaded by `touches::load_touches`")
+                }
             }
             present.extend(p);
             names.push(src.display());

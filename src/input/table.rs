@@ -17,7 +17,7 @@ use super::mapping::{problem, read_chunk, Chunk, Mapping, Part};
 use super::split;
 use super::spill::{SpillDir, Writer};
 use crate::config::{Config, TableConfig};
-use crate::model::{ColumnKind, ColumnSpec, TableKind};
+use crate::model::{ColumnKind, ColumnSpec, TableKind, Touches};
 use crate::presets;
 
 /// Columns revcycle adds to a loaded frame for `validate`'s sample rows.
@@ -57,10 +57,6 @@ pub struct FileReport {
     /// Values rewritten by a value map, with how many rows had each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub value_maps: Vec<ValueMapped>,
-    /// The dictionaries of the coded columns (the touches'), by column:
-    /// taken out by `touches::load_touches`, never reported.
-    #[serde(skip)]
-    pub coded: BTreeMap<String, crate::dict::Dict>,
 }
 
 /// One value rewritten by `[table.value_map.column]` or a preset's map.
@@ -121,13 +117,14 @@ pub struct TableLoad<'a> {
 
 /// A loaded file's rows: a frame, or a Parquet file written while mapping
 /// with the expressions that read its canonical columns (plus `__line`,
-/// `__src`) from it.
+/// `__src`) from it; the touches as touch records (never a frame).
 pub enum Rows {
     Frame(DataFrame),
     Spilled {
         path: std::path::PathBuf,
         select: Vec<Expr>,
     },
+    Touches(Box<Touches>),
 }
 
 impl Rows {
@@ -139,6 +136,7 @@ impl Rows {
                 .select(select)
                 .collect()
                 .map_err(|e| anyhow::anyhow!("reading `{}`: {e}", path.display())),
+            Rows::Touches(_) => bail!("internal: the touches are records, not a frame"),
         }
     }
 }
@@ -458,6 +456,7 @@ impl TableLoad<'_> {
         let mut parts = Vec::with_capacity(n);
         let mut lines_before = cuts.lines_before;
         let mut writer = self.spill.map(|d| Writer::new(d, self.kind.name()));
+        let touches = self.kind == TableKind::Touches && self.spill.is_none();
         // Take the next part in file order once it is done; Ok(false) when
         // the file must be read in one piece.
         let mut take_ready = |all_done: bool| -> Result<bool> {
@@ -495,7 +494,17 @@ impl TableLoad<'_> {
                         if k >= n || stop.load(Ordering::Relaxed) {
                             break;
                         }
-                        let out = read_chunk(&m, cuts, k, &done, &stop);
+                        let mut out = read_chunk(&m, cuts, k, &done, &stop);
+                        // The touches' part becomes records here, in its
+                        // worker: the builders are freed before the parts
+                        // are joined (the touches are never spilled).
+                        if touches {
+                            if let Ok(c) = &mut out {
+                                if let Err(e) = c.part.touches_done(&m) {
+                                    out = Err(e);
+                                }
+                            }
+                        }
                         if out.as_ref().map_or(true, |c| c.open_quote && k + 1 < n) {
                             stop.store(true, Ordering::Relaxed);
                         }
@@ -581,7 +590,8 @@ impl TableLoad<'_> {
         })
     }
 
-    /// Join the parts (in file order) into the table's frame.
+    /// Join the parts (in file order) into the table's frame (the
+    /// touches: into their records, `touches::join`).
     fn finish(
         &self,
         m: &Mapping,
@@ -594,18 +604,29 @@ impl TableLoad<'_> {
         let plans = &m.plans;
         let mut vcounts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
         let one = parts.len() == 1;
-        // The touches keep no line numbers: nothing reads them once loaded
-        // (a problem's line is recorded while parsing), and at 200M touches
-        // the column and its joining cost 20 bytes a touch at the peak.
+        // The touches keep no line numbers, not even while mapped: nothing
+        // reads them once loaded (a problem's line is recorded while
+        // parsing), and at 200M touches they cost 8 bytes a touch.
         let keep_lines = self.kind != TableKind::Touches;
-        let rows: usize = parts.iter().map(|p| p.lines.len()).sum();
+        let rows: usize = parts
+            .iter()
+            .map(|p| if keep_lines { p.lines.len() } else { p.rows_kept as usize })
+            .sum();
         let mut lines: Vec<i64> = if one || !keep_lines {
             Vec::new()
         } else {
             Vec::with_capacity(rows)
         };
         let mut columns: Vec<Vec<Builder>> = plans.iter().map(|_| Vec::new()).collect();
-        for part in parts {
+        // The touches: each part's records (made by its worker, or here for
+        // a file read in one piece), joined below without a frame.
+        let touches = kind == TableKind::Touches && spilled.is_none();
+        let mut touch_parts = Vec::new();
+        for mut part in parts {
+            if touches {
+                part.touches_done(m)?;
+                touch_parts.extend(part.touches.take());
+            }
             report.rows_read += part.rows_read;
             report.rows_kept += part.rows_kept;
             report.footer_rows += part.footer_rows;
@@ -658,6 +679,15 @@ impl TableLoad<'_> {
             day_first: self.day_first(),
             height,
         };
+        if touches {
+            let present = plans
+                .iter()
+                .filter(|p| p.from.is_some())
+                .map(|p| p.spec.name.to_string())
+                .collect();
+            let t = super::touches::join(plans, touch_parts, &at, report)?;
+            return Ok((Rows::Touches(Box::new(t)), present));
+        }
         if let Some(w) = spilled {
             let mut select: Vec<Expr> = Vec::with_capacity(plans.len() + 2);
             for (plan, parts) in plans.iter().zip(columns) {
