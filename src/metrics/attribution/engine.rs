@@ -55,15 +55,31 @@ impl Default for EngineOptions {
     }
 }
 
+/// The first index at or after `from` whose touch fails `before` (touches
+/// sorted so that `before` holds on a prefix), by galloping from `from`: a
+/// few probes near `from` when the answer is near (the next converting
+/// lead's touches), not a binary search over every touch left.
+fn gallop(touches: &[CTouch], from: usize, before: impl Fn(&CTouch) -> bool) -> usize {
+    let rest = &touches[from..];
+    let mut hi = 1;
+    while hi < rest.len() && before(&rest[hi - 1]) {
+        hi *= 2;
+    }
+    let hi = hi.min(rest.len());
+    // rest[..lo] all hold `before` (the probe at lo - 1 did), or lo = 0.
+    let lo = if hi <= 1 { 0 } else { hi / 2 };
+    from + lo + rest[lo..hi].partition_point(before)
+}
+
 /// The end of the run of touches of lead `lead` starting at `from`
 /// (touches sorted by lead; `from` at or before the lead's first touch).
 fn lead_end(touches: &[CTouch], from: usize, lead: usize) -> usize {
-    from + touches[from..].partition_point(|t| (t.lead as usize) <= lead)
+    gallop(touches, from, |t| (t.lead as usize) <= lead)
 }
 
 /// The first touch of lead `lead` or later, from `from`.
 fn lead_start(touches: &[CTouch], from: usize, lead: usize) -> usize {
-    from + touches[from..].partition_point(|t| (t.lead as usize) < lead)
+    gallop(touches, from, |t| (t.lead as usize) < lead)
 }
 
 /// What every chunk of both passes reads.
@@ -84,7 +100,7 @@ impl Shared<'_> {
     fn chunk(&self, i: usize) -> (usize, usize, usize, usize) {
         let a = i * self.chunk;
         let b = (a + self.chunk).min(self.c.leads.len());
-        let t = lead_start(&self.c.touches, 0, a);
+        let t = self.c.touches.partition_point(|t| (t.lead as usize) < a);
         let conversions = &self.c.conversions;
         let k = self
             .order
@@ -421,5 +437,35 @@ pub fn attribute_compact(
         shapley_fallbacks,
         fallback_paths,
         paths: shapes.finish(&c.names),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Galloping finds what a binary search over the whole rest finds, from
+    /// every start, for every lead (runs of 0 to 5 touches, gaps between leads).
+    #[test]
+    fn gallop_finds_the_lead_runs_as_a_binary_search() {
+        let mut touches = Vec::new();
+        for lead in 0..40u32 {
+            for i in 0..(lead * 7 % 6) {
+                touches.push(CTouch {
+                    lead,
+                    at: i as i64,
+                    kind: 0,
+                });
+            }
+        }
+        for from in 0..=touches.len() {
+            for lead in 0..42usize {
+                let rest = &touches[from..];
+                let start = from + rest.partition_point(|t| (t.lead as usize) < lead);
+                let end = from + rest.partition_point(|t| (t.lead as usize) <= lead);
+                assert_eq!(lead_start(&touches, from, lead), start, "{from} {lead}");
+                assert_eq!(lead_end(&touches, from, lead), end, "{from} {lead}");
+            }
+        }
     }
 }
