@@ -231,10 +231,10 @@ fn sort_touches(touches: &mut [CTouch], kind_rank: &[u32]) {
     sort_touches_in(touches, kind_rank, 1 << 16);
 }
 
-/// `sort_touches` in pieces of about `piece` touches.
-fn sort_touches_in(touches: &mut [CTouch], kind_rank: &[u32], piece: usize) {
+/// `sort_touches` in pieces of about `piece_len` touches.
+fn sort_touches_in(touches: &mut [CTouch], kind_rank: &[u32], piece_len: usize) {
     use rayon::prelude::*;
-    let piece_len = piece.max(1);
+    let piece_len = piece_len.max(1);
     let grouped = touches
         .par_chunks_mut(piece_len)
         .map(|piece| {
@@ -252,7 +252,7 @@ fn sort_touches_in(touches: &mut [CTouch], kind_rank: &[u32], piece: usize) {
         touches.par_sort_unstable();
         return;
     }
-    // Pieces of about `piece` touches that end at a lead's end, each sorted
+    // Pieces of about `piece_len` touches that end at a lead's end, each sorted
     // lead by lead.
     let mut pieces: Vec<&mut [CTouch]> = Vec::new();
     let mut rest = touches;
