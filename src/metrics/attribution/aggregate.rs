@@ -32,6 +32,27 @@ impl Cells {
         cell.0.add(f);
         cell.1.add(value * f);
     }
+
+    /// Add the cells of `other` (sums of other conversions): exact, so the
+    /// result does not depend on how the conversions were split.
+    pub fn merge(&mut self, mut other: Cells) {
+        use std::collections::hash_map::Entry;
+        if other.map.len() > self.map.len() {
+            std::mem::swap(self, &mut other);
+        }
+        for (key, (c, v)) in other.map {
+            match self.map.entry(key) {
+                Entry::Occupied(mut e) => {
+                    let cell = e.get_mut();
+                    cell.0.merge(&c);
+                    cell.1.merge(&v);
+                }
+                Entry::Vacant(e) => {
+                    e.insert((c, v));
+                }
+            }
+        }
+    }
 }
 
 /// One output row; the field names are the contract's columns.

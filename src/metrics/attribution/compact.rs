@@ -102,6 +102,16 @@ impl Builder {
         (self.leads.len() - 1) as u32
     }
 
+    /// Add leads built elsewhere (channel and campaign from `name`): the
+    /// gatherer's, resolved on every core.
+    pub fn add_leads(&mut self, leads: Vec<CLead>) {
+        if self.leads.is_empty() {
+            self.leads = leads;
+        } else {
+            self.leads.extend_from_slice(&leads);
+        }
+    }
+
     pub fn n_leads(&self) -> usize {
         self.leads.len()
     }
@@ -189,10 +199,7 @@ impl Builder {
         for (new, (_, old)) in kinds.iter().enumerate() {
             kind_rank[*old as usize] = new as u32;
         }
-        for t in &mut touches {
-            t.kind = kind_rank[t.kind as usize];
-        }
-        sort_touches(&mut touches);
+        sort_touches(&mut touches, &kind_rank);
         let names: Vec<Name> = names.into_iter().map(|n| n.0).collect();
         if let Some(rows) = spend.as_mut() {
             // One shared name per unit.
@@ -214,17 +221,55 @@ impl Builder {
     }
 }
 
-/// Sort touches by (lead, at, kind). Touches that arrive grouped by lead in
-/// the leads' order (an export of lead journeys, as `revcycle demo` writes)
-/// are only sorted within each lead: one pass over them, not n log n.
-fn sort_touches(touches: &mut [CTouch]) {
-    if touches.windows(2).all(|w| w[0].lead <= w[1].lead) {
-        for lead in touches.chunk_by_mut(|a, b| a.lead == b.lead) {
+/// Renumber the touches' kinds (`kind_rank`: old kind to new) and sort
+/// them by (lead, at, kind), on every core. Touches that arrive grouped by
+/// lead in the leads' order (an export of lead journeys, as `revcycle demo`
+/// writes) are only sorted within each lead: one pass over them, not
+/// n log n. Either way the result is the one sorted order (touches equal in
+/// all three fields are alike).
+fn sort_touches(touches: &mut [CTouch], kind_rank: &[u32]) {
+    sort_touches_in(touches, kind_rank, 1 << 16);
+}
+
+/// `sort_touches` in pieces of about `piece_len` touches.
+fn sort_touches_in(touches: &mut [CTouch], kind_rank: &[u32], piece_len: usize) {
+    use rayon::prelude::*;
+    let piece_len = piece_len.max(1);
+    let grouped = touches
+        .par_chunks_mut(piece_len)
+        .map(|piece| {
+            for t in piece.iter_mut() {
+                t.kind = kind_rank[t.kind as usize];
+            }
+            piece.windows(2).all(|w| w[0].lead <= w[1].lead)
+        })
+        .reduce(|| true, |a, b| a && b)
+        && touches
+            .chunks(piece_len)
+            .zip(touches.chunks(piece_len).skip(1))
+            .all(|(a, b)| a[a.len() - 1].lead <= b[0].lead);
+    if !grouped {
+        touches.par_sort_unstable();
+        return;
+    }
+    // Pieces of about `piece_len` touches that end at a lead's end, each sorted
+    // lead by lead.
+    let mut pieces: Vec<&mut [CTouch]> = Vec::new();
+    let mut rest = touches;
+    while !rest.is_empty() {
+        let mut end = piece_len.min(rest.len());
+        while end < rest.len() && rest[end].lead == rest[end - 1].lead {
+            end += 1;
+        }
+        let (piece, tail) = rest.split_at_mut(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.into_par_iter().for_each(|piece| {
+        for lead in piece.chunk_by_mut(|a, b| a.lead == b.lead) {
             lead.sort_unstable();
         }
-    } else {
-        touches.sort_unstable();
-    }
+    });
 }
 
 impl Input {
@@ -262,11 +307,27 @@ mod tests {
     #[test]
     fn touches_sort_by_lead_then_time_then_kind() {
         let want = vec![t(0, 5, 1), t(0, 5, 3), t(0, 9, 0), t(1, 2, 2), t(2, 1, 0), t(2, 4, 0)];
-        let mut grouped = vec![t(0, 9, 0), t(0, 5, 3), t(0, 5, 1), t(1, 2, 2), t(2, 4, 0), t(2, 1, 0)];
-        sort_touches(&mut grouped);
+        let same: Vec<u32> = (0..4).collect();
+        let grouped_input = vec![t(0, 9, 0), t(0, 5, 3), t(0, 5, 1), t(1, 2, 2), t(2, 4, 0), t(2, 1, 0)];
+        let mut grouped = grouped_input.clone();
+        sort_touches(&mut grouped, &same);
         assert_eq!(grouped, want);
-        let mut mixed = vec![t(2, 4, 0), t(0, 5, 3), t(1, 2, 2), t(0, 9, 0), t(2, 1, 0), t(0, 5, 1)];
-        sort_touches(&mut mixed);
+        let mixed_input = vec![t(2, 4, 0), t(0, 5, 3), t(1, 2, 2), t(0, 9, 0), t(2, 1, 0), t(0, 5, 1)];
+        let mut mixed = mixed_input.clone();
+        sort_touches(&mut mixed, &same);
         assert_eq!(mixed, want);
+        // Kinds renumbered first (3 -> 0, 1 -> 2), then sorted by the new ones.
+        let rank = [1, 2, 3, 0];
+        let mut renumbered = vec![t(0, 5, 3), t(0, 5, 1), t(1, 2, 2)];
+        sort_touches(&mut renumbered, &rank);
+        assert_eq!(renumbered, vec![t(0, 5, 0), t(0, 5, 2), t(1, 2, 3)]);
+        // In pieces of 1 to 4 touches (a lead's touches across pieces): alike.
+        for piece in 1..=4 {
+            for input in [&grouped_input, &mixed_input] {
+                let mut ts = input.clone();
+                sort_touches_in(&mut ts, &same, piece);
+                assert_eq!(ts, want, "pieces of {piece}");
+            }
+        }
     }
 }

@@ -31,6 +31,14 @@ impl Acc {
         partials.push(x);
     }
 
+    /// Add every term of `other` (its partials hold their sum exactly, so
+    /// the result holds the exact sum of both sets of terms).
+    pub fn merge(&mut self, other: &Acc) {
+        for &x in &other.partials {
+            self.add(x);
+        }
+    }
+
     /// The sum so far, correctly rounded to the nearest f64.
     pub fn value(&self) -> f64 {
         let partials = &self.partials;
@@ -91,5 +99,21 @@ mod tests {
         let mut halves = super::Acc::default();
         xs[100..].iter().chain(&xs[..100]).for_each(|x| halves.add(*x));
         assert_eq!(whole.value().to_bits(), halves.value().to_bits());
+        // Batches summed apart, then merged (the engine's workers): the same bits.
+        let mut merged = super::Acc::default();
+        for part in xs.chunks(37).rev() {
+            let mut acc = super::Acc::default();
+            part.iter().for_each(|x| acc.add(*x));
+            merged.merge(&acc);
+        }
+        assert_eq!(merged.value().to_bits(), whole.value().to_bits());
+        let mut rounded = super::Acc::default();
+        for part in [[1e100, 1.0], [-1e100, 1.0]] {
+            let mut acc = super::Acc::default();
+            part.iter().for_each(|x| acc.add(*x));
+            rounded.merge(&acc);
+        }
+        // Each batch's partials, not its rounded value, are merged.
+        assert_eq!(rounded.value(), 2.0);
     }
 }

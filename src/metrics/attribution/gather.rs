@@ -17,7 +17,9 @@ use polars::prelude::*;
 use crate::errors::PolarsCtx;
 
 use super::channel::Rules;
-use super::compact::{Builder, CTouch, Compact};
+use rayon::prelude::*;
+
+use super::compact::{Builder, CLead, CTouch, Compact};
 use super::hash::FastMap;
 use super::{By, Conversion, CreditKind, SpendRow, NONE_UNIT};
 use crate::dict::IdIndex;
@@ -60,6 +62,67 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     let c = df.column(name).ctx(name)?;
     let c = c.cast(&DataType::Float64).ctx(name)?;
     Ok(c.f64().ctx(name)?.iter().collect())
+}
+
+/// The leads (`created_at`, channel, campaign) with their texts interned
+/// in `b`, resolved on every core: each part of the leads interns its texts
+/// in a map of its own (few distinct values), then those few are interned
+/// in `b` and the part's ids renumbered. Ids only name texts (`Builder::finish`
+/// renumbers them in byte order), so the result is the same as one by one.
+fn leads(
+    b: &mut Builder,
+    created: &[Option<i64>],
+    chans: &StringChunked,
+    camps: &StringChunked,
+) -> Vec<CLead> {
+    const PART: usize = 1 << 16;
+    let empty = CLead {
+        created_at: 0,
+        channel: 0,
+        campaign: 0,
+    };
+    let mut leads = vec![empty; created.len()];
+    let texts: Vec<Vec<String>> = leads
+        .par_chunks_mut(PART)
+        .enumerate()
+        .map(|(p, out)| {
+            let a = p * PART;
+            let (ch, cp) = (chans.slice(a as i64, out.len()), camps.slice(a as i64, out.len()));
+            let mut ids: FastMap<&str, u32> = FastMap::default();
+            let mut texts: Vec<String> = Vec::new();
+            for (i, (l, (c, m))) in out.iter_mut().zip(ch.iter().zip(cp.iter())).enumerate() {
+                *l = CLead {
+                    created_at: created[a + i].unwrap_or(0),
+                    channel: local_id(&mut ids, &mut texts, c),
+                    campaign: local_id(&mut ids, &mut texts, m),
+                };
+            }
+            texts
+        })
+        .collect();
+    let global: Vec<Vec<u32>> = texts
+        .iter()
+        .map(|t| t.iter().map(|s| b.name(s)).collect())
+        .collect();
+    leads
+        .par_chunks_mut(PART)
+        .zip(global.par_iter())
+        .for_each(|(out, g)| {
+            for l in out {
+                l.channel = g[l.channel as usize];
+                l.campaign = g[l.campaign as usize];
+            }
+        });
+    leads
+}
+
+/// The id of `s` (None: the empty text) among a part's `texts`, added when new.
+fn local_id<'s>(ids: &mut FastMap<&'s str, u32>, texts: &mut Vec<String>, s: Option<&'s str>) -> u32 {
+    let s = s.unwrap_or("");
+    *ids.entry(s).or_insert_with(|| {
+        texts.push(s.to_string());
+        texts.len() as u32 - 1
+    })
 }
 
 /// Gather the engine's input. `periods` are the reported periods of `spec`.
@@ -124,9 +187,8 @@ pub fn gather(
             Ok(col.str().ctx(c)?.clone())
         };
         let (chans, camps) = (text("channel")?, text("campaign_id")?);
-        for (i, (ch, cp)) in chans.iter().zip(camps.iter()).enumerate() {
-            b.lead(created[i].unwrap_or(0), ch.unwrap_or(""), cp.unwrap_or(""));
-        }
+        let leads = leads(&mut b, &created, &chans, &camps);
+        b.add_leads(leads);
     }
     drop(created);
     drop(leads_df);

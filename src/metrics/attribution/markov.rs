@@ -38,17 +38,29 @@ const NULL: u32 = u32::MAX;
 impl Counter {
     /// One lead path: its units in path order (consecutive repeats collapse).
     pub fn add(&mut self, units: &[u32], converted: bool) {
+        self.add_paths(units, 1, converted as u64);
+    }
+
+    /// `paths` lead paths alike (units in path order, consecutive repeats
+    /// collapse), `conversions` of them converted: the same counts as
+    /// adding each of them.
+    pub fn add_paths(&mut self, units: &[u32], paths: u64, conversions: u64) {
         let mut from = 0u32;
         for &u in units {
             let to = u + 1;
             if to == from {
                 continue;
             }
-            *self.counts.entry((from, to)).or_default() += 1;
+            *self.counts.entry((from, to)).or_default() += paths;
             from = to;
         }
-        let end = if converted { CONVERSION } else { NULL };
-        *self.counts.entry((from, end)).or_default() += 1;
+        // Only transitions taken are counted (a count of 0 is no transition).
+        if conversions > 0 {
+            *self.counts.entry((from, CONVERSION)).or_default() += conversions;
+        }
+        if paths > conversions {
+            *self.counts.entry((from, NULL)).or_default() += paths - conversions;
+        }
     }
 
     /// The chain over `units` (the units met on lead paths, ids ascending;

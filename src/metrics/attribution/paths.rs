@@ -125,6 +125,24 @@ impl Shapes {
         e.1 += converted as u64;
     }
 
+    /// Every shape so far (collapsed unit ids), with its leads and
+    /// conversions, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u32], u64, u64)> + '_ {
+        self.counts.iter().map(|(units, &(l, c))| (&units[..], l, c))
+    }
+
+    /// Add the counts of `other` (other lead paths).
+    pub fn merge(&mut self, mut other: Shapes) {
+        if other.counts.len() > self.counts.len() {
+            std::mem::swap(&mut self.counts, &mut other.counts);
+        }
+        for (shape, (leads, conversions)) in other.counts {
+            let e = self.counts.entry(shape).or_default();
+            e.0 += leads;
+            e.1 += conversions;
+        }
+    }
+
     /// Every shape, most leads first, then by path text (two unit sequences
     /// written alike, e.g. a channel named `a > b`, are one shape).
     pub fn finish(self, names: &[Name]) -> Vec<PathShape> {

@@ -29,14 +29,15 @@ pub fn distinct(units: &[u32], out: &mut Vec<u32>) {
 }
 
 impl Games {
-    /// One lead path's set of distinct units (sorted, deduplicated).
-    pub fn add(&mut self, set: &[u32], converted: bool) {
+    /// `paths` lead paths with this set of distinct units (sorted,
+    /// deduplicated), `conversions` of them converted.
+    pub fn add_paths(&mut self, set: &[u32], paths: u64, conversions: u64) {
         let e = match self.rates.get_mut(set) {
             Some(e) => e,
             None => self.rates.entry(set.into()).or_default(),
         };
-        e.0 += converted as u64;
-        e.1 += 1;
+        e.0 += conversions;
+        e.1 += paths;
     }
 
     /// v(T): conversions / paths with set exactly T; 0 when none, 0 for the empty set.

@@ -671,3 +671,48 @@ fn attribution_compact_input_is_sixteen_bytes_a_touch_and_sorted() {
     assert!(c.touches.windows(2).all(|w| w[0] <= w[1]));
     assert_eq!(c.touches.len(), fixture_input().touches.len());
 }
+
+/// The engine's chunks run in parallel (rayon; each worker folds its chunks,
+/// the workers' accumulators are merged): on the fixture, with every
+/// chunk size from 1 lead to 5 and pools of 2 and 4 threads (a pool splits
+/// the chunks among at least as many workers as it has threads, so the
+/// merges run), the result is exactly the one-chunk, one-thread result:
+/// every cell's bits, removal effects, the chain's counts and P, every
+/// conversion's credits, the path shapes and the fallback counts.
+#[test]
+fn attribution_parallel_chunks_equal_one_chunk_exactly() {
+    let compact = fixture_input().compact();
+    assert!(compact.leads.len() >= 10, "the fixture has a dozen leads");
+    let pool = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+    };
+    for by in [By::Channel, By::Campaign] {
+        let s = Settings { by, ..settings() };
+        let run = |chunk: usize| {
+            let o = EngineOptions {
+                chunk,
+                keep_credits: true,
+            };
+            attribute_compact(&compact, &s, &Model::ALL, &o)
+        };
+        let one = pool(1).install(|| run(usize::MAX));
+        assert!(one.rows.iter().any(|r| r.conversions > 0.0));
+        for threads in [2, 4] {
+            for chunk in 1..=5 {
+                let p = pool(threads).install(|| run(chunk));
+                let what = format!("{by:?}, {threads} threads, chunks of {chunk}");
+                assert_eq!(bits(&p), bits(&one), "{what}");
+                assert_eq!(p.rows, one.rows, "{what}");
+                assert_eq!(p.markov, one.markov, "{what}");
+                assert_eq!(p.credits, one.credits, "{what}");
+                assert_eq!(p.paths, one.paths, "{what}");
+                assert_eq!(p.removal_effects, one.removal_effects, "{what}");
+                assert_eq!(p.fallback_paths, one.fallback_paths, "{what}");
+                assert_eq!(p.shapley_fallbacks, one.shapley_fallbacks, "{what}");
+            }
+        }
+    }
+}
