@@ -8,7 +8,7 @@ mod ids;
 pub mod parse;
 mod mapping;
 mod plan;
-mod progress;
+pub mod progress;
 pub mod spill;
 mod split;
 #[cfg(test)]

@@ -164,12 +164,12 @@ impl SpillDir {
 /// query selects).
 pub fn keep(dir: Option<&Arc<tempfile::TempDir>>, lf: LazyFrame, what: &str) -> Result<LazyFrame> {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    crate::output::progress::mark(&format!("before {what}"));
+    super::progress::mark(&format!("before {what}"));
     let Some(dir) = dir else {
         let df = lf
             .collect()
             .map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
-        crate::output::progress::mark(what);
+        super::progress::mark(what);
         return Ok(df.lazy());
     };
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -193,7 +193,7 @@ pub fn keep(dir: Option<&Arc<tempfile::TempDir>>, lf: LazyFrame, what: &str) -> 
     )
     .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
     .map_err(|e| anyhow::Error::new(e).context(what.to_string()))?;
-    crate::output::progress::mark(what);
+    super::progress::mark(what);
     scan(&path)
 }
 
