@@ -19,6 +19,9 @@
 #   RUNS=1                        repeat every measurement; the table gives the median (min–max)
 #   BIN=path                      revcycle binary to measure (default: cargo build --release
 #                                 --locked, then target/release/revcycle)
+#   ONLY="report duckdb"          measure only these (of report kpis funnel cycle misalignment
+#                                 attribution duckdb floor); default: all. At 50M leads the
+#                                 floor (polars holding every file) does not fit in 24 GiB.
 #
 # DuckDB and polars are benchmark peers installed from PyPI into the virtual
 # environment (`python3 -m venv`, `pip install duckdb polars`); they are never
@@ -101,6 +104,12 @@ ratio() { # a b -> a/b with 2 decimals, empty when either is missing
 }
 
 commands=(report kpis funnel cycle misalignment attribution)
+only=" ${ONLY:-report kpis funnel cycle misalignment attribution duckdb floor} "
+for m in $only; do
+    [[ " report kpis funnel cycle misalignment attribution duckdb floor " == *" $m "* ]] ||
+        { echo "bench.sh: ONLY: unknown measurement '$m'" >&2; exit 2; }
+done
+wanted() { [[ $only == *" $1 "* ]]; }
 echo "revcycle bench: $bin ($("$bin" --version)), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg) at start" >&2
 for n in "${sizes[@]}"; do
     data="$dir/$n"
@@ -119,15 +128,15 @@ for n in "${sizes[@]}"; do
     fi
     echo "$n leads ($(du -sh --apparent-size "$data" | cut -f1) of CSV), $runs run(s) each:" >&2
     pre_run="rm -rf '$work/report-$n'"
-    measure "$n|report" "report" "$bin" report "$data" --period month --out "$work/report-$n" -q
+    if wanted report; then measure "$n|report" "report" "$bin" report "$data" --period month --out "$work/report-$n" -q; fi
     pre_run=""
     for cmd in kpis funnel cycle misalignment attribution; do
-        measure "$n|$cmd" "$cmd" "$bin" "$cmd" "$data" --format csv -q
+        if wanted $cmd; then measure "$n|$cmd" "$cmd" "$bin" "$cmd" "$data" --format csv -q; fi
     done
     pre_run="rm -rf '$work/duckdb-$n' '$work/duckdb-tmp'"
-    measure "$n|duckdb" "DuckDB, the report's tables" "$py" scripts/bench_duckdb.py "$data" "$work/duckdb-$n" --temp "$work/duckdb-tmp"
+    if wanted duckdb; then measure "$n|duckdb" "DuckDB, the report's tables" "$py" scripts/bench_duckdb.py "$data" "$work/duckdb-$n" --temp "$work/duckdb-tmp"; fi
     pre_run=""
-    measure "$n|floor" "polars reading every CSV" "$py" scripts/bench_floor.py "$data"
+    if wanted floor; then measure "$n|floor" "polars reading every CSV" "$py" scripts/bench_floor.py "$data"; fi
     if [ -d "$work/report-$n" ] && [ -d "$work/duckdb-$n" ]; then
         echo "$n leads: DuckDB's tables against revcycle's report" >&2
         python3 scripts/bench_compare.py "$work/report-$n" "$work/duckdb-$n" >"$work/compare-$n" || true
