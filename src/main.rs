@@ -1,8 +1,5 @@
 //! The `revcycle` binary: parse arguments, run, map the outcome to an exit code.
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
