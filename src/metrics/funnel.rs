@@ -55,7 +55,7 @@ pub(crate) fn funnel_from(ds: &Dataset, a: &Analysis, base: &Base) -> Result<Dat
                 }
             }
             let agg = agg_by(&base.spec, leads.clone(), col("created_at"), aggs);
-            let df = join_all(base.grid_frame(periods)?, vec![agg])?;
+            let df = join_all(base.grid_frame(periods)?, vec![agg], base.spilled)?;
             let mut reached = Vec::new();
             let mut medians = Vec::new();
             for (i, &s) in ladder.iter().enumerate() {
