@@ -399,12 +399,15 @@ pub(super) fn gather(ds: &Dataset, a: &Analysis, base: &Base) -> Result<Gathered
         if base.leads_spent {
             cohort.push(col("__spent").sum().alias("spent_leads"));
         }
-        aggs.push(agg_by(
-            &spec,
-            leads.clone(),
-            col("created_at"),
-            cohort,
-        ));
+        if base.spilled {
+            // One aggregate per expression, collected one at a time: each
+            // reads only its own columns of the spilled leads.
+            for e in cohort {
+                aggs.push(agg_by(&spec, leads.clone(), col("created_at"), vec![e]));
+            }
+        } else {
+            aggs.push(agg_by(&spec, leads.clone(), col("created_at"), cohort));
+        }
         for s in [Stage::Mql, Stage::Sal, Stage::Sql] {
             if in_use(s) {
                 let name = format!("{}s", s.name());
