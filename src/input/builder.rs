@@ -411,7 +411,6 @@ impl Builder {
         };
         match &mut out {
             Builder::Num(v) => v.reserve_exact(total - v.len()),
-            Builder::Code(c) => c.codes.reserve_exact(total - c.codes.len()),
             Builder::Ts(t) => t.reserve_total(total, any_df),
             _ => {}
         }
@@ -421,10 +420,6 @@ impl Builder {
                 (Builder::Num(mut a), Builder::Num(b)) => {
                     a.extend_from_slice(&b);
                     Builder::Num(a)
-                }
-                (Builder::Code(mut a), Builder::Code(b)) => {
-                    a.append(&b);
-                    Builder::Code(a)
                 }
                 (a @ (Builder::Text(_) | Builder::Joined(_)), b) => {
                     let mut a = a.into_text_series()?;
