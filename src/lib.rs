@@ -9,6 +9,7 @@ pub mod demo;
 pub mod dict;
 pub mod errors;
 pub mod hash;
+pub mod ids;
 pub mod input;
 pub mod metrics;
 pub mod model;

@@ -365,7 +365,14 @@ pub struct Table {
     /// Canonical columns the input really provided (mapped from a source
     /// column or set to a constant).
     pub present: BTreeSet<String>,
+    /// The sorted hashes of the id column (`lead_id` for leads), made the
+    /// first time a query matches rows to ids (`Table::id_hashes`) and
+    /// shared by the clones of the table.
+    pub id_hashes: IdHashes,
 }
+
+/// A table's id hashes, computed once ([`Table::id_hashes`]).
+pub type IdHashes = std::sync::Arc<std::sync::OnceLock<crate::ids::Hashed>>;
 
 impl Table {
     pub fn lazy(&self) -> LazyFrame {
@@ -422,7 +429,26 @@ impl Table {
             kind,
             data: Backing::Memory(DataFrame::new_infer_height(cols).expect("static schema")),
             present: BTreeSet::new(),
+            id_hashes: IdHashes::default(),
         }
+    }
+
+    /// The in-memory id column (`lead_id` for leads) and its sorted hashes
+    /// (made on the first call): what `ids::rows_of` matches
+    /// references against. `None` for a spilled table or one without an id.
+    pub fn id_hashes(&self) -> Option<PolarsResult<(StringChunked, &crate::ids::Hashed)>> {
+        let Backing::Memory(df) = &self.data else {
+            return None;
+        };
+        let id = self.kind.id_column()?;
+        let run = || -> PolarsResult<_> {
+            let ids = df.column(id)?.str()?.clone();
+            let h = self
+                .id_hashes
+                .get_or_init(|| crate::ids::Hashed::new(&ids));
+            Ok((ids, h))
+        };
+        Some(run())
     }
 }
 

@@ -4,7 +4,6 @@
 
 mod builder;
 mod folder;
-mod ids;
 pub mod parse;
 mod mapping;
 mod plan;
@@ -465,6 +464,7 @@ pub fn load(spec: &InputSpec, cfg: &Config, as_of: Option<&str>, quiet: bool) ->
             kind: t.kind,
             data: frame,
             present: t.present,
+            id_hashes: Default::default(),
         });
     }
     findings.extend(touch_findings(&ds)?);

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::ids;
+use crate::ids;
 use super::table::{FileReport, LINE_COL, SRC_COL};
 use super::RawTable;
 use crate::model::TableKind;

@@ -16,9 +16,10 @@ fn rank(unit: &str) -> u8 {
     let top = unit.split("::").next().unwrap();
     match top {
         // Below all: the data model, the vendors' header presets, periods,
-        // the polars-error idiom, text helpers (suggest, escape_formula) and
+        // the polars-error idiom, text helpers (suggest, escape_formula), ids
+        // matched by sorted hashes and
         // the crate root's helpers (one_line, shown, escape_controls).
-        "model" | "presets" | "periods" | "errors" | "text" | "hash" | "dict" | "root" => 0,
+        "model" | "presets" | "periods" | "errors" | "text" | "hash" | "ids" | "dict" | "root" => 0,
         "settings" | "config" => 1,
         "input" | "demo" => 2,
         "metrics" => 3,

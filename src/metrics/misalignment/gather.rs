@@ -10,8 +10,8 @@ use crate::errors::PolarsCtx;
 
 use super::{range_bounds, ALL, G, SPEED_HOURS};
 use crate::metrics::common::{
-    campaign_channels, campaigns_with_dim, ladder, money_micros_of, money_of_micros, money_sum, Stage,
-    DIM,
+    campaign_channels, campaigns_with_dim, ladder, money_micros_of, money_of_micros, money_sum,
+    with_lead_columns, Stage, DIM,
 };
 use crate::metrics::shared::{kept, Shared};
 use crate::model::{Dataset, TableKind};
@@ -348,22 +348,29 @@ pub(super) fn gather(shared: &Shared, a: &Analysis, av: &Avail) -> Result<BTreeM
             col("segment").alias("__lead_segment"),
             col("channel").alias("__lead_channel"),
         ];
+        // The same lead columns read by row when the tables are in memory
+        // (`with_lead_columns`): the lead's own channel and campaign,
+        // resolved below as `lead_dims` resolves them.
+        let mut by_row = vec![
+            ("segment", "__lead_segment"),
+            ("channel", "__lead_own_channel"),
+            ("campaign_id", "__lead_campaign"),
+        ];
         let opp_group = match a.by {
             None => lit(ALL),
             Some(Dimension::Channel) => col("__chan"),
             Some(Dimension::Segment) => col("__seg"),
             Some(by) => {
                 info.push(col(by.column()).alias("__lead_dim"));
+                by_row.push((by.column(), "__lead_dim"));
                 coalesce(&[col(by.column()), col("__lead_dim")]).fill_null(lit(NONE_GROUP))
             }
         };
-        // Leads with their channel resolved; no stage dates needed here.
-        let lead_info = shared.lead_dims(Some(Dimension::Channel)).select(info);
         let camp = campaign_channels(ds).select([
             col("campaign_id"),
             col("campaign_channel").alias("__camp_channel"),
         ]);
-        let lf = ds
+        let closed = ds
             .table_or_empty(TableKind::Opportunities)
             .lazy()
             .filter(
@@ -375,13 +382,43 @@ pub(super) fn gather(shared: &Shared, a: &Analysis, av: &Avail) -> Result<BTreeM
                             .eq(lit("won"))
                             .or(col("status").eq(lit("lost"))),
                     ),
-            )
-            .join(
-                lead_info,
-                [col("lead_id")],
-                [col("lead_id")],
-                JoinArgs::new(JoinType::Left),
-            )
+            );
+        let by_row = if ds.spill_dir().is_none() {
+            let rows = closed.clone().collect().ctx("closed deals")?;
+            with_lead_columns(ds, rows, &by_row)
+                .transpose()
+                .ctx("reading the leads of closed deals")?
+        } else {
+            None
+        };
+        let with_leads = match by_row {
+            Some(df) => df
+                .lazy()
+                .join(
+                    campaign_channels(ds).select([
+                        col("campaign_id").alias("__lead_campaign"),
+                        col("campaign_channel").alias("__lead_camp_channel"),
+                    ]),
+                    [col("__lead_campaign")],
+                    [col("__lead_campaign")],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .with_column(
+                    coalesce(&[col("__lead_own_channel"), col("__lead_camp_channel")])
+                        .alias("__lead_channel"),
+                ),
+            None => {
+                // Leads with their channel resolved; no stage dates needed here.
+                let lead_info = shared.lead_dims(Some(Dimension::Channel)).select(info);
+                closed.join(
+                    lead_info,
+                    [col("lead_id")],
+                    [col("lead_id")],
+                    JoinArgs::new(JoinType::Left),
+                )
+            }
+        };
+        let lf = with_leads
             .join(
                 camp,
                 [col("campaign_id")],

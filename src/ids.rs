@@ -69,10 +69,19 @@ pub fn has_duplicates(ca: &StringChunked, h: &Hashed) -> bool {
     })
 }
 
-/// For each row of `refs`: true when it holds a value that is no value of
-/// `ids` (null rows are false). `rh` and `ih` are their hashes.
-pub fn missing(refs: &StringChunked, rh: &Hashed, ids: &StringChunked, ih: &Hashed) -> Vec<bool> {
-    let mut out = vec![false; refs.len()];
+/// Every pair `(ref_row, id_row)` of a row of `refs` and a row of `ids`
+/// holding the same text (nulls match nothing), given to `f` in hash order
+/// and, for one reference, in id row order. `rh` and `ih` are their hashes.
+/// Both sorted lists are walked once, side by side: no hash table of every
+/// id, so the cost stays linear where a hash join's random probes into a
+/// table of millions of ids miss the caches.
+pub fn for_each_match(
+    refs: &StringChunked,
+    rh: &Hashed,
+    ids: &StringChunked,
+    ih: &Hashed,
+    mut f: impl FnMut(usize, usize),
+) {
     let mut targets = ih.runs().peekable();
     for run in rh.runs() {
         let h = run[0].0;
@@ -81,16 +90,42 @@ pub fn missing(refs: &StringChunked, rh: &Hashed, ids: &StringChunked, ih: &Hash
         }
         let found: &[(u64, u64)] = match targets.peek() {
             Some(t) if t[0].0 == h => t,
-            _ => &[],
+            _ => continue,
         };
         for &(_, r) in run {
             let v = text(refs, r);
-            if !found.iter().any(|&(_, i)| text(ids, i) == v) {
-                out[r as usize] = true;
+            for &(_, i) in found {
+                if text(ids, i) == v {
+                    f(r as usize, i as usize);
+                }
             }
         }
     }
+}
+
+/// No row of `ids` holds the value (see [`rows_of`]).
+pub const NO_ROW: u32 = u32::MAX;
+
+/// For each row of `refs`: the first row of `ids` holding the same text, or
+/// [`NO_ROW`] (a null reference, or a value no id has).
+pub fn rows_of(refs: &StringChunked, rh: &Hashed, ids: &StringChunked, ih: &Hashed) -> Vec<u32> {
+    let mut out = vec![NO_ROW; refs.len()];
+    for_each_match(refs, rh, ids, ih, |r, i| {
+        if out[r] == NO_ROW {
+            out[r] = i as u32;
+        }
+    });
     out
+}
+
+/// For each row of `refs`: true when it holds a value that is no value of
+/// `ids` (null rows are false). `rh` and `ih` are their hashes.
+pub fn missing(refs: &StringChunked, rh: &Hashed, ids: &StringChunked, ih: &Hashed) -> Vec<bool> {
+    let rows = rows_of(refs, rh, ids, ih);
+    refs.iter()
+        .zip(rows)
+        .map(|(v, row)| v.is_some() && row == NO_ROW)
+        .collect()
 }
 
 #[cfg(test)]
@@ -129,6 +164,28 @@ mod tests {
             pairs: vec![(7, 0), (7, 1)],
         };
         assert_eq!(missing(&refs, &rh, &a, &forced), vec![false, true]);
+    }
+
+    #[test]
+    fn rows_of_gives_the_first_row_holding_each_value() {
+        // ids: row 0 "L-1", 1 "L-2", 2 null, 3 "L-4", 4 "L-2" (a repeat:
+        // the first row, 1, is the answer).
+        let ids = ca(&[Some("L-1"), Some("L-2"), None, Some("L-4"), Some("L-2")]);
+        let refs = ca(&[Some("L-2"), None, Some("L-3"), Some("L-1"), Some("L-4"), Some("l-1")]);
+        let got = rows_of(&refs, &Hashed::new(&refs), &ids, &Hashed::new(&ids));
+        assert_eq!(got, vec![1, NO_ROW, NO_ROW, 0, 3, NO_ROW]);
+        // Every value forced into one hash run: still matched on the text.
+        // (Nulls are never hashed: ids row 2 and refs row 1 are left out.)
+        let forced = |rows: &[u64]| Hashed {
+            pairs: rows.iter().map(|&r| (7, r)).collect(),
+        };
+        let got = rows_of(&refs, &forced(&[0, 2, 3, 4, 5]), &ids, &forced(&[0, 1, 3, 4]));
+        assert_eq!(got, vec![1, NO_ROW, NO_ROW, 0, 3, NO_ROW]);
+        // Every pair: "L-2" (ref 0) is held by id rows 1 and 4.
+        let mut pairs = Vec::new();
+        for_each_match(&refs, &Hashed::new(&refs), &ids, &Hashed::new(&ids), |r, i| pairs.push((r, i)));
+        pairs.sort_unstable();
+        assert_eq!(pairs, vec![(0, 1), (0, 4), (3, 0), (4, 3)]);
     }
 
     #[test]
