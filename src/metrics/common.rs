@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use crate::errors::PolarsCtx;
-use crate::ids::{for_each_match, rows_of, Hashed, NO_ROW};
+use crate::ids::{for_each_match, has_duplicates, rows_of, Hashed, NO_ROW};
 
 use crate::model::{Backing, Dataset, Table, TableKind};
 use crate::settings::{Dimension, NONE_GROUP};
@@ -372,6 +372,16 @@ pub(crate) fn opportunities_with_dim_from(
 ) -> LazyFrame {
     let opps = ds.table_or_empty(TableKind::Opportunities).lazy();
     let Some(by) = by else { return opps };
+    match opportunities_with_dim_by_row(ds, by) {
+        Some(lf) => lf,
+        None => opportunities_with_dim_joined(ds, by, leads),
+    }
+}
+
+/// [`opportunities_with_dim_from`] through a group-by of `leads` by id and
+/// a join (spilled tables, or repeated lead ids).
+fn opportunities_with_dim_joined(ds: &Dataset, by: Dimension, leads: LazyFrame) -> LazyFrame {
+    let opps = ds.table_or_empty(TableKind::Opportunities).lazy();
     let col_name = by.column();
     let lead_col = format!("lead_{col_name}");
     // One row per lead id: a duplicated lead id (reported by `validate`) must
@@ -380,12 +390,61 @@ pub(crate) fn opportunities_with_dim_from(
         .filter(col("lead_id").is_not_null())
         .group_by([col("lead_id")])
         .agg([col(col_name).drop_nulls().first().alias(&lead_col)]);
-    let mut lf = opps.join(
+    let lf = opps.join(
         lead_vals,
         [col("lead_id")],
         [col("lead_id")],
         JoinArgs::new(JoinType::Left),
     );
+    with_dim_value(ds, by, lf, &lead_col)
+}
+
+/// [`opportunities_with_dim_from`] with each deal's lead value read by row
+/// ([`with_lead_columns`]) when both tables are in memory and the lead ids
+/// are unique (what the loader leaves): no group-by and hash join over
+/// every lead. `None` otherwise, or on an unexpected error (the join then
+/// answers, the same values).
+fn opportunities_with_dim_by_row(ds: &Dataset, by: Dimension) -> Option<LazyFrame> {
+    let leads = ds.leads.as_ref()?;
+    let Backing::Memory(odf) = &ds.opportunities.as_ref()?.data else {
+        return None;
+    };
+    let (ids, ih) = leads.id_hashes()?.ok()?;
+    if has_duplicates(&ids, ih) {
+        return None;
+    }
+    let col_name = by.column();
+    let lead_col = format!("lead_{col_name}");
+    let cols: Vec<(&str, &str)> = if by == Dimension::Channel {
+        vec![("channel", "__lead_own_channel"), ("campaign_id", "__lead_campaign")]
+    } else {
+        vec![(col_name, lead_col.as_str())]
+    };
+    let df = with_lead_columns(ds, odf.clone(), &cols)?.ok()?;
+    let mut lf = df.lazy();
+    if by == Dimension::Channel {
+        // The lead's channel as `lead_dims` resolves it: own, else its
+        // campaign's.
+        lf = lf
+            .join(
+                campaign_channels(ds).select([
+                    col("campaign_id").alias("__lead_campaign"),
+                    col("campaign_channel").alias("__lead_camp_channel"),
+                ]),
+                [col("__lead_campaign")],
+                [col("__lead_campaign")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(
+                coalesce(&[col("__lead_own_channel"), col("__lead_camp_channel")]).alias(&lead_col),
+            );
+    }
+    Some(with_dim_value(ds, by, lf, &lead_col))
+}
+
+/// The deals `lf` (with their lead's value in `lead_col`) with `__dim`: own
+/// value, else the lead's, else (channel) the deal's campaign's.
+fn with_dim_value(ds: &Dataset, by: Dimension, mut lf: LazyFrame, lead_col: &str) -> LazyFrame {
     let value = if by == Dimension::Channel {
         lf = lf.join(
             campaign_channels(ds),
@@ -394,9 +453,9 @@ pub(crate) fn opportunities_with_dim_from(
             JoinArgs::new(JoinType::Left),
         );
         // lead_channel is already the lead's own channel, else its campaign's.
-        coalesce(&[col("channel"), col(&lead_col), col("campaign_channel")])
+        coalesce(&[col("channel"), col(lead_col), col("campaign_channel")])
     } else {
-        coalesce(&[col(col_name), col(&lead_col)])
+        coalesce(&[col(by.column()), col(lead_col)])
     };
     let schema_cols: Vec<Expr> = TableKind::Opportunities
         .columns()
@@ -634,5 +693,42 @@ mod tests {
             cells(&df.sort(["opportunity_id"], SortMultipleOptions::default()).unwrap())
         };
         assert_eq!(sorted(fast), sorted(join));
+    }
+
+    /// fixtures/basic split by channel: O1 has no channel, its lead L1 has
+    /// `search`; O2 has its own, `events`; O3's lead L3 has none but L3's
+    /// campaign C1 is `search` (two of its three rows); O6 names no lead,
+    /// its campaign C2 is `social`. Every fixture and split: the same rows
+    /// as the group-by and join.
+    #[test]
+    fn deal_dims_by_row_are_the_join() {
+        let ds = fixture("basic");
+        let df = opportunities_with_dim_by_row(&ds, Dimension::Channel)
+            .expect("in memory, unique ids")
+            .collect()
+            .unwrap();
+        let dim = |id: &str| {
+            let i = (0..df.height())
+                .find(|&i| df.column("opportunity_id").unwrap().str().unwrap().get(i) == Some(id))
+                .unwrap();
+            df.column(DIM).unwrap().str().unwrap().get(i).unwrap().to_string()
+        };
+        assert_eq!(
+            [dim("O1"), dim("O2"), dim("O3"), dim("O6")],
+            ["search", "events", "search", "social"]
+        );
+        let sorted = |df: DataFrame| {
+            cells(&df.sort(["opportunity_id"], SortMultipleOptions::default()).unwrap())
+        };
+        for name in ["basic", "cycle", "misalignment", "plan", "attribution"] {
+            let ds = fixture(name);
+            for by in [Dimension::Channel, Dimension::Segment, Dimension::Owner, Dimension::Campaign] {
+                let fast = opportunities_with_dim_by_row(&ds, by).unwrap().collect().unwrap();
+                let join = opportunities_with_dim_joined(&ds, by, lead_dims(&ds, Some(by)))
+                    .collect()
+                    .unwrap();
+                assert_eq!(sorted(fast), sorted(join), "fixture {name}, by {by:?}");
+            }
+        }
     }
 }
