@@ -265,7 +265,9 @@ fn leads_with_opp_dates(leads: &Table, opps: &Table) -> Option<DataFrame> {
                     .alias("won_at"),
             ])
             .collect()?;
-        let (ids, ih) = leads.id_hashes().expect("leads in memory have ids")?;
+        let (ids, ih) = leads.id_hashes().unwrap_or_else(|| {
+            Err(PolarsError::ComputeError("internal: leads in memory without ids".into()))
+        })?;
         let refs = deals.column("lead_id")?.str()?;
         let created: Vec<Option<i64>> = deals.column("created_at")?.i64()?.iter().collect();
         let won_at: Vec<Option<i64>> = deals.column("won_at")?.i64()?.iter().collect();
@@ -311,7 +313,9 @@ pub(crate) fn with_lead_columns(
         return None;
     };
     let run = || -> PolarsResult<DataFrame> {
-        let (ids, ih) = leads.id_hashes().expect("leads in memory have ids")?;
+        let (ids, ih) = leads.id_hashes().unwrap_or_else(|| {
+            Err(PolarsError::ComputeError("internal: leads in memory without ids".into()))
+        })?;
         let refs = rows.column("lead_id")?.str()?;
         let at = rows_of(refs, &Hashed::new(refs), &ids, ih);
         let idx = IdxCa::from_iter_options(
