@@ -1,6 +1,7 @@
-//! Id checks by sorting hashes instead of probing a hash set: whether a text
-//! column repeats a value (`duplicate_ids`), and which rows of one column
-//! name no value of another (`orphans`).
+//! Ids matched by sorting hashes instead of probing a hash set: whether a
+//! text column repeats a value (`duplicate_ids`), which rows of one column
+//! name no value of another (`orphans`), and which row of the other holds
+//! each one's value (`rows_of`: a deal's lead row).
 //!
 //! A hash set of 10M ids no longer fits the CPU's caches: every insert or
 //! probe is a cache miss, so the check grew faster than the data (polars'

@@ -136,33 +136,9 @@ pub fn lead_stages_with(ds: &Dataset, by: Option<Dimension>, resolve_channel: bo
     let leads = ds.table_or_empty(TableKind::Leads);
     let opps = ds.table_or_empty(TableKind::Opportunities);
 
-    // Opportunity-derived stage dates: earliest new-business opportunity per
-    // lead, and the earliest close of those won.
-    let opp_dates = opps
-        .lazy()
-        .filter(
-            col("lead_id")
-                .is_not_null()
-                .and(col("type").eq(lit("new_business"))),
-        )
-        .group_by([col("lead_id")])
-        .agg([
-            col("created_at").min().alias("raw_opportunity"),
-            when(col("status").eq(lit("won")))
-                .then(col("close_date"))
-                .otherwise(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
-                .min()
-                .alias("raw_won"),
-        ]);
-
     let mut lf = match leads_with_opp_dates(&leads, &opps) {
         Some(df) => df.lazy(),
-        None => leads.lazy().join(
-            opp_dates,
-            [col("lead_id")],
-            [col("lead_id")],
-            JoinArgs::new(JoinType::Left),
-        ),
+        None => leads_joined_to_opp_dates(&leads, &opps),
     };
     if resolve_channel {
         lf = with_resolved_channel(lf, ds);
@@ -226,8 +202,36 @@ fn with_resolved_channel(lf: LazyFrame, ds: &Dataset) -> LazyFrame {
     .with_column(coalesce(&[col("channel"), col("campaign_channel")]).alias("channel"))
 }
 
-/// The leads with `raw_opportunity` and `raw_won` (the left join of
-/// [`lead_stages_with`]'s `opp_dates`), when both tables are in memory:
+/// The leads with `raw_opportunity` (the earliest new-business deal's
+/// creation) and `raw_won` (the earliest close of those won): polars'
+/// group-by of the deals by `lead_id` and left join, what a spilled run
+/// streams.
+fn leads_joined_to_opp_dates(leads: &Table, opps: &Table) -> LazyFrame {
+    let opp_dates = opps
+        .lazy()
+        .filter(
+            col("lead_id")
+                .is_not_null()
+                .and(col("type").eq(lit("new_business"))),
+        )
+        .group_by([col("lead_id")])
+        .agg([
+            col("created_at").min().alias("raw_opportunity"),
+            when(col("status").eq(lit("won")))
+                .then(col("close_date"))
+                .otherwise(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+                .min()
+                .alias("raw_won"),
+        ]);
+    leads.lazy().join(
+        opp_dates,
+        [col("lead_id")],
+        [col("lead_id")],
+        JoinArgs::new(JoinType::Left),
+    )
+}
+
+/// [`leads_joined_to_opp_dates`]'s frame, when both tables are in memory:
 /// each new-business deal finds its lead's rows through sorted hashes
 /// ([`for_each_match`]) and its dates are folded into them. A hash join's
 /// random probes into millions of lead ids miss the caches (1.1-1.3 s at
@@ -296,6 +300,29 @@ fn leads_with_opp_dates(leads: &Table, opps: &Table) -> Option<DataFrame> {
         Ok(out)
     };
     run().ok()
+}
+
+/// The lead columns [`with_lead_channel_by_row`] resolves: the lead's own
+/// channel and its campaign, as `(lead column, name)` for
+/// [`with_lead_columns`].
+pub(crate) const LEAD_CHANNEL_BY_ROW: [(&str, &str); 2] = [
+    ("channel", "__lead_own_channel"),
+    ("campaign_id", "__lead_campaign"),
+];
+
+/// Rows read with [`LEAD_CHANNEL_BY_ROW`] given their lead's channel as
+/// [`lead_dims`] resolves it (own, else its campaign's), named `name`.
+pub(crate) fn with_lead_channel_by_row(ds: &Dataset, lf: LazyFrame, name: &str) -> LazyFrame {
+    lf.join(
+        campaign_channels(ds).select([
+            col("campaign_id").alias("__lead_campaign"),
+            col("campaign_channel").alias("__lead_camp_channel"),
+        ]),
+        [col("__lead_campaign")],
+        [col("__lead_campaign")],
+        JoinArgs::new(JoinType::Left),
+    )
+    .with_column(coalesce(&[col("__lead_own_channel"), col("__lead_camp_channel")]).alias(name))
 }
 
 /// `rows` (a collected frame with `lead_id`) with `cols` of each row's lead
@@ -420,28 +447,14 @@ fn opportunities_with_dim_by_row(ds: &Dataset, by: Dimension) -> Option<LazyFram
     let col_name = by.column();
     let lead_col = format!("lead_{col_name}");
     let cols: Vec<(&str, &str)> = if by == Dimension::Channel {
-        vec![("channel", "__lead_own_channel"), ("campaign_id", "__lead_campaign")]
+        LEAD_CHANNEL_BY_ROW.to_vec()
     } else {
         vec![(col_name, lead_col.as_str())]
     };
     let df = with_lead_columns(ds, odf.clone(), &cols)?.ok()?;
     let mut lf = df.lazy();
     if by == Dimension::Channel {
-        // The lead's channel as `lead_dims` resolves it: own, else its
-        // campaign's.
-        lf = lf
-            .join(
-                campaign_channels(ds).select([
-                    col("campaign_id").alias("__lead_campaign"),
-                    col("campaign_channel").alias("__lead_camp_channel"),
-                ]),
-                [col("__lead_campaign")],
-                [col("__lead_campaign")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(
-                coalesce(&[col("__lead_own_channel"), col("__lead_camp_channel")]).alias(&lead_col),
-            );
+        lf = with_lead_channel_by_row(ds, lf, &lead_col);
     }
     Some(with_dim_value(ds, by, lf, &lead_col))
 }
@@ -579,27 +592,7 @@ mod tests {
 
     /// `lead_stages_with`'s join, as it runs for spilled tables.
     fn joined(leads: &Table, opps: &Table) -> DataFrame {
-        let opp_dates = opps
-            .lazy()
-            .filter(
-                col("lead_id")
-                    .is_not_null()
-                    .and(col("type").eq(lit("new_business"))),
-            )
-            .group_by([col("lead_id")])
-            .agg([
-                col("created_at").min().alias("raw_opportunity"),
-                when(col("status").eq(lit("won")))
-                    .then(col("close_date"))
-                    .otherwise(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
-                    .min()
-                    .alias("raw_won"),
-            ]);
-        leads
-            .lazy()
-            .join(opp_dates, [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Left))
-            .collect()
-            .unwrap()
+        leads_joined_to_opp_dates(leads, opps).collect().unwrap()
     }
 
     /// (lead_id, raw_opportunity, raw_won) of every lead row, sorted.

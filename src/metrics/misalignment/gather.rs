@@ -11,7 +11,7 @@ use crate::errors::PolarsCtx;
 use super::{range_bounds, ALL, G, SPEED_HOURS};
 use crate::metrics::common::{
     campaign_channels, campaigns_with_dim, ladder, money_micros_of, money_of_micros, money_sum,
-    with_lead_columns, Stage, DIM,
+    with_lead_channel_by_row, with_lead_columns, Stage, DIM, LEAD_CHANNEL_BY_ROW,
 };
 use crate::metrics::shared::{kept, Shared};
 use crate::model::{Dataset, TableKind};
@@ -351,11 +351,8 @@ pub(super) fn gather(shared: &Shared, a: &Analysis, av: &Avail) -> Result<BTreeM
         // The same lead columns read by row when the tables are in memory
         // (`with_lead_columns`): the lead's own channel and campaign,
         // resolved below as `lead_dims` resolves them.
-        let mut by_row = vec![
-            ("segment", "__lead_segment"),
-            ("channel", "__lead_own_channel"),
-            ("campaign_id", "__lead_campaign"),
-        ];
+        let mut by_row = vec![("segment", "__lead_segment")];
+        by_row.extend(LEAD_CHANNEL_BY_ROW);
         let opp_group = match a.by {
             None => lit(ALL),
             Some(Dimension::Channel) => col("__chan"),
@@ -392,21 +389,7 @@ pub(super) fn gather(shared: &Shared, a: &Analysis, av: &Avail) -> Result<BTreeM
             None
         };
         let with_leads = match by_row {
-            Some(df) => df
-                .lazy()
-                .join(
-                    campaign_channels(ds).select([
-                        col("campaign_id").alias("__lead_campaign"),
-                        col("campaign_channel").alias("__lead_camp_channel"),
-                    ]),
-                    [col("__lead_campaign")],
-                    [col("__lead_campaign")],
-                    JoinArgs::new(JoinType::Left),
-                )
-                .with_column(
-                    coalesce(&[col("__lead_own_channel"), col("__lead_camp_channel")])
-                        .alias("__lead_channel"),
-                ),
+            Some(df) => with_lead_channel_by_row(ds, df.lazy(), "__lead_channel"),
             None => {
                 // Leads with their channel resolved; no stage dates needed here.
                 let lead_info = shared.lead_dims(Some(Dimension::Channel)).select(info);
